@@ -1,0 +1,138 @@
+"""The command line: a thin layer over the library.
+
+Library errors become one line on stderr and exit status 1; usage errors
+exit 2 (click's own).  Results go to stdout, nothing else does.
+"""
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import SympropError
+from .shipped import resolve, shipped, title_of
+from .spec import Problem, load
+
+
+def _load(spec: str) -> Problem:
+    if spec == "-":
+        return load("<stdin>", text=sys.stdin.read())
+    return load(resolve(spec))
+
+
+def _run(action):
+    """Call the library; turn every failure into one clear line."""
+    try:
+        return action()
+    except SympropError as e:
+        raise click.ClickException(str(e)) from None
+    except (RecursionError, MemoryError):
+        raise click.ClickException("the problem is too large or nested too deeply") from None
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Print, or write the file atomically (never half-written)."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except OSError as e:
+        raise click.ClickException(f"{output}: cannot write: {e.strerror}") from None
+
+
+SPEC = click.argument("spec", metavar="SPEC")
+OUTPUT = click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to this file."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="symprop")
+def main():
+    """Derive backpropagation symbolically and check every number.
+
+    SPEC is a TOML problem file, the name of a shipped problem (see
+    `symprop list`), or - to read the spec from standard input.
+    """
+
+
+@main.command()
+@SPEC
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@OUTPUT
+def solve(spec, fmt, output):
+    """Forward values, adjoints, gradients and a gradient-descent step."""
+
+    def action():
+        problem = _load(spec)
+        from .numeric import solve as run
+
+        solution = run(problem)
+        if fmt == "json":
+            return json.dumps(solution.to_json(), indent=2, ensure_ascii=False) + "\n"
+        from .render.text import solution_text
+
+        return solution_text(solution)
+
+    _emit(_run(action), output)
+
+
+@main.command()
+@SPEC
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@OUTPUT
+def derive(spec, fmt, output):
+    """The symbolic derivation: local derivatives, the backward pass, closed forms."""
+
+    def action():
+        problem = _load(spec)
+        derivation = problem.derivation()
+        if fmt == "json":
+            from .render.json import derivation_json
+
+            return json.dumps(derivation_json(derivation), indent=2, ensure_ascii=False) + "\n"
+        from .render.text import derivation_text
+
+        return derivation_text(derivation)
+
+    _emit(_run(action), output)
+
+
+@main.command()
+@SPEC
+def check(spec):
+    """Check gradients against finite differences and a source's claims.
+
+    Exits 1 when a check fails or a claim disagrees with the computed number.
+    """
+
+    def action():
+        problem = _load(spec)
+        from .check import run_checks
+
+        return run_checks(problem)
+
+    report, ok = _run(action)
+    click.echo(report, nl=False)
+    if not ok:
+        sys.exit(1)
+
+
+@main.command("list")
+def list_():
+    """The shipped problems, by name."""
+    problems = shipped()
+    width = max((len(n) for n in problems), default=0)
+    for name, path in problems.items():
+        click.echo(f"{name.ljust(width)}  {title_of(path)}")

@@ -1,0 +1,351 @@
+"""Numbers: lambdified node functions, the forward and backward pass, one
+gradient-descent step, central finite differences and a source's claims.
+
+``lambdify(..., cse=True)`` is only ever called on SymPy objects the engine
+built, never on text.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+from sympy import ImmutableMatrix, Symbol
+
+from .backprop import Derivation
+from .errors import SympropError
+from .functions import is_undefined, numeric_namespace, relu_prime
+from .graph import Graph, Quantity
+from .spec import Problem
+
+FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
+
+
+def _lambdify(args, expr, namespace):
+    return sympy.lambdify(args, expr, modules=[namespace, "numpy"], cse=True)
+
+
+def _ordered(symbols) -> list[Symbol]:
+    return sorted(symbols, key=lambda s: s.name)
+
+
+@dataclass
+class _Compiled:
+    symbol: Symbol
+    args: list[Symbol]
+    value: object  # f(*args) -> node value
+    parents: list[Symbol]
+    local_args: list[Symbol]
+    local: object  # f(*local_args) -> [d node / d parent for each parent]
+    kink_args: object | None  # f(*local_args) -> [arguments of relu' in the line]
+
+
+class Evaluator:
+    """Each node's value and local derivatives as lambdified functions."""
+
+    def __init__(self, derivation: Derivation, relu_grad_at_zero: float):
+        self.derivation = derivation
+        self.graph = derivation.graph
+        namespace = numeric_namespace(relu_grad_at_zero)
+        _check_defined(self.graph)
+        self.compiled = []
+        for node in self.graph.nodes:
+            local = derivation.local[node.symbol]
+            args = _ordered(node.expr.free_symbols)
+            parents = list(local)
+            local_exprs = [local[p] for p in parents]
+            local_args = _ordered(set(args) | {node.symbol})
+            kinks = sorted(
+                {k.args[0] for e in local_exprs for k in e.atoms(relu_prime)}, key=sympy.default_sort_key
+            )
+            self.compiled.append(
+                _Compiled(
+                    node.symbol,
+                    args,
+                    _lambdify(args, node.expr, namespace),
+                    parents,
+                    local_args,
+                    _lambdify(local_args, local_exprs, namespace),
+                    _lambdify(local_args, kinks, namespace) if kinks else None,
+                )
+            )
+
+    def forward(self, leaves: dict[Symbol, float]) -> dict[Symbol, float]:
+        values = dict(leaves)
+        for c in self.compiled:
+            values[c.symbol] = float(c.value(*(values[a] for a in c.args)))
+        return values
+
+    def backward(self, values: dict[Symbol, float]):
+        """Adjoints of every node and symbol, and the kinks met on the way."""
+        adjoint: dict[Symbol, float] = {self.graph.loss: 1.0}
+        kinks = []
+        for c in reversed(self.compiled):
+            upstream = adjoint.get(c.symbol, 0.0)
+            args = [values[a] for a in c.local_args]
+            for parent, d in zip(c.parents, c.local(*args)):
+                adjoint[parent] = adjoint.get(parent, 0.0) + upstream * float(d)
+            if c.kink_args is not None and any(float(a) == 0.0 for a in c.kink_args(*args)):
+                kinks.append(c.symbol)
+        return adjoint, kinks
+
+    def loss(self, leaves: dict[Symbol, float]) -> float:
+        return self.forward(leaves)[self.graph.loss]
+
+
+def _check_defined(graph: Graph) -> None:
+    for node in graph.nodes:
+        for f in node.expr.atoms(sympy.Function):
+            if is_undefined(type(f)):
+                raise SympropError(
+                    f"the activation '{type(f).__name__}' is left undefined (model.functions), "
+                    "so there are no numbers to compute; use derive for the symbolic solution",
+                    where=graph.problem.origin,
+                )
+
+
+def leaf_values(graph: Graph, values: dict[str, object]) -> dict[Symbol, float]:
+    """A number for every leaf symbol, or an error naming all that are missing."""
+    result, missing = {}, []
+    for symbol, (key, entry) in graph.leaves.items():
+        q = graph.quantities[key]
+        given = values.get(q.name)
+        if given is not None and q.step is not None:
+            given = given[q.step] if q.step < len(given) else None
+        if given is None:
+            if key not in missing:
+                missing.append(key)
+            continue
+        if isinstance(given, np.ndarray) != bool(entry) or (
+            isinstance(given, np.ndarray) and given.shape != q.shape
+        ):
+            raise SympropError(
+                f"values.{q.name}: has shape {_shape_text(given)} but the model uses "
+                f"{_shape_text(q.value)}",
+                where=graph.problem.origin,
+            )
+        result[symbol] = float(given[entry if len(entry) == 2 else (entry[0], 0)]) if entry else given
+    if missing:
+        raise SympropError(
+            f"no values for {', '.join(missing)} (give them under [values])",
+            where=graph.problem.origin,
+        )
+    return result
+
+
+def _shape_text(value) -> str:
+    shape = getattr(value, "shape", None)
+    return "scalar" if shape is None else f"{shape[0]}x{shape[1]}"
+
+
+def gather(q: Quantity, numbers: dict[Symbol, float]):
+    """A quantity's number: a float, or an array shaped like the quantity."""
+    if isinstance(q.value, ImmutableMatrix):
+        return np.array(
+            [[_number(e, numbers) for e in row] for row in q.value.tolist()], dtype=float
+        )
+    return _number(q.value, numbers)
+
+
+def _number(entry, numbers) -> float:
+    if isinstance(entry, Symbol):
+        return float(numbers.get(entry, 0.0))
+    return float(entry)
+
+
+def to_json(value):
+    if isinstance(value, np.ndarray):
+        return [float(v) for v in value[:, 0]] if value.shape[1] == 1 else value.tolist()
+    return float(value)
+
+
+@dataclass
+class Step:
+    """One forward and backward pass at one set of values."""
+
+    loss: float
+    values: dict[str, object]
+    adjoints: dict[str, object]
+    gradients: dict[str, object]
+    updated: dict[str, object] | None
+    kinks: list[str]
+
+
+@dataclass
+class Solution:
+    problem: Problem
+    steps: list[Step]
+    checks: dict
+    expected: list[dict] | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def first(self) -> Step:
+        return self.steps[0]
+
+    def to_json(self) -> dict:
+        first = self.first
+        out = {
+            "title": self.problem.title,
+            "loss": float(first.loss),
+            "values": {k: to_json(v) for k, v in first.values.items()},
+            "adjoints": {k: to_json(v) for k, v in first.adjoints.items()},
+            "gradients": {k: to_json(v) for k, v in first.gradients.items()},
+        }
+        if first.updated is not None:
+            out["updated"] = {k: to_json(v) for k, v in self.steps[-1].updated.items()}
+        if len(self.steps) > 1 or self.problem.training.batches:
+            out["history"] = [
+                {
+                    "loss": float(s.loss),
+                    "gradients": {k: to_json(v) for k, v in s.gradients.items()},
+                    "updated": {k: to_json(v) for k, v in s.updated.items()},
+                }
+                for s in self.steps
+            ]
+        out["checks"] = self.checks
+        if self.expected is not None:
+            out["expected"] = self.expected
+        return out
+
+
+def solve(problem: Problem) -> Solution:
+    derivation = problem.derivation()
+    graph = derivation.graph
+    evaluator = Evaluator(derivation, problem.conventions.relu_grad_at_zero)
+    lr = problem.training.lr
+    values = dict(problem.values)
+    steps = []
+    for batch in problem.training.batches or [{}]:
+        values.update(batch)
+        step = _step(graph, evaluator, values, lr)
+        steps.append(step)
+        if step.updated is not None:
+            values.update(step.updated)
+    leaves = leaf_values(graph, {**problem.values, **(problem.training.batches or [{}])[0]})
+    checks = {"finite_differences": finite_differences(evaluator, leaves, steps[0])}
+    solution = Solution(problem, steps, checks)
+    if problem.expected:
+        solution.expected = compare_claims(problem, solution)
+    return solution
+
+
+def _step(graph: Graph, evaluator: Evaluator, values: dict, lr: float | None) -> Step:
+    leaves = leaf_values(graph, values)
+    numbers = evaluator.forward(leaves)
+    loss = numbers[graph.loss]
+    if not math.isfinite(loss) or not all(math.isfinite(v) for v in numbers.values()):
+        bad = next(
+            (n.key for n in graph.nodes if not math.isfinite(numbers[n.symbol])), "the loss"
+        )
+        raise SympropError(
+            f"the forward pass gives a value that is not finite at {bad} "
+            "(log or sqrt of a negative number, division by zero or overflow?)",
+            where=graph.problem.origin,
+        )
+    adjoint, kinks = evaluator.backward(numbers)
+    computed = [q for q in graph.quantities.values() if q.kind in ("node", "initial", "loss")]
+    result = Step(
+        loss=loss,
+        values={q.key: gather(q, numbers) for q in computed if q.key != "L"},
+        adjoints={q.key: gather(q, adjoint) for q in computed if q.kind == "node"},
+        gradients={q.name: gather(q, adjoint) for q in graph.params},
+        updated=None,
+        kinks=[k.name for k in kinks],
+    )
+    if lr is not None:
+        result.updated = {
+            q.name: gather(q, leaves) - lr * result.gradients[q.name] for q in graph.params
+        }
+    return result
+
+
+def finite_differences(evaluator: Evaluator, leaves: dict, step: Step) -> dict:
+    """Central differences of the loss for every scalar parameter."""
+    graph = evaluator.graph
+    worst_abs, worst_rel, failures = 0.0, 0.0, []
+    adjoint = evaluator.backward(evaluator.forward(leaves))[0]
+    for symbol in graph.param_symbols():
+        x = leaves[symbol]
+        h = 1e-6 * max(1.0, abs(x))
+        plus = evaluator.loss({**leaves, symbol: x + h})
+        minus = evaluator.loss({**leaves, symbol: x - h})
+        fd = (plus - minus) / (2 * h)
+        g = adjoint.get(symbol, 0.0)
+        err = abs(fd - g)
+        worst_abs = max(worst_abs, err)
+        worst_rel = max(worst_rel, err / max(1.0, abs(g)))
+        if err > FD_TOLERANCE * max(1.0, abs(g), abs(fd)):
+            failures.append(symbol.name)
+    report = {
+        "max_abs_error": worst_abs,
+        "max_rel_error": worst_rel,
+        "passed": not failures or bool(step.kinks),
+    }
+    if failures:
+        report["disagree"] = failures
+    if step.kinks:
+        report["kinks"] = step.kinks
+    return report
+
+
+_KEY = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)\Z")
+
+
+def lookup(problem: Problem, table: dict, name_and_index: str, what: str):
+    """The number a claim key names: ``h[3]`` (a step), ``W[1][0]`` (an entry)."""
+    m = _KEY.match(name_and_index)
+    name, indices = m.group(1), [int(i) for i in re.findall(r"\d+", m.group(2))]
+    key = name
+    if name in problem.sequences or name == "L":
+        if indices:
+            key = f"{name}[{indices.pop(0)}]"
+    if key not in table:
+        raise SympropError(f"expected.{what}.{name_and_index}: no {what} named {key!r}",
+                           where=problem.origin)
+    value = table[key]
+    if not indices:
+        return value
+    if not isinstance(value, np.ndarray):
+        raise SympropError(f"expected.{what}.{name_and_index}: {key} is a scalar", where=problem.origin)
+    try:
+        if value.shape[1] == 1 and len(indices) == 1:
+            return float(value[indices[0], 0])
+        if len(indices) == 2:
+            return float(value[indices[0], indices[1]])
+        return value[indices[0]]
+    except IndexError:
+        raise SympropError(
+            f"expected.{what}.{name_and_index}: index out of range for {key} "
+            f"({value.shape[0]}x{value.shape[1]})",
+            where=problem.origin,
+        ) from None
+
+
+def compare_claims(problem: Problem, solution: Solution) -> list[dict]:
+    first, last = solution.first, solution.steps[-1]
+    tables = {
+        "value": {**first.values, "L": first.loss},
+        "adjoint": first.adjoints,
+        "grad": first.gradients,
+        "updated": last.updated or {},
+    }
+    rows = []
+    for key, claimed in problem.expected.items():
+        if key == "loss":
+            computed = first.loss
+        else:
+            what, rest = key.split(".", 1)
+            if what == "updated" and last.updated is None:
+                raise SympropError(f"expected.{key}: needs training.lr", where=problem.origin)
+            computed = lookup(problem, tables[what], rest, what)
+        claimed_arr, computed_arr = np.asarray(claimed, float), np.asarray(computed, float)
+        if claimed_arr.size != computed_arr.size:
+            raise SympropError(
+                f"expected.{key}: claims {claimed_arr.size} numbers but {computed_arr.size} are computed",
+                where=problem.origin,
+            )
+        ok = bool(np.all(np.abs(claimed_arr.ravel() - computed_arr.ravel()) <= problem.tolerance))
+        rows.append({"key": key, "claimed": to_json(claimed), "computed": to_json(computed), "ok": ok})
+    return rows

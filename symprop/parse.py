@@ -1,0 +1,382 @@
+"""The only way user text becomes SymPy.
+
+``ast.parse(mode="eval")`` reads the text as Python syntax; a whitelist of node
+types, names and functions then builds SymPy objects directly.  Nothing here
+calls ``eval``, ``exec``, ``sympify`` or ``parse_expr``; a name is looked up in
+the scope the caller gives, a function in the rule table.  Size, depth and
+literal limits keep hostile text from taking time or memory.
+
+A value is a SymPy scalar expression or an ``ImmutableMatrix`` of them (a list
+is a column vector).  ``+ - * / **`` act entry by entry, a scalar combining
+with every entry; ``@`` is the matrix product; a 1x1 matrix counts as a scalar.
+"""
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import sympy
+from sympy import ImmutableMatrix
+
+from .errors import SympropError
+from .functions import REDUCTIONS, RULES
+
+MAX_TEXT = 10_000  # characters in one expression
+MAX_DEPTH = 60  # nesting of the syntax tree
+MAX_NODES = 2_000  # syntax tree nodes in one expression
+MAX_LITERAL = 1e100  # absolute value of a number written in the text
+MAX_EXPONENT = 1_000  # a numeric exponent
+MAX_ENTRIES = 10_000  # entries of a matrix built while evaluating
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+TIME = "t"
+
+Value = sympy.Expr | ImmutableMatrix
+
+
+class Scope(Protocol):
+    """What names mean while an expression is built."""
+
+    time: int | None  # the current step in a recurrent model, else None
+
+    def lookup(self, name: str) -> Value:
+        """The value of a plain name; raise SympropError when there is none."""
+
+    def is_sequence(self, name: str) -> bool:
+        """Whether ``name[k]`` picks a time step rather than an entry."""
+
+    def at_step(self, name: str, step: int) -> Value:
+        """The value of ``name`` at time ``step``."""
+
+
+@dataclass(frozen=True)
+class Functions:
+    """The callable names: the rule table plus the problem's undefined ones."""
+
+    undefined: dict[str, type]
+
+    def names(self) -> set[str]:
+        return set(RULES) | set(REDUCTIONS) | set(self.undefined)
+
+
+def shape_of(value: Value) -> tuple[int, int] | None:
+    return value.shape if isinstance(value, ImmutableMatrix) else None
+
+
+def describe_shape(value: Value) -> str:
+    shape = shape_of(value)
+    return "a scalar" if shape is None else f"{shape[0]}x{shape[1]}"
+
+
+def as_scalar(value: Value) -> Value:
+    """A 1x1 matrix counts as a scalar."""
+    if isinstance(value, ImmutableMatrix) and value.shape == (1, 1):
+        return value[0, 0]
+    return value
+
+
+def parse_expression(text: str, scope: Scope, functions: Functions) -> Value:
+    """Build the SymPy value of ``text``; raise SympropError with one line."""
+    tree = parse_syntax(text)
+    return _Builder(scope, functions).build(tree.body)
+
+
+def parse_syntax(text: str) -> ast.Expression:
+    """Python syntax for one expression, within the size and depth limits."""
+    if not isinstance(text, str):
+        raise SympropError("expected an expression as a string")
+    if len(text) > MAX_TEXT:
+        raise SympropError(f"expression is {len(text)} characters long (the limit is {MAX_TEXT})")
+    if not text.strip():
+        raise SympropError("empty expression")
+    if "\n" in text.strip() or "\r" in text:
+        raise SympropError("an expression must be on one line")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        where = f" at column {e.offset}" if e.offset else ""
+        raise SympropError(f"syntax error{where}: {e.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise SympropError(f"expression is nested too deeply (the limit is {MAX_DEPTH})") from None
+    _check_size(tree)
+    return tree
+
+
+def _check_size(tree: ast.AST) -> None:
+    count = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise SympropError(f"expression is nested too deeply (the limit is {MAX_DEPTH})")
+        if count > MAX_NODES:
+            raise SympropError(f"expression is too large (more than {MAX_NODES} parts)")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def names_in(text: str) -> set[str]:
+    """Every plain name the expression mentions (not functions, not ``t``)."""
+    tree = parse_syntax(text)
+    callees = {
+        n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - callees - {TIME}
+
+
+def time_indexed_names(text: str) -> set[str]:
+    """Names subscripted by an index that mentions ``t`` (``x[t]``, ``h[t-1]``)."""
+    tree = parse_syntax(text)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            if any(isinstance(n, ast.Name) and n.id == TIME for n in ast.walk(node.slice)):
+                found.add(node.value.id)
+    return found
+
+
+_BINARY = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+    ast.MatMult: "@",
+}
+
+
+class _Builder:
+    def __init__(self, scope: Scope, functions: Functions):
+        self.scope = scope
+        self.functions = functions
+
+    def build(self, node: ast.AST) -> Value:
+        method = getattr(self, f"_build_{type(node).__name__}", None)
+        if method is None:
+            raise SympropError(f"{_describe(node)} is not allowed{_column(node)}")
+        return method(node)
+
+    # Leaves -----------------------------------------------------------------
+
+    def _build_Constant(self, node: ast.Constant) -> Value:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SympropError(f"{_describe(node)} is not allowed{_column(node)}")
+        if not abs(value) <= MAX_LITERAL:  # also catches inf and nan
+            raise SympropError(f"number {_short(value)} is too large{_column(node)}")
+        return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+
+    def _build_Name(self, node: ast.Name) -> Value:
+        if node.id == TIME:
+            raise SympropError(f"'t' is the time index and can only be used inside [ ]{_column(node)}")
+        if node.id in self.functions.names():
+            raise SympropError(f"'{node.id}' is a function; call it as {node.id}(...){_column(node)}")
+        if self.scope.is_sequence(node.id):
+            raise SympropError(
+                f"'{node.id}' changes with time; write {node.id}[t] or {node.id}[t-1]{_column(node)}"
+            )
+        return self.scope.lookup(node.id)
+
+    # Operators --------------------------------------------------------------
+
+    def _build_UnaryOp(self, node: ast.UnaryOp) -> Value:
+        operand = self.build(node.operand)
+        if isinstance(node.op, ast.USub):
+            return -operand
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise SympropError(f"operator {type(node.op).__name__} is not allowed{_column(node)}")
+
+    def _build_BinOp(self, node: ast.BinOp) -> Value:
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            raise SympropError(f"operator {type(node.op).__name__} is not allowed{_column(node)}")
+        left, right = self.build(node.left), self.build(node.right)
+        if op == "@":
+            return self._matmul(left, right, node)
+        left, right = as_scalar(left), as_scalar(right)
+        if op == "**":
+            _check_power(left, right, node)
+        combine = {
+            "+": lambda a, b: a + b,
+            "-": lambda a, b: a - b,
+            "*": lambda a, b: a * b,
+            "/": lambda a, b: a / b,
+            "**": lambda a, b: a**b,
+        }[op]
+        ls, rs = shape_of(left), shape_of(right)
+        if ls is None and rs is None:
+            return combine(left, right)
+        if ls is not None and rs is not None and ls != rs:
+            raise SympropError(
+                f"'{op}' needs operands of the same shape, got "
+                f"{describe_shape(left)} and {describe_shape(right)}{_column(node)}"
+            )
+        shape = ls or rs
+        return ImmutableMatrix(
+            shape[0],
+            shape[1],
+            lambda i, j: combine(
+                left[i, j] if ls else left,
+                right[i, j] if rs else right,
+            ),
+        )
+
+    def _matmul(self, left: Value, right: Value, node: ast.AST) -> Value:
+        ls, rs = shape_of(left), shape_of(right)
+        if ls is None or rs is None:
+            raise SympropError(
+                f"'@' multiplies matrices, got {describe_shape(left)} and "
+                f"{describe_shape(right)} (use '*' for a scalar){_column(node)}"
+            )
+        if ls[1] != rs[0]:
+            raise SympropError(
+                f"'@' cannot multiply {describe_shape(left)} by {describe_shape(right)}{_column(node)}"
+            )
+        _check_entries(ls[0] * rs[1] * ls[1], node)
+        return as_scalar(ImmutableMatrix(left * right))
+
+    # Calls, attributes, subscripts -------------------------------------------
+
+    def _build_Call(self, node: ast.Call) -> Value:
+        if not isinstance(node.func, ast.Name):
+            raise SympropError(f"only named functions can be called{_column(node)}")
+        name = node.func.id
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise SympropError(f"{name}() takes one plain argument{_column(node)}")
+        if name not in self.functions.names():
+            known = ", ".join(sorted(self.functions.names()))
+            raise SympropError(f"unknown function '{name}'{_column(node)} (known: {known})")
+        if len(node.args) != 1:
+            raise SympropError(f"{name}() takes exactly one argument{_column(node)}")
+        arg = self.build(node.args[0])
+        if name in REDUCTIONS:
+            return self._reduce(name, arg, node)
+        func = RULES[name].apply if name in RULES else self.functions.undefined[name]
+        if isinstance(arg, ImmutableMatrix):
+            return arg.applyfunc(func)
+        return func(arg)
+
+    def _reduce(self, name: str, arg: Value, node: ast.AST) -> Value:
+        if not isinstance(arg, ImmutableMatrix):
+            if name == "softmax":
+                raise SympropError(f"softmax() needs a column vector, got a scalar{_column(node)}")
+            return arg
+        entries = list(arg)
+        if name == "sum":
+            return sympy.Add(*entries)
+        if name == "mean":
+            return sympy.Add(*entries) / len(entries)
+        if arg.shape[1] != 1:
+            raise SympropError(
+                f"softmax() needs a column vector, got {describe_shape(arg)}{_column(node)}"
+            )
+        exps = [sympy.exp(e) for e in entries]
+        total = sympy.Add(*exps)
+        return ImmutableMatrix([e / total for e in exps])
+
+    def _build_Attribute(self, node: ast.Attribute) -> Value:
+        if node.attr != "T":
+            raise SympropError(f"attribute '.{node.attr}' is not allowed (only .T){_column(node)}")
+        value = self.build(node.value)
+        return value.T if isinstance(value, ImmutableMatrix) else value
+
+    def _build_Subscript(self, node: ast.Subscript) -> Value:
+        base = node.value
+        if isinstance(base, ast.Name) and self.scope.is_sequence(base.id):
+            step = self._index(node.slice, allow_time=True)
+            return self.scope.at_step(base.id, step)
+        value = self.build(base)
+        index = self._index(node.slice, allow_time=False)
+        shape = shape_of(value)
+        if shape is None:
+            raise SympropError(f"cannot index a scalar{_column(node)}")
+        rows, cols = shape
+        if cols == 1 or rows == 1:
+            size = rows * cols
+            if not 0 <= index < size:
+                raise SympropError(f"index {index} is out of range for {rows}x{cols}{_column(node)}")
+            return value[index]
+        if not 0 <= index < rows:
+            raise SympropError(f"row {index} is out of range for {rows}x{cols}{_column(node)}")
+        return ImmutableMatrix(value.row(index))
+
+    def _index(self, node: ast.AST, allow_time: bool) -> int:
+        """An index: a whole number, or ``t`` plus or minus one."""
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.Name) and node.id == TIME:
+            return self._time(node, allow_time)
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Add | ast.Sub)
+            and isinstance(node.left, ast.Name)
+            and node.left.id == TIME
+            and isinstance(node.right, ast.Constant)
+            and type(node.right.value) is int
+            and abs(node.right.value) <= 1_000
+        ):
+            offset = node.right.value if isinstance(node.op, ast.Add) else -node.right.value
+            return self._time(node, allow_time) + offset
+        raise SympropError(f"an index must be a whole number, t, or t-k{_column(node)}")
+
+    def _time(self, node: ast.AST, allow_time: bool) -> int:
+        if not allow_time:
+            raise SympropError(f"'t' can only index a name that changes with time{_column(node)}")
+        if self.scope.time is None:
+            raise SympropError(f"'t' is used but the model has no 'steps'{_column(node)}")
+        return self.scope.time
+
+
+def _check_power(base: Value, exponent: Value, node: ast.AST) -> None:
+    if isinstance(exponent, ImmutableMatrix):
+        raise SympropError(f"an exponent must be a scalar{_column(node)}")
+    if exponent.is_number:
+        if not exponent.is_real or abs(float(exponent)) > MAX_EXPONENT:
+            raise SympropError(
+                f"exponent {_short(exponent)} is out of range (at most {MAX_EXPONENT}){_column(node)}"
+            )
+    if not isinstance(base, ImmutableMatrix) and base.is_number and exponent.is_number:
+        magnitude = abs(float(exponent)) * float(sympy.log(abs(base) + 2, 10))
+        if magnitude > 300:
+            raise SympropError(f"number {_short(base)}**{_short(exponent)} is too large{_column(node)}")
+
+
+def _check_entries(count: int, node: ast.AST) -> None:
+    if count > MAX_ENTRIES:
+        raise SympropError(f"result would have too many terms ({count}){_column(node)}")
+
+
+def _describe(node: ast.AST) -> str:
+    kinds = {
+        "Lambda": "lambda",
+        "ListComp": "a comprehension",
+        "GeneratorExp": "a comprehension",
+        "SetComp": "a comprehension",
+        "DictComp": "a comprehension",
+        "JoinedStr": "an f-string",
+        "Compare": "a comparison",
+        "BoolOp": "'and'/'or'",
+        "IfExp": "'if'",
+        "NamedExpr": "':='",
+        "Starred": "'*' unpacking",
+        "Await": "'await'",
+        "Yield": "'yield'",
+    }
+    name = type(node).__name__
+    if name == "Constant":
+        return f"constant {_short(node.value)}"
+    return kinds.get(name, f"syntax '{name}'")
+
+
+def _short(value) -> str:
+    if isinstance(value, int) and value.bit_length() > 1000:
+        return "(a huge number)"
+    text = repr(value) if isinstance(value, str | bytes) else str(value)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _column(node: ast.AST) -> str:
+    col = getattr(node, "col_offset", None)
+    return f" (column {col + 1})" if col is not None else ""

@@ -1,0 +1,98 @@
+"""Names and expressions as people write them: omega0 as ω₀, h[t-1] as h_{t-1}.
+
+``display_name`` splits a symbol name into a base (Greek letters spelled out
+become Greek) and subscripts; the text printer uses Unicode, the LaTeX
+printer (``render/latex.py``) uses the same split.
+"""
+
+import re
+
+from sympy.printing.str import StrPrinter
+
+GREEK = {
+    name: chr(code)
+    for name, code in [
+        ("alpha", 0x3B1), ("beta", 0x3B2), ("gamma", 0x3B3), ("delta", 0x3B4),
+        ("epsilon", 0x3B5), ("zeta", 0x3B6), ("eta", 0x3B7), ("theta", 0x3B8),
+        ("iota", 0x3B9), ("kappa", 0x3BA), ("lambda", 0x3BB), ("lamda", 0x3BB),
+        ("mu", 0x3BC), ("nu", 0x3BD), ("xi", 0x3BE), ("pi", 0x3C0), ("rho", 0x3C1),
+        ("sigma", 0x3C3), ("tau", 0x3C4), ("upsilon", 0x3C5), ("phi", 0x3C6),
+        ("chi", 0x3C7), ("psi", 0x3C8), ("omega", 0x3C9),
+    ]
+}
+HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
+SUBSCRIPT = str.maketrans("0123456789+-=()t,", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₜ,")
+SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+
+_NAME = re.compile(r"([A-Za-z]+?)(hat|bar|tilde)?_?([0-9]*)\Z")
+
+
+def split_name(name: str, index_base: int = 0, sequences=frozenset()):
+    """(base, accent, subscripts, version) of a symbol name.
+
+    ``omega0`` -> ("omega", None, ["0"], None); ``yhat[2]`` -> ("y", "hat",
+    ["2"], None); ``W[1][0]`` with index_base 1 -> ("W", None, ["21"], None);
+    ``z@1`` -> ("z", None, [], "1").  For a name in ``sequences`` the first
+    index is a time step, which ``index_base`` leaves alone.
+    """
+    version = None
+    if "@" in name:
+        name, version = name.split("@", 1)
+    head, *indices = name.split("[")
+    indices = [i.rstrip("]") for i in indices]
+    m = _NAME.match(head)
+    if m:
+        base, accent, digits = m.group(1), m.group(2), m.group(3)
+    else:
+        base, accent, digits = head, None, ""
+        if "_" in head:
+            base, digits = head.split("_", 1)
+    subs = [digits] if digits else []
+    if indices and head in sequences:
+        subs.append(indices.pop(0))
+    if indices:
+        if index_base:
+            indices = [str(int(i) + index_base) for i in indices]
+        subs.append("".join(indices) if all(len(i) == 1 for i in indices) else ",".join(indices))
+    return base, accent, subs, version
+
+
+def unicode_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
+    if name.startswith("dL/d"):
+        return "∂L/∂" + unicode_name(name[4:], index_base, sequences)
+    base, accent, subs, version = split_name(name, index_base, sequences)
+    text = GREEK.get(base, base)
+    if accent:
+        text += HATS[accent]
+    if subs:
+        joined = ",".join(subs)
+        translated = joined.translate(SUBSCRIPT)
+        text += translated if not translated.isascii() else f"_{joined}"
+    if version:
+        text += f"⁽{version.translate(SUPERSCRIPT)}⁾"
+    return text
+
+
+class TextPrinter(StrPrinter):
+    """One-line Unicode: ω₀·x, f'(h₁), relu'(z)."""
+
+    def __init__(self, index_base: int = 0, sequences=frozenset()):
+        super().__init__({"order": "none"})
+        self.index_base = index_base
+        self.sequences = frozenset(sequences) | {"L"}
+
+    def _print_Symbol(self, expr):
+        return unicode_name(expr.name, self.index_base, self.sequences)
+
+    def _print_Function(self, expr):
+        name = type(expr).__name__
+        if name.endswith("_prime"):
+            name = name[: -len("_prime")] + "'"
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+
+    def doprint(self, expr):
+        return super().doprint(expr).replace("**", "^").replace("*", "·")
+
+
+def text(expr, index_base: int = 0, sequences=frozenset()) -> str:
+    return TextPrinter(index_base, sequences).doprint(expr)

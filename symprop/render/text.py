@@ -1,0 +1,130 @@
+"""Plain Unicode text for a terminal: the derivation, the numbers, the checks."""
+
+import numpy as np
+
+from ..backprop import Derivation
+from ..closed_form import ClosedForms
+from ..graph import Graph
+from ..numeric import Solution
+from ..printing import TextPrinter, unicode_name
+
+
+def _printer(graph: Graph) -> TextPrinter:
+    p = graph.problem
+    return TextPrinter(p.conventions.index_base, p.sequences)
+
+
+def _name(graph: Graph, key: str) -> str:
+    p = graph.problem
+    return unicode_name(key, p.conventions.index_base, p.sequences | {"L"})
+
+
+def _number(value) -> str:
+    if isinstance(value, np.ndarray):
+        if value.shape[1] == 1:
+            return "[" + ", ".join(_number(v) for v in value[:, 0]) + "]"
+        return "[" + "; ".join(", ".join(_number(v) for v in row) for row in value) + "]"
+    return f"{value:.6g}"
+
+
+def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def derivation_text(d: Derivation) -> str:
+    graph = d.graph
+    pr = _printer(graph)
+    out = [graph.problem.title, "=" * len(graph.problem.title), ""]
+    out.append("Forward pass (the computational graph, one node a line)")
+    for n in graph.nodes:
+        out.append(f"  {pr.doprint(n.symbol)} = {pr.doprint(n.expr)}")
+    out += ["", "Local derivatives (one per edge of the graph)"]
+    shown = set(graph.node_by_symbol()) | set(graph.param_symbols())
+    for n in graph.nodes:
+        for parent, local in d.local[n.symbol].items():
+            if parent in shown:
+                    out.append(f"  ∂{pr.doprint(n.symbol)}/∂{pr.doprint(parent)} = {pr.doprint(local)}")
+    out += ["", "Backward pass: the accumulated derivative of every node, from the loss back"]
+    for n in reversed(graph.nodes):
+        if n.symbol != graph.loss:
+            out.append(f"  {_name(graph, 'dL/d' + n.symbol.name)} = {pr.doprint(d.adjoints[n.symbol])}")
+    out += ["", "Gradients"]
+    for p in graph.param_symbols():
+        out.append(f"  {_name(graph, 'dL/d' + p.name)} = {pr.doprint(d.gradients[p])}")
+    forms = ClosedForms(d)
+    out += ["", "Gradients in closed form"]
+    for p in graph.param_symbols():
+        closed = forms.of_adjoint(p)
+        shown = pr.doprint(closed) if closed is not None else (
+            f"(more than {forms.limit} terms: see the backward pass above)"
+        )
+        out.append(f"  {_name(graph, 'dL/d' + p.name)} = {shown}")
+    return "\n".join(out) + "\n"
+
+
+def solution_text(s: Solution) -> str:
+    graph = s.problem.graph()
+    step = s.first
+    title = s.problem.title
+    out = [title, "=" * len(title), ""]
+    out.append("Forward pass")
+    rows = [[_name(graph, k), "=", _number(v)] for k, v in step.values.items()]
+    out += _table(rows) if rows else []
+    out += ["", f"Loss  L = {_number(step.loss)}", ""]
+    out.append("Backward pass (∂L/∂node)")
+    rows = [[_name(graph, "dL/d" + k), "=", _number(v)] for k, v in step.adjoints.items()]
+    out += _table(rows) if rows else []
+    out += ["", "Gradients"]
+    out += _table([[_name(graph, "dL/d" + k), "=", _number(v)] for k, v in step.gradients.items()])
+    if step.updated is not None:
+        lr = s.problem.training.lr
+        out += ["", f"Gradient descent step (learning rate {lr:g})"]
+        for i, st in enumerate(s.steps):
+            if len(s.steps) > 1:
+                out.append(f"  step {i + 1}: loss {_number(st.loss)}")
+            out += _table([[_name(graph, k), "←", _number(v)] for k, v in st.updated.items()])
+    if step.kinks:
+        relu0 = s.problem.conventions.relu_grad_at_zero
+        out += ["", f"Kinks: relu' evaluated exactly at 0 in {', '.join(_name(graph, k) for k in step.kinks)};"
+                f" the convention relu'(0) = {relu0:g} is used"]
+    out += ["", check_text(s.problem, s.checks, s.expected)]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def check_text(problem, checks: dict, expected: list | None = None) -> str:
+    """The checks: finite differences, sympy.diff, and the source's claims."""
+    graph = problem.graph()
+    out = ["Checks"]
+    fd = checks.get("finite_differences")
+    if fd:
+        verdict = "passed" if fd["passed"] else "FAILED"
+        out.append(f"  finite differences: max abs error {fd['max_abs_error']:.2e}, "
+                   f"max rel error {fd['max_rel_error']:.2e}: {verdict}")
+        if fd.get("disagree"):
+            note = " (at a kink, where finite differences average the two sides)" if fd.get("kinks") else ""
+            out.append(f"    disagree: {', '.join(_name(graph, k) for k in fd['disagree'])}{note}")
+    else:
+        out.append("  finite differences: no [values], so no numbers to check")
+    diff = checks.get("sympy_diff")
+    if diff and "skipped" in diff:
+        out.append(f"  sympy.diff of the expanded loss: skipped ({diff['skipped']})")
+    elif diff:
+        out.append(
+            f"  sympy.diff of the expanded loss, at {diff['points']} random points: "
+            f"max rel error {diff['max_rel_error']:.1e}: {'passed' if diff['passed'] else 'FAILED'}"
+        )
+    if expected:
+        out += ["", f"Claims of the source (tolerance {problem.tolerance:g})"]
+        rows = [["claim", "claimed", "computed", ""]]
+        for row in expected:
+            rows.append([
+                row["key"],
+                _number(np.asarray(row["claimed"], float)) if isinstance(row["claimed"], list) else _number(row["claimed"]),
+                _number(np.asarray(row["computed"], float)) if isinstance(row["computed"], list) else _number(row["computed"]),
+                "ok" if row["ok"] else "WRONG",
+            ])
+        out += _table(rows)
+        wrong = sum(not r["ok"] for r in expected)
+        out.append(f"  {len(expected) - wrong} of {len(expected)} claims agree")
+    return "\n".join(out)

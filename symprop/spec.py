@@ -1,0 +1,455 @@
+"""TOML problem specs: read, validate, and turn into a ``Problem``.
+
+Every error is a ``SympropError`` whose one line names the file, the key and
+what is wrong.  See ``shared/spec-format.md`` for the contract.
+"""
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SympropError
+from .functions import REDUCTIONS, RULES
+from .parse import NAME, TIME, MAX_TEXT, names_in, parse_syntax, time_indexed_names
+
+MAX_FILE = 1_000_000  # bytes of TOML
+MAX_EQUATIONS = 2_000
+MAX_STEPS = 100_000
+MAX_ENTRIES = 100_000  # numbers in one value
+MAX_PARAM_ENTRIES = 100_000
+
+TOP_KEYS = {"title", "source", "lang", "model", "values", "conventions", "training", "expected"}
+MODEL_KEYS = {"params", "functions", "equations", "loss", "steps", "initial", "reduce", "shapes"}
+CLAIM_KINDS = ("loss", "value", "adjoint", "grad", "updated")
+LOSS = "L"
+RESERVED = {TIME, "T", LOSS}
+
+Number = float | np.ndarray
+
+
+@dataclass(frozen=True)
+class Equation:
+    line: int  # 1-based line within model.equations
+    target: str
+    recurrent: bool  # written as name[t] = ...
+    text: str  # the right-hand side
+
+
+@dataclass(frozen=True)
+class Conventions:
+    relu_grad_at_zero: float = 0.0
+    index_base: int = 0
+
+
+@dataclass(frozen=True)
+class Training:
+    lr: float | None = None
+    batches: tuple[dict[str, object], ...] = ()
+
+
+@dataclass
+class Problem:
+    """A validated problem spec.  ``symprop.load`` returns one of these."""
+
+    origin: str  # the file name used in messages
+    title: str
+    source: str | None
+    lang: str
+    params: list[str]
+    functions: list[str]
+    equations: list[Equation]
+    loss: str
+    steps: int | None = None
+    initial: dict[str, object] = field(default_factory=dict)
+    reduce: str = "sum"
+    shapes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)
+    conventions: Conventions = Conventions()
+    training: Training = Training()
+    expected: dict[str, object] = field(default_factory=dict)
+    tolerance: float = 1e-3
+    sequences: frozenset[str] = frozenset()  # names indexed by time
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def recurrent(self) -> bool:
+        return self.steps is not None
+
+    # The Python API of the contract: load(path).gradients(), .solve() --------
+
+    def graph(self):
+        if "graph" not in self._cache:
+            from .graph import build_graph
+
+            self._cache["graph"] = build_graph(self)
+        return self._cache["graph"]
+
+    def derivation(self):
+        if "derivation" not in self._cache:
+            from .backprop import backprop
+
+            self._cache["derivation"] = backprop(self.graph())
+        return self._cache["derivation"]
+
+    def gradients(self) -> dict:
+        """``{param: sympy.Expr}``: each gradient in closed form (a matrix for a
+        matrix parameter), in the params, inputs and undefined functions."""
+        from .closed_form import closed_gradients
+
+        return closed_gradients(self.derivation())
+
+    def solve(self) -> dict:
+        """The numbers of the worked solution, as the JSON contract gives them."""
+        from .numeric import solve
+
+        return solve(self).to_json()
+
+
+def load(spec: str | Path, text: str | None = None) -> Problem:
+    """Read a spec from a path (or from ``text``, named ``spec`` in messages)."""
+    origin = str(spec)
+    if text is None:
+        path = Path(spec)
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE:
+                raise SympropError(f"file is {size} bytes (the limit is {MAX_FILE})", where=origin)
+            raw = path.read_bytes()
+        except OSError as e:
+            raise SympropError(f"cannot read: {e.strerror}", where=origin) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SympropError("not UTF-8 text", where=origin) from None
+    if len(text) > MAX_FILE:
+        raise SympropError(f"spec is {len(text)} characters (the limit is {MAX_FILE})", where=origin)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise SympropError(f"invalid TOML: {e}", where=origin) from None
+    except RecursionError:
+        raise SympropError("invalid TOML: nested too deeply", where=origin) from None
+    return from_dict(data, origin)
+
+
+def from_dict(data: dict, origin: str = "<spec>") -> Problem:
+    """Validate parsed TOML and build a Problem."""
+    r = _Reader(origin)
+    r.keys(data, TOP_KEYS, "")
+    title = r.string(data, "title", required=True)
+    source = r.string(data, "source")
+    lang = r.string(data, "lang") or "en"
+    if lang not in ("en", "ru"):
+        raise r.error("lang", f"must be \"en\" or \"ru\", got {lang!r}")
+
+    model = r.table(data, "model", required=True)
+    r.keys(model, MODEL_KEYS, "model")
+    params = r.name_list(model, "params", "model.params", required=True)
+    if not params:
+        raise r.error("model.params", "needs at least one parameter")
+    functions = r.name_list(model, "functions", "model.functions")
+    for f in functions:
+        if f in RULES or f in REDUCTIONS:
+            raise r.error("model.functions", f"'{f}' is a built-in function and cannot be redefined")
+    steps = model.get("steps")
+    if steps is not None:
+        if type(steps) is not int or not 1 <= steps <= MAX_STEPS:
+            raise r.error("model.steps", f"must be a whole number from 1 to {MAX_STEPS}")
+    equations = _equations(r, model, steps is not None)
+    loss = r.string(model, "loss", "model.loss", required=True)
+    r.expression(loss, "model.loss")
+    reduce = r.string(model, "reduce", "model.reduce") or "sum"
+    if reduce not in ("sum", "mean"):
+        raise r.error("model.reduce", f"must be \"sum\" or \"mean\", got {reduce!r}")
+
+    texts = [e.text for e in equations] + [loss]
+    sequences = frozenset().union(*(time_indexed_names(t) for t in texts))
+    sequences |= {e.target for e in equations if e.recurrent}
+    if sequences and steps is None:
+        name = sorted(sequences)[0]
+        raise r.error("model.equations", f"'{name}' is indexed by t but model.steps is not set")
+
+    assigned = {e.target for e in equations}
+    mentioned = set().union(*(names_in(t) for t in texts))
+    for name in assigned | mentioned | set(params) | set(functions):
+        if name in functions and name in mentioned | assigned | set(params):
+            raise r.error("model.functions", f"'{name}' is a function and also used as a name")
+    for p in params:
+        if p in assigned:
+            raise r.error("model.params", f"'{p}' is a parameter and cannot be assigned in equations")
+        if p in sequences:
+            raise r.error("model.params", f"parameter '{p}' cannot change with time")
+        if p not in mentioned:
+            raise r.error("model.params", f"parameter '{p}' is not used by the model")
+
+    shapes = {}
+    for name, shape in r.table(model, "shapes").items():
+        key = f"model.shapes.{name}"
+        if not isinstance(shape, list) or len(shape) not in (1, 2) or any(
+            type(n) is not int or not 1 <= n <= 10_000 for n in shape
+        ):
+            raise r.error(key, "must be [rows, cols] or [rows] with whole numbers from 1 to 10000")
+        rows, cols = (shape + [1])[:2]
+        if rows * cols > MAX_PARAM_ENTRIES:
+            raise r.error(key, f"has {rows * cols} entries (the limit is {MAX_PARAM_ENTRIES})")
+        shapes[name] = (rows, cols)
+
+    initial = {}
+    for name, value in r.table(model, "initial").items():
+        if name not in sequences:
+            raise r.error(f"model.initial.{name}", "is not a recurrent state (no name[t] equation)")
+        initial[name] = r.number(value, f"model.initial.{name}")
+
+    values = {}
+    for name, value in r.table(data, "values").items():
+        key = f"values.{name}"
+        if not NAME.match(name):
+            raise r.error(key, "is not a valid name")
+        if name in assigned:
+            raise r.error(key, f"'{name}' is computed by the equations and cannot be given")
+        if name not in mentioned and name not in params:
+            raise r.error(key, f"'{name}' is not used by the model")
+        if name in sequences:
+            if not isinstance(value, list):
+                raise r.error(key, f"'{name}' changes with time: give a list indexed by t from 0")
+            values[name] = [r.number(v, f"{key}[{i}]") for i, v in enumerate(value)]
+            if steps is not None and len(values[name]) > steps + 1:
+                raise r.error(key, f"has {len(values[name])} items but steps = {steps}")
+        else:
+            values[name] = r.number(value, key)
+
+    conventions = _conventions(r, r.table(data, "conventions"))
+    training = _training(r, r.table(data, "training"), values, mentioned, sequences)
+    expected, tolerance = _expected(r, r.table(data, "expected"))
+    return Problem(
+        origin=origin,
+        title=title,
+        source=source,
+        lang=lang,
+        params=params,
+        functions=functions,
+        equations=equations,
+        loss=loss,
+        steps=steps,
+        initial=initial,
+        reduce=reduce,
+        shapes=shapes,
+        values=values,
+        conventions=conventions,
+        training=training,
+        expected=expected,
+        tolerance=tolerance,
+        sequences=sequences,
+    )
+
+
+_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\[\s*t\s*\])?\s*=(?!=)(.*)\Z")
+
+
+def _equations(r: "_Reader", model: dict, recurrent_model: bool) -> list[Equation]:
+    text = r.string(model, "equations", "model.equations", required=True)
+    if len(text) > MAX_FILE:
+        raise r.error("model.equations", "is too long")
+    equations = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        where = f"model.equations line {number}"
+        m = _ASSIGNMENT.match(line)
+        if not m:
+            raise r.error(where, f"expected 'name = expression', got {_clip(line)!r}")
+        target, time, rhs = m.group(1), m.group(2), m.group(3).strip()
+        if not NAME.match(target) or target in RESERVED or target in RULES or target in REDUCTIONS:
+            raise r.error(where, f"'{target}' cannot be assigned")
+        if time and not recurrent_model:
+            raise r.error(where, f"'{target}[t]' needs model.steps")
+        r.expression(rhs, where)
+        equations.append(Equation(number, target, bool(time), rhs))
+        if len(equations) > MAX_EQUATIONS:
+            raise r.error("model.equations", f"has more than {MAX_EQUATIONS} equations")
+    if not equations:
+        raise r.error("model.equations", "has no equations")
+    return equations
+
+
+def _conventions(r: "_Reader", table: dict) -> Conventions:
+    r.keys(table, {"relu_grad_at_zero", "index_base"}, "conventions")
+    relu0 = table.get("relu_grad_at_zero", 0)
+    if type(relu0) not in (int, float) or relu0 not in (0, 0.5, 1):
+        raise r.error("conventions.relu_grad_at_zero", "must be 0, 0.5 or 1")
+    base = table.get("index_base", 0)
+    if type(base) is not int or base not in (0, 1):
+        raise r.error("conventions.index_base", "must be 0 or 1")
+    return Conventions(float(relu0), base)
+
+
+def _training(r: "_Reader", table: dict, values, mentioned, sequences) -> Training:
+    r.keys(table, {"lr", "batches"}, "training")
+    lr = table.get("lr")
+    if lr is not None:
+        lr = r.number(lr, "training.lr")
+        if not isinstance(lr, float) or lr <= 0:
+            raise r.error("training.lr", "must be a positive number")
+    batches = table.get("batches", [])
+    if not isinstance(batches, list) or not all(isinstance(b, dict) for b in batches):
+        raise r.error("training.batches", "must be an array of tables ([[training.batches]])")
+    if batches and lr is None:
+        raise r.error("training.batches", "needs training.lr")
+    parsed = []
+    for i, batch in enumerate(batches):
+        entry = {}
+        for name, value in batch.items():
+            key = f"training.batches[{i}].{name}"
+            if name not in mentioned:
+                raise r.error(key, f"'{name}' is not used by the model")
+            if name in sequences:
+                if not isinstance(value, list):
+                    raise r.error(key, "changes with time: give a list indexed by t from 0")
+                entry[name] = [r.number(v, f"{key}[{j}]") for j, v in enumerate(value)]
+            else:
+                entry[name] = r.number(value, key)
+        parsed.append(entry)
+    return Training(lr, tuple(parsed))
+
+
+_CLAIM = re.compile(r"(loss|value|adjoint|grad|updated)(?:\.([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*))?\Z")
+
+
+def _expected(r: "_Reader", table: dict) -> tuple[dict[str, object], float]:
+    flat = {}
+
+    def walk(prefix: str, value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        else:
+            flat[prefix] = value
+
+    walk("", table)
+    tolerance = flat.pop("tolerance", 1e-3)
+    tolerance = r.number(tolerance, "expected.tolerance")
+    if not isinstance(tolerance, float) or tolerance < 0:
+        raise r.error("expected.tolerance", "must be a non-negative number")
+    claims = {}
+    for key, value in flat.items():
+        m = _CLAIM.match(key)
+        if not m or (m.group(1) == "loss") != (m.group(2) is None):
+            raise r.error(
+                f"expected.{key}",
+                "is not a claim: use loss, value.NAME, adjoint.NAME, grad.PARAM or updated.PARAM",
+            )
+        claims[key] = r.number(value, f"expected.{key}")
+    return claims, tolerance
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _Reader:
+    """Typed access to the TOML tables, raising errors that name the key."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+
+    def error(self, key: str, message: str) -> SympropError:
+        return SympropError(f"{key}: {message}", where=self.origin)
+
+    def keys(self, table: dict, allowed: set[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                place = f"{where}.{key}" if where else key
+                raise self.error(place, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+    def table(self, data: dict, key: str, required: bool = False) -> dict:
+        value = data.get(key)
+        if value is None:
+            if required:
+                raise self.error(key, "is required")
+            return {}
+        if not isinstance(value, dict):
+            raise self.error(key, f"must be a table, got {_toml_type(value)}")
+        return value
+
+    def string(self, data: dict, key: str, where: str | None = None, required: bool = False):
+        where = where or key
+        value = data.get(key)
+        if value is None:
+            if required:
+                raise self.error(where, "is required")
+            return None
+        if not isinstance(value, str):
+            raise self.error(where, f"must be a string, got {_toml_type(value)}")
+        return value
+
+    def name_list(self, data: dict, key: str, where: str, required: bool = False) -> list[str]:
+        value = data.get(key)
+        if value is None:
+            if required:
+                raise self.error(where, "is required")
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(where, "must be a list of names")
+        for name in value:
+            if not NAME.match(name) or name in RESERVED:
+                raise self.error(where, f"{_clip(name)!r} is not a valid name")
+        if len(set(value)) != len(value):
+            raise self.error(where, "lists a name twice")
+        return list(value)
+
+    def expression(self, text: str, where: str) -> None:
+        if len(text) > MAX_TEXT:
+            raise self.error(where, f"expression is {len(text)} characters long (the limit is {MAX_TEXT})")
+        try:
+            parse_syntax(text)
+        except SympropError as e:
+            raise self.error(where, str(e)) from None
+
+    def number(self, value, where: str) -> Number:
+        """A scalar, a list (column vector) or a list of lists (matrix row by row)."""
+        if isinstance(value, bool) or isinstance(value, str | dict):
+            raise self.error(where, f"must be a number or a list of numbers, got {_toml_type(value)}")
+        if isinstance(value, int | float):
+            if not math.isfinite(value):
+                raise self.error(where, f"must be finite, got {value}")
+            if abs(value) > 1e100:
+                raise self.error(where, "is too large")
+            return float(value)
+        if not isinstance(value, list) or not value:
+            raise self.error(where, f"must be a number or a non-empty list, got {_toml_type(value)}")
+        if all(isinstance(v, list) for v in value):
+            widths = {len(v) for v in value}
+            if len(widths) != 1 or 0 in widths:
+                raise self.error(where, "matrix rows must all have the same length")
+            rows = [[self._entry(x, where) for x in row] for row in value]
+            array = np.array(rows, dtype=float)
+        elif any(isinstance(v, list) for v in value):
+            raise self.error(where, "mixes numbers and lists")
+        else:
+            array = np.array([[self._entry(x, where)] for x in value], dtype=float)
+        if array.size > MAX_ENTRIES:
+            raise self.error(where, f"has {array.size} entries (the limit is {MAX_ENTRIES})")
+        return array
+
+    def _entry(self, x, where: str) -> float:
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            raise self.error(where, f"entries must be numbers, got {_toml_type(x)}")
+        if not math.isfinite(x) or abs(x) > 1e100:
+            raise self.error(where, f"entries must be finite numbers, got {x}")
+        return float(x)
+
+
+def _toml_type(value) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
