@@ -116,6 +116,36 @@ def _check_size(tree: ast.AST) -> None:
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
+_ALLOWED = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Call, ast.Attribute,
+    ast.Subscript, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult,
+    ast.USub, ast.UAdd,
+)
+
+
+def check_syntax(text: str, function_names: set[str]) -> None:
+    """Reject, before anything is built, every construct the builder would."""
+    tree = parse_syntax(text)
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise SympropError(f"{_describe(node)} is not allowed{_column(node)}")
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+                raise SympropError(f"{_describe(node)} is not allowed{_column(node)}")
+            if not abs(node.value) <= MAX_LITERAL:
+                raise SympropError(f"number {_short(node.value)} is too large{_column(node)}")
+        if isinstance(node, ast.Attribute) and node.attr != "T":
+            raise SympropError(f"attribute '.{node.attr}' is not allowed (only .T){_column(node)}")
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                raise SympropError(f"only named functions can be called{_column(node)}")
+            if node.func.id not in function_names:
+                known = ", ".join(sorted(function_names))
+                raise SympropError(
+                    f"unknown function '{node.func.id}'{_column(node)} (known: {known})"
+                )
+
+
 def names_in(text: str) -> set[str]:
     """Every plain name the expression mentions (not functions, not ``t``)."""
     tree = parse_syntax(text)
@@ -351,6 +381,7 @@ def _check_entries(count: int, node: ast.AST) -> None:
 def _describe(node: ast.AST) -> str:
     kinds = {
         "Lambda": "lambda",
+        "keyword": "a keyword argument",
         "ListComp": "a comprehension",
         "GeneratorExp": "a comprehension",
         "SetComp": "a comprehension",

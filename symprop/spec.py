@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import SympropError
 from .functions import REDUCTIONS, RULES
-from .parse import NAME, TIME, MAX_TEXT, names_in, parse_syntax, time_indexed_names
+from .parse import MAX_TEXT, NAME, TIME, check_syntax, names_in, time_indexed_names
 
 MAX_FILE = 1_000_000  # bytes of TOML
 MAX_EQUATIONS = 2_000
@@ -159,6 +159,7 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
     if steps is not None:
         if type(steps) is not int or not 1 <= steps <= MAX_STEPS:
             raise r.error("model.steps", f"must be a whole number from 1 to {MAX_STEPS}")
+    r.callable = set(RULES) | set(REDUCTIONS) | set(functions)
     equations = _equations(r, model, steps is not None)
     loss = r.string(model, "loss", "model.loss", required=True)
     r.expression(loss, "model.loss")
@@ -356,6 +357,7 @@ class _Reader:
 
     def __init__(self, origin: str):
         self.origin = origin
+        self.callable: set[str] = set()
 
     def error(self, key: str, message: str) -> SympropError:
         return SympropError(f"{key}: {message}", where=self.origin)
@@ -406,7 +408,7 @@ class _Reader:
         if len(text) > MAX_TEXT:
             raise self.error(where, f"expression is {len(text)} characters long (the limit is {MAX_TEXT})")
         try:
-            parse_syntax(text)
+            check_syntax(text, self.callable)
         except SympropError as e:
             raise self.error(where, str(e)) from None
 

@@ -1,0 +1,186 @@
+"""Broken and hostile specs: one line on stderr naming the file and the
+problem, exit 1, well under a second; never a traceback, never code run."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from symprop.cli import main
+
+BASE = """
+title = "t"
+[model]
+params = ["w"]
+equations = \"\"\"
+z = {rhs}
+\"\"\"
+loss = "(z - y)**2"
+[values]
+w = 0.5
+x = 1.0
+y = 2.0
+"""
+
+
+def spec_with(rhs: str) -> str:
+    return BASE.replace("{rhs}", rhs)
+
+
+MARKER = "/tmp/symprop_pwned"
+
+EQUATIONS = {
+    "import": ("__import__('os').system('touch /tmp/symprop_pwned') + w*x", "only named functions can be called"),
+    "import call": ("__import__('os') + w*x", "unknown function '__import__'"),
+    "exec": ("exec('import os') + w*x", "unknown function 'exec'"),
+    "eval": ("eval('1') + w*x", "unknown function 'eval'"),
+    "open": ("open('/etc/passwd') + w*x", "unknown function 'open'"),
+    "subclasses": ("().__class__.__bases__[0].__subclasses__()", "only named functions can be called"),
+    "subclasses attribute": ("().__class__.__bases__", "not allowed"),
+    "dunder": ("x.__class__ * w", "attribute '.__class__' is not allowed"),
+    "method call": ("w.conjugate()", "only named functions can be called"),
+    "lambda": ("(lambda: 1)() * w", "only named functions"),
+    "bare lambda": ("lambda: w", "lambda is not allowed"),
+    "comprehension": ("sum([w for i in x])", "comprehension is not allowed"),
+    "generator": ("sum(w for i in x)", "comprehension is not allowed"),
+    "f-string": ("f'{w}'", "f-string is not allowed"),
+    "string": ("'w' * 3", "is not allowed"),
+    "comparison": ("w < x", "comparison is not allowed"),
+    "walrus": ("(a := w)", "':=' is not allowed"),
+    "tower": ("2**2**2**2**2**2 * w*x", "out of range"),
+    "big power": ("9**9**9 * w*x", "out of range"),
+    "symbolic tower": ("w**(10**10)*x", "out of range"),
+    "huge float": ("1e999 * w*x", "too large"),
+    "huge int": ("1" + "0" * 200 + " * w*x", "too large"),
+    "digits limit": ("1" * 5000 + " * w*x", "syntax error"),
+    "hex": ("0x" + "f" * 5000 + " * w*x", "too large"),
+    "nested parens": ("(" * 3000 + "w" + ")" * 3000, "nested"),
+    "nested minus": ("-" * 3000 + "w", "nested"),
+    "nested calls": ("sin(" * 1500 + "w" + ")" * 1500, "nested"),
+    "nested index": ("w" + "[0]" * 3000, "nested"),
+    "long": ("+".join(["w"] * 6000), "characters long"),
+    "syntax": ("w +* x", "syntax error"),
+    "unknown function": ("foo(w)", "unknown function 'foo'"),
+    "keyword arg": ("sin(x=w)", "a keyword argument is not allowed"),
+    "two args": ("sin(w, x)", "exactly one argument"),
+    "bool": ("True * w", "is not allowed"),
+    "complex": ("1j * w", "is not allowed"),
+    "index scalar": ("w[0]*x", "cannot index a scalar"),
+}
+
+
+def run(args, stdin=None):
+    start = time.perf_counter()
+    result = CliRunner().invoke(main, args, input=stdin)
+    return result, time.perf_counter() - start
+
+
+def assert_one_line_error(result, elapsed, *fragments):
+    assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert elapsed < 1.0, elapsed
+
+
+@pytest.mark.parametrize("kind", EQUATIONS)
+def test_hostile_equation(kind, spec_file):
+    rhs, message = EQUATIONS[kind]
+    path = spec_file(spec_with(rhs))
+    result, elapsed = run(["solve", str(path)])
+    assert_one_line_error(result, elapsed, str(path), "model.equations line 1", message)
+
+
+def test_nothing_ran():
+    import os
+
+    assert not os.path.exists(MARKER)
+
+
+SPECS = {
+    "toml syntax": ("title = \n", "invalid TOML"),
+    "no title": ("[model]\nparams=['w']\nequations='z=w'\nloss='z'\n", "title: is required"),
+    "title type": ("title = 3\n[model]\nparams=['w']\nequations='z=w'\nloss='z'\n", "title: must be a string, got an integer"),
+    "params type": ("title='t'\n[model]\nparams='w'\nequations='z=w'\nloss='z'\n", "model.params: must be a list of names"),
+    "params names": ("title='t'\n[model]\nparams=['__class__']\nequations='z=w'\nloss='z'\n", "model.params: '__class__' is not a valid name"),
+    "equations type": ("title='t'\n[model]\nparams=['w']\nequations=5\nloss='w'\n", "model.equations: must be a string"),
+    "model type": ("title='t'\nmodel = 3\n", "model: must be a table"),
+    "unknown key": ("title='t'\nfoo=1\n[model]\nparams=['w']\nequations='z=w'\nloss='z'\n", "foo: unknown key"),
+    "bad line": ("title='t'\n[model]\nparams=['w']\nequations='z == w'\nloss='z'\n", "model.equations line 1: expected 'name = expression'"),
+    "assign function": ("title='t'\n[model]\nparams=['w']\nequations='sin = w'\nloss='w'\n", "'sin' cannot be assigned"),
+    "param unused": ("title='t'\n[model]\nparams=['w', 'v']\nequations='z = w'\nloss='z'\n", "parameter 'v' is not used"),
+    "param assigned": ("title='t'\n[model]\nparams=['w']\nequations='w = 2'\nloss='w'\n", "'w' is a parameter and cannot be assigned"),
+    "nan value": (spec_with("w*x").replace("x = 1.0", "x = nan"), "values.x: must be finite, got nan"),
+    "inf value": (spec_with("w*x").replace("x = 1.0", "x = inf"), "values.x: must be finite, got inf"),
+    "string value": (spec_with("w*x").replace("x = 1.0", "x = \"1\""), "values.x: must be a number or a list of numbers, got a string"),
+    "bool value": (spec_with("w*x").replace("x = 1.0", "x = true"), "values.x: must be a number or a list of numbers, got a boolean"),
+    "ragged": (spec_with("w*x").replace("x = 1.0", "x = [[1, 2], [3]]"), "values.x: matrix rows must all have the same length"),
+    "nan in list": (spec_with("w*x").replace("x = 1.0", "x = [1, nan]"), "values.x: entries must be finite"),
+    "missing value": (spec_with("w*x").replace("x = 1.0", ""), "no values for x"),
+    "unused value": (spec_with("w*x").replace("x = 1.0", "x = 1.0\nq = 2"), "values.q: 'q' is not used"),
+    "cyclic": (spec_with("w*b\nb = z*x"), "'b' is used before it is assigned"),
+    "time outside rnn": (spec_with("w*x[t]"), "'x' is indexed by t but model.steps is not set"),
+    "self reference": (spec_with("z*w*x"), "'z' is used before it is assigned"),
+    "vector loss": (spec_with("w*x").replace("x = 1.0", "x = [1.0, 2.0]"), "the loss must be a scalar"),
+    "shape mismatch": (spec_with("w*x + v").replace("x = 1.0", "x = [1.0, 2.0]\nv = [1.0, 2.0, 3.0]"), "same shape, got 2x1 and 3x1"),
+    "matmul scalar": (spec_with("w @ x"), "'@' multiplies matrices"),
+    "steps huge": ("title='t'\n[model]\nparams=['w']\nsteps=1000000000\nequations='h[t] = w*h[t-1]'\nloss='h[t]'\n", "model.steps: must be a whole number from 1 to 100000"),
+    "shape huge": ("title='t'\n[model]\nparams=['W']\nequations='z = sum(W)'\nloss='z'\n[model.shapes]\nW = [1000, 1000]\n", "model.shapes.W: has 1000000 entries"),
+    "lr negative": (spec_with("w*x") + "[training]\nlr = -1\n", "training.lr: must be a positive number"),
+    "bad claim": (spec_with("w*x") + "[expected]\n'gradient.w' = 1\n", "expected.gradient.w: is not a claim"),
+    "claim unknown": (spec_with("w*x") + "[expected]\n'grad.q' = 1\n", "no grad named 'q'"),
+    "relu convention": (spec_with("w*x") + "[conventions]\nrelu_grad_at_zero = 2\n", "conventions.relu_grad_at_zero: must be 0, 0.5 or 1"),
+    "not finite forward": (spec_with("log(w - x)"), "not finite at z"),
+    "undefined function solve": ("title='t'\n[model]\nparams=['w']\nfunctions=['f']\nequations='z = f(w*x)'\nloss='z'\n[values]\nw=1\nx=1\n", "'f' is left undefined"),
+}
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_broken_spec(kind, spec_file):
+    text, message = SPECS[kind]
+    path = spec_file(text)
+    result, elapsed = run(["solve", str(path)])
+    assert_one_line_error(result, elapsed, str(path), message)
+
+
+def test_one_megabyte_of_text(spec_file):
+    path = spec_file(spec_with("w*x") + "# " + "x" * 1_000_000 + "\n")
+    result, elapsed = run(["solve", str(path)])
+    assert_one_line_error(result, elapsed, str(path), "bytes (the limit is")
+
+
+def test_one_megabyte_equation_on_stdin():
+    result, elapsed = run(["solve", "-"], stdin=spec_with("w*x + " + "x*" * 500_000 + "x"))
+    assert_one_line_error(result, elapsed, "<stdin>")
+
+
+def test_missing_file():
+    result, elapsed = run(["solve", "no/such/file.toml"])
+    assert_one_line_error(result, elapsed, "no/such/file.toml", "cannot read")
+
+
+def test_unknown_shipped_name():
+    result, elapsed = run(["solve", "no_such_problem"])
+    assert_one_line_error(result, elapsed, "no_such_problem", "shipped")
+
+
+def test_real_process_prints_one_line_and_no_traceback(spec_file):
+    path = spec_file(spec_with("__import__('os').system('touch /tmp/symprop_pwned')"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "symprop", "solve", str(path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("Error: " + str(path))
+
+
+def test_usage_error_exits_2():
+    result = CliRunner().invoke(main, ["solve", "udl_toy", "--format", "pdf"])
+    assert result.exit_code == 2
