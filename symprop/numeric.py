@@ -73,14 +73,20 @@ class Evaluator:
 
     def forward(self, leaves: dict[Symbol, float]) -> dict[Symbol, float]:
         values = dict(leaves)
-        for c in self.compiled:
-            values[c.symbol] = float(c.value(*(values[a] for a in c.args)))
+        with np.errstate(all="ignore"):  # a non-finite value is reported, not warned
+            for c in self.compiled:
+                values[c.symbol] = float(c.value(*(values[a] for a in c.args)))
         return values
 
     def backward(self, values: dict[Symbol, float]):
         """Adjoints of every node and symbol, and the kinks met on the way."""
         adjoint: dict[Symbol, float] = {self.graph.loss: 1.0}
         kinks = []
+        with np.errstate(all="ignore"):
+            self._sweep(values, adjoint, kinks)
+        return adjoint, kinks
+
+    def _sweep(self, values, adjoint, kinks) -> None:
         for c in reversed(self.compiled):
             upstream = adjoint.get(c.symbol, 0.0)
             args = [values[a] for a in c.local_args]
@@ -88,7 +94,6 @@ class Evaluator:
                 adjoint[parent] = adjoint.get(parent, 0.0) + upstream * float(d)
             if c.kink_args is not None and any(float(a) == 0.0 for a in c.kink_args(*args)):
                 kinks.append(c.symbol)
-        return adjoint, kinks
 
     def loss(self, leaves: dict[Symbol, float]) -> float:
         return self.forward(leaves)[self.graph.loss]

@@ -6,6 +6,7 @@ printer (``render/latex.py``) uses the same split.
 """
 
 import re
+import unicodedata
 
 from sympy.printing.str import StrPrinter
 
@@ -63,7 +64,7 @@ def unicode_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
     base, accent, subs, version = split_name(name, index_base, sequences)
     text = GREEK.get(base, base)
     if accent:
-        text += HATS[accent]
+        text = unicodedata.normalize("NFC", text + HATS[accent])  # ŷ as one character
     if subs:
         joined = ",".join(subs)
         translated = joined.translate(SUBSCRIPT)
