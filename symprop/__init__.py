@@ -7,9 +7,9 @@
 """
 
 from .errors import SympropError
+from .shipped import resolve
 from .spec import Problem
 from .spec import load as _load_file
-from .shipped import resolve
 
 __all__ = ["load", "Problem", "SympropError"]
 __version__ = "0.1.0"

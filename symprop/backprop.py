@@ -12,10 +12,12 @@ from dataclasses import dataclass
 import sympy
 from sympy import Symbol
 
+from .errors import SympropError
+from .functions import INTERNAL_RULES, RULES
 from .graph import Graph, Node
 
 
-class Adjoint(Symbol):
+class AdjointSymbol(Symbol):
     """dL/d(node): the symbol the sweep introduces for each node."""
 
     def __new__(cls, key: str):
@@ -31,7 +33,7 @@ class Derivation:
     """The backprop derivation of a graph, in adjoint form.
 
     ``local[n][p]`` is dn/dp for each node n and each symbol p its line uses;
-    ``adjoints[n]`` is dL/dn as a sum over n's consumers, in ``Adjoint``
+    ``adjoints[n]`` is dL/dn as a sum over n's consumers, in ``AdjointSymbol``
     symbols; ``gradients[p]`` is dL/dp for each scalar parameter symbol.
     """
 
@@ -43,14 +45,54 @@ class Derivation:
     gradients: dict[Symbol, sympy.Expr]
 
 
+def differentiate(expr: sympy.Expr, s: Symbol, node: Symbol | None = None) -> sympy.Expr:
+    """d expr / d s by the chain rule, each function's derivative taken from
+    the rule table (``functions.RULES``).  When ``expr`` is one function
+    applied to its argument and ``node`` is its symbol, the derivative is
+    written in terms of the node's own value, the textbook form: o(1 - o)."""
+    if s not in expr.free_symbols:
+        return sympy.S.Zero
+    if expr == s:
+        return sympy.S.One
+    if expr.is_Add:
+        return sympy.Add(*(differentiate(a, s) for a in expr.args))
+    if expr.is_Mul:
+        args = expr.args
+        return sympy.Add(*(
+            sympy.Mul(*args[:i], differentiate(a, s), *args[i + 1:])
+            for i, a in enumerate(args)
+            if s in a.free_symbols
+        ))
+    out = node if node is not None else expr
+    if expr.is_Pow:
+        base, exp = expr.args
+        if s not in exp.free_symbols:
+            if exp == sympy.S.Half:
+                return RULES["sqrt"].derivative(base, out) * differentiate(base, s)
+            return exp * base ** (exp - 1) * differentiate(base, s)
+        return expr * (differentiate(exp, s) * sympy.log(base) + exp * differentiate(base, s) / base)
+    if isinstance(expr, sympy.Function) and len(expr.args) == 1:
+        (arg,) = expr.args
+        return _rule(expr)(arg, out) * differentiate(arg, s)
+    raise SympropError(f"no derivative rule for {type(expr).__name__}")
+
+
+def _rule(expr: sympy.Function):
+    func = type(expr)
+    if hasattr(func, "prime"):  # an undefined activation f: f'
+        return lambda x, y: func.prime(x)
+    name = func.__name__
+    rule = RULES.get(name) or INTERNAL_RULES.get(name)
+    if rule is not None and rule.apply is func:
+        return rule.derivative
+    raise SympropError(f"no derivative rule for the function '{name}'")
+
+
 def local_derivatives(node: Node) -> dict[Symbol, sympy.Expr]:
     """dn/dp for every symbol p in the node's line, in textbook form."""
-    expr = node.expr
     result = {}
-    for parent in sorted(expr.free_symbols, key=lambda s: s.name):
-        d = sympy.diff(expr, parent)
-        if isinstance(expr, sympy.Function | sympy.Pow) and not expr.is_number:
-            d = d.subs(expr, node.symbol)  # sigma(h)(1 - sigma(h)) -> o(1 - o)
+    for parent in sorted(node.expr.free_symbols, key=lambda s: s.name):
+        d = differentiate(node.expr, parent, node.symbol)
         result[parent] = sympy.factor_terms(d)  # 2*(f3 - y), not 2*f3 - 2*y
     return result
 
@@ -62,7 +104,7 @@ def backprop(graph: Graph) -> Derivation:
         for parent in local[n.symbol]:
             consumers.setdefault(parent, []).append(n.symbol)
     adjoint_symbol = {
-        n.symbol: sympy.S.One if n.symbol == graph.loss else Adjoint(n.symbol.name)
+        n.symbol: sympy.S.One if n.symbol == graph.loss else AdjointSymbol(n.symbol.name)
         for n in graph.nodes
     }
 

@@ -32,6 +32,13 @@ def _run(action):
         raise click.ClickException(str(e)) from None
     except (RecursionError, MemoryError):
         raise click.ClickException("the problem is too large or nested too deeply") from None
+    except click.ClickException:
+        raise
+    except Exception as e:  # a bug in symprop: still one line, never a traceback
+        message = str(e).splitlines()[0] if str(e) else ""
+        raise click.ClickException(
+            f"internal error ({type(e).__name__}: {message}); please report it with the spec"
+        ) from None
 
 
 def _emit(text: str, output: str | None) -> None:

@@ -103,6 +103,13 @@ RULES: dict[str, Rule] = {
     "sqrt": Rule(sympy.sqrt, lambda x, y: 1 / (2 * y)),
 }
 
+# Functions SymPy may produce by itself while simplifying (sqrt(x**2) is
+# Abs(x) for a real x); they have rules but cannot be called in a spec.
+INTERNAL_RULES: dict[str, Rule] = {
+    "Abs": Rule(sympy.Abs, lambda x, y: sympy.sign(x)),
+    "sign": Rule(sympy.sign, lambda x, y: sympy.S.Zero),
+}
+
 # Functions of a whole vector or matrix rather than of each entry.
 REDUCTIONS = ("softmax", "sum", "mean")
 

@@ -78,6 +78,14 @@ class Evaluator:
                 values[c.symbol] = float(c.value(*(values[a] for a in c.args)))
         return values
 
+    def forward_batch(self, leaves: dict[Symbol, np.ndarray]) -> np.ndarray:
+        """The loss for many leaf values at once (arrays of one length)."""
+        values = dict(leaves)
+        with np.errstate(all="ignore"):
+            for c in self.compiled:
+                values[c.symbol] = np.asarray(c.value(*(values[a] for a in c.args)), dtype=float)
+        return np.broadcast_to(values[self.graph.loss], next(iter(leaves.values())).shape)
+
     def backward(self, values: dict[Symbol, float]):
         """Adjoints of every node and symbol, and the kinks met on the way."""
         adjoint: dict[Symbol, float] = {self.graph.loss: 1.0}
@@ -267,25 +275,28 @@ def _step(graph: Graph, evaluator: Evaluator, values: dict, lr: float | None) ->
 
 
 def finite_differences(evaluator: Evaluator, leaves: dict, step: Step) -> dict:
-    """Central differences of the loss for every scalar parameter."""
+    """Central differences of the loss for every scalar parameter entry.
+
+    All 2P perturbed forward passes run at once, as columns of one array, so
+    the check costs one vectorised pass instead of 2P passes.
+    """
     graph = evaluator.graph
-    worst_abs, worst_rel, failures = 0.0, 0.0, []
+    symbols = graph.param_symbols()
     adjoint = evaluator.backward(evaluator.forward(leaves))[0]
-    for symbol in graph.param_symbols():
-        x = leaves[symbol]
-        h = 1e-6 * max(1.0, abs(x))
-        plus = evaluator.loss({**leaves, symbol: x + h})
-        minus = evaluator.loss({**leaves, symbol: x - h})
-        fd = (plus - minus) / (2 * h)
-        g = adjoint.get(symbol, 0.0)
-        err = abs(fd - g)
-        worst_abs = max(worst_abs, err)
-        worst_rel = max(worst_rel, err / max(1.0, abs(g)))
-        if err > FD_TOLERANCE * max(1.0, abs(g), abs(fd)):
-            failures.append(symbol.name)
+    steps = np.array([1e-6 * max(1.0, abs(leaves[s])) for s in symbols])
+    batch = {k: np.full(2 * len(symbols), v, dtype=float) for k, v in leaves.items()}
+    for i, s in enumerate(symbols):
+        batch[s][2 * i] += steps[i]
+        batch[s][2 * i + 1] -= steps[i]
+    losses = evaluator.forward_batch(batch)
+    fd = (losses[0::2] - losses[1::2]) / (2 * steps)
+    grads = np.array([adjoint.get(s, 0.0) for s in symbols])
+    errors = np.abs(fd - grads)
+    scale = np.maximum(1.0, np.maximum(np.abs(grads), np.abs(fd)))
+    failures = [s.name for s, bad in zip(symbols, errors > FD_TOLERANCE * scale) if bad]
     report = {
-        "max_abs_error": worst_abs,
-        "max_rel_error": worst_rel,
+        "max_abs_error": float(errors.max(initial=0.0)),
+        "max_rel_error": float((errors / np.maximum(1.0, np.abs(grads))).max(initial=0.0)),
         "passed": not failures or bool(step.kinks),
     }
     if failures:

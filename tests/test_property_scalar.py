@@ -3,6 +3,7 @@ the reverse sweep equal central finite differences of a pass written here,
 in plain Python, from the same program."""
 
 import math
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -101,7 +102,7 @@ def test_random_programs_match_finite_differences(program):
     spec = {
         "title": "random",
         "model": {"params": used, "equations": text, "loss": f"({lines[-1][0]} - 0.3)**2"},
-        "values": {k: v for k, v in values.items() if k in used or (k == "x" and "x" in text)},
+        "values": {k: v for k, v in values.items() if k in used or (k == "x" and re.search(r"\bx\b", text))},
     }
     try:
         reference = run_program(lines, values)

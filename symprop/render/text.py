@@ -69,11 +69,16 @@ def solution_text(s: Solution) -> str:
     title = s.problem.title
     out = [title, "=" * len(title), ""]
     out.append("Forward pass")
-    rows = [[_name(graph, k), "=", _number(v)] for k, v in step.values.items()]
+    pr = _printer(graph)
+    nodes = {n.key: n for n in graph.nodes if not n.entry}
+    rows = []
+    for k, v in step.values.items():
+        formula = [pr.doprint(nodes[k].expr), "="] if k in nodes else ["", ""]
+        rows.append([_name(graph, k), "="] + formula + [_number(v)])
     out += _table(rows) if rows else []
     out += ["", f"Loss  L = {_number(step.loss)}", ""]
     out.append("Backward pass (∂L/∂node)")
-    rows = [[_name(graph, "dL/d" + k), "=", _number(v)] for k, v in step.adjoints.items()]
+    rows = [[_name(graph, "dL/d" + k), "=", _number(v)] for k, v in reversed(step.adjoints.items())]
     out += _table(rows) if rows else []
     out += ["", "Gradients"]
     out += _table([[_name(graph, "dL/d" + k), "=", _number(v)] for k, v in step.gradients.items()])
