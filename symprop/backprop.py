@@ -7,7 +7,7 @@ accumulates ``dL/dp = sum over consumers c of dL/dc * dc/dp``, the "d" of
 seed 001.  Nothing is expanded: the cost is one small ``diff`` per edge.
 """
 
-from dataclasses import dataclass
+from functools import cached_property
 
 import sympy
 from sympy import Symbol
@@ -28,21 +28,40 @@ class AdjointSymbol(Symbol):
         return self.name[4:]
 
 
-@dataclass
 class Derivation:
     """The backprop derivation of a graph, in adjoint form.
 
-    ``local[n][p]`` is dn/dp for each node n and each symbol p its line uses;
-    ``adjoints[n]`` is dL/dn as a sum over n's consumers, in ``AdjointSymbol``
-    symbols; ``gradients[p]`` is dL/dp for each scalar parameter symbol.
+    ``local[n][p]`` is dn/dp for each node n and each symbol p its line uses
+    (for an unrolled recurrent node, the cell's derivative at that step);
+    ``cell_local`` the same for the cell, derived once.  ``adjoints[n]`` is
+    dL/dn as a sum over n's consumers, in ``AdjointSymbol``s;
+    ``gradients[p]`` is dL/dp for each scalar parameter symbol.
     """
 
-    graph: Graph
-    local: dict[Symbol, dict[Symbol, sympy.Expr]]
-    consumers: dict[Symbol, list[Symbol]]
-    adjoint_symbol: dict[Symbol, sympy.Expr]  # 1 for the loss
-    adjoints: dict[Symbol, sympy.Expr]
-    gradients: dict[Symbol, sympy.Expr]
+    def __init__(self, graph: Graph, local, cell_local, consumers):
+        self.graph = graph
+        self.local: dict[Symbol, dict[Symbol, sympy.Expr]] = local
+        self.cell_local: dict[Symbol, dict[Symbol, sympy.Expr]] = cell_local
+        self.consumers: dict[Symbol, list[Symbol]] = consumers
+        self.adjoint_symbol = {
+            n.symbol: sympy.S.One if n.symbol == graph.loss else AdjointSymbol(n.symbol.name)
+            for n in graph.nodes
+        }
+
+    def accumulate(self, target: Symbol) -> sympy.Expr:
+        """dL/d(target) = sum over its consumers c of dL/dc * dc/d(target)."""
+        return sympy.Add(*(
+            self.adjoint_symbol[c] * self.local[c][target] for c in self.consumers.get(target, [])
+        ))
+
+    @cached_property
+    def adjoints(self) -> dict[Symbol, sympy.Expr]:
+        loss = self.graph.loss
+        return {n.symbol: self.accumulate(n.symbol) for n in reversed(self.graph.nodes) if n.symbol != loss}
+
+    @cached_property
+    def gradients(self) -> dict[Symbol, sympy.Expr]:
+        return {p: self.accumulate(p) for p in self.graph.param_symbols()}
 
 
 def differentiate(expr: sympy.Expr, s: Symbol, node: Symbol | None = None) -> sympy.Expr:
@@ -90,29 +109,39 @@ def _rule(expr: sympy.Function):
 
 def local_derivatives(node: Node) -> dict[Symbol, sympy.Expr]:
     """dn/dp for every symbol p in the node's line, in textbook form."""
+    expr = node.expr
+    parts = {}  # a long sum: differentiate only the terms that hold p
+    if expr.is_Add:
+        for term in expr.args:
+            for s in term.free_symbols:
+                parts.setdefault(s, []).append(term)
     result = {}
-    for parent in sorted(node.expr.free_symbols, key=lambda s: s.name):
-        d = differentiate(node.expr, parent, node.symbol)
+    for parent in sorted(expr.free_symbols, key=lambda s: s.name):
+        if parts:
+            d = sympy.Add(*(differentiate(term, parent) for term in parts[parent]))
+        else:
+            d = differentiate(expr, parent, node.symbol)
         result[parent] = sympy.factor_terms(d)  # 2*(f3 - y), not 2*f3 - 2*y
     return result
 
 
 def backprop(graph: Graph) -> Derivation:
-    local = {n.symbol: local_derivatives(n) for n in graph.nodes}
+    """Local derivatives of every node (of the cell once) and who consumes what."""
+    cell_local = {n.symbol: local_derivatives(n) for n in graph.cell.nodes} if graph.cell else {}
+    local = {}
+    for n in graph.nodes:
+        if n.cell is None:
+            local[n.symbol] = local_derivatives(n)
+            continue
+        mapped: dict[Symbol, sympy.Expr] = {}
+        for parent, d in cell_local[n.cell.symbol].items():
+            actual = n.binding.get(parent, parent)
+            if isinstance(actual, Symbol):
+                d = d.xreplace(n.binding)
+                mapped[actual] = mapped[actual] + d if actual in mapped else d
+        local[n.symbol] = mapped
     consumers: dict[Symbol, list[Symbol]] = {}
     for n in graph.nodes:
         for parent in local[n.symbol]:
             consumers.setdefault(parent, []).append(n.symbol)
-    adjoint_symbol = {
-        n.symbol: sympy.S.One if n.symbol == graph.loss else AdjointSymbol(n.symbol.name)
-        for n in graph.nodes
-    }
-
-    def accumulate(target: Symbol) -> sympy.Expr:
-        return sympy.Add(
-            *(adjoint_symbol[c] * local[c][target] for c in consumers.get(target, []))
-        )
-
-    adjoints = {n.symbol: accumulate(n.symbol) for n in reversed(graph.nodes) if n.symbol != graph.loss}
-    gradients = {p: accumulate(p) for p in graph.param_symbols()}
-    return Derivation(graph, local, consumers, adjoint_symbol, adjoints, gradients)
+    return Derivation(graph, local, cell_local, consumers)

@@ -32,7 +32,8 @@ def _ordered(symbols) -> list[Symbol]:
 
 @dataclass
 class _Compiled:
-    symbol: Symbol
+    """A node's value and local derivatives as lambdified functions."""
+
     args: list[Symbol]
     value: object  # f(*args) -> node value
     parents: list[Symbol]
@@ -41,49 +42,81 @@ class _Compiled:
     kink_args: object | None  # f(*local_args) -> [arguments of relu' in the line]
 
 
+@dataclass
+class _Step:
+    """One node of the graph, pointing at its compiled functions."""
+
+    symbol: Symbol
+    compiled: _Compiled
+    args: list  # the node's own symbols (or numbers) for compiled.args
+    parents: list
+    local_args: list
+
+
+def _compile(node, local: dict, namespace) -> _Compiled:
+    args = _ordered(node.expr.free_symbols)
+    parents = list(local)
+    exprs = [local[p] for p in parents]
+    local_args = _ordered(set(args) | {node.symbol})
+    kinks = sorted({k.args[0] for e in exprs for k in e.atoms(relu_prime)}, key=sympy.default_sort_key)
+    return _Compiled(
+        args,
+        _lambdify(args, node.expr, namespace),
+        parents,
+        local_args,
+        _lambdify(local_args, exprs, namespace),
+        _lambdify(local_args, kinks, namespace) if kinks else None,
+    )
+
+
 class Evaluator:
-    """Each node's value and local derivatives as lambdified functions."""
+    """Numbers for every node: each line (each cell line of a recurrent model)
+    is lambdified once and then called node by node, step by step."""
 
     def __init__(self, derivation: Derivation, relu_grad_at_zero: float):
         self.derivation = derivation
         self.graph = derivation.graph
         namespace = numeric_namespace(relu_grad_at_zero)
         _check_defined(self.graph)
-        self.compiled = []
+        cell = {}
+        if self.graph.cell:
+            cell = {
+                n.symbol: _compile(n, derivation.cell_local[n.symbol], namespace)
+                for n in self.graph.cell.nodes
+            }
+        self.steps = []
         for node in self.graph.nodes:
-            local = derivation.local[node.symbol]
-            args = _ordered(node.expr.free_symbols)
-            parents = list(local)
-            local_exprs = [local[p] for p in parents]
-            local_args = _ordered(set(args) | {node.symbol})
-            kinks = sorted(
-                {k.args[0] for e in local_exprs for k in e.atoms(relu_prime)}, key=sympy.default_sort_key
-            )
-            self.compiled.append(
-                _Compiled(
+            if node.cell is None:
+                compiled = _compile(node, derivation.local[node.symbol], namespace)
+                self.steps.append(
+                    _Step(node.symbol, compiled, compiled.args, compiled.parents, compiled.local_args)
+                )
+                continue
+            compiled = cell[node.cell.symbol]
+            bind = [_bound(node.binding, a) for a in compiled.args]
+            self.steps.append(
+                _Step(
                     node.symbol,
-                    args,
-                    _lambdify(args, node.expr, namespace),
-                    parents,
-                    local_args,
-                    _lambdify(local_args, local_exprs, namespace),
-                    _lambdify(local_args, kinks, namespace) if kinks else None,
+                    compiled,
+                    bind,
+                    [_bound(node.binding, p) for p in compiled.parents],
+                    [_bound(node.binding, a) for a in compiled.local_args],
                 )
             )
 
     def forward(self, leaves: dict[Symbol, float]) -> dict[Symbol, float]:
         values = dict(leaves)
         with np.errstate(all="ignore"):  # a non-finite value is reported, not warned
-            for c in self.compiled:
-                values[c.symbol] = float(c.value(*(values[a] for a in c.args)))
+            for s in self.steps:
+                values[s.symbol] = float(s.compiled.value(*_fetch(values, s.args)))
         return values
 
     def forward_batch(self, leaves: dict[Symbol, np.ndarray]) -> np.ndarray:
         """The loss for many leaf values at once (arrays of one length)."""
         values = dict(leaves)
         with np.errstate(all="ignore"):
-            for c in self.compiled:
-                values[c.symbol] = np.asarray(c.value(*(values[a] for a in c.args)), dtype=float)
+            for s in self.steps:
+                values[s.symbol] = np.asarray(s.compiled.value(*_fetch(values, s.args)), dtype=float)
         return np.broadcast_to(values[self.graph.loss], next(iter(leaves.values())).shape)
 
     def backward(self, values: dict[Symbol, float]):
@@ -95,16 +128,29 @@ class Evaluator:
         return adjoint, kinks
 
     def _sweep(self, values, adjoint, kinks) -> None:
-        for c in reversed(self.compiled):
-            upstream = adjoint.get(c.symbol, 0.0)
-            args = [values[a] for a in c.local_args]
-            for parent, d in zip(c.parents, c.local(*args)):
-                adjoint[parent] = adjoint.get(parent, 0.0) + upstream * float(d)
-            if c.kink_args is not None and any(float(a) == 0.0 for a in c.kink_args(*args)):
-                kinks.append(c.symbol)
+        for s in reversed(self.steps):
+            upstream = adjoint.get(s.symbol, 0.0)
+            args = _fetch(values, s.local_args)
+            if upstream != 0.0:
+                for parent, d in zip(s.parents, s.compiled.local(*args)):
+                    if parent.__class__ is not float:
+                        adjoint[parent] = adjoint.get(parent, 0.0) + upstream * float(d)
+            kink = s.compiled.kink_args
+            if kink is not None and any(float(a) == 0.0 for a in kink(*args)):
+                kinks.append(s.symbol)
 
     def loss(self, leaves: dict[Symbol, float]) -> float:
         return self.forward(leaves)[self.graph.loss]
+
+
+def _bound(binding: dict, symbol: Symbol):
+    """The step's symbol for a cell symbol, or a float for a constant."""
+    value = binding.get(symbol, symbol)
+    return value if isinstance(value, Symbol) else float(value)
+
+
+def _fetch(values: dict, items: list) -> list:
+    return [values[a] if a.__class__ is not float else a for a in items]
 
 
 def _check_defined(graph: Graph) -> None:

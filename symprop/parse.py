@@ -38,7 +38,7 @@ Value = sympy.Expr | ImmutableMatrix
 class Scope(Protocol):
     """What names mean while an expression is built."""
 
-    time: int | None  # the current step in a recurrent model, else None
+    recurrent: bool  # inside the [t] lines of a recurrent model
 
     def lookup(self, name: str) -> Value:
         """The value of a plain name; raise SympropError when there is none."""
@@ -46,8 +46,8 @@ class Scope(Protocol):
     def is_sequence(self, name: str) -> bool:
         """Whether ``name[k]`` picks a time step rather than an entry."""
 
-    def at_step(self, name: str, step: int) -> Value:
-        """The value of ``name`` at time ``step``."""
+    def at_step(self, name: str, step: int, relative: bool) -> Value:
+        """The value of ``name`` at step ``t + step`` (relative) or ``step``."""
 
 
 @dataclass(frozen=True)
@@ -315,10 +315,10 @@ class _Builder:
     def _build_Subscript(self, node: ast.Subscript) -> Value:
         base = node.value
         if isinstance(base, ast.Name) and self.scope.is_sequence(base.id):
-            step = self._index(node.slice, allow_time=True)
-            return self.scope.at_step(base.id, step)
+            step, relative = self._index(node.slice, allow_time=True)
+            return self.scope.at_step(base.id, step, relative)
         value = self.build(base)
-        index = self._index(node.slice, allow_time=False)
+        index, _ = self._index(node.slice, allow_time=False)
         shape = shape_of(value)
         if shape is None:
             raise SympropError(f"cannot index a scalar{_column(node)}")
@@ -332,12 +332,13 @@ class _Builder:
             raise SympropError(f"row {index} is out of range for {rows}x{cols}{_column(node)}")
         return ImmutableMatrix(value.row(index))
 
-    def _index(self, node: ast.AST, allow_time: bool) -> int:
-        """An index: a whole number, or ``t`` plus or minus one."""
+    def _index(self, node: ast.AST, allow_time: bool) -> tuple[int, bool]:
+        """An index and whether it is relative to t: ``3``, ``t``, ``t-1``."""
         if isinstance(node, ast.Constant) and type(node.value) is int:
-            return node.value
+            return node.value, False
         if isinstance(node, ast.Name) and node.id == TIME:
-            return self._time(node, allow_time)
+            self._check_time(node, allow_time)
+            return 0, True
         if (
             isinstance(node, ast.BinOp)
             and isinstance(node.op, ast.Add | ast.Sub)
@@ -347,16 +348,17 @@ class _Builder:
             and type(node.right.value) is int
             and abs(node.right.value) <= 1_000
         ):
-            offset = node.right.value if isinstance(node.op, ast.Add) else -node.right.value
-            return self._time(node, allow_time) + offset
+            self._check_time(node, allow_time)
+            return (node.right.value if isinstance(node.op, ast.Add) else -node.right.value), True
         raise SympropError(f"an index must be a whole number, t, or t-k{_column(node)}")
 
-    def _time(self, node: ast.AST, allow_time: bool) -> int:
+    def _check_time(self, node: ast.AST, allow_time: bool) -> None:
         if not allow_time:
             raise SympropError(f"'t' can only index a name that changes with time{_column(node)}")
-        if self.scope.time is None:
-            raise SympropError(f"'t' is used but the model has no 'steps'{_column(node)}")
-        return self.scope.time
+        if not self.scope.recurrent:
+            raise SympropError(
+                f"'t' can only be used in the [t] lines and a per-step loss{_column(node)}"
+            )
 
 
 def _check_power(base: Value, exponent: Value, node: ast.AST) -> None:
