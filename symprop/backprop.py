@@ -125,23 +125,40 @@ def local_derivatives(node: Node) -> dict[Symbol, sympy.Expr]:
     return result
 
 
-def backprop(graph: Graph) -> Derivation:
-    """Local derivatives of every node (of the cell once) and who consumes what."""
-    cell_local = {n.symbol: local_derivatives(n) for n in graph.cell.nodes} if graph.cell else {}
-    local = {}
-    for n in graph.nodes:
-        if n.cell is None:
-            local[n.symbol] = local_derivatives(n)
-            continue
+class _UnrolledLocal(dict):
+    """Local derivatives of unrolled nodes, substituted from the cell's on demand."""
+
+    def __init__(self, graph: Graph, cell_local):
+        super().__init__()
+        self.nodes = graph.node_by_symbol()
+        self.cell_local = cell_local
+
+    def __missing__(self, symbol: Symbol):
+        n = self.nodes[symbol]
         mapped: dict[Symbol, sympy.Expr] = {}
-        for parent, d in cell_local[n.cell.symbol].items():
+        for parent, d in self.cell_local[n.cell.symbol].items():
             actual = n.binding.get(parent, parent)
             if isinstance(actual, Symbol):
                 d = d.xreplace(n.binding)
                 mapped[actual] = mapped[actual] + d if actual in mapped else d
-        local[n.symbol] = mapped
+        self[symbol] = mapped
+        return mapped
+
+
+def backprop(graph: Graph) -> Derivation:
+    """Local derivatives of every node (of the cell once) and who consumes what."""
+    cell_local = {n.symbol: local_derivatives(n) for n in graph.cell.nodes} if graph.cell else {}
+    local = _UnrolledLocal(graph, cell_local)
     consumers: dict[Symbol, list[Symbol]] = {}
     for n in graph.nodes:
-        for parent in local[n.symbol]:
+        if n.cell is None:
+            local[n.symbol] = local_derivatives(n)
+            parents = local[n.symbol]
+        else:
+            parents = {
+                n.binding.get(p, p) for p in cell_local[n.cell.symbol]
+            }
+            parents = sorted((p for p in parents if isinstance(p, Symbol)), key=lambda s: s.name)
+        for parent in parents:
             consumers.setdefault(parent, []).append(n.symbol)
     return Derivation(graph, local, cell_local, consumers)

@@ -14,6 +14,7 @@ once per cell node, not once per step.
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import sympy
@@ -34,16 +35,27 @@ from .spec import LOSS, Problem
 
 @dataclass(frozen=True, eq=False)
 class Node:
-    """One scalar computed value: ``symbol = expr`` over earlier symbols."""
+    """One scalar computed value: ``symbol = expr`` over earlier symbols.
+
+    An unrolled recurrent node keeps its cell node and the binding of the
+    cell's symbols at its step; its ``expr`` is substituted only when asked
+    for (a document shows it), so numbers for long sequences never build it.
+    """
 
     symbol: Symbol
-    expr: sympy.Expr
+    formula: sympy.Expr | None  # None for an unrolled node: see expr
     key: str  # the quantity it belongs to ("z", "h[2]", "L")
     entry: tuple[int, ...]  # its place in the quantity: (), (i,) or (i, j)
     line: int | None  # the equation line, None for the loss
     cell: "Node | None" = None  # the cell node an unrolled node instantiates
     binding: dict | None = None  # cell symbol -> this step's symbol or number
     step: int | None = None
+
+    @cached_property
+    def expr(self) -> sympy.Expr:
+        if self.formula is not None:
+            return self.formula
+        return self.cell.expr.xreplace(self.binding)
 
 
 @dataclass(frozen=True)
@@ -386,9 +398,8 @@ class _Builder:
             key = f"{name}[{t}]"
             symbol = Symbol(entry_key(key, node.entry), real=True)
             binding[node.symbol] = symbol
-            expr = node.expr.xreplace(binding)
             self.graph.nodes.append(
-                Node(symbol, expr, key, node.entry, node.line, cell=node, binding=binding, step=t)
+                Node(symbol, None, key, node.entry, node.line, cell=node, binding=binding, step=t)
             )
             made.setdefault(name, []).append(symbol)
         for key, q in cell.quantities.items():

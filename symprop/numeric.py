@@ -23,7 +23,16 @@ FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
 
 
 def _lambdify(args, expr, namespace):
-    return sympy.lambdify(args, expr, modules=[namespace, "numpy"], cse=True)
+    """lambdify with the arguments renamed to plain identifiers first: names
+    like ``h[t-1]`` would make lambdify rename them itself, one substitution
+    over the whole expression per argument (quadratic for a long sum)."""
+    plain = [Symbol(f"a{i}", real=True) for i in range(len(args))]
+    rename = dict(zip(args, plain))
+    if isinstance(expr, list):
+        expr = [e.xreplace(rename) if isinstance(e, sympy.Basic) else e for e in expr]
+    else:
+        expr = expr.xreplace(rename)
+    return sympy.lambdify(plain, expr, modules=[namespace, "numpy"], cse=True)
 
 
 def _ordered(symbols) -> list[Symbol]:
@@ -53,7 +62,33 @@ class _Step:
     local_args: list
 
 
+def _linear(expr) -> dict | None:
+    """{symbol: coefficient} (and {1: constant}) when expr is a weighted sum."""
+    if not expr.is_Add or len(expr.args) < 32:
+        return None
+    terms = expr.as_coefficients_dict()
+    if all(t == 1 or isinstance(t, Symbol) for t in terms):
+        return {t: float(c) for t, c in terms.items()}
+    return None
+
+
+def _compile_linear(node, terms: dict) -> _Compiled:
+    """A long weighted sum (the total of per-step losses): no lambdify, whose
+    generated code would nest one level per term."""
+    constant = terms.pop(1, 0.0)
+    args = _ordered(terms)
+    weights = [terms[a] for a in args]
+
+    def value(*xs):
+        return constant + sum(w * x for w, x in zip(weights, xs))
+
+    return _Compiled(args, value, list(args), [], lambda: weights, None)
+
+
 def _compile(node, local: dict, namespace) -> _Compiled:
+    terms = _linear(node.expr)
+    if terms is not None:
+        return _compile_linear(node, terms)
     args = _ordered(node.expr.free_symbols)
     parents = list(local)
     exprs = [local[p] for p in parents]
@@ -154,7 +189,8 @@ def _fetch(values: dict, items: list) -> list:
 
 
 def _check_defined(graph: Graph) -> None:
-    for node in graph.nodes:
+    cell = graph.cell.nodes if graph.cell else []
+    for node in [n for n in graph.nodes if n.cell is None] + cell:
         for f in node.expr.atoms(sympy.Function):
             if is_undefined(type(f)):
                 raise SympropError(
