@@ -139,7 +139,7 @@ class _UnrolledLocal(dict):
         for parent, d in self.cell_local[n.cell.symbol].items():
             actual = n.binding.get(parent, parent)
             if isinstance(actual, Symbol):
-                d = d.xreplace(n.binding)
+                d = sympy.factor_terms(d.xreplace(n.binding))
                 mapped[actual] = mapped[actual] + d if actual in mapped else d
         self[symbol] = mapped
         return mapped

@@ -402,7 +402,7 @@ class _Builder:
                 Node(symbol, None, key, node.entry, node.line, cell=node, binding=binding, step=t)
             )
             made.setdefault(name, []).append(symbol)
-        for key, q in cell.quantities.items():
+        for q in cell.quantities.values():
             if q.step == 0 and q.kind in ("node", "loss"):
                 shape = q.shape
                 symbols = made[q.name]

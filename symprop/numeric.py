@@ -299,6 +299,13 @@ class Solution:
                 }
                 for s in self.steps
             ]
+        if first.kinks:
+            out["kinks"] = {
+                "nodes": first.kinks,
+                "relu_grad_at_zero": self.problem.conventions.relu_grad_at_zero,
+                "note": "relu' is evaluated exactly at 0 here: the derivative does not exist "
+                "and the convention relu'(0) is used",
+            }
         out["checks"] = self.checks
         if self.expected is not None:
             out["expected"] = self.expected

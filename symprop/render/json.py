@@ -12,10 +12,40 @@ def _expr(e) -> dict | None:
     return {"text": sympy.sstr(e), "latex": sympy.latex(e)}
 
 
+def bptt_json(d: Derivation) -> dict | None:
+    from ..bptt import bptt
+
+    b = bptt(d)
+    if b is None:
+        return None
+    return {
+        "steps": b.steps,
+        "states": b.states,
+        "cell": {n.symbol.name: _expr(n.expr) for n in b.cell.nodes},
+        "recursions": {
+            r.node.name: {"same_step": _expr(r.same_step), "next_step": _expr(r.next_step)}
+            for r in b.recursions
+        },
+        "params": {
+            p.name: {
+                "through_time": p.through_time,
+                "states": p.states,
+                "summand": _expr(p.adjoint_form),
+                "immediate": {s: _expr(e) for s, e in p.immediate.items()},
+            }
+            for p in b.params
+        },
+        "transition": {s: _expr(e) for s, e in b.transition.items()},
+        "step_loss_gradient": {s: _expr(e) for s, e in b.step_loss_grad.items()},
+    }
+
+
 def derivation_json(d: Derivation) -> dict:
     graph = d.graph
     forms = ClosedForms(d)
-    return {
+    if graph.cell is not None and graph.problem.steps > 6:
+        return {"title": graph.problem.title, "bptt": bptt_json(d)}
+    out = {
         "title": graph.problem.title,
         "nodes": [
             {
@@ -38,3 +68,6 @@ def derivation_json(d: Derivation) -> dict:
             for p in graph.param_symbols()
         },
     }
+    if graph.cell is not None:
+        out["bptt"] = bptt_json(d)
+    return out

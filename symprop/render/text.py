@@ -32,10 +32,18 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
     return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
 
 
+SHOW_UNROLLED = 6  # steps of a recurrent model shown node by node
+
+
 def derivation_text(d: Derivation) -> str:
     graph = d.graph
     pr = _printer(graph)
     out = [graph.problem.title, "=" * len(graph.problem.title), ""]
+    if graph.cell is not None:
+        out += _bptt_text(d, pr)
+        if graph.problem.steps > SHOW_UNROLLED:
+            return "\n".join(out) + "\n"
+        out += ["", f"Unrolled over T = {graph.problem.steps} steps", ""]
     out.append("Forward pass (the computational graph, one node a line)")
     for n in graph.nodes:
         out.append(f"  {pr.doprint(n.symbol)} = {pr.doprint(n.expr)}")
@@ -43,7 +51,7 @@ def derivation_text(d: Derivation) -> str:
     shown = set(graph.node_by_symbol()) | set(graph.param_symbols())
     for n in graph.nodes:
         for parent, local in d.local[n.symbol].items():
-            if parent in shown:
+            if parent in shown and local != 0:
                     out.append(f"  ∂{pr.doprint(n.symbol)}/∂{pr.doprint(parent)} = {pr.doprint(local)}")
     out += ["", "Backward pass: the accumulated derivative of every node, from the loss back"]
     for n in reversed(graph.nodes):
@@ -63,11 +71,78 @@ def derivation_text(d: Derivation) -> str:
     return "\n".join(out) + "\n"
 
 
+def _bptt_text(d: Derivation, pr: TextPrinter) -> list[str]:
+    from ..bptt import bptt
+
+    b = bptt(d)
+    graph = d.graph
+    cell = b.cell
+    T = b.steps
+    out = [f"The recurrent cell, for t = 1, ..., T (T = {T})"]
+    for n in cell.nodes:
+        out.append(f"  {pr.doprint(n.symbol)} = {pr.doprint(n.expr)}")
+    if any(n.key.startswith("L[") for n in cell.nodes):
+        combine = "L₁ + ... + L_T" if b.reduce == "sum" else "(L₁ + ... + L_T) / T"
+        out.append(f"  L = {combine}")
+    for key, q in graph.quantities.items():
+        if q.kind == "initial":
+            out.append(f"  {_name(graph, key)} = {pr.doprint(q.value)}  (initial state)")
+    out += ["", "Local derivatives of the cell"]
+    for n in cell.nodes:
+        for parent, local in d.cell_local[n.symbol].items():
+            if parent in cell.inputs and cell.inputs[parent][0] not in cell.states:
+                continue
+            out.append(f"  ∂{pr.doprint(n.symbol)}/∂{pr.doprint(parent)} = {pr.doprint(local)}")
+    out += ["", "Backpropagation through time: for t = T, ..., 1 (the terms from step t+1 vanish at t = T)"]
+    for r in b.recursions:
+        rhs = r.same_step if r.next_step == 0 else r.same_step + r.next_step
+        out.append(f"  {_name(graph, 'dL/d' + r.node.name)} = {pr.doprint(rhs)}")
+    for state in b.states:
+        out.append(
+            f"  that is, ∂L/∂{state}ₜ = ∂Lₜ/∂{state}ₜ + ∂L/∂{state}ₜ₊₁·∂{state}ₜ₊₁/∂{state}ₜ: "
+            f"the loss at step t, and everything later through {state}ₜ₊₁"
+        )
+    out += ["", "Gradients: each a sum over t = 1, ..., T"]
+    for p in b.params:
+        if p.through_time:
+            why = (f"needs the sum back through time: {p.name} enters {', '.join(s + 'ₜ' for s in p.states)}, "
+                   f"and {', '.join(s + 'ₜ₋₁' for s in p.states)} depends on {p.name} too")
+        else:
+            why = f"no sum back through time: {p.name} enters no recurrent state"
+        out.append(f"  ∂L/∂{pr.doprint(Symbol_(p.name))} = Σₜ {pr.doprint(p.adjoint_form)}")
+        out.append(f"      {why}")
+    for state, transition in b.transition.items():
+        if state not in b.step_loss_grad:
+            continue
+        through = [p for p in b.params if p.through_time and state in p.immediate]
+        if not through:
+            continue
+        out += ["", f"Unrolled form for the parameters that enter {state}"]
+        out.append(
+            f"  ∂L/∂p = Σₜ ∂Lₜ/∂p,  ∂Lₜ/∂p = ∂Lₜ/∂{state}ₜ · Σ_(k=1..t) "
+            f"(Π_(i=k+1..t) ∂{state}ᵢ/∂{state}ᵢ₋₁) · ∂⁺{state}ₖ/∂p"
+        )
+        out.append(f"  ∂{state}ₜ/∂{state}ₜ₋₁ = {pr.doprint(transition)}")
+        out.append(f"  ∂Lₜ/∂{state}ₜ = {pr.doprint(b.step_loss_grad[state])}")
+        for p in through:
+            out.append(f"  ∂⁺{state}ₜ/∂{pr.doprint(Symbol_(p.name))} = {pr.doprint(p.immediate[state])}"
+                       f"   (∂⁺: {state}ₜ₋₁ held fixed)")
+    return out
+
+
+def Symbol_(name: str):
+    from sympy import Symbol
+
+    return Symbol(name, real=True)
+
+
 def solution_text(s: Solution) -> str:
     graph = s.problem.graph()
     step = s.first
     title = s.problem.title
     out = [title, "=" * len(title), ""]
+    if graph.cell is not None and s.problem.steps <= 12:
+        out += ["Forward pass, step by step"] + _time_table(s, graph) + [""]
     out.append("Forward pass")
     pr = _printer(graph)
     nodes = {n.key: n for n in graph.nodes if not n.entry}
@@ -95,6 +170,28 @@ def solution_text(s: Solution) -> str:
                 f" the convention relu'(0) = {relu0:g} is used"]
     out += ["", check_text(s.problem, s.checks, s.expected)]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _time_table(s: Solution, graph: Graph) -> list[str]:
+    """The seed's table: a row for each sequence, a column for each t."""
+    T = s.problem.steps
+    step = s.first
+    names = [q.name for q in graph.cell.quantities.values() if q.step == 0]
+    names += sorted(n for n in s.problem.sequences if n not in names and n in s.problem.values)
+    initial = {q.name for q in graph.quantities.values() if q.kind == "initial"}
+    rows = [["t"] + [str(t) for t in range(T + 1)]]
+    for name in names:
+        row = [_name(graph, name)]
+        for t in range(T + 1):
+            key = f"{name}[{t}]"
+            if key in step.values:
+                row.append(_number(step.values[key]))
+            elif name in s.problem.values and t < len(s.problem.values[name]):
+                row.append(_number(s.problem.values[name][t]))
+            else:
+                row.append("-" if t == 0 and name not in initial else "")
+        rows.append(row)
+    return _table(rows)
 
 
 def check_text(problem, checks: dict, expected: list | None = None) -> str:

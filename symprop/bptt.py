@@ -1,0 +1,163 @@
+"""Backpropagation through time, stated for a generic step t.
+
+Everything here is read off the recurrent cell the engine derived once:
+
+- the recursion for each cell node, e.g. for a state h
+  dL/dh_t = dL_t/dh_t + dL/dh_{t+1} * dh_{t+1}/dh_t, the second term absent at t = T;
+- for each parameter, whether its gradient needs the sum back through time
+  (it does when it enters a state, since h_{t-1} depends on it too) and the
+  unrolled form dL_t/dp = dL_t/dh_t * sum_{k=1}^{t} (prod_{i=k+1}^{t} dh_i/dh_{i-1}) * d+h_k/dp,
+  with d+ the immediate partial derivative, h_{k-1} held fixed.
+"""
+
+from dataclasses import dataclass, field
+
+import sympy
+from sympy import Symbol
+
+from .backprop import AdjointSymbol, Derivation
+from .graph import Cell
+
+
+@dataclass
+class Recursion:
+    """dL/dn_t for one cell node: same-step terms plus terms from step t+1."""
+
+    node: Symbol  # n[t]
+    same_step: sympy.Expr  # sum over consumers at step t, in adjoint symbols
+    next_step: sympy.Expr  # sum over consumers at step t+1 (0 if none)
+
+
+@dataclass
+class ParamThroughTime:
+    name: str
+    through_time: bool
+    states: list[str]  # the states it enters
+    adjoint_form: sympy.Expr  # the summand over t of dL/dp, in adjoint symbols
+    immediate: dict[str, sympy.Expr] = field(default_factory=dict)  # state -> d+state_t/dp
+
+
+@dataclass
+class BPTT:
+    steps: int
+    reduce: str
+    cell: Cell
+    states: list[str]
+    recursions: list[Recursion]
+    params: list[ParamThroughTime]
+    transition: dict[str, sympy.Expr]  # state -> d state_t / d state_{t-1} (scalar states)
+    step_loss_grad: dict[str, sympy.Expr]  # state -> dL_t/dstate_t within step t
+
+
+def _shift(symbol: Symbol, cell: Cell, by: int = 1) -> Symbol:
+    """h[t-1] -> h[t], h[t] -> h[t+1]: the same cell symbol one step later."""
+    name, offset = _name_offset(symbol, cell)
+    if name is None:
+        return symbol
+    key = f"{name}[t]" if offset + by == 0 else f"{name}[t{offset + by:+d}]"
+    entry = symbol.name[symbol.name.index("]") + 1:] if "]" in symbol.name else ""
+    cls = AdjointSymbol if isinstance(symbol, AdjointSymbol) else None
+    if cls:
+        return AdjointSymbol(key + entry)
+    return Symbol(key + entry, real=True)
+
+
+def _name_offset(symbol: Symbol, cell: Cell):
+    if isinstance(symbol, AdjointSymbol):
+        base = Symbol(symbol.of, real=True)
+        return _name_offset(base, cell)
+    if symbol in cell.inputs:
+        return cell.inputs[symbol]
+    for n in cell.nodes:
+        if n.symbol == symbol:
+            return cell.quantities[n.key].name, 0
+    return None, 0
+
+
+def _shift_expr(expr: sympy.Expr, cell: Cell, by: int = 1) -> sympy.Expr:
+    return expr.xreplace({s: _shift(s, cell, by) for s in expr.free_symbols})
+
+
+def _same_step(cell: Cell, local: dict, source: Symbol) -> dict[Symbol, sympy.Expr]:
+    """d n_t / d source for every cell node n, through nodes of the same step."""
+    d = {source: sympy.S.One}
+    for n in cell.nodes:
+        total = sympy.Add(*(local[n.symbol][p] * d[p] for p in local[n.symbol] if p in d))
+        if total != 0:
+            d[n.symbol] = total
+    return d
+
+
+def bptt(derivation: Derivation) -> BPTT | None:
+    graph = derivation.graph
+    cell = graph.cell
+    if cell is None:
+        return None
+    problem = graph.problem
+    local = derivation.cell_local
+    name_of = {n.symbol: cell.quantities[n.key].name for n in cell.nodes}
+    states = sorted(cell.states)
+
+    # Adjoint recursions, generic t.
+    recursions = []
+    loss_weight = sympy.S.One if problem.reduce == "sum" else 1 / sympy.Integer(problem.steps)
+    for n in reversed(cell.nodes):
+        if name_of[n.symbol] == "L":
+            continue
+        same, nxt = [], []
+        for c in cell.nodes:
+            for parent, d in local[c.symbol].items():
+                upstream = loss_weight if name_of[c.symbol] == "L" else AdjointSymbol(c.symbol.name)
+                if parent == n.symbol:
+                    same.append(upstream * d)
+                elif parent in cell.inputs and cell.inputs[parent] == (name_of[n.symbol], -1):
+                    if _entry(parent) == _entry(n.symbol):
+                        nxt.append(_shift_expr(upstream * d, cell))
+        recursions.append(Recursion(n.symbol, sympy.Add(*same), sympy.Add(*nxt)))
+
+    # Which parameters need the sum back through time.
+    params = []
+    state_nodes = {name: [n for n in cell.nodes if name_of[n.symbol] == name] for name in states}
+    for q in graph.params:
+        uses = []
+        entered = []
+        for p in q.symbols():
+            d = _same_step(cell, local, p)
+            for c in cell.nodes:
+                if p in local[c.symbol]:
+                    up = loss_weight if name_of[c.symbol] == "L" else AdjointSymbol(c.symbol.name)
+                    uses.append(up * local[c.symbol][p])
+            entered += [s for s, nodes in state_nodes.items() if any(x.symbol in d for x in nodes)]
+        entered = sorted(set(entered))
+        record = ParamThroughTime(q.name, bool(entered), entered, sympy.Add(*uses))
+        if entered and q.shape is None:
+            p = q.value
+            d = _same_step(cell, local, p)
+            for s in entered:
+                nodes = state_nodes[s]
+                if len(nodes) == 1:
+                    record.immediate[s] = d.get(nodes[0].symbol, sympy.S.Zero)
+        params.append(record)
+
+    # Scalar states: the one-step Jacobian and the same-step loss gradient.
+    transition, step_loss = {}, {}
+    loss_nodes = [n for n in cell.nodes if name_of[n.symbol] == "L"]
+    for s in states:
+        nodes = state_nodes[s]
+        previous = [x for x, (name, off) in cell.inputs.items() if name == s and off == -1]
+        if len(nodes) != 1 or len(previous) != 1:
+            continue
+        d = _same_step(cell, local, previous[0])
+        transition[s] = d.get(nodes[0].symbol, sympy.S.Zero)
+        if loss_nodes:
+            dl = _same_step(cell, local, nodes[0].symbol)
+            step_loss[s] = dl.get(loss_nodes[0].symbol, sympy.S.Zero)
+    return BPTT(problem.steps, problem.reduce, cell, states, recursions, params, transition, step_loss)
+
+
+def _entry(symbol: Symbol) -> str:
+    """The entry part of a cell symbol's name: '[0]' of 'h[t-1][0]'."""
+    name = symbol.name
+    first = name.find("]")
+    return name[first + 1:] if first >= 0 else ""
+
