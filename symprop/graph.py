@@ -113,23 +113,24 @@ def entry_key(key: str, entry: tuple[int, ...]) -> str:
     return key + "".join(f"[{i}]" for i in entry)
 
 
-def matrix_of(key: str, shape: tuple[int, int] | None) -> Value:
-    """A symbol, or a matrix of symbols named ``key[i]`` / ``key[i][j]``."""
+def matrix_of(key: str, shape: tuple[int, int] | None, matrix: bool = False) -> Value:
+    """A symbol, or a matrix of symbols named ``key[i]`` (a column vector) or
+    ``key[i][j]`` (a matrix, or a column given as a list of lists)."""
     if shape is None:
         return Symbol(key, real=True)
     rows, cols = shape
-    if cols == 1:
+    if cols == 1 and not matrix:
         return ImmutableMatrix(rows, 1, lambda i, j: Symbol(entry_key(key, (i,)), real=True))
     return ImmutableMatrix(rows, cols, lambda i, j: Symbol(entry_key(key, (i, j)), real=True))
 
 
-def entries(value: Value) -> list[tuple[tuple[int, ...], sympy.Expr]]:
+def entries(value: Value, matrix: bool = False) -> list[tuple[tuple[int, ...], sympy.Expr]]:
     """(entry index, entry) pairs, in the same order as ``matrix_of`` names them."""
     shape = shape_of(value)
     if shape is None:
         return [((), value)]
     rows, cols = shape
-    if cols == 1:
+    if cols == 1 and not matrix:
         return [((i,), value[i, 0]) for i in range(rows)]
     return [((i, j), value[i, j]) for i in range(rows) for j in range(cols)]
 
@@ -254,9 +255,10 @@ class _Scope:
         return value
 
     def _add_leaf(self, key, name, step, kind, shape) -> Value:
-        value = matrix_of(key, shape)
+        matrix = name in self.problem.matrices
+        value = matrix_of(key, shape, matrix)
         self.graph.quantities[key] = Quantity(key, name, step, kind, value)
-        for entry, symbol in entries(value):
+        for entry, symbol in entries(value, matrix):
             self.graph.leaves[symbol] = (key, entry)
         return value
 

@@ -249,9 +249,12 @@ def _number(entry, numbers) -> float:
     return float(entry)
 
 
-def to_json(value):
+def to_json(value, matrix: bool = False):
+    """A float, a flat list for a column vector, nested lists for a matrix."""
     if isinstance(value, np.ndarray):
-        return [float(v) for v in value[:, 0]] if value.shape[1] == 1 else value.tolist()
+        if value.shape[1] == 1 and not matrix:
+            return [float(v) for v in value[:, 0]]
+        return [[float(v) for v in row] for row in value]
     return float(value)
 
 
@@ -279,6 +282,9 @@ class Solution:
     def first(self) -> Step:
         return self.steps[0]
 
+    def _params(self, table: dict) -> dict:
+        return {k: to_json(v, k in self.problem.matrices) for k, v in table.items()}
+
     def to_json(self) -> dict:
         first = self.first
         out = {
@@ -286,16 +292,16 @@ class Solution:
             "loss": float(first.loss),
             "values": {k: to_json(v) for k, v in first.values.items()},
             "adjoints": {k: to_json(v) for k, v in first.adjoints.items()},
-            "gradients": {k: to_json(v) for k, v in first.gradients.items()},
+            "gradients": self._params(first.gradients),
         }
         if first.updated is not None:
-            out["updated"] = {k: to_json(v) for k, v in self.steps[-1].updated.items()}
+            out["updated"] = self._params(self.steps[-1].updated)
         if len(self.steps) > 1 or self.problem.training.batches:
             out["history"] = [
                 {
                     "loss": float(s.loss),
-                    "gradients": {k: to_json(v) for k, v in s.gradients.items()},
-                    "updated": {k: to_json(v) for k, v in s.updated.items()},
+                    "gradients": self._params(s.gradients),
+                    "updated": self._params(s.updated),
                 }
                 for s in self.steps
             ]

@@ -73,6 +73,7 @@ class Problem:
     expected: dict[str, object] = field(default_factory=dict)
     tolerance: float = 1e-3
     sequences: frozenset[str] = frozenset()  # names indexed by time
+    matrices: frozenset[str] = frozenset()  # names given as a list of lists (or 2-d shapes)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -245,6 +246,10 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
         expected=expected,
         tolerance=tolerance,
         sequences=sequences,
+        matrices=frozenset(
+            [n for n, v in values.items() if isinstance(v, np.ndarray) and r.given_as_matrix(data["values"][n])]
+            + [n for n, s in r.table(model, "shapes").items() if isinstance(s, list) and len(s) == 2]
+        ),
     )
 
 
@@ -437,6 +442,10 @@ class _Reader:
         if array.size > MAX_ENTRIES:
             raise self.error(where, f"has {array.size} entries (the limit is {MAX_ENTRIES})")
         return array
+
+    @staticmethod
+    def given_as_matrix(value) -> bool:
+        return isinstance(value, list) and bool(value) and isinstance(value[0], list)
 
     def _entry(self, x, where: str) -> float:
         if isinstance(x, bool) or not isinstance(x, int | float):

@@ -12,7 +12,7 @@ ACT = {
     "tanh": math.tanh,
     "sigmoid": lambda z: 1 / (1 + math.exp(-z)),
     "sin": math.sin,
-    "relu": lambda z: max(z, 0.0) if z != 0 else _kink(),
+    "relu": lambda z: max(z, 0.0) if abs(z) > 1e-4 else _kink(),  # FD steps across a kink
 }
 
 
