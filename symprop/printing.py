@@ -92,7 +92,8 @@ class TextPrinter(StrPrinter):
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
     def doprint(self, expr):
-        return super().doprint(expr).replace("**", "^").replace("*", "·")
+        out = super().doprint(expr).replace("**", "^").replace("*", "·")
+        return re.sub(r"\^2(?![0-9])", "²", out)
 
 
 def text(expr, index_base: int = 0, sequences=frozenset()) -> str:

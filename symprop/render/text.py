@@ -42,7 +42,8 @@ def derivation_text(d: Derivation) -> str:
     if graph.cell is not None:
         out += _bptt_text(d, pr)
         if graph.problem.steps > SHOW_UNROLLED:
-            return "\n".join(out) + "\n"
+            return "\n".join(out + _matrix_text(d, pr)) + "\n"
+        out += _matrix_text(d, pr)
         out += ["", f"Unrolled over T = {graph.problem.steps} steps", ""]
     out.append("Forward pass (the computational graph, one node a line)")
     for n in graph.nodes:
@@ -57,6 +58,8 @@ def derivation_text(d: Derivation) -> str:
     for n in reversed(graph.nodes):
         if n.symbol != graph.loss:
             out.append(f"  {_name(graph, 'dL/d' + n.symbol.name)} = {pr.doprint(d.adjoints[n.symbol])}")
+    if graph.cell is None:
+        out += _matrix_text(d, pr)
     out += ["", "Gradients"]
     for p in graph.param_symbols():
         out.append(f"  {_name(graph, 'dL/d' + p.name)} = {pr.doprint(d.gradients[p])}")
@@ -69,6 +72,16 @@ def derivation_text(d: Derivation) -> str:
         )
         out.append(f"  {_name(graph, 'dL/d' + p.name)} = {shown}")
     return "\n".join(out) + "\n"
+
+
+def _matrix_text(d: Derivation, pr: TextPrinter) -> list[str]:
+    from ..matrix_form import formula_lines, matrix_form
+
+    form = matrix_form(d.graph)
+    if form is None:
+        return []
+    head = "Matrix form, for t = T, ..., 1" if form.recurrent else "Matrix form, from the loss back"
+    return ["", head] + formula_lines(form, lambda k: _name(d.graph, k), pr)
 
 
 def _bptt_text(d: Derivation, pr: TextPrinter) -> list[str]:
