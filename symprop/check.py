@@ -6,6 +6,7 @@
 - every claim in ``[expected]`` beside the computed number.
 """
 
+import dataclasses
 import random
 
 import numpy as np
@@ -60,6 +61,39 @@ def sympy_diff_check(d: Derivation, trials: int = 3, seed: int = 0) -> dict:
     return {"points": done, "max_rel_error": worst, "passed": worst < 1e-9}
 
 
+def random_values(graph, seed: int = 1) -> dict:
+    """Numbers for every parameter and input, shaped as the model uses them."""
+    rng = np.random.default_rng(seed)
+    values: dict = {}
+    for q in graph.quantities.values():
+        if q.kind not in ("param", "input"):
+            continue
+        number = rng.uniform(0.2, 0.9, q.shape) if q.shape else float(rng.uniform(0.2, 0.9))
+        if q.step is None:
+            values[q.name] = number
+        else:
+            values.setdefault(q.name, {})[q.step] = number
+    for name, table in list(values.items()):
+        if isinstance(table, dict):
+            values[name] = [table.get(t, table[min(table)]) for t in range(max(table) + 1)]
+    return values
+
+
+def _matrix_at_random_values(problem: Problem) -> dict | None:
+    """The matrix-form formulas of a symbolic problem, checked at random values."""
+    from .matrix_form import matrix_form, verify
+    from .numeric import solve
+
+    graph = problem.graph()
+    form = matrix_form(graph)
+    if form is None or problem.functions:
+        return None
+    numbered = dataclasses.replace(problem, values=random_values(graph), expected={}, _cache={})
+    report = verify(form, solve(numbered))
+    report["at"] = "random values"
+    return report
+
+
 def run_checks(problem: Problem) -> tuple[str, bool]:
     """The report of ``symprop check`` and whether everything agrees."""
     from .render.text import check_text
@@ -75,9 +109,15 @@ def run_checks(problem: Problem) -> tuple[str, bool]:
         solution.checks["sympy_diff"] = diff
         lines.append(check_text(problem, solution.checks, solution.expected))
         ok = ok and solution.checks["finite_differences"]["passed"]
+        ok = ok and solution.checks.get("matrix_form", {"passed": True})["passed"]
         ok = ok and all(r["ok"] for r in solution.expected or [])
     else:
-        lines.append(check_text(problem, {"sympy_diff": diff}))
+        checks = {"sympy_diff": diff}
+        matrix = _matrix_at_random_values(problem)
+        if matrix is not None:
+            checks["matrix_form"] = matrix
+            ok = ok and matrix["passed"]
+        lines.append(check_text(problem, checks))
     lines.append("")
     lines.append("all checks passed" if ok else "some checks FAILED")
     return f"{problem.title}\n\n" + "\n".join(lines) + "\n", ok

@@ -83,11 +83,25 @@ def mul(a: M, b: M) -> M:
         return b
     if b == ONE:
         return a
+    if a.op == "ones" and b.shape == a.shape:  # 𝟙 ⊙ B = B
+        return b
+    if b.op == "ones" and a.shape is not None and a.shape == b.shape:
+        return a
+    if a.op == "mul" and a.args[1].op == "ones" and a.args[0].shape is None and b.shape == a.shape:
+        return mul(a.args[0], b)  # (s·𝟙) ⊙ B = s·B
+    if a.op == "num" and b.op == "mul" and b.args[0].op == "num":
+        return mul(scalar(_number(a.extra) * _number(b.args[0].extra)), b.args[1])
     if a.op == "neg":
         return neg(mul(a.args[0], b))
     if b.op == "neg":
         return neg(mul(a, b.args[0]))
     return M("mul", (a, b), _one(a.shape) or _one(b.shape))
+
+
+def _number(v):
+    if isinstance(v, sympy.Basic):
+        return v
+    return sympy.Integer(v) if isinstance(v, int) else sympy.Float(v)
 
 
 def neg(a: M) -> M:
@@ -259,7 +273,10 @@ class _Sweep:
             self.back(a[0], mul(g, mul(scalar(k), power(a[0], k - 1))), owner, owner_step)
         elif op in ("sum", "mean"):
             inner = a[0]
-            scale = g if op == "sum" else M("div", (g, scalar(_size(inner.shape))), None)
+            n = _size(inner.shape)
+            scale = g if op == "sum" else (
+                scalar(sympy.Rational(1, n)) if g == ONE else M("div", (g, scalar(n)), None)
+            )
             self.back(inner, mul(scale, M("ones", shape=inner.shape)), owner, owner_step)
         elif op == "fn":
             self.activation(e, g, owner, owner_step)

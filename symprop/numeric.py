@@ -334,6 +334,11 @@ def solve(problem: Problem) -> Solution:
     leaves = leaf_values(graph, {**problem.values, **(problem.training.batches or [{}])[0]})
     checks = {"finite_differences": finite_differences(evaluator, leaves, steps[0])}
     solution = Solution(problem, steps, checks)
+    from .matrix_form import matrix_form, verify
+
+    form = matrix_form(graph)
+    if form is not None:
+        checks["matrix_form"] = verify(form, solution)
     if problem.expected:
         solution.expected = compare_claims(problem, solution)
     return solution

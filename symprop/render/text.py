@@ -221,6 +221,12 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
             out.append(f"    disagree: {', '.join(_name(graph, k) for k in fd['disagree'])}{note}")
     else:
         out.append("  finite differences: no [values], so no numbers to check")
+    mf = checks.get("matrix_form")
+    if mf:
+        out.append(
+            f"  matrix-form formulas against the scalar engine: {mf['compared']} adjoints and "
+            f"gradients, max abs error {mf['max_abs_error']:.1e}: {'passed' if mf['passed'] else 'FAILED'}"
+        )
     diff = checks.get("sympy_diff")
     if diff and "skipped" in diff:
         out.append(f"  sympy.diff of the expanded loss: skipped ({diff['skipped']})")

@@ -1,0 +1,234 @@
+"""Vectors, matrices, batches and softmax: seeds 002 and 004 and the
+matrix-form formulas, each against an independent NumPy computation."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import symprop
+from symprop.cli import main
+from tests.conftest import DERIVATIONS
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+# Seed 002 ---------------------------------------------------------------------------
+
+X = np.array([1.0, 2.0])
+W = np.array([[-1.0, 1.0], [1.0, 1.0]])
+U = np.array([[2.0, -4.0], [-0.5, 1.0]])
+V = np.array([[1.0], [-1.0]])
+
+
+def stepik_by_hand():
+    """The notebook's own formulas, written out for every blank."""
+    z = np.tanh(W.T @ X)
+    q = np.tanh(U.T @ z)
+    y_pred = float(V[:, 0] @ q)
+    d_y = 2 * (y_pred - 5)
+    grads = {"V": np.outer(q, [d_y])}
+    d_q = d_y * V[:, 0]
+    d_qpre = d_q * (1 - q**2)
+    grads["U"] = np.outer(z, d_qpre)
+    d_z = U @ d_qpre
+    d_zpre = d_z * (1 - z**2)
+    grads["W"] = np.outer(X, d_zpre)
+    return grads
+
+
+@pytest.fixture(scope="module")
+def stepik():
+    return symprop.load("stepik_mlp").solve()
+
+
+def test_stepik_printed_cells(stepik):
+    assert stepik["gradients"]["V"][0][0] == pytest.approx(-5.035050768239443, abs=1e-9)
+    assert stepik["gradients"]["U"][1][0] == pytest.approx(-2.6198200490401398, abs=1e-9)
+    assert stepik["updated"]["V"][0][0] == pytest.approx(1.5035050768239442, abs=1e-9)
+    assert stepik["updated"]["U"][1][0] == pytest.approx(-0.23801799509598603, abs=1e-9)
+
+
+@pytest.mark.parametrize("param", ["V", "U", "W"])
+def test_stepik_every_blank(stepik, param):
+    """L_partial_V_21, U_11, U_12, U_22 and the W layer the notebook leaves out."""
+    expected = stepik_by_hand()[param]
+    assert np.allclose(stepik["gradients"][param], expected, atol=1e-12)
+    start = {"V": V, "U": U, "W": W}[param]
+    assert np.allclose(stepik["updated"][param], start - 0.1 * expected, atol=1e-12)
+
+
+def test_stepik_check_passes():
+    result = run("check", "stepik_mlp")
+    assert result.exit_code == 0, result.output
+    assert "matrix-form formulas against the scalar engine" in result.stdout
+
+
+def test_index_base_one_prints_entries_as_the_source():
+    text = run("solve", "stepik_mlp").stdout
+    assert "ŷ  =  V₁₁·q₁ + V₂₁·q₂" in text
+    assert "∂L/∂U₂₁" in run("derive", "stepik_mlp").stdout
+
+
+def test_layer_deltas_in_matrix_form():
+    text = run("derive", "stepik_mlp").stdout
+    for line in ["δ_z = diag(1 - z²)·∂L/∂z", "= diag(1 - z²)·U·δ_q", "∇_W L = x·δ_zᵀ",
+                 "∇_U L = z·δ_qᵀ", "∂L/∂q = V·∂L/∂ŷ"]:
+        assert line in text
+
+
+# Seed 004 ---------------------------------------------------------------------------
+
+def dlbook_numpy(p):
+    """Eqs. 10.8-10.11 and the loss, in NumPy, for finite differences."""
+    spec = symprop.load("dlbook_rnn")
+    xs = [np.array(v)[:, 0] for v in spec.values["x"]]
+    ys = [np.array(v)[:, 0] for v in spec.values["y"]]
+    h = np.zeros(2)
+    loss = 0.0
+    for t in range(1, 4):
+        a = p["b"] + p["W"] @ h + p["U"] @ xs[t]
+        h = np.tanh(a)
+        o = p["c"] + p["V"] @ h
+        yhat = np.exp(o) / np.exp(o).sum()
+        loss -= float(ys[t] @ np.log(yhat))
+    return loss
+
+
+def test_dlbook_gradients_match_finite_differences_to_1e7():
+    spec = symprop.load("dlbook_rnn")
+    params = {k: np.array(spec.values[k]) for k in ("W", "U", "V")}
+    params.update({k: np.array(spec.values[k])[:, 0] for k in ("b", "c")})
+    solved = spec.solve()
+    assert solved["loss"] == pytest.approx(dlbook_numpy(params), rel=1e-12)
+    for name, value in params.items():
+        grad = np.array(solved["gradients"][name])
+        for index in np.ndindex(value.shape):
+            up = {k: v.copy() for k, v in params.items()}
+            down = {k: v.copy() for k, v in params.items()}
+            up[name][index] += 1e-6
+            down[name][index] -= 1e-6
+            fd = (dlbook_numpy(up) - dlbook_numpy(down)) / 2e-6
+            assert abs(grad[index] - fd) < 1e-7, (name, index)
+
+
+def test_dlbook_matrix_formulas_agree_with_the_scalar_engine():
+    checks = symprop.load("dlbook_rnn").solve()["checks"]
+    assert checks["matrix_form"]["passed"] and checks["matrix_form"]["compared"] == 14
+
+
+def test_dlbook_equations_10_18_to_10_28():
+    text = run("derive", "dlbook_rnn").stdout
+    for line in [
+        "∂L/∂oₜ = ŷₜ - yₜ",                                          # 10.18
+        "= Vᵀ·∂L/∂oₜ + Wᵀ·diag(1 - hₜ₊₁²)·∂L/∂hₜ₊₁",                  # 10.21, in an order that multiplies
+        "∇_c L = Σₜ ∂L/∂oₜ",                                          # 10.22
+        "∇_b L = Σₜ ∂L/∂aₜ",                                          # 10.23 (∂L/∂aₜ = diag(1 - hₜ²)·∂L/∂hₜ)
+        "∇_V L = Σₜ ∂L/∂oₜ·hₜᵀ",                                      # 10.24
+        "∇_W L = Σₜ ∂L/∂aₜ·hₜ₋₁ᵀ",                                    # 10.26
+        "∇_U L = Σₜ ∂L/∂aₜ·xₜᵀ",                                      # 10.28
+        "∂L/∂aₜ = diag(1 - hₜ²)·∂L/∂hₜ",
+    ]:
+        assert line in text, line
+
+
+def test_the_seed_order_of_10_21_does_not_multiply():
+    """Seed 004 prints Wᵀ (∇h_{t+1}) diag(1 - h²): a 2x1 times a 2x2."""
+    Wt, grad_h, diag = np.ones((2, 2)), np.ones((2, 1)), np.eye(2)
+    with pytest.raises(ValueError):
+        Wt @ grad_h @ diag
+    assert (Wt @ diag @ grad_h).shape == (2, 1)
+
+
+# Batches ---------------------------------------------------------------------------
+
+BATCH_SPEC = """
+title = "SGD over observations"
+[model]
+params = ["w", "b"]
+equations = "yhat = sigmoid(w.T @ x + b)"
+loss = "(yhat - y)**2"
+[values]
+w = [0.3, -0.2]
+b = 0.1
+x = [1.0, 2.0]
+y = 1.0
+[training]
+lr = 0.5
+[[training.batches]]
+x = [1.0, 2.0]
+y = 1.0
+[[training.batches]]
+x = [-1.0, 0.5]
+y = 0.0
+[[training.batches]]
+x = [2.0, -1.0]
+y = 1.0
+"""
+
+
+def test_batches_take_one_step_each(spec_file):
+    data = json.loads(run("solve", str(spec_file(BATCH_SPEC)), "--format", "json").stdout)
+    w, b = np.array([0.3, -0.2]), 0.1
+    history = []
+    for x, y in [([1.0, 2.0], 1.0), ([-1.0, 0.5], 0.0), ([2.0, -1.0], 1.0)]:
+        x = np.array(x)
+        s = 1 / (1 + math.exp(-(w @ x + b)))
+        g = 2 * (s - y) * s * (1 - s)
+        gw, gb = g * x, g
+        history.append(((s - y) ** 2, gw, gb))
+        w, b = w - 0.5 * gw, b - 0.5 * gb
+    assert len(data["history"]) == 3
+    for step, (loss, gw, gb) in zip(data["history"], history):
+        assert step["loss"] == pytest.approx(loss, rel=1e-12)
+        assert np.allclose(step["gradients"]["w"], gw, rtol=1e-12)
+        assert step["gradients"]["b"] == pytest.approx(gb, rel=1e-12)
+    assert np.allclose(data["updated"]["w"], w, rtol=1e-12)
+    assert data["updated"]["b"] == pytest.approx(b, rel=1e-12)
+
+
+def test_row_batch_with_mean_loss(spec_file):
+    """X holds observations as rows: yhat = X @ w, L = mean((yhat - y)^2)."""
+    text = """
+title = "least squares"
+[model]
+params = ["w"]
+equations = "yhat = X @ w"
+loss = "mean((yhat - y)**2)"
+[values]
+w = [0.5, -1.0]
+X = [[1, 2], [3, 4], [5, 6]]
+y = [1, 0, 2]
+"""
+    data = json.loads(run("solve", str(spec_file(text)), "--format", "json").stdout)
+    Xm, w, y = np.array([[1, 2], [3, 4], [5, 6]], float), np.array([0.5, -1.0]), np.array([1, 0, 2.0])
+    assert np.allclose(data["gradients"]["w"], 2 / 3 * Xm.T @ (Xm @ w - y), rtol=1e-12)
+    assert "∇_w L = Xᵀ·" in run("derive", str(spec_file(text))).stdout
+
+
+def test_shape_errors_name_the_equation_and_both_shapes(spec_file):
+    text = BATCH_SPEC.replace("w.T @ x + b", "w @ x + b")
+    result = run("solve", str(spec_file(text)))
+    assert result.exit_code == 1
+    assert "model.equations line 1: '@' cannot multiply 2x1 by 2x1" in result.stderr
+
+
+def test_symbolic_matrix_problem_from_shapes(spec_file):
+    text = """
+title = "symbolic layer"
+[model]
+params = ["W"]
+equations = "z = tanh(W @ x)"
+loss = "sum(z)"
+[model.shapes]
+W = [2, 3]
+x = [3]
+"""
+    derived = run("derive", str(spec_file(text)))
+    assert derived.exit_code == 0, derived.output
+    assert "∇_W L = δ_z·xᵀ" in derived.stdout
+    assert run("check", str(spec_file(text))).exit_code == 0
