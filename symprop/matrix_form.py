@@ -347,7 +347,6 @@ def _cross_entropy(loss: M, definitions) -> tuple[M, M] | None:
 
 def matrix_form(graph) -> MatrixForm | None:
     """The matrix-form derivation, or None for an all-scalar model."""
-    problem = graph.problem
     quantities = graph.cell.quantities if graph.cell else {}
     shapes = {k: q.shape for k, q in {**graph.quantities, **quantities}.items()}
     if all(s is None for s in shapes.values()):
@@ -381,7 +380,6 @@ def _derive(graph, shapes) -> MatrixForm:
         raise Unavailable("lines outside the recurrent cell")
     per_step = recurrent and any(q.name == LOSS for q in graph.cell.quantities.values())
     loss = reader.read(problem.loss)
-    loss_step = 0 if per_step else None
     if recurrent and not per_step:
         raise Unavailable("a loss on one step only")
     definitions = {(n, s): e for n, s, e in equations}

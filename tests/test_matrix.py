@@ -10,7 +10,6 @@ from click.testing import CliRunner
 
 import symprop
 from symprop.cli import main
-from tests.conftest import DERIVATIONS
 
 
 def run(*args):
