@@ -215,6 +215,8 @@ class _Scope:
         if given is None:  # a symbolic initial state: an input named h[0]
             return self._add_leaf(key, name, 0, "input", self.problem.shapes.get(name))
         value = _constant(given)
+        if isinstance(value, ImmutableMatrix) and value.shape == (1, 1):
+            value = value[0, 0]
         self.graph.quantities[key] = Quantity(key, name, 0, "initial", value)
         return value
 
@@ -241,9 +243,8 @@ class _Scope:
 
     def _state_shape(self, name: str):
         given = self.problem.initial.get(name)
-        if given is not None:
-            return value_shape(given)
-        return self.problem.shapes.get(name)
+        shape = value_shape(given) if given is not None else self.problem.shapes.get(name)
+        return None if shape == (1, 1) else shape  # a 1x1 state counts as a scalar
 
     # Leaves ---------------------------------------------------------------------
 
@@ -369,7 +370,7 @@ class _Builder:
         for name in cell.states:
             made = cell.quantities[_offset_key(name, 0)]
             for key, q in cell.quantities.items():
-                if q.name == name and q.kind == "input" and q.shape != made.shape:
+                if q.name == name and q.kind == "input" and _one(q.shape) != _one(made.shape):
                     raise self.error(
                         "model.equations",
                         f"{name}[t] is {describe_shape(made.value)} but {key} was taken as "
@@ -386,7 +387,7 @@ class _Builder:
                 value = self.scope.concrete(q.name, t + q.step)
             except SympropError as e:
                 raise self.error("model.equations", f"at t = {t}: {e}") from None
-            if shape_of(value) != q.shape:
+            if _one(shape_of(value)) != _one(q.shape):
                 raise self.error(
                     "model.equations",
                     f"{q.name}[{t + q.step}] is {describe_shape(value)} but the cell uses {key} "
@@ -434,8 +435,13 @@ class _Builder:
         return self.add(LOSS, LOSS, None, total, None, "loss")
 
 
+def _one(shape):
+    """A 1x1 matrix counts as a scalar."""
+    return None if shape == (1, 1) else shape
+
+
 def _entry_of(value: Value, entry: tuple[int, ...]):
-    if not entry:
+    if not entry or not isinstance(value, ImmutableMatrix):
         return value
     return value[entry[0], 0] if len(entry) == 1 else value[entry[0], entry[1]]
 

@@ -293,8 +293,13 @@ class _Sweep:
         arg = e.args[0]
         out = M("leaf", shape=e.shape, name=owner, step=owner_step) if owner else e
         d = rule.derivative(x, y)
-        local = M("diag", (arg, out), e.shape, name=e.name, extra=(d, x, y))
-        self._through(arg, matmul(local, g) if e.shape else mul(local, g), owner, owner_step)
+        column = e.shape is not None and e.shape[1] == 1 and e.shape[0] > 1
+        if column:  # the Jacobian of an elementwise map: diag(f')
+            local = M("diag", (arg, out), e.shape, name=e.name, extra=(d, x, y))
+            self._through(arg, matmul(local, g), owner, owner_step)
+        else:  # a scalar, a row or a matrix: entry by entry, f' ⊙ G
+            local = M("deriv", (arg, out), e.shape, name=e.name, extra=(d, x, y))
+            self._through(arg, mul(local, g), owner, owner_step)
 
     def _through(self, arg: M, g: M, owner, owner_step) -> None:
         """Into an activation's argument: a leaf directly, an expression via δ."""
@@ -460,7 +465,7 @@ class _Numbers:
             return self.adjoints.get(k, np.zeros(m.shape) if m.shape else 0.0)
         if m.op == "num":
             return float(m.extra)
-        a = [self.get(x, t) for x in m.args] if m.op != "diag" else None
+        a = [self.get(x, t) for x in m.args] if m.op not in ("diag", "deriv") else None
         if m.op == "neg":
             return -a[0]
         if m.op == "T":
@@ -487,12 +492,14 @@ class _Numbers:
         if m.op == "softmax":
             e = np.exp(a[0] - np.max(a[0]))
             return e / e.sum()
-        if m.op == "diag":
+        if m.op in ("diag", "deriv"):
             d, x, y = m.extra
             f = sympy.lambdify((x, y), d, modules=[self.namespace, "numpy"])
             xs, ys = self.get(m.args[0], t), self.get(m.args[1], t)
-            diag = np.asarray(f(xs, ys), dtype=float) * np.ones_like(np.asarray(xs, dtype=float))
-            return np.diagflat(diag) if np.ndim(diag) and diag.size > 1 else diag
+            values = np.asarray(f(xs, ys), dtype=float) * np.ones_like(np.asarray(xs, dtype=float))
+            if m.op == "diag":
+                return np.diagflat(values)
+            return float(values) if values.ndim == 0 else values
         raise Unavailable(m.op)
 
     def _apply(self, name, x):
@@ -611,11 +618,11 @@ def text(m: M, name_of, printer) -> str:
         return f"{op}({text(a[0], name_of, printer)})"
     if op == "fn":
         return f"{m.name}({text(a[0], name_of, printer)})"
-    if op == "diag":
+    if op in ("diag", "deriv"):
         d, x, y = m.extra
         pieces = {x: _Verbatim(wrap(a[0], "T")), y: _Verbatim(wrap(a[1], "T"))}
         inner = printer.doprint(d.xreplace(pieces))
-        return f"diag({inner})" if m.shape else inner
+        return f"diag({inner})" if op == "diag" else f"({inner})" if d.is_Add else inner
     raise Unavailable(op)
 
 
@@ -624,7 +631,7 @@ def _inline(m: M, single: dict) -> M:
     if m.op == "adj" and (m.name, 0 if m.step is not None else None) in single:
         base = single[(m.name, 0 if m.step is not None else None)]
         return _shift(base, m.step) if m.step else base
-    if not m.args or m.op == "diag":
+    if not m.args or m.op in ("diag", "deriv"):
         return m
     return M(m.op, tuple(_inline(a, single) for a in m.args), m.shape, m.name, m.step, m.extra)
 

@@ -254,12 +254,10 @@ class _Builder:
         )
 
     def _matmul(self, left: Value, right: Value, node: ast.AST) -> Value:
-        ls, rs = shape_of(left), shape_of(right)
-        if ls is None or rs is None:
-            raise SympropError(
-                f"'@' multiplies matrices, got {describe_shape(left)} and "
-                f"{describe_shape(right)} (use '*' for a scalar){_column(node)}"
-            )
+        # A scalar is a 1x1 matrix here too, so W @ h works for one hidden unit.
+        left = left if isinstance(left, ImmutableMatrix) else ImmutableMatrix([[left]])
+        right = right if isinstance(right, ImmutableMatrix) else ImmutableMatrix([[right]])
+        ls, rs = left.shape, right.shape
         if ls[1] != rs[0]:
             raise SympropError(
                 f"'@' cannot multiply {describe_shape(left)} by {describe_shape(right)}{_column(node)}"
