@@ -121,7 +121,7 @@ def local_derivatives(node: Node) -> dict[Symbol, sympy.Expr]:
             d = sympy.Add(*(differentiate(term, parent) for term in parts[parent]))
         else:
             d = differentiate(expr, parent, node.symbol)
-        result[parent] = sympy.factor_terms(d)  # 2*(f3 - y), not 2*f3 - 2*y
+        result[parent] = sympy.factor_terms(d) if d.is_Add else d  # 2*(f3 - y), not 2*f3 - 2*y
     return result
 
 

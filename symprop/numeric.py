@@ -22,17 +22,28 @@ from .spec import Problem
 FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
 
 
-def _lambdify(args, expr, namespace):
-    """lambdify with the arguments renamed to plain identifiers first: names
-    like ``h[t-1]`` would make lambdify rename them itself, one substitution
-    over the whole expression per argument (quadratic for a long sum)."""
+def _lambdify(args, expr, namespace, cache=None):
+    """lambdify with the arguments renamed to plain identifiers a0, a1, ...
+
+    Names like ``h[t-1]`` would make lambdify rename them itself, one
+    substitution over the whole expression per argument (quadratic for a long
+    sum).  Renamed, the neurons of one layer are the same expression, so a
+    ``cache`` compiles each shape of line once.
+    """
     plain = [Symbol(f"a{i}", real=True) for i in range(len(args))]
     rename = dict(zip(args, plain))
     if isinstance(expr, list):
         expr = [e.xreplace(rename) if isinstance(e, sympy.Basic) else e for e in expr]
+        key = tuple(expr)
     else:
         expr = expr.xreplace(rename)
-    return sympy.lambdify(plain, expr, modules=[namespace, "numpy"], cse=True)
+        key = expr
+    if cache is not None and (len(plain), key) in cache:
+        return cache[(len(plain), key)]
+    f = sympy.lambdify(plain, expr, modules=[namespace, "numpy"], cse=True)
+    if cache is not None:
+        cache[(len(plain), key)] = f
+    return f
 
 
 def _ordered(symbols) -> list[Symbol]:
@@ -85,7 +96,7 @@ def _compile_linear(node, terms: dict) -> _Compiled:
     return _Compiled(args, value, list(args), [], lambda: weights, None)
 
 
-def _compile(node, local: dict, namespace) -> _Compiled:
+def _compile(node, local: dict, namespace, cache=None) -> _Compiled:
     terms = _linear(node.expr)
     if terms is not None:
         return _compile_linear(node, terms)
@@ -96,11 +107,11 @@ def _compile(node, local: dict, namespace) -> _Compiled:
     kinks = sorted({k.args[0] for e in exprs for k in e.atoms(relu_prime)}, key=sympy.default_sort_key)
     return _Compiled(
         args,
-        _lambdify(args, node.expr, namespace),
+        _lambdify(args, node.expr, namespace, cache),
         parents,
         local_args,
-        _lambdify(local_args, exprs, namespace),
-        _lambdify(local_args, kinks, namespace) if kinks else None,
+        _lambdify(local_args, exprs, namespace, cache),
+        _lambdify(local_args, kinks, namespace, cache) if kinks else None,
     )
 
 
@@ -120,9 +131,10 @@ class Evaluator:
                 for n in self.graph.cell.nodes
             }
         self.steps = []
+        cache: dict = {}
         for node in self.graph.nodes:
             if node.cell is None:
-                compiled = _compile(node, derivation.local[node.symbol], namespace)
+                compiled = _compile(node, derivation.local[node.symbol], namespace, cache)
                 self.steps.append(
                     _Step(node.symbol, compiled, compiled.args, compiled.parents, compiled.local_args)
                 )
