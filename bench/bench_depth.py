@@ -9,10 +9,10 @@ expanded loss repeats every inner layer in every gradient and blows up.
 """
 
 import argparse
-import multiprocessing as mp
 import time
 
 import sympy
+from budget import within
 
 from symprop.spec import from_dict
 
@@ -42,14 +42,6 @@ def symprop_times(depth: int) -> tuple[float, float, int]:
     return derive, numbers, len(derivation.graph.nodes)
 
 
-def naive(depth: int, queue) -> None:
-    """Plain sympy.diff of the expanded loss, for every parameter."""
-    try:
-        queue.put(_naive(depth))
-    except RecursionError:
-        queue.put("recursion")
-
-
 def _naive(depth: int) -> float:
     start = time.perf_counter()
     x, y = sympy.symbols("x y")
@@ -65,19 +57,6 @@ def _naive(depth: int) -> float:
     return time.perf_counter() - start
 
 
-def naive_time(depth: int, budget: float) -> float | str:
-    """Seconds, or why there is no number: over the budget, or a crash."""
-    queue = mp.Queue()
-    proc = mp.Process(target=naive, args=(depth, queue))
-    proc.start()
-    proc.join(budget)
-    if proc.is_alive():
-        proc.terminate()
-        proc.join()
-        return f"> {budget:g}"
-    return queue.get(timeout=5) if not queue.empty() else "crashed"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-depth", type=int, default=512)
@@ -90,7 +69,7 @@ def main() -> None:
     for depth in depths:
         derive, numbers, nodes = symprop_times(depth)
         if naive_alive:
-            t = naive_time(depth, args.budget)
+            t = within(_naive, depth, args.budget)
             naive_alive = isinstance(t, float)
             shown = f"{t:12.3f}" if naive_alive else f"{t:>12}"
         else:
