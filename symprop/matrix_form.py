@@ -572,65 +572,86 @@ def _named(m: M, name_of) -> str:
 
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2}
 
+TEXT = {
+    "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
+    "open": "(", "close": ")", "diag": "diag({})", "pow": "{}^{}", "div": "{}/{}",
+    "grad": "∇_{} L", "sum": "Σₜ ",
+}
+LATEX = {
+    "adj": r"\frac{{\partial L}}{{\partial {}}}", "delta": r"\delta_{{{}}}", "T": r"{}^{{\top}}",
+    "dot": " ", "had": r" \odot ", "ones": r"\mathbf{1}", "open": r"\left(", "close": r"\right)",
+    "diag": r"\operatorname{{diag}}\left({}\right)", "pow": "{}^{{{}}}", "div": r"\frac{{{}}}{{{}}}",
+    "grad": r"\nabla_{{{}}} L", "sum": r"\sum_{t} ",
+}
 
-def text(m: M, name_of, printer) -> str:
-    """One line of Unicode: Vᵀ·∂L/∂oₜ, diag(1 - hₜ²)·∂L/∂hₜ, x·δ_zᵀ."""
+
+def text(m: M, name_of, printer, style: dict = TEXT) -> str:
+    """One line: Vᵀ·∂L/∂oₜ, diag(1 - hₜ²)·∂L/∂hₜ, x·δ_zᵀ (or the LaTeX of it)."""
+
+    def go(child: M) -> str:
+        return text(child, name_of, printer, style)
 
     def wrap(child: M, parent: str) -> str:
-        s = text(child, name_of, printer)
+        s = go(child)
         if _PRECEDENCE.get(child.op, 3) < _PRECEDENCE.get(parent, 3) or (
             parent in ("T", "pow") and child.op not in ("leaf", "adj", "delta", "num", "fn", "ones")
         ):
-            return f"({s})"
+            return f"{style['open']}{s}{style['close']}"
         return s
 
     op, a = m.op, m.args
     if op == "leaf":
         return _named(m, name_of)
-    if op == "adj":
-        return "∂L/∂" + _named(m, name_of)
-    if op == "delta":
-        return "δ_" + _named(m, name_of)
+    if op in ("adj", "delta"):
+        return style[op].format(_named(m, name_of))
     if op == "num":
         v = m.extra
-        return str(int(v)) if float(v) == int(v) else str(v)
+        if float(v) == int(v):
+            return str(int(v))
+        if isinstance(v, sympy.Rational) and style is LATEX:
+            return rf"\frac{{{v.p}}}{{{v.q}}}"
+        return str(v)
     if op == "ones":
-        return "𝟙"
+        return style["ones"]
     if op == "T":
-        return wrap(a[0], "T") + "ᵀ"
+        return style["T"].format(wrap(a[0], "T"))
     if op == "neg":
         return "-" + wrap(a[0], "mul")
     if op == "add":
         right = a[1]
         if right.op == "neg":
-            return f"{text(a[0], name_of, printer)} - {wrap(right.args[0], 'mul')}"
-        return f"{text(a[0], name_of, printer)} + {text(right, name_of, printer)}"
+            return f"{go(a[0])} - {wrap(right.args[0], 'mul')}"
+        return f"{go(a[0])} + {go(right)}"
     if op == "matmul":
-        return f"{wrap(a[0], 'matmul')}·{wrap(a[1], 'matmul')}"
+        return f"{wrap(a[0], 'matmul')}{style['dot']}{wrap(a[1], 'matmul')}"
     if op == "mul":
-        sign = "·" if a[0].shape is None or a[1].shape is None else " ⊙ "
+        sign = style["dot"] if a[0].shape is None or a[1].shape is None else style["had"]
         return f"{wrap(a[0], 'mul')}{sign}{wrap(a[1], 'mul')}"
     if op == "div":
-        return f"{wrap(a[0], 'mul')}/{wrap(a[1], 'T')}"
+        return style["div"].format(wrap(a[0], "mul"), wrap(a[1], "T"))
     if op == "pow":
-        return f"{wrap(a[0], 'pow')}^{m.extra}"
-    if op in ("sum", "mean", "softmax"):
-        return f"{op}({text(a[0], name_of, printer)})"
-    if op == "fn":
-        return f"{m.name}({text(a[0], name_of, printer)})"
+        return style["pow"].format(wrap(a[0], "pow"), m.extra)
+    if op in ("sum", "mean", "softmax", "fn"):
+        name = m.name if op == "fn" else op
+        inner = go(a[0])
+        if style is LATEX:
+            return rf"\operatorname{{{name}}}\left({inner}\right)"
+        return f"{name}({inner})"
     if op in ("diag", "deriv"):
         d, x, y = m.extra
         pieces = {x: _Verbatim(wrap(a[0], "T")), y: _Verbatim(wrap(a[1], "T"))}
         inner = printer.doprint(d.xreplace(pieces))
-        return f"diag({inner})" if op == "diag" else f"({inner})" if d.is_Add else inner
+        if op == "diag":
+            return style["diag"].format(inner)
+        return f"{style['open']}{inner}{style['close']}" if d.is_Add else inner
     raise Unavailable(op)
 
 
 def _inline(m: M, single: dict) -> M:
     """Replace each adjoint that has a one-term formula by that formula."""
-    if m.op == "adj" and (m.name, 0 if m.step is not None else None) in single:
-        base = single[(m.name, 0 if m.step is not None else None)]
-        return _shift(base, m.step) if m.step else base
+    key = (m.name, 0 if m.step is not None else None)
+    if m.op == "adj" and key in single:
+        return _shift(single[key], m.step) if m.step else single[key]
     if not m.args or m.op in ("diag", "deriv"):
         return m
     return M(m.op, tuple(_inline(a, single) for a in m.args), m.shape, m.name, m.step, m.extra)
@@ -647,19 +668,29 @@ def inlined(form: MatrixForm, f: Formula) -> M:
     return _inline(f.expr, single)
 
 
+def formula_rows(form: MatrixForm, name_of, printer, style: dict = TEXT) -> list[tuple[str, list[str], str]]:
+    """(left side, [right sides], note) for every formula, as text or LaTeX."""
+    rows = []
+    for f in form.formulas:
+        rhs = text(f.expr, name_of, printer, style)
+        if f.kind == "grad":
+            total = style["sum"] if form.recurrent else ""
+            rows.append((style["grad"].format(name_of(f.name)), [total + rhs], ""))
+            continue
+        lhs = text(M(f.kind, name=f.name, step=f.step), name_of, printer, style)
+        sides = [rhs]
+        if f.kind == "delta" or f.name in form.states:
+            written = text(inlined(form, f), name_of, printer, style)
+            if written != rhs:
+                sides.append(written)
+        rows.append((lhs, sides, f.note))
+    return rows
+
+
 def formula_lines(form: MatrixForm, name_of, printer) -> list[str]:
     lines = []
-    for f in form.formulas:
-        rhs = text(f.expr, name_of, printer)
-        if f.kind == "grad":
-            total = "Σₜ " if form.recurrent else ""
-            lines.append(f"  ∇_{name_of(f.name)} L = {total}{rhs}")
-            continue
-        lhs = text(M(f.kind, name=f.name, step=f.step), name_of, printer)
-        note = f"   ({f.note})" if f.note else ""
-        lines.append(f"  {lhs} = {rhs}{note}")
-        if f.kind == "delta" or f.name in form.states:
-            written = text(inlined(form, f), name_of, printer)
-            if written != rhs:
-                lines.append(f"  {' ' * len(lhs)} = {written}")
+    for lhs, sides, note in formula_rows(form, name_of, printer):
+        lines.append(f"  {lhs} = {sides[0]}" + (f"   ({note})" if note else ""))
+        for more in sides[1:]:
+            lines.append(f"  {' ' * len(lhs)} = {more}")
     return lines

@@ -74,6 +74,13 @@ def unicode_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
     return text
 
 
+def positive_first(terms: list) -> list:
+    """ŷ - y rather than -y + ŷ: terms without a minus sign first, else as given."""
+    return [t for t in terms if not t.could_extract_minus_sign()] + [
+        t for t in terms if t.could_extract_minus_sign()
+    ]
+
+
 class TextPrinter(StrPrinter):
     """One-line Unicode: ω₀·x, f'(h₁), relu'(z)."""
 
@@ -82,8 +89,33 @@ class TextPrinter(StrPrinter):
         self.index_base = index_base
         self.sequences = frozenset(sequences) | {"L"}
 
+    def _as_ordered_terms(self, expr, order=None):
+        return positive_first(super()._as_ordered_terms(expr, order=order))
+
     def _print_Symbol(self, expr):
+        if type(expr).__name__ == "Verbatim":
+            return expr.name
         return unicode_name(expr.name, self.index_base, self.sequences)
+
+    def _print_Product(self, expr):
+        parts = []
+        for f in expr.args:
+            s = self._print(f)
+            if f.is_Add or (f.could_extract_minus_sign() and parts):
+                s = f"({s})"
+            parts.append(s)
+        return "*".join(parts)
+
+    def _print_Boxed(self, expr):
+        return "[" + self._print(expr.args[0]) + "]"
+
+    def _print_Partial(self, expr):
+        num, den = (self._print(a) for a in expr.args)
+        return f"∂{num}/∂{den}"
+
+    def _print_Sum(self, expr):
+        body, index, low, high = expr.args
+        return f"Σ_({self._print(index)}={self._print(low)}..{self._print(high)}) {self._print(body)}"
 
     def _print_Function(self, expr):
         name = type(expr).__name__
