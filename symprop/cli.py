@@ -72,13 +72,29 @@ def main():
     """
 
 
+FORMATS = ["text", "json", "latex", "myst", "markdown"]
+FORMAT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                      help="Output format: a terminal, JSON, LaTeX, MyST (Jupyter Book) or Markdown.")
+LANG = click.option("--lang", type=click.Choice(["en", "ru"]), default=None,
+                    help="Language of the prose (default: the spec's lang).")
+STANDALONE = click.option("--standalone", is_flag=True,
+                          help="With --format latex: a whole document for pdflatex, not a fragment.")
+
+
+def _document(doc, fmt: str, standalone: bool) -> str:
+    from .render import render
+
+    return render(doc, fmt, standalone=standalone)
+
+
 @main.command()
 @SPEC
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@FORMAT
+@LANG
+@STANDALONE
 @OUTPUT
-def solve(spec, fmt, output):
-    """Forward values, adjoints, gradients and a gradient-descent step."""
+def solve(spec, fmt, lang, standalone, output):
+    """A worked solution: forward pass, derivatives, backward pass, a gradient step, checks."""
 
     def action():
         problem = _load(spec)
@@ -87,31 +103,31 @@ def solve(spec, fmt, output):
         solution = run(problem)
         if fmt == "json":
             return json.dumps(solution.to_json(), indent=2, ensure_ascii=False) + "\n"
-        from .render.text import solution_text
+        from .solution import solution_document
 
-        return solution_text(solution)
+        return _document(solution_document(problem, solution, lang), fmt, standalone)
 
     _emit(_run(action), output)
 
 
 @main.command()
 @SPEC
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@FORMAT
+@LANG
+@STANDALONE
 @OUTPUT
-def derive(spec, fmt, output):
-    """The symbolic derivation: local derivatives, the backward pass, closed forms."""
+def derive(spec, fmt, lang, standalone, output):
+    """The symbolic derivation: closed forms, shared factors, the backward pass, BPTT, matrix form."""
 
     def action():
         problem = _load(spec)
-        derivation = problem.derivation()
         if fmt == "json":
             from .render.json import derivation_json
 
-            return json.dumps(derivation_json(derivation), indent=2, ensure_ascii=False) + "\n"
-        from .render.text import derivation_text
+            return json.dumps(derivation_json(problem.derivation()), indent=2, ensure_ascii=False) + "\n"
+        from .solution import derivation_document
 
-        return derivation_text(derivation)
+        return _document(derivation_document(problem, lang), fmt, standalone)
 
     _emit(_run(action), output)
 

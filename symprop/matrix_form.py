@@ -213,6 +213,8 @@ class MatrixForm:
     formulas: list[Formula] = field(default_factory=list)
     recurrent: bool = False
     states: list[str] = field(default_factory=list)
+    equations: list[tuple[str, int | None, M]] = field(default_factory=list)  # as written
+    loss: M | None = None
 
 
 class _Sweep:
@@ -389,7 +391,8 @@ def _derive(graph, shapes) -> MatrixForm:
         raise Unavailable("a loss on one step only")
     definitions = {(n, s): e for n, s, e in equations}
     sweep = _Sweep(definitions, set(problem.params), recurrent)
-    form = MatrixForm(recurrent=recurrent, states=sorted(graph.cell.states) if recurrent else [])
+    form = MatrixForm(recurrent=recurrent, states=sorted(graph.cell.states) if recurrent else [],
+                      equations=equations, loss=loss)
 
     weight = ONE if problem.reduce == "sum" or not per_step else scalar(sympy.Rational(1, problem.steps))
     fused = _cross_entropy(loss, definitions)
@@ -630,6 +633,8 @@ def text(m: M, name_of, printer, style: dict = TEXT) -> str:
     if op == "div":
         return style["div"].format(wrap(a[0], "mul"), wrap(a[1], "T"))
     if op == "pow":
+        if style is TEXT and m.extra == 2:
+            return wrap(a[0], "pow") + "²"
         return style["pow"].format(wrap(a[0], "pow"), m.extra)
     if op in ("sum", "mean", "softmax", "fn"):
         name = m.name if op == "fn" else op

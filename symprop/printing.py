@@ -61,7 +61,10 @@ def split_name(name: str, index_base: int = 0, sequences=frozenset()):
 def unicode_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
     if name.startswith("dL/d"):
         return "∂L/∂" + unicode_name(name[4:], index_base, sequences)
+    sequences = frozenset(sequences) | {"L"}
     base, accent, subs, version = split_name(name, index_base, sequences)
+    if name.count("[") == 2 and name.split("[", 1)[0] not in sequences and len(base) == 1:
+        base = base.lower()  # the entries w₂₁ of a matrix W
     text = GREEK.get(base, base)
     if accent:
         text = unicodedata.normalize("NFC", text + HATS[accent])  # ŷ as one character
@@ -105,6 +108,14 @@ class TextPrinter(StrPrinter):
                 s = f"({s})"
             parts.append(s)
         return "*".join(parts)
+
+    def _print_Equality(self, expr):
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
+    def _print_ImmutableDenseMatrix(self, expr):
+        if expr.shape[1] == 1:
+            return "(" + ", ".join(self._print(e) for e in expr) + ")ᵀ"
+        return "[" + "; ".join(", ".join(self._print(e) for e in row) for row in expr.tolist()) + "]"
 
     def _print_Boxed(self, expr):
         return "[" + self._print(expr.args[0]) + "]"

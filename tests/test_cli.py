@@ -74,8 +74,9 @@ def test_output_is_not_touched_on_error(tmp_path, spec_file):
 
 
 def test_derive_text_and_json():
-    text = invoke("derive", "masha_backprop").stdout
-    assert "f'(h₁)" in text and "∂L/∂ŷ = ŷ - y" in text
+    text = invoke("derive", "masha_backprop", "--lang", "en").stdout
+    assert "d      = d·∂h₂/∂o₁·∂o₁/∂h₁ = d·w₂·f'(h₁)" in text
+    assert "∂L/∂w₃ = [ŷ - y]·f(w₂·f(w₁·x))" in text
     data = json.loads(invoke("derive", "masha_backprop", "--format", "json").stdout)
     assert set(data["gradients"]) == {"w1", "w2", "w3"}
     assert data["gradients"]["w3"]["adjoint_form"]["text"] == "dL/dyhat*o2"

@@ -1,0 +1,93 @@
+"""Worked solutions as LaTeX: a fragment, or a whole document for pdflatex."""
+
+from ..solution import Document, Number, Pre, Rows, Table
+from .document import Renderer
+from .latex_printer import SympropLatexPrinter
+
+# Characters of the prose that pdflatex does not take as they are.
+TEXT_CHARACTERS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "…": r"\ldots{}", "∂": r"$\partial$", "⁺": r"$^{+}$", "²": r"\textsuperscript{2}",
+    "η": r"$\eta$", "✓": r"$\checkmark$", "✗": r"$\times$", "′": r"$'$", "≈": r"$\approx$",
+    "Σ": r"$\Sigma$", "ŷ": r"$\hat{y}$", "→": r"$\to$",
+}
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[T2A,T1]{fontenc}
+\usepackage[utf8]{inputenc}
+\usepackage[%(languages)s]{babel}
+\usepackage{amsmath,amssymb}
+\usepackage{booktabs}
+\usepackage[margin=2.2cm]{geometry}
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.6em}
+\allowdisplaybreaks
+\begin{document}
+"""
+
+
+def escape(text: str) -> str:
+    return "".join(TEXT_CHARACTERS.get(ch, ch) for ch in text)
+
+
+class LatexRenderer(Renderer):
+    def __init__(self, doc: Document, standalone: bool = False):
+        super().__init__(doc)
+        self.standalone = standalone
+        self.printer = SympropLatexPrinter(doc.index_base, doc.sequences)
+
+    def math(self, item) -> str:
+        if isinstance(item, Number):
+            return item.latex()
+        if isinstance(item, Pre):
+            return item.latex
+        return self.printer.doprint(item)
+
+    def inline(self, item) -> str:
+        return f"${self.math(item)}$"
+
+    def cell(self, item) -> str:
+        return escape(item) if isinstance(item, str) else self.inline(item)
+
+    def para(self, p) -> str:
+        return "".join(escape(x) if isinstance(x, str) else self.inline(x) for x in p.parts)
+
+    def rows(self, r: Rows) -> str:
+        lines = []
+        for i, row in enumerate(r.rows):
+            if len(row) == 1:
+                lines.append(self.math(row[0]))
+                continue
+            line = self.math(row[0]) + " &= " + " = ".join(self.math(x) for x in row[1:])
+            if r.notes and i < len(r.notes) and r.notes[i]:
+                line += r" &&\text{(" + escape(r.notes[i]) + ")}"
+            lines.append(line)
+        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+    def table(self, t: Table) -> str:
+        columns = "l" * len(t.header)
+        head = " & ".join(self.cell(c) for c in t.header) + r" \\"
+        body = "\n".join(" & ".join(self.cell(c) for c in row) + r" \\" for row in t.rows)
+        return (
+            "\\begin{center}\n\\begin{tabular}{" + columns + "}\n\\toprule\n" + head
+            + "\n\\midrule\n" + body + "\n\\bottomrule\n\\end{tabular}\n\\end{center}"
+        )
+
+    def render(self) -> str:
+        doc = self.doc
+        out = [f"\\section*{{{escape(doc.title)}}}", ""]
+        if doc.source:
+            out += [f"\\emph{{{escape(doc.word('source').format(source=doc.source))}}}", ""]
+        for item in doc.statement:
+            out += [self.block(item), ""]
+        for letter, part in self.parts():
+            out += [f"\\paragraph{{{escape(letter)}}} {self.para(part.question)}", ""]
+            out += [f"\\textbf{{{escape(doc.word('solution'))}.}}", ""]
+            for item in part.solution:
+                out += [self.block(item), ""]
+        body = "\n".join(out).rstrip() + "\n"
+        if not self.standalone:
+            return body
+        languages = "english,russian" if doc.lang == "ru" else "russian,english"
+        return PREAMBLE % {"languages": languages} + "\n" + body + "\n\\end{document}\n"

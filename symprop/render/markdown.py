@@ -1,0 +1,71 @@
+"""Worked solutions as Markdown with $…$ / $$…$$ math that KaTeX renders,
+and as MyST for Jupyter Book: the solutions in {dropdown} blocks."""
+
+from ..solution import Document, Number, Pre, Rows, Table
+from .document import Renderer
+from .latex_printer import SympropLatexPrinter
+
+
+class MarkdownRenderer(Renderer):
+    myst = False
+
+    def __init__(self, doc: Document):
+        super().__init__(doc)
+        self.printer = SympropLatexPrinter(doc.index_base, doc.sequences)
+
+    def math(self, item) -> str:
+        if isinstance(item, Number):
+            return item.latex()
+        if isinstance(item, Pre):
+            return item.latex
+        return self.printer.doprint(item)
+
+    def inline(self, item) -> str:
+        return f"${self.math(item)}$"
+
+    def cell(self, item) -> str:
+        text = item if isinstance(item, str) else self.inline(item)
+        return text.replace("|", r"\vert ")
+
+    def rows(self, r: Rows) -> str:
+        lines = []
+        for i, row in enumerate(r.rows):
+            if len(row) == 1:
+                lines.append(self.math(row[0]))
+                continue
+            line = self.math(row[0]) + " &= " + " = ".join(self.math(x) for x in row[1:])
+            if r.notes and i < len(r.notes) and r.notes[i]:
+                line += r" &&\text{(" + r.notes[i] + ")}"
+            lines.append(line)
+        return "$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$"
+
+    def table(self, t: Table) -> str:
+        head = "| " + " | ".join(self.cell(c) for c in t.header) + " |"
+        rule = "|" + "|".join(":---:" for _ in t.header) + "|"
+        body = ["| " + " | ".join(self.cell(c) for c in row) + " |" for row in t.rows]
+        return "\n".join([head, rule] + body)
+
+    def solution(self, content: str) -> str:
+        return f"**{self.doc.word('solution')}.**\n\n{content}"
+
+    def render(self) -> str:
+        doc = self.doc
+        out = [f"# {doc.title}", ""]
+        if doc.source:
+            out += [f"*{doc.word('source').format(source=doc.source)}*", ""]
+        for item in doc.statement:
+            out += [self.block(item), ""]
+        for letter, part in self.parts():
+            out += [f"__{letter}__ {self.para(part.question)}", ""]
+            content = "\n\n".join(self.block(item) for item in part.solution)
+            out += [self.solution(content), ""]
+        return "\n".join(out).rstrip() + "\n"
+
+
+class MystRenderer(MarkdownRenderer):
+    """Jupyter Book: four backticks open the dropdown, so math blocks inside survive."""
+
+    myst = True
+
+    def solution(self, content: str) -> str:
+        return f"````{{dropdown}} {self.doc.word('solution')}\n\n{content}\n\n````"

@@ -1,0 +1,494 @@
+"""A worked solution as a format-free document.
+
+The engine's derivation and numbers become lettered questions, each with its
+solution: prose (by key, from ``strings``), rows of equations (SymPy objects,
+numbers, or matrix formulas already printed), and tables.  One renderer per
+format turns it into text, LaTeX, MyST or Markdown.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+from sympy import Symbol
+
+from .backprop import AdjointSymbol
+from .closed_form import ClosedForms
+from .mathobj import Partial, Product, Sum
+from .strings import phrase
+
+
+@dataclass
+class Pre:
+    """Mathematics already printed, for the text and the LaTeX renderers."""
+
+    text: str
+    latex: str
+
+
+@dataclass
+class Para:
+    parts: list  # str, or mathematics (a SymPy object, a number, a Pre)
+
+
+@dataclass
+class Rows:
+    """Equations, one a row: [left, right, right, ...] joined by '='."""
+
+    rows: list[list]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Table:
+    header: list
+    rows: list[list]
+
+
+@dataclass
+class Part:
+    """A lettered question and its solution."""
+
+    question: Para
+    solution: list
+
+
+@dataclass
+class Document:
+    title: str
+    lang: str
+    source: str | None
+    statement: list
+    parts: list[Part]
+    index_base: int = 0
+    sequences: frozenset = frozenset()
+
+    def word(self, key: str) -> str:
+        return phrase(self.lang, key)
+
+
+def para(lang: str, key: str, **math) -> Para:
+    """A sentence from the string table, its {places} filled with mathematics."""
+    template = phrase(lang, key)
+    parts: list = []
+    for piece in re.split(r"(\{[A-Za-z0-9_]+\})", template):
+        if piece.startswith("{") and piece.endswith("}"):
+            parts.append(math[piece[1:-1]])
+        elif piece:
+            parts.append(piece)
+    return Para(parts)
+
+
+def _sym(key: str) -> Symbol:
+    return Symbol(key, real=True)
+
+
+def _adj(key: str) -> AdjointSymbol:
+    return AdjointSymbol(key)
+
+
+SHOW_STEPS = 12  # a recurrent model longer than this is shown by its cell only
+
+
+class _Builder:
+    def __init__(self, problem, lang: str | None):
+        self.problem = problem
+        self.lang = lang or problem.lang
+        self.derivation = problem.derivation()
+        self.graph = problem.graph()
+        self.matrix = None
+        if any(q.shape for q in self.graph.quantities.values()):
+            from .matrix_form import matrix_form
+
+            self.matrix = matrix_form(self.graph)
+
+    def p(self, key: str, **math) -> Para:
+        return para(self.lang, key, **math)
+
+    def word(self, key: str) -> str:
+        return phrase(self.lang, key)
+
+    def name_of(self, printer_style: str):
+        from .printing import unicode_name
+        from .render.latex_printer import latex_name
+
+        seq = self.problem.sequences | {"L"}
+        base = self.problem.conventions.index_base
+        if printer_style == "latex":
+            return lambda key: latex_name(key, base, seq)
+        return lambda key: unicode_name(key, base, seq)
+
+    def pre_matrix(self, m) -> Pre:
+        from .matrix_form import LATEX, TEXT, text
+        from .printing import TextPrinter
+        from .render.latex_printer import SympropLatexPrinter
+
+        base, seq = self.problem.conventions.index_base, self.problem.sequences
+        return Pre(
+            text(m, self.name_of("text"), TextPrinter(base, seq), TEXT),
+            text(m, self.name_of("latex"), SympropLatexPrinter(base, seq), LATEX),
+        )
+
+    # The statement ---------------------------------------------------------------
+
+    def statement(self, solving: bool) -> list:
+        g, problem = self.graph, self.problem
+        out = []
+        if g.cell is not None:
+            out.append(self.p("cell_intro", T=sympy.Integer(problem.steps)))
+            if self.matrix is not None:
+                rows = [[_sym(f"{n}[t]"), self.pre_matrix(e)] for n, s, e in self.matrix.equations]
+            else:
+                rows = [[n.symbol, n.expr] for n in g.cell.nodes if not n.key.startswith("L[")]
+            out.append(Rows(rows))
+            loss_cell = [n for n in g.cell.nodes if n.key.startswith("L[")]
+            out.append(self.p("loss_intro"))
+            t = _sym("t")
+            if loss_cell:
+                total = Sum(_sym("L[t]"), t, sympy.Integer(1), _sym("T"))
+                if problem.reduce == "mean":
+                    total = total / _sym("T")
+                body = loss_cell[0].expr if self.matrix is None else self.pre_matrix(self.matrix.loss)
+                out.append(Rows([[_sym("L"), total], [_sym("L[t]"), body]]))
+            else:
+                out.append(Rows([[_sym("L"), g.nodes[-1].expr]]))
+            for key, q in g.quantities.items():
+                if q.kind == "initial":
+                    out.append(self.p("initial", h0=sympy.Eq(_sym(key), q.value, evaluate=False)))
+        else:
+            out.append(self.p("model_intro"))
+            if self.matrix is not None:
+                rows = [[_sym(n), self.pre_matrix(e)] for n, s, e in self.matrix.equations]
+                rows.append([_sym("L"), self.pre_matrix(self.matrix.loss)])
+            else:
+                rows = [[n.symbol, n.expr] for n in g.nodes]
+            out.append(Rows(rows))
+        if solving and problem.values:
+            out.append(self.p("values_intro"))
+            rows = []
+            for name, value in problem.values.items():
+                if name in problem.sequences:
+                    continue
+                rows.append([_sym(name), _number(value)])
+            if rows:
+                out.append(Rows(rows))
+        if not solving:
+            return out
+        task = [self.p("task_solve")]
+        if solving and problem.training.lr is not None:
+            if problem.training.batches:
+                task.append(self.p("task_batches", lr=_number(problem.training.lr),
+                                   n=sympy.Integer(len(problem.training.batches))))
+            else:
+                task.append(self.p("task_step", lr=_number(problem.training.lr)))
+        return out + task
+
+    # Symbolic parts ----------------------------------------------------------------
+
+    def symbolic_parts(self) -> list[Part]:
+        from .story import algorithm, story
+
+        d, g = self.derivation, self.graph
+        parts = []
+        if g.cell is not None:
+            parts.append(Part(self.p("q_bptt"), self.bptt()))
+        elif self.matrix is None:
+            s = story(d)
+            if s is not None:
+                rows = [[_adj(gr.param.name), s.chain(gr), s.closed(gr, boxed=False)] for gr in s.gradients]
+                parts.append(Part(self.p("q_closed"), [self.p("closed_intro"), Rows(rows)]))
+                boxed = [[_adj(gr.param.name), s.closed(gr, boxed=True)] for gr in s.gradients]
+                parts.append(Part(self.p("q_shared"), [
+                    self.p("shared_intro"), Rows(boxed),
+                    self.p("shared_count", naive=sympy.Integer(s.naive), backprop=sympy.Integer(s.backprop),
+                           m=sympy.Integer(s.depth)),
+                ]))
+                rows = []
+                dsym = _sym("d")
+                for step in algorithm(d, s):
+                    if step.kind == "d":
+                        first = not rows
+                        lhs_chain = step.chain if first else Product(dsym, *step.chain.args)
+                        lhs_value = step.value if first else Product(dsym, *step.value.args)
+                        rows.append([dsym, lhs_chain, lhs_value])
+                    else:
+                        rows.append([_adj(step.target.name), Product(dsym, step.chain), Product(dsym, step.value)])
+                parts.append(Part(self.p("q_algorithm"), [self.p("algorithm_intro"), Rows(rows)]))
+            else:
+                parts.append(Part(self.p("q_backward"), self.adjoint_rows()))
+        if self.matrix is not None:
+            question = "q_matrix" if parts else "q_matrix_first"
+            parts.append(Part(self.p(question), self.matrix_rows()))
+        return parts
+
+    def adjoint_rows(self) -> list:
+        d, g = self.derivation, self.graph
+        forms = ClosedForms(d)
+        rows = [[_adj(n.symbol.name), d.adjoints[n.symbol]] for n in reversed(g.nodes) if n.symbol != g.loss]
+        grads = []
+        for p in g.param_symbols():
+            closed = forms.of_adjoint(p)
+            grads.append([_adj(p.name), d.gradients[p]] + ([closed] if closed is not None else []))
+        return [self.p("adjoints_intro"), Rows(rows), self.p("gradients_from_adjoints"), Rows(grads)]
+
+    def matrix_rows(self) -> list:
+        from .matrix_form import LATEX, TEXT, formula_rows
+        from .printing import TextPrinter
+        from .render.latex_printer import SympropLatexPrinter
+
+        base, seq = self.problem.conventions.index_base, self.problem.sequences
+        text_rows = formula_rows(self.matrix, self.name_of("text"), TextPrinter(base, seq), TEXT)
+        latex_rows = formula_rows(self.matrix, self.name_of("latex"), SympropLatexPrinter(base, seq), LATEX)
+        rows = []
+        for (tl, ts, _), (ll, ls, _) in zip(text_rows, latex_rows):
+            rows.append([Pre(tl, ll)] + [Pre(a, b) for a, b in zip(ts, ls)])
+        notes = [note for _, _, note in text_rows]
+        intro = "matrix_intro_rnn" if self.matrix.recurrent else "matrix_intro"
+        return [self.p(intro), Rows(rows, notes)]
+
+    def through_time(self, b) -> list:
+        """Which parameters need the sum back through time, and why."""
+        out = []
+        for p in b.params:
+            if p.through_time:
+                state = p.states[0]
+                out.append(self.p("bptt_yes", p=_sym(p.name), h=_sym(f"{state}[t]"),
+                                  hprev=_sym(f"{state}[t-1]")))
+            else:
+                out.append(self.p("bptt_no", p=_sym(p.name)))
+        return out
+
+    def bptt(self) -> list:
+        from .bptt import bptt
+
+        d = self.derivation
+        b = bptt(d)
+        if self.matrix is not None:  # the matrix form says it for whole vectors
+            return self.through_time(b)
+        out = [self.p("local_intro")]
+        rows = []
+        for n in b.cell.nodes:
+            for parent, local in d.cell_local[n.symbol].items():
+                if parent in b.cell.inputs and b.cell.inputs[parent][0] not in b.cell.states:
+                    continue
+                rows.append([Partial(n.symbol, parent), local])
+        out.append(Rows(rows))
+        out.append(self.p("bptt_intro"))
+        rows = []
+        for r in b.recursions:
+            rhs = r.same_step if r.next_step == 0 else r.same_step + r.next_step
+            rows.append([_adj(r.node.name), rhs])
+        out.append(Rows(rows))
+        for state in b.states:
+            out.append(self.p("bptt_words", h=_sym(f"{state}[t]"), hnext=_sym(f"{state}[t+1]")))
+        out.append(self.p("bptt_grads"))
+        t = _sym("t")
+        out.append(Rows([[_adj(p.name), Sum(p.adjoint_form, t, sympy.Integer(1), _sym("T"))] for p in b.params]))
+        out += self.through_time(b)
+        for state, transition in b.transition.items():
+            through = [p for p in b.params if p.through_time and state in p.immediate]
+            if not through or state not in b.step_loss_grad:
+                continue
+            out.append(self.p("unrolled", h=_sym(f"{state}[t]"), hprev=_sym(f"{state}[t-1]")))
+            k, i = _sym("k"), _sym("i")
+            generic = Pre(
+                f"∂Lₜ/∂p = ∂Lₜ/∂{state}ₜ · Σ_(k=1..t) (Π_(i=k+1..t) ∂{state}ᵢ/∂{state}ᵢ₋₁) · ∂⁺{state}ₖ/∂p",
+                rf"\frac{{\partial L_{{t}}}}{{\partial p}} = \frac{{\partial L_{{t}}}}{{\partial {state}_{{t}}}}"
+                rf" \sum_{{k=1}}^{{t}} \left( \prod_{{i=k+1}}^{{t}} \frac{{\partial {state}_{{i}}}}"
+                rf"{{\partial {state}_{{i-1}}}} \right) \frac{{\partial^{{+}} {state}_{{k}}}}{{\partial p}}",
+            )
+            del k, i
+            rows = [[Partial(_sym(f"{state}[t]"), _sym(f"{state}[t-1]")), transition],
+                    [Partial(_sym("L[t]"), _sym(f"{state}[t]")), b.step_loss_grad[state]]]
+            for p in through:
+                rows.append([Pre(f"∂⁺{state}ₜ/∂{p.name}",
+                                 rf"\frac{{\partial^{{+}} {state}_{{t}}}}{{\partial {self.name_of('latex')(p.name)}}}"),
+                             p.immediate[state]])
+            out += [Rows([[generic]]), Rows(rows)]
+        return out
+
+    # Numbers -------------------------------------------------------------------------
+
+    def numeric_parts(self, solution) -> list[Part]:
+        problem, g = self.problem, self.graph
+        step = solution.first
+        parts = []
+        forward = [self.p("forward_intro")]
+        if g.cell is not None:
+            if problem.steps <= SHOW_STEPS:
+                forward += [self.p("forward_table"), self.time_table(step.values)]
+        else:
+            rows = []
+            for key, value in step.values.items():
+                q = g.quantities[key]
+                if q.shape is None:
+                    node = next(n for n in g.nodes if n.key == key)
+                    rows.append([_sym(key), node.expr, _number(value)])
+                else:
+                    rows.append([_sym(key), _number(value)])
+            forward.append(Rows(rows))
+        forward += [self.p("loss_value"), Rows([[_sym("L"), _number(step.loss)]])]
+        parts.append(Part(self.p("q_forward"), forward))
+
+        parts += self.symbolic_parts()
+
+        backward = [self.p("backward_intro")]
+        if g.cell is not None:
+            if problem.steps <= SHOW_STEPS:
+                backward.append(self.time_table(step.adjoints, adjoint=True))
+        else:
+            d = self.derivation
+            rows = []
+            for key, value in reversed(step.adjoints.items()):
+                q = g.quantities[key]
+                if q.shape is None and self.matrix is None:
+                    rows.append([_adj(key), d.adjoints[q.value], _number(value)])
+                else:
+                    rows.append([_adj(key), _number(value)])
+            backward.append(Rows(rows))
+        parts.append(Part(self.p("q_backward"), backward))
+
+        rows = [[_adj(name), _number(value)] for name, value in step.gradients.items()]
+        gradients = [Rows(rows)]
+        if step.kinks:
+            nodes = ", ".join(self.name_of("text")(k) for k in step.kinks)
+            value = problem.conventions.relu_grad_at_zero
+            key = "kinks" if value == 0 else "kinks_other"
+            gradients.append(self.p(key, nodes=Pre(nodes, ", ".join(self.name_of("latex")(k) for k in step.kinks)),
+                                    value=_number(value)))
+        parts.append(Part(self.p("q_gradients"), gradients))
+
+        if step.updated is not None:
+            lr = problem.training.lr
+            out = [self.p("step_intro", lr=_number(lr))]
+            for i, st in enumerate(solution.steps, start=1):
+                if len(solution.steps) > 1:
+                    out.append(self.p("batch_step", i=sympy.Integer(i), loss=_number(st.loss)))
+                rows = []
+                for name, new in st.updated.items():
+                    q = g.quantities[name]
+                    grad = st.gradients[name]
+                    old = new + lr * grad
+                    rule = _sym(name) - Product(_sym("eta"), _adj(name))
+                    row = [_sym(f"{name}@{i}"), rule]
+                    if q.shape is None:
+                        row.append(Pre(f"{_fmt(old)} - {_fmt(lr)}·({_fmt(grad)})",
+                                       rf"{_fmt(old)} - {_fmt(lr)} \cdot \left({_fmt(grad)}\right)"))
+                    row.append(_number(new))
+                    rows.append(row)
+                out.append(Rows(rows))
+            parts.append(Part(self.p("q_step", lr=_number(lr)), out))
+
+        parts.append(Part(self.p("q_checks"), self.checks(solution)))
+        return parts
+
+    def time_table(self, table: dict, adjoint: bool = False) -> Table:
+        g, problem = self.graph, self.problem
+        T = problem.steps
+        names = [q.name for q in g.cell.quantities.values() if q.step == 0]
+        if not adjoint:
+            names += sorted(n for n in problem.sequences if n not in names and n in problem.values)
+        header = [self.word("t")] + [sympy.Integer(t) for t in range(0 if not adjoint else 1, T + 1)]
+        rows = []
+        for name in names:
+            cells = []
+            for t in range(0 if not adjoint else 1, T + 1):
+                key = f"{name}[{t}]"
+                if key in table:
+                    cells.append(_number(table[key]))
+                elif not adjoint and name in problem.values and t < len(problem.values[name]):
+                    cells.append(_number(problem.values[name][t]))
+                else:
+                    cells.append("–")
+            if all(c == "–" for c in cells):
+                continue
+            rows.append([_adj(f"{name}[t]") if adjoint else _sym(f"{name}[t]")] + cells)
+        return Table(header, rows)
+
+    def checks(self, solution) -> list:
+        checks, out = solution.checks, []
+        fd = checks["finite_differences"]
+        if fd["passed"]:
+            out.append(self.p("fd", err=_number(fd["max_abs_error"], 2)))
+        else:
+            out.append(self.p("fd_failed", names=Pre(", ".join(fd.get("disagree", [])),
+                                                     ", ".join(fd.get("disagree", []))),
+                              err=_number(fd["max_abs_error"], 2)))
+        mf = checks.get("matrix_form")
+        if mf:
+            out.append(self.p("matrix_check", n=sympy.Integer(mf["compared"]), err=_number(mf["max_abs_error"], 2)))
+        if solution.expected:
+            out.append(self.p("claims_intro", tol=_number(self.problem.tolerance)))
+            header = [self.word("claim"), self.word("claimed"), self.word("computed"), self.word("verdict")]
+            rows = []
+            for row in solution.expected:
+                rows.append([_claim_symbol(row["key"], self.problem), _number(row["claimed"]),
+                             _number(row["computed"]), self.word("right" if row["ok"] else "wrong")])
+            out.append(Table(header, rows))
+            ok = sum(r["ok"] for r in solution.expected)
+            out.append(self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(solution.expected))))
+        return out
+
+
+def _claim_symbol(key: str, problem):
+    if key == "loss":
+        return _sym("L")
+    what, rest = key.split(".", 1)
+    if what == "value":
+        return _sym(rest)
+    if what == "updated":
+        return _sym(f"{rest}@1")
+    return _adj(rest)
+
+
+def _fmt(x: float, digits: int = 6) -> str:
+    text = f"{x:.{digits}g}"
+    return "0" if text == "-0" else text
+
+
+class Number:
+    """A number or an array of them, printed by each renderer its own way."""
+
+    def __init__(self, value, digits: int = 6):
+        self.value = value
+        self.digits = digits
+
+    def text(self) -> str:
+        v = self.value
+        if isinstance(v, np.ndarray):
+            if v.shape[1] == 1:
+                return "(" + ", ".join(_fmt(x, self.digits) for x in v[:, 0]) + ")ᵀ"
+            return "[" + "; ".join(", ".join(_fmt(x, self.digits) for x in row) for row in v) + "]"
+        if isinstance(v, list):
+            return "[" + ", ".join(Number(x, self.digits).text() for x in v) + "]"
+        return _fmt(float(v), self.digits)
+
+    def latex(self) -> str:
+        v = self.value
+        if isinstance(v, np.ndarray):
+            rows = r" \\ ".join(" & ".join(_fmt(x, self.digits) for x in row) for row in v)
+            return r"\begin{pmatrix} " + rows + r" \end{pmatrix}"
+        if isinstance(v, list):
+            return r"\left[" + ", ".join(Number(x, self.digits).latex() for x in v) + r"\right]"
+        text = _fmt(float(v), self.digits)
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+        return text
+
+
+def _number(value, digits: int = 6) -> Number:
+    return Number(value, digits)
+
+
+def derivation_document(problem, lang: str | None = None) -> Document:
+    b = _Builder(problem, lang)
+    return Document(problem.title, b.lang, problem.source, b.statement(False), b.symbolic_parts(),
+                    problem.conventions.index_base, problem.sequences)
+
+
+def solution_document(problem, solution, lang: str | None = None) -> Document:
+    b = _Builder(problem, lang)
+    return Document(problem.title, b.lang, problem.source, b.statement(True), b.numeric_parts(solution),
+                    problem.conventions.index_base, problem.sequences)
