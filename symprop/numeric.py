@@ -294,6 +294,18 @@ class Solution:
     def first(self) -> Step:
         return self.steps[0]
 
+    def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False) -> str:
+        """The worked solution as text, LaTeX, MyST or Markdown."""
+        from .render import render
+        from .solution import solution_document
+
+        return render(solution_document(self.problem, self, lang), fmt, standalone)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows Markdown with $…$ math; a LaTeX repr would go to MathJax,
+        which takes formulas, not a document with sections and tables."""
+        return self.document("markdown")
+
     def _params(self, table: dict) -> dict:
         return {k: to_json(v, k in self.problem.matrices) for k, v in table.items()}
 

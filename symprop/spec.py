@@ -105,9 +105,25 @@ class Problem:
 
     def solve(self) -> dict:
         """The numbers of the worked solution, as the JSON contract gives them."""
+        return self.solution().to_json()
+
+    def solution(self):
+        """The worked solution as an object (it displays itself in Jupyter)."""
         from .numeric import solve
 
-        return solve(self).to_json()
+        return solve(self)
+
+    def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False) -> str:
+        """The symbolic derivation as text, LaTeX, MyST or Markdown."""
+        from .render import render
+        from .solution import derivation_document
+
+        return render(derivation_document(self, lang), fmt, standalone)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows Markdown with $…$ math; a LaTeX repr would go to MathJax,
+        which takes formulas, not a document with sections and tables."""
+        return self.document("markdown")
 
 
 def load(spec: str | Path, text: str | None = None) -> Problem:

@@ -1,5 +1,7 @@
 """Worked solutions as LaTeX: a fragment, or a whole document for pdflatex."""
 
+import re
+
 from ..solution import Document, Number, Pre, Rows, Table
 from .document import Renderer
 from .latex_printer import SympropLatexPrinter
@@ -27,8 +29,15 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
-def escape(text: str) -> str:
-    return "".join(TEXT_CHARACTERS.get(ch, ch) for ch in text)
+CYRILLIC = re.compile(r"[\u0400-\u04FF]+(?:[\s,.:;!?«»()-]+[\u0400-\u04FF]+)*")
+
+
+def escape(text: str, lang: str = "ru") -> str:
+    """Prose for pdflatex; Cyrillic inside English text switches language."""
+    out = "".join(TEXT_CHARACTERS.get(ch, ch) for ch in text)
+    if lang != "ru":
+        out = CYRILLIC.sub(lambda m: r"\foreignlanguage{russian}{" + m.group(0) + "}", out)
+    return out
 
 
 class LatexRenderer(Renderer):
@@ -48,10 +57,10 @@ class LatexRenderer(Renderer):
         return f"${self.math(item)}$"
 
     def cell(self, item) -> str:
-        return escape(item) if isinstance(item, str) else self.inline(item)
+        return escape(item, self.doc.lang) if isinstance(item, str) else self.inline(item)
 
     def para(self, p) -> str:
-        return "".join(escape(x) if isinstance(x, str) else self.inline(x) for x in p.parts)
+        return "".join(escape(x, self.doc.lang) if isinstance(x, str) else self.inline(x) for x in p.parts)
 
     def rows(self, r: Rows) -> str:
         lines = []
@@ -61,7 +70,7 @@ class LatexRenderer(Renderer):
                 continue
             line = self.math(row[0]) + " &= " + " = ".join(self.math(x) for x in row[1:])
             if r.notes and i < len(r.notes) and r.notes[i]:
-                line += r" &&\text{(" + escape(r.notes[i]) + ")}"
+                line += r" &&\text{(" + escape(r.notes[i], self.doc.lang) + ")}"
             lines.append(line)
         return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
@@ -76,14 +85,14 @@ class LatexRenderer(Renderer):
 
     def render(self) -> str:
         doc = self.doc
-        out = [f"\\section*{{{escape(doc.title)}}}", ""]
+        out = [f"\\section*{{{escape(doc.title, doc.lang)}}}", ""]
         if doc.source:
-            out += [f"\\emph{{{escape(doc.word('source').format(source=doc.source))}}}", ""]
+            out += [f"\\emph{{{escape(doc.word('source').format(source=doc.source), doc.lang)}}}", ""]
         for item in doc.statement:
             out += [self.block(item), ""]
         for letter, part in self.parts():
-            out += [f"\\paragraph{{{escape(letter)}}} {self.para(part.question)}", ""]
-            out += [f"\\textbf{{{escape(doc.word('solution'))}.}}", ""]
+            out += [f"\\paragraph{{{escape(letter, doc.lang)}}} {self.para(part.question)}", ""]
+            out += [f"\\textbf{{{escape(doc.word('solution'), doc.lang)}.}}", ""]
             for item in part.solution:
                 out += [self.block(item), ""]
         body = "\n".join(out).rstrip() + "\n"
