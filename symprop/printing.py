@@ -85,7 +85,9 @@ def positive_first(terms: list) -> list:
 
 
 class TextPrinter(StrPrinter):
-    """One-line Unicode: ω₀·x, f'(h₁), relu'(z)."""
+    """One-line Unicode: ω₀·x, f'(h₁), and relu'(z) as the indicator [z > 0]."""
+
+    printmethod = "_symprop_text"  # not _sympystr: that one is for plain sstr (JSON)
 
     def __init__(self, index_base: int = 0, sequences=frozenset()):
         super().__init__({"order": "none"})
@@ -130,6 +132,8 @@ class TextPrinter(StrPrinter):
 
     def _print_Function(self, expr):
         name = type(expr).__name__
+        if name == "relu_prime":
+            return f"[{self._print(expr.args[0])} > 0]"
         if name.endswith("_prime"):
             name = name[: -len("_prime")] + "'"
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"

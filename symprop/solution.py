@@ -173,6 +173,12 @@ class _Builder:
                 rows.append([_sym(name), _number(value)])
             if rows:
                 out.append(Rows(rows))
+        if any(type(f).__name__ == "relu" for n in (g.cell.nodes if g.cell else g.nodes)
+               for f in n.expr.atoms(sympy.Function)):
+            from .functions import relu_prime
+
+            out.append(self.p("relu_convention", indicator=relu_prime(_sym("z")),
+                              value=_number(problem.conventions.relu_grad_at_zero)))
         if not solving:
             return out
         task = [self.p("task_solve")]

@@ -89,7 +89,7 @@ def test_the_input_weight_needs_bptt_and_the_output_weight_does_not():
 
 def test_recursion_is_the_textbook_one():
     text = re.sub(" +", " ", CliRunner().invoke(main, ["derive", "masha_rnn"]).stdout)
-    assert "∂L/∂hₜ = u·∂L/∂ŷₜ·relu'(hₜ·u) + w·∂L/∂hₜ₊₁·relu'(hₜ·w + v·yₜ)" in text
+    assert "∂L/∂hₜ = u·∂L/∂ŷₜ·[hₜ·u > 0] + w·∂L/∂hₜ₊₁·[hₜ·w + v·yₜ > 0]" in text
     assert "Σ_(k=1..t) (Π_(i=k+1..t) ∂hᵢ/∂hᵢ₋₁) · ∂⁺hₖ/∂p" in text
 
 
