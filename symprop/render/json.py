@@ -4,12 +4,14 @@ import sympy
 
 from ..backprop import Derivation
 from ..closed_form import ClosedForms
+from .latex_printer import latex
 
 
 def _expr(e) -> dict | None:
+    """A formula as SymPy's plain string (machine-readable) and as LaTeX."""
     if e is None:
         return None
-    return {"text": sympy.sstr(e), "latex": sympy.latex(e)}
+    return {"text": sympy.sstr(e), "latex": latex(e)}
 
 
 def bptt_json(d: Derivation) -> dict | None:
