@@ -94,22 +94,36 @@ def _matrix_at_random_values(problem: Problem) -> dict | None:
     return report
 
 
-def run_checks(problem: Problem) -> tuple[str, bool]:
-    """The report of ``symprop check`` and whether everything agrees."""
+def run_checks(problem: Problem, against: str = "all") -> tuple[str, bool]:
+    """The report of ``symprop check`` and whether everything agrees.
+
+    ``against``: "fd" (finite differences), "torch" (PyTorch autograd in
+    float64), or "all" (both, PyTorch only where it is installed).  The
+    sweep is also compared with plain sympy.diff on small graphs, the matrix
+    formulas with the scalar engine, and the source's claims with the numbers.
+    """
+    from . import torch_check
     from .render.text import check_text
 
     d = problem.derivation()
     diff = sympy_diff_check(d)
-    lines = []
     ok = diff["passed"]
+    use_torch = against == "torch" or (against == "all" and torch_check.available())
     if problem.values:
         from .numeric import solve
 
         solution = solve(problem)
-        solution.checks["sympy_diff"] = diff
-        lines.append(check_text(problem, solution.checks, solution.expected))
-        ok = ok and solution.checks["finite_differences"]["passed"]
-        ok = ok and solution.checks.get("matrix_form", {"passed": True})["passed"]
+        checks = solution.checks
+        if against == "torch":
+            del checks["finite_differences"]
+        if use_torch:
+            checks["torch"] = torch_check.compare(problem, solution)
+        elif against == "all":
+            checks["torch"] = {"skipped": "PyTorch is not installed (pip install 'symprop[torch]')",
+                               "passed": True}
+        checks["sympy_diff"] = diff
+        text = check_text(problem, checks, solution.expected)
+        ok = ok and all(c.get("passed", True) for c in checks.values())
         ok = ok and all(r["ok"] for r in solution.expected or [])
     else:
         checks = {"sympy_diff": diff}
@@ -117,7 +131,6 @@ def run_checks(problem: Problem) -> tuple[str, bool]:
         if matrix is not None:
             checks["matrix_form"] = matrix
             ok = ok and matrix["passed"]
-        lines.append(check_text(problem, checks))
-    lines.append("")
-    lines.append("all checks passed" if ok else "some checks FAILED")
-    return f"{problem.title}\n\n" + "\n".join(lines) + "\n", ok
+        text = check_text(problem, checks)
+    summary = "all checks passed" if ok else "some checks FAILED"
+    return f"{problem.title}\n\n{text}\n\n{summary}\n", ok

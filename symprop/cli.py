@@ -134,8 +134,10 @@ def derive(spec, fmt, lang, standalone, output):
 
 @main.command()
 @SPEC
-def check(spec):
-    """Check gradients against finite differences and a source's claims.
+@click.option("--against", type=click.Choice(["fd", "torch", "all"]), default="all", show_default=True,
+              help="Finite differences, PyTorch autograd (float64), or both (PyTorch where installed).")
+def check(spec, against):
+    """Check gradients against finite differences, PyTorch and a source's claims.
 
     Exits 1 when a check fails or a claim disagrees with the computed number.
     """
@@ -144,7 +146,7 @@ def check(spec):
         problem = _load(spec)
         from .check import run_checks
 
-        return run_checks(problem)
+        return run_checks(problem, against)
 
     report, ok = _run(action)
     click.echo(report, nl=False)

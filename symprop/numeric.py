@@ -416,12 +416,22 @@ def finite_differences(evaluator: Evaluator, leaves: dict, step: Step) -> dict:
     fd = (losses[0::2] - losses[1::2]) / (2 * steps)
     grads = np.array([adjoint.get(s, 0.0) for s in symbols])
     errors = np.abs(fd - grads)
+    relative = errors / np.maximum(1.0, np.abs(grads))
     scale = np.maximum(1.0, np.maximum(np.abs(grads), np.abs(fd)))
     failures = [s.name for s, bad in zip(symbols, errors > FD_TOLERANCE * scale) if bad]
+    per_param, start = {}, 0
+    for q in graph.params:
+        n = len(q.symbols())
+        per_param[q.name] = {
+            "max_abs_error": float(errors[start:start + n].max(initial=0.0)),
+            "max_rel_error": float(relative[start:start + n].max(initial=0.0)),
+        }
+        start += n
     report = {
         "max_abs_error": float(errors.max(initial=0.0)),
-        "max_rel_error": float((errors / np.maximum(1.0, np.abs(grads))).max(initial=0.0)),
+        "max_rel_error": float(relative.max(initial=0.0)),
         "passed": not failures or bool(step.kinks),
+        "params": per_param,
     }
     if failures:
         report["disagree"] = failures

@@ -89,6 +89,8 @@ def _adj(key: str) -> AdjointSymbol:
 
 
 SHOW_STEPS = 12  # a recurrent model longer than this is shown by its cell only
+MAX_STORY = 200  # local derivatives in all closed forms together; past it, the adjoint form
+MAX_SHOWN = 300  # nodes of a closed form a document prints
 
 
 class _Builder:
@@ -201,6 +203,8 @@ class _Builder:
             parts.append(Part(self.p("q_bptt"), self.bptt()))
         elif self.matrix is None:
             s = story(d)
+            if s is not None and s.naive > MAX_STORY:  # the closed forms would fill pages
+                s = None
             if s is not None:
                 rows = [[_adj(gr.param.name), s.chain(gr), s.closed(gr, boxed=False)] for gr in s.gradients]
                 parts.append(Part(self.p("q_closed"), [self.p("closed_intro"), Rows(rows)]))
@@ -230,7 +234,7 @@ class _Builder:
 
     def adjoint_rows(self) -> list:
         d, g = self.derivation, self.graph
-        forms = ClosedForms(d)
+        forms = ClosedForms(d, limit=MAX_SHOWN)
         rows = [[_adj(n.symbol.name), d.adjoints[n.symbol]] for n in reversed(g.nodes) if n.symbol != g.loss]
         grads = []
         for p in g.param_symbols():

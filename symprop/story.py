@@ -17,6 +17,8 @@ from .backprop import Derivation
 from .closed_form import ClosedForms
 from .mathobj import Boxed, Partial, Product
 
+MAX_WRITTEN_OUT = 24  # nodes of an expression written out in place of its name
+
 
 @dataclass
 class Segment:
@@ -75,10 +77,14 @@ def story(d: Derivation) -> Story | None:
     keep = {p for p in d.local[graph.loss] if p in nodes}  # the prediction, as the seed keeps ŷ
 
     def value(node, parent):
+        """The local derivative, with nodes written out while they stay short."""
         local = d.local[node][parent]
-        subs = {s: forms.of_value(s) for s in local.free_symbols if s in nodes and s not in keep}
-        if any(v is None for v in subs.values()):
-            return local
+        subs = {}
+        for s in local.free_symbols:
+            if s in nodes and s not in keep:
+                closed = forms.of_value(s)
+                if closed is not None and forms.value_size[s] <= MAX_WRITTEN_OUT:
+                    subs[s] = closed
         return local.xreplace(subs)
 
     checkpoints = {consumer[p] for p in params}

@@ -41,7 +41,7 @@ class SympropLatexPrinter(LatexPrinter):
     """sympy's LatexPrinter with symprop's names, derivatives and display objects."""
 
     def __init__(self, index_base: int = 0, sequences=frozenset()):
-        super().__init__({"mul_symbol": "dot", "fold_short_frac": False})
+        super().__init__({"mul_symbol": "dot", "fold_short_frac": False, "order": "none"})
         self.index_base = index_base
         self.sequences = frozenset(sequences) | {"L"}
 
@@ -57,6 +57,11 @@ class SympropLatexPrinter(LatexPrinter):
 
     def _print_Function(self, expr, exp=None):
         name = type(expr).__name__
+        special = name in ("relu_prime", "relu", "sigmoid") or name.endswith("_prime") or hasattr(
+            type(expr), "undefined_name"
+        )
+        if not special:  # print the arguments once: twice a level is 2^depth
+            return super()._print_Function(expr, exp)
         args = ", ".join(self._print(a) for a in expr.args)
         if name == "relu_prime":
             text = rf"\left[{args} > 0\right]"
@@ -66,10 +71,8 @@ class SympropLatexPrinter(LatexPrinter):
             text = rf"\operatorname{{ReLU}}\left({args}\right)"
         elif name == "sigmoid":
             text = rf"\sigma\left({args}\right)"
-        elif hasattr(type(expr), "undefined_name"):
-            text = rf"{name}\left({args}\right)"
         else:
-            return super()._print_Function(expr, exp)
+            text = rf"{name}\left({args}\right)"
         return f"{text}^{{{exp}}}" if exp else text
 
     def _print_Product(self, expr):

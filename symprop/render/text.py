@@ -29,6 +29,13 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
     return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
 
 
+def _per_param(report: dict) -> list[str]:
+    return [
+        f"    {name}: max abs {r['max_abs_error']:.1e}, max rel {r['max_rel_error']:.1e}"
+        for name, r in report.get("params", {}).items()
+    ]
+
+
 def check_text(problem, checks: dict, expected: list | None = None) -> str:
     """The checks: finite differences, sympy.diff, and the source's claims."""
     graph = problem.graph()
@@ -41,8 +48,17 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
         if fd.get("disagree"):
             note = " (at a kink, where finite differences average the two sides)" if fd.get("kinks") else ""
             out.append(f"    disagree: {', '.join(_name(graph, k) for k in fd['disagree'])}{note}")
-    else:
+        out += _per_param(fd)
+    elif "torch" not in checks:
         out.append("  finite differences: no [values], so no numbers to check")
+    tc = checks.get("torch")
+    if tc and "skipped" in tc:
+        out.append(f"  PyTorch autograd: skipped ({tc['skipped']})")
+    elif tc:
+        verdict = "passed" if tc["passed"] else "FAILED"
+        out.append(f"  PyTorch autograd (float64): max abs error {tc['max_abs_error']:.2e}, "
+                   f"max rel error {tc['max_rel_error']:.2e}: {verdict}")
+        out += _per_param(tc)
     mf = checks.get("matrix_form")
     if mf:
         out.append(
