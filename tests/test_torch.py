@@ -1,0 +1,146 @@
+"""PyTorch autograd in float64 on the same graph: the shipped specs, the
+relu'(0) convention at a kink, and random programs, MLPs and RNNs where
+symprop = PyTorch = finite differences.
+
+Skipped, saying why, where torch is not installed, unless
+SYMPROP_REQUIRE_ENGINES=1 (the README's test command installs torch).
+"""
+
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+
+import symprop
+from symprop.check import run_checks
+from symprop.cli import main
+from symprop.spec import from_dict
+from symprop.torch_check import available, torch_gradients
+from tests.conftest import DERIVATIONS
+from tests.test_property_matrix import mlps, rnns, spec_values
+from tests.test_property_scalar import Kink, programs, run_program
+
+if not available():
+    if os.environ.get("SYMPROP_REQUIRE_ENGINES"):
+        raise RuntimeError("torch is not installed (the README's test command installs it)")
+    pytest.skip("torch is not installed: pip install 'symprop[torch]'", allow_module_level=True)
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+WITH_VALUES = [p.stem for p in sorted(DERIVATIONS.glob("*.toml")) if symprop.load(p.stem).values]
+
+
+@pytest.mark.parametrize("name", WITH_VALUES)
+def test_every_shipped_spec_agrees_with_torch_and_fd(name):
+    problem = symprop.load(name)
+    report, ok = run_checks(problem, "all")
+    assert "PyTorch autograd (float64)" in report
+    solution = problem.solution()
+    theirs = torch_gradients(problem)
+    for param, g in solution.first.gradients.items():
+        assert np.allclose(g, theirs[param], rtol=1e-12, atol=1e-12), param
+    # The engines agree everywhere; only seed 000's printed answers are wrong.
+    assert ok == (name != "masha_rnn"), report
+
+
+KINK = """
+title = "relu at its kink"
+[model]
+params = ["w"]
+equations = "z = relu(w - 1)"
+loss = "3*z"
+[values]
+w = 1.0
+"""
+
+
+def test_relu_prime_at_zero_matches_pytorch(spec_file):
+    problem = symprop.load(spec_file(KINK))
+    assert problem.solve()["gradients"]["w"] == 0.0
+    assert torch_gradients(problem)["w"] == 0.0
+    assert CliRunner().invoke(main, ["check", str(spec_file(KINK)), "--against", "torch"]).exit_code == 0
+
+
+def test_another_convention_disagrees_with_pytorch_and_says_so(spec_file):
+    path = spec_file(KINK + "[conventions]\nrelu_grad_at_zero = 1\n")
+    assert symprop.load(path).solve()["gradients"]["w"] == 3.0
+    result = CliRunner().invoke(main, ["check", str(path), "--against", "torch"])
+    assert result.exit_code == 1
+    assert "PyTorch autograd (float64): max abs error 3.00e+00" in result.stdout
+
+
+@SETTINGS
+@given(programs())
+def test_random_programs_symprop_torch_fd(program):
+    lines, values = program
+    text = "\n".join(f"{t} = {e}" for t, e, _ in lines)
+    import re
+
+    used = [p for p in ("p0", "p1", "p2") if re.search(rf"\b{p}\b", text)]
+    spec = {
+        "title": "random",
+        "model": {"params": used, "equations": text, "loss": f"({lines[-1][0]} - 0.3)**2"},
+        "values": {k: v for k, v in values.items() if k in used or (k == "x" and re.search(r"\bx\b", text))},
+    }
+    try:
+        reference = run_program(lines, values)
+    except (OverflowError, Kink):
+        return
+    if not np.isfinite(reference) or abs(reference) > 1e8:
+        return
+    problem = from_dict(spec)
+    ours = problem.solve()["gradients"]
+    theirs = torch_gradients(problem)
+    for p in used:
+        assert np.isclose(ours[p], theirs[p], rtol=1e-9, atol=1e-9), (text, p)
+        h = 1e-6
+        try:
+            fd = (run_program(lines, {**values, p: values[p] + h})
+                  - run_program(lines, {**values, p: values[p] - h})) / (2 * h)
+        except Kink:
+            continue
+        assert np.isclose(theirs[p], fd, rtol=1e-4, atol=1e-5 * max(1.0, abs(reference)))
+
+
+@SETTINGS
+@given(mlps())
+def test_random_mlps_symprop_torch(case):
+    params, acts, X, y = case
+    lines = ["H0 = X"] + [f"H{i} = {a}(H{i - 1} @ W{i} + b{i})" for i, a in enumerate(acts, start=1)]
+    spec = {
+        "title": "random MLP",
+        "model": {"params": list(params), "equations": "\n".join(lines), "loss": f"mean((H{len(acts)} - y)**2)"},
+        "values": spec_values({**params, "X": X, "y": y}),
+    }
+    problem = from_dict(spec)
+    ours = problem.solve()["gradients"]
+    theirs = torch_gradients(problem)
+    step = problem.solution().first
+    if step.kinks:
+        return  # relu exactly at 0: both use 0, but say nothing more
+    for name in params:
+        assert np.allclose(np.asarray(ours[name], float).reshape(np.shape(theirs[name])), theirs[name],
+                           rtol=1e-9, atol=1e-10), name
+
+
+@SETTINGS
+@given(rnns())
+def test_random_vector_rnns_symprop_torch(case):
+    params, act, xs, ys, T = case
+    H = params["W"].shape[0]
+    spec = {
+        "title": "random RNN",
+        "model": {"params": list(params), "steps": T, "initial": {"h": [0.0] * H},
+                  "equations": f"h[t] = {act}(W @ h[t-1] + U @ x[t] + b)\nyhat[t] = V @ h[t]",
+                  "loss": "(yhat[t] - y[t])**2"},
+        "values": spec_values(params),
+    }
+    spec["values"]["x"] = [[row[0] for row in x.tolist()] for x in xs]
+    spec["values"]["y"] = ys
+    problem = from_dict(spec)
+    ours = problem.solve()["gradients"]
+    theirs = torch_gradients(problem)
+    for name in params:
+        assert np.allclose(np.asarray(ours[name], float).reshape(np.shape(theirs[name])), theirs[name],
+                           rtol=1e-9, atol=1e-10), name
