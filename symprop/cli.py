@@ -154,6 +154,25 @@ def check(spec, against):
         sys.exit(1)
 
 
+@main.command()
+@SPEC
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "tikz", "mermaid"]), default="dot",
+              show_default=True, help="DOT for Graphviz, SVG (rendered by Graphviz's dot), TikZ or Mermaid.")
+@click.option("--grad", is_flag=True, help="Label each edge with its local derivative and each node with its "
+              "adjoint dL/dnode (numbers when the problem has values).")
+@click.option("--unrolled", is_flag=True, help="Draw a recurrent model unrolled over its steps, not as its cell.")
+@OUTPUT
+def graph(spec, fmt, grad, unrolled, output):
+    """The computational graph as a picture."""
+
+    def action():
+        from .pictures import draw
+
+        return draw(_load(spec), fmt, grad=grad, unrolled=unrolled)
+
+    _emit(_run(action), output)
+
+
 @main.command("list")
 def list_():
     """The shipped problems, by name."""

@@ -47,6 +47,15 @@ class Table:
 
 
 @dataclass
+class Figure:
+    """The computational graph, drawn for each format."""
+
+    dot: str
+    tikz: str
+    mermaid: str
+
+
+@dataclass
 class Part:
     """A lettered question and its solution."""
 
@@ -91,6 +100,7 @@ def _adj(key: str) -> AdjointSymbol:
 SHOW_STEPS = 12  # a recurrent model longer than this is shown by its cell only
 MAX_STORY = 200  # local derivatives in all closed forms together; past it, the adjoint form
 MAX_SHOWN = 300  # nodes of a closed form a document prints
+MAX_FIGURE = 40  # vertices of a computational graph a document draws
 
 
 class _Builder:
@@ -166,6 +176,9 @@ class _Builder:
             else:
                 rows = [[n.symbol, n.expr] for n in g.nodes]
             out.append(Rows(rows))
+        figure = self.figure()
+        if figure is not None:
+            out.append(figure)
         if solving and problem.values:
             out.append(self.p("values_intro"))
             rows = []
@@ -191,6 +204,14 @@ class _Builder:
             else:
                 task.append(self.p("task_step", lr=_number(problem.training.lr)))
         return out + task
+
+    def figure(self) -> Figure | None:
+        from .pictures import picture, to_dot, to_mermaid, to_tikz
+
+        pic = picture(self.problem)
+        if len(pic.vertices) > MAX_FIGURE:
+            return None
+        return Figure(to_dot(pic), to_tikz(pic), to_mermaid(pic))
 
     # Symbolic parts ----------------------------------------------------------------
 

@@ -103,7 +103,7 @@ def test_sphinx_builds_every_myst_output_with_warnings_as_errors(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text(
-        'project = "symprop"\nextensions = ["myst_parser", "sphinx_design"]\n'
+        'project = "symprop"\nextensions = ["myst_parser", "sphinx_design", "sphinx.ext.graphviz"]\n'
         'myst_enable_extensions = ["dollarmath", "amsmath"]\n'
     )
     pages = []

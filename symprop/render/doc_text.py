@@ -44,7 +44,9 @@ class TextRenderer(Renderer):
         if doc.source:
             out += [doc.word("source").format(source=doc.source), ""]
         for item in doc.statement:
-            out += [self.block(item), ""]
+            text = self.block(item)
+            if text:
+                out += [text, ""]
         for letter, part in self.parts():
             out += [f"{letter} {self.para(part.question)}", "", f"{INDENT}{doc.word('solution')}:", ""]
             for item in part.solution:

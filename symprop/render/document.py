@@ -2,7 +2,7 @@
 
 import sympy
 
-from ..solution import Document, Number, Para, Part, Pre, Rows, Table
+from ..solution import Document, Figure, Number, Para, Part, Pre, Rows, Table
 
 
 class Renderer:
@@ -21,7 +21,12 @@ class Renderer:
             return self.rows(item)
         if isinstance(item, Table):
             return self.table(item)
+        if isinstance(item, Figure):
+            return self.figure(item)
         raise TypeError(type(item).__name__)
+
+    def figure(self, f: Figure) -> str:
+        return ""
 
     def math(self, item) -> str:
         raise NotImplementedError

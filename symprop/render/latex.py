@@ -21,6 +21,8 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[%(languages)s]{babel}
 \usepackage{amsmath,amssymb}
 \usepackage{booktabs}
+\usepackage{tikz}
+\usepackage{graphicx}
 \usepackage[margin=2.2cm]{geometry}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6em}
@@ -30,6 +32,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 
 
 CYRILLIC = re.compile(r"[\u0400-\u04FF]+(?:[\s,.:;!?«»()-]+[\u0400-\u04FF]+)*")
+
+
+LONG_ROW = 160  # characters of LaTeX in one row's right-hand sides
 
 
 def escape(text: str, lang: str = "ru") -> str:
@@ -68,11 +73,19 @@ class LatexRenderer(Renderer):
             if len(row) == 1:
                 lines.append(self.math(row[0]))
                 continue
-            line = self.math(row[0]) + " &= " + " = ".join(self.math(x) for x in row[1:])
+            sides = [self.math(x) for x in row[1:]]
+            # a long row gets one right-hand side a line: "= chain" then "= closed form"
+            joint = " \\\\\n&= " if sum(len(x) for x in sides) > LONG_ROW else " = "
+            line = self.math(row[0]) + " &= " + joint.join(sides)
             if r.notes and i < len(r.notes) and r.notes[i]:
                 line += r" &&\text{(" + escape(r.notes[i], self.doc.lang) + ")}"
             lines.append(line)
         return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+    def figure(self, f) -> str:
+        """The TikZ picture, shrunk to the line width when it is wider (graphicx)."""
+        fit = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
+        return "\\begin{center}\n" + fit + "\n" + f.tikz + "}\n\\end{center}"
 
     def table(self, t: Table) -> str:
         columns = "l" * len(t.header)

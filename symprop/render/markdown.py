@@ -39,6 +39,11 @@ class MarkdownRenderer(Renderer):
             lines.append(line)
         return "$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$"
 
+    def figure(self, f) -> str:
+        if self.myst:  # sphinx.ext.graphviz renders it with Graphviz
+            return "```{graphviz}\n" + f.dot + "```"
+        return "```mermaid\n" + f.mermaid + "```"
+
     def table(self, t: Table) -> str:
         head = "| " + " | ".join(self.cell(c) for c in t.header) + " |"
         rule = "|" + "|".join(":---:" for _ in t.header) + "|"

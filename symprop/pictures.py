@@ -1,0 +1,280 @@
+"""Pictures of the computational graph, drawn from the graph symprop differentiates.
+
+One node a named value (a parameter, an input, a computed value, the loss),
+one edge a dependency.  With ``grad`` each edge carries its local
+derivative and each node its adjoint dL/dnode (a number when the problem has
+values).  A recurrent model is drawn as its cell, with the state fed back
+from step t-1, or unrolled over its steps, the shared weights marked.
+
+Python writes text only: DOT (Graphviz renders it: ``dot -Tsvg``), TikZ (for
+pdflatex) and Mermaid (for Markdown).
+"""
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+import numpy as np
+from sympy import Symbol
+
+from .errors import SympropError
+from .printing import TextPrinter, unicode_name
+from .render.latex_printer import SympropLatexPrinter, latex_name
+
+
+@dataclass
+class Vertex:
+    key: str
+    kind: str  # param, input, initial, node, loss
+    adjoint: str = ""  # text of dL/dkey (number or symbol), with grad
+    adjoint_latex: str = ""
+    shared: bool = False
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    label: str = ""
+    label_latex: str = ""
+    delay: bool = False  # the state fed back from the previous step
+
+
+@dataclass
+class Picture:
+    vertices: dict[str, Vertex] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    index_base: int = 0
+    sequences: frozenset = frozenset()
+
+    def text_name(self, key: str) -> str:
+        return unicode_name(key, self.index_base, self.sequences)
+
+    def latex_name(self, key: str) -> str:
+        return latex_name(key, self.index_base, self.sequences)
+
+
+def _owner(graph, quantities) -> dict[Symbol, str]:
+    owner = {}
+    for key, q in quantities.items():
+        for s in q.symbols():
+            owner[s] = key
+    return owner
+
+
+def picture(problem, grad: bool = False, unrolled: bool = False, solution=None) -> Picture:
+    """The graph at the level of named values (a matrix is one vertex)."""
+    graph = problem.graph()
+    d = problem.derivation()
+    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"})
+    text = TextPrinter(pic.index_base, problem.sequences)
+    tex = SympropLatexPrinter(pic.index_base, problem.sequences)
+    cell_view = graph.cell is not None and not unrolled
+    if cell_view:
+        quantities = {**{k: q for k, q in graph.quantities.items() if q.kind == "param"},
+                      **graph.cell.quantities}
+        nodes = graph.cell.nodes
+        local = d.cell_local
+    else:
+        quantities = graph.quantities
+        nodes = graph.nodes
+        local = d.local
+    owner = _owner(graph, quantities)
+    numbers = solution.first if solution is not None else None
+    for n in nodes:
+        target = n.key
+        for parent in local[n.symbol]:
+            source = owner.get(parent)
+            if source is None or source == target:
+                continue
+            if not any(e.source == source and e.target == target for e in pic.edges):
+                edge = Edge(source, target)
+                q_src, q_dst = quantities[source], quantities[target]
+                if grad and q_src.kind != "input" and q_src.shape is None and q_dst.shape is None:
+                    derivative = local[n.symbol][parent]
+                    edge.label, edge.label_latex = text.doprint(derivative), tex.doprint(derivative)
+                pic.edges.append(edge)
+    used = {e.source for e in pic.edges} | {e.target for e in pic.edges}
+    for key, q in quantities.items():
+        if key not in used:
+            continue
+        v = Vertex(key, q.kind)
+        if grad and q.kind in ("node", "loss", "param") and key != "L":
+            if numbers is not None and not cell_view:
+                table = numbers.gradients if q.kind == "param" else numbers.adjoints
+                value = table.get(q.name if q.kind == "param" else key)
+                if value is not None:
+                    v.adjoint = v.adjoint_latex = _short(value)
+            else:
+                v.adjoint = "∂L/∂" + pic.text_name(key)
+                v.adjoint_latex = latex_name("dL/d" + key, pic.index_base, pic.sequences)
+        pic.vertices[key] = v
+    if cell_view:
+        for key, q in graph.cell.quantities.items():
+            if q.kind == "input" and q.name in graph.cell.states and key in pic.vertices:
+                pic.edges.append(Edge(f"{q.name}[t]", key, "t → t+1", r"t \to t+1", delay=True))
+    if graph.cell is not None:
+        for v in pic.vertices.values():
+            if v.kind == "param":
+                v.shared = True
+    return pic
+
+
+def _short(value) -> str:
+    if isinstance(value, np.ndarray):
+        return "[" + ", ".join(f"{x:.3g}" for x in value.ravel()) + "]"
+    return f"{float(value):.4g}"
+
+
+# DOT -------------------------------------------------------------------------------
+
+SHAPES = {
+    "param": 'shape=box, style="rounded,filled", fillcolor="#dbe9f6"',
+    "input": 'shape=ellipse, style=filled, fillcolor="#f3f3f3"',
+    "initial": 'shape=ellipse, style="dashed"',
+    "node": "shape=ellipse",
+    "loss": 'shape=doublecircle, style=filled, fillcolor="#fbe3d6"',
+}
+
+
+DOT_NEWLINE = "\\n"  # a line break inside a DOT label
+
+
+def _adjoint_text(adjoint: str) -> str:
+    """A node's adjoint: ∂L/∂f₃ when symbolic, ∂L = 0.745 when a number."""
+    return adjoint if adjoint.startswith("∂") else f"∂L = {adjoint}"
+
+
+def _dot_id(key: str) -> str:
+    return '"' + key.replace('"', "'") + '"'
+
+
+def _dot_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def to_dot(pic: Picture, title: str = "") -> str:
+    lines = ["digraph symprop {", "  rankdir=LR;", '  node [fontname="DejaVu Sans"];',
+             '  edge [fontname="DejaVu Sans", fontsize=10];']
+    if title:
+        lines.append(f'  label="{_dot_text(title)}"; labelloc=t;')
+    for key, v in pic.vertices.items():
+        label = pic.text_name(key) + (" (shared)" if v.shared else "")
+        parts = [label] + ([_adjoint_text(v.adjoint)] if v.adjoint else [])
+        text = DOT_NEWLINE.join(_dot_text(x) for x in parts)
+        lines.append(f'  {_dot_id(key)} [label="{text}", {SHAPES[v.kind]}];')
+    for e in pic.edges:
+        attrs = []
+        if e.label:
+            attrs.append(f'label="{_dot_text(e.label)}"')
+        if e.delay:
+            attrs += ["style=dashed", "constraint=false"]
+        attr = f" [{', '.join(attrs)}]" if attrs else ""
+        lines.append(f"  {_dot_id(e.source)} -> {_dot_id(e.target)}{attr};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_with_dot(dot_text: str, fmt: str = "svg") -> bytes:
+    """Graphviz's rendering of DOT text (``dot`` from Debian's graphviz)."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise SympropError("Graphviz is not installed: 'dot' renders the picture (apt-get install graphviz)")
+    run = subprocess.run([dot, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, timeout=60)
+    if run.returncode != 0:
+        raise SympropError(f"dot failed: {run.stderr.decode('utf-8', 'replace').strip().splitlines()[0]}")
+    return run.stdout
+
+
+# TikZ -------------------------------------------------------------------------------
+
+TIKZ_STYLES = {  # plain TikZ: no library needed
+    "param": "draw, fill=blue!8",
+    "input": "draw, rounded corners=7pt, fill=black!4",
+    "initial": "draw, rounded corners=7pt, dashed",
+    "node": "draw, rounded corners=7pt",
+    "loss": "draw, double, circle, fill=orange!12",
+}
+
+
+def _layers(pic: Picture) -> dict[str, tuple[int, int]]:
+    """A column and a row for every vertex: computed values by the longest
+    path from the leaves, each leaf just left of its first consumer."""
+    edges = [e for e in pic.edges if not e.delay]
+    computed = [k for k, v in pic.vertices.items() if v.kind in ("node", "loss")]
+    depth = {k: (1 if k in computed else 0) for k in pic.vertices}
+    for _ in range(len(pic.vertices)):
+        changed = False
+        for e in edges:
+            if e.target in depth and depth[e.target] < depth[e.source] + 1:
+                depth[e.target] = depth[e.source] + 1
+                changed = True
+        if not changed:
+            break
+    for key in pic.vertices:
+        if key not in computed:
+            consumers = [depth[e.target] for e in edges if e.source == key]
+            depth[key] = max(0, min(consumers, default=1) - 1)
+    rows: dict[int, int] = {}
+    place = {}
+    for key in computed + [k for k in pic.vertices if k not in computed]:
+        col = depth[key]
+        place[key] = (col, rows.get(col, 0))
+        rows[col] = rows.get(col, 0) + 1
+    return place
+
+
+def to_tikz(pic: Picture) -> str:
+    place = _layers(pic)
+    ids = {key: f"n{i}" for i, key in enumerate(pic.vertices)}
+    lines = [r"\begin{tikzpicture}[>=stealth, every node/.style={font=\small}]"]
+    for key, v in pic.vertices.items():
+        col, row = place[key]
+        label = "$" + pic.latex_name(key) + "$"
+        if v.adjoint_latex:
+            label += r"\\ \scriptsize $" + (v.adjoint_latex if v.adjoint_latex[0] == "\\"
+                                           else r"\partial L: " + v.adjoint_latex) + "$"
+        lines.append(
+            rf"  \node[{TIKZ_STYLES[v.kind]}, align=center] ({ids[key]}) at ({2.6 * col:g},{-1.3 * row + 0:g}) {{{label}}};"
+        )
+    for e in pic.edges:
+        style = "->, dashed, bend left=35" if e.delay else "->"
+        label = rf" node[midway, above, sloped, font=\scriptsize] {{${e.label_latex}$}}" if e.label_latex else ""
+        lines.append(rf"  \draw[{style}] ({ids[e.source]}) to{label} ({ids[e.target]});")
+    lines.append(r"\end{tikzpicture}")
+    return "\n".join(lines) + "\n"
+
+
+# Mermaid ----------------------------------------------------------------------------
+
+def to_mermaid(pic: Picture) -> str:
+    ids = {key: f"n{i}" for i, key in enumerate(pic.vertices)}
+    shapes = {"param": ('["', '"]'), "input": ('(["', '"])'), "initial": ('(["', '"])'),
+              "node": ('("', '")'), "loss": ('(("', '"))')}
+    lines = ["flowchart LR"]
+    for key, v in pic.vertices.items():
+        label = pic.text_name(key) + (" (shared)" if v.shared else "")
+        if v.adjoint:
+            label += "<br/>" + _adjoint_text(v.adjoint)
+        left, right = shapes[v.kind]
+        lines.append(f"  {ids[key]}{left}{label.replace(chr(34), chr(39))}{right}")
+    for e in pic.edges:
+        arrow = "-.->" if e.delay else "-->"
+        label = f'|"{e.label.replace(chr(34), chr(39))}"|' if e.label else ""
+        lines.append(f"  {ids[e.source]} {arrow}{label} {ids[e.target]}")
+    return "\n".join(lines) + "\n"
+
+
+def draw(problem, fmt: str, grad: bool = False, unrolled: bool = False) -> str | bytes:
+    solution = problem.solution() if grad and problem.values else None
+    pic = picture(problem, grad=grad, unrolled=unrolled, solution=solution)
+    if fmt == "dot":
+        return to_dot(pic)
+    if fmt == "svg":
+        return render_with_dot(to_dot(pic), "svg").decode("utf-8")
+    if fmt == "tikz":
+        return to_tikz(pic)
+    if fmt == "mermaid":
+        return to_mermaid(pic)
+    raise SympropError(f"unknown picture format {fmt!r}")
+
