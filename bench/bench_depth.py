@@ -12,7 +12,7 @@ import argparse
 import time
 
 import sympy
-from budget import within
+from budget import NaiveColumn
 
 from symprop.spec import from_dict
 
@@ -65,17 +65,11 @@ def main() -> None:
     depths = [d for d in (8, 16, 32, 64, 128, 256, 512) if d <= args.max_depth]
     print(f"{'depth':>6} {'nodes':>6} {'derive s':>9} {'per node ms':>11} {'numbers s':>9}  "
           f"{'sympy.diff s':>12}")
-    naive_alive = True
+    naive = NaiveColumn(_naive, args.budget)
     for depth in depths:
         derive, numbers, nodes = symprop_times(depth)
-        if naive_alive:
-            t = within(_naive, depth, args.budget)
-            naive_alive = isinstance(t, float)
-            shown = f"{t:12.3f}" if naive_alive else f"{t:>12}"
-        else:
-            shown = f"{'(gave up)':>12}"
         print(f"{depth:>6} {nodes:>6} {derive:>9.3f} {1000 * derive / nodes:>11.3f} "
-              f"{numbers:>9.3f}  {shown}", flush=True)
+              f"{numbers:>9.3f}  {naive.cell(depth)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import math
 import time
 
 import sympy
-from budget import within
+from budget import NaiveColumn
 
 from symprop.spec import from_dict
 
@@ -58,42 +58,15 @@ def _naive(T: int) -> float:
     return time.perf_counter() - start
 
 
-def _naive(T: int) -> float:
-    start = time.perf_counter()
-    w, u, v, b = sympy.symbols("w u v b")
-    h = sympy.Integer(0)
-    loss = 0
-    for t in range(1, T + 1):
-        x, y = sympy.symbols(f"x{t} y{t}")
-        h = sympy.tanh(w * h + u * x + b)
-        loss += (v * h - y) ** 2
-    for p in (w, u, v, b):
-        sympy.diff(loss, p)
-    return time.perf_counter() - start
-
-
-def naive(T: int, queue) -> None:
-    try:
-        queue.put(_naive(T))
-    except RecursionError:
-        queue.put("recursion")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", type=float, default=60.0, help="seconds for sympy.diff")
     args = parser.parse_args()
     print(f"{'T':>6} {'symprop s':>10} {'per step ms':>11} {'fd ok':>6}  {'sympy.diff s':>12}")
-    alive = True
+    naive = NaiveColumn(_naive, args.budget)
     for T in (10, 20, 40, 100, 1000, 10000):
         seconds, ok = symprop_time(T)
-        if alive:
-            t = within(_naive, T, args.budget)
-            alive = isinstance(t, float)
-            shown = f"{t:12.3f}" if alive else f"{t:>12}"
-        else:
-            shown = f"{'(gave up)':>12}"
-        print(f"{T:>6} {seconds:>10.3f} {1000 * seconds / T:>11.3f} {str(ok):>6}  {shown}", flush=True)
+        print(f"{T:>6} {seconds:>10.3f} {1000 * seconds / T:>11.3f} {str(ok):>6}  {naive.cell(T)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -22,3 +22,20 @@ def within(function, argument, budget: float) -> float | str:
         proc.join()
         return f"> {budget:g}"
     return queue.get(timeout=5) if not queue.empty() else "crashed"
+
+
+class NaiveColumn:
+    """The sympy.diff column of a table: once one size is over the budget
+    (or crashes), the larger ones are not tried."""
+
+    def __init__(self, function, budget: float):
+        self.function = function
+        self.budget = budget
+        self.alive = True
+
+    def cell(self, size) -> str:
+        if not self.alive:
+            return f"{'(gave up)':>12}"
+        result = within(self.function, size, self.budget)
+        self.alive = isinstance(result, float)
+        return f"{result:12.3f}" if self.alive else f"{result:>12}"

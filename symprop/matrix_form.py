@@ -24,6 +24,7 @@ import sympy
 
 from .errors import SympropError
 from .functions import RULES, numeric_namespace
+from .mathobj import Verbatim
 from .parse import parse_syntax
 from .spec import LOSS
 
@@ -561,13 +562,6 @@ def _diff(a, b) -> float:
 # Text ---------------------------------------------------------------------------------
 
 
-class _Verbatim(sympy.Symbol):
-    """A symbol printed as its name, unchanged: a piece already printed."""
-
-    def _sympystr(self, printer):
-        return self.name
-
-
 def _named(m: M, name_of) -> str:
     key = m.name if m.step is None else _key(m.name, m.step)
     return name_of(key)
@@ -644,7 +638,7 @@ def text(m: M, name_of, printer, style: dict = TEXT) -> str:
         return f"{name}({inner})"
     if op in ("diag", "deriv"):
         d, x, y = m.extra
-        pieces = {x: _Verbatim(wrap(a[0], "T")), y: _Verbatim(wrap(a[1], "T"))}
+        pieces = {x: Verbatim(wrap(a[0], "T")), y: Verbatim(wrap(a[1], "T"))}
         inner = printer.doprint(d.xreplace(pieces))
         if op == "diag":
             return style["diag"].format(inner)

@@ -10,6 +10,8 @@ import unicodedata
 
 from sympy.printing.str import StrPrinter
 
+from .mathobj import Verbatim
+
 GREEK = {
     name: chr(code)
     for name, code in [
@@ -77,6 +79,17 @@ def unicode_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
     return text
 
 
+def product_parts(printer, expr, wrap) -> list[str]:
+    """The factors of a Product, a sum or a later negative one in brackets."""
+    parts = []
+    for f in expr.args:
+        s = printer._print(f)
+        if f.is_Add or (f.could_extract_minus_sign() and parts):
+            s = wrap(s)
+        parts.append(s)
+    return parts
+
+
 def positive_first(terms: list) -> list:
     """ŷ - y rather than -y + ŷ: terms without a minus sign first, else as given."""
     return [t for t in terms if not t.could_extract_minus_sign()] + [
@@ -98,18 +111,12 @@ class TextPrinter(StrPrinter):
         return positive_first(super()._as_ordered_terms(expr, order=order))
 
     def _print_Symbol(self, expr):
-        if type(expr).__name__ == "Verbatim":
+        if isinstance(expr, Verbatim):
             return expr.name
         return unicode_name(expr.name, self.index_base, self.sequences)
 
     def _print_Product(self, expr):
-        parts = []
-        for f in expr.args:
-            s = self._print(f)
-            if f.is_Add or (f.could_extract_minus_sign() and parts):
-                s = f"({s})"
-            parts.append(s)
-        return "*".join(parts)
+        return "*".join(product_parts(self, expr, lambda s: f"({s})"))
 
     def _print_Equality(self, expr):
         return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"

@@ -77,19 +77,35 @@ def assert_gradients(spec, forward, params):
             assert abs(grad[index] - fd) <= 1e-5 * max(1.0, abs(fd)), (name, index, grad[index], fd)
 
 
-@SETTINGS
-@given(mlps())
-def test_random_mlps(case):
-    params, acts, X, y = case
-    lines = ["H0 = X"] + [
-        f"H{i} = {act}(H{i - 1} @ W{i} + b{i})" for i, act in enumerate(acts, start=1)
-    ]
-    spec = {
+def mlp_spec(params, acts, X, y) -> dict:
+    lines = ["H0 = X"] + [f"H{i} = {act}(H{i - 1} @ W{i} + b{i})" for i, act in enumerate(acts, start=1)]
+    return {
         "title": "random MLP",
         "model": {"params": list(params), "equations": "\n".join(lines),
                   "loss": f"mean((H{len(acts)} - y)**2)"},
         "values": spec_values({**params, "X": X, "y": y}),
     }
+
+
+def rnn_spec(params, act, xs, ys, T) -> dict:
+    H = params["W"].shape[0]
+    spec = {
+        "title": "random RNN",
+        "model": {"params": list(params), "steps": T, "initial": {"h": [0.0] * H},
+                  "equations": f"h[t] = {act}(W @ h[t-1] + U @ x[t] + b)\nyhat[t] = V @ h[t]",
+                  "loss": "(yhat[t] - y[t])**2"},
+        "values": spec_values(params),
+    }
+    spec["values"]["x"] = [[row[0] for row in x.tolist()] for x in xs]
+    spec["values"]["y"] = ys
+    return spec
+
+
+@SETTINGS
+@given(mlps())
+def test_random_mlps(case):
+    params, acts, X, y = case
+    spec = mlp_spec(params, acts, X, y)
     assert_gradients(spec, lambda p: mlp_forward(p, acts, X, y), params)
 
 
@@ -120,13 +136,4 @@ def rnn_forward(p, act, xs, ys, T):
 @given(rnns())
 def test_random_vector_rnns(case):
     params, act, xs, ys, T = case
-    H = params["W"].shape[0]
-    spec = {
-        "title": "random RNN",
-        "model": {"params": list(params), "steps": T, "initial": {"h": [0.0] * H},
-                  "equations": f"h[t] = {act}(W @ h[t-1] + U @ x[t] + b)\nyhat[t] = V @ h[t]",
-                  "loss": "(yhat[t] - y[t])**2"},
-        "values": spec_values({**params, "x": [x.tolist() for x in xs], "y": ys}),
-    }
-    spec["values"]["x"] = [[row[0] for row in x.tolist()] for x in xs]
-    assert_gradients(spec, lambda p: rnn_forward(p, act, xs, ys, T), params)
+    assert_gradients(rnn_spec(params, act, xs, ys, T), lambda p: rnn_forward(p, act, xs, ys, T), params)

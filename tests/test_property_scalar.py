@@ -93,17 +93,24 @@ def run_program(lines, env):
     return (env[lines[-1][0]] - 0.3) ** 2
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(programs())
-def test_random_programs_match_finite_differences(program):
-    lines, values = program
+def program_spec(lines, values) -> tuple[dict, list[str]]:
+    """The spec of a generated program, and the parameters it uses."""
     text = "\n".join(f"{t} = {e}" for t, e, _ in lines)
-    used = [p for p in ("p0", "p1", "p2") if p in text]
+    used = [p for p in ("p0", "p1", "p2") if re.search(rf"\b{p}\b", text)]
     spec = {
         "title": "random",
         "model": {"params": used, "equations": text, "loss": f"({lines[-1][0]} - 0.3)**2"},
         "values": {k: v for k, v in values.items() if k in used or (k == "x" and re.search(r"\bx\b", text))},
     }
+    return spec, used
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_random_programs_match_finite_differences(program):
+    lines, values = program
+    spec, used = program_spec(lines, values)
+    text = spec["model"]["equations"]
     try:
         reference = run_program(lines, values)
     except (OverflowError, Kink):

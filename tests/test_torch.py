@@ -19,8 +19,8 @@ from symprop.cli import main
 from symprop.spec import from_dict
 from symprop.torch_check import available, torch_gradients
 from tests.conftest import DERIVATIONS
-from tests.test_property_matrix import mlps, rnns, spec_values
-from tests.test_property_scalar import Kink, programs, run_program
+from tests.test_property_matrix import mlp_spec, mlps, rnn_spec, rnns
+from tests.test_property_scalar import Kink, program_spec, programs, run_program
 
 if not available():
     if os.environ.get("SYMPROP_REQUIRE_ENGINES"):
@@ -74,15 +74,7 @@ def test_another_convention_disagrees_with_pytorch_and_says_so(spec_file):
 @given(programs())
 def test_random_programs_symprop_torch_fd(program):
     lines, values = program
-    text = "\n".join(f"{t} = {e}" for t, e, _ in lines)
-    import re
-
-    used = [p for p in ("p0", "p1", "p2") if re.search(rf"\b{p}\b", text)]
-    spec = {
-        "title": "random",
-        "model": {"params": used, "equations": text, "loss": f"({lines[-1][0]} - 0.3)**2"},
-        "values": {k: v for k, v in values.items() if k in used or (k == "x" and re.search(r"\bx\b", text))},
-    }
+    spec, used = program_spec(lines, values)
     try:
         reference = run_program(lines, values)
     except (OverflowError, Kink):
@@ -93,7 +85,7 @@ def test_random_programs_symprop_torch_fd(program):
     ours = problem.solve()["gradients"]
     theirs = torch_gradients(problem)
     for p in used:
-        assert np.isclose(ours[p], theirs[p], rtol=1e-9, atol=1e-9), (text, p)
+        assert np.isclose(ours[p], theirs[p], rtol=1e-9, atol=1e-9), (spec, p)
         h = 1e-6
         try:
             fd = (run_program(lines, {**values, p: values[p] + h})
@@ -103,44 +95,23 @@ def test_random_programs_symprop_torch_fd(program):
         assert np.isclose(theirs[p], fd, rtol=1e-4, atol=1e-5 * max(1.0, abs(reference)))
 
 
-@SETTINGS
-@given(mlps())
-def test_random_mlps_symprop_torch(case):
-    params, acts, X, y = case
-    lines = ["H0 = X"] + [f"H{i} = {a}(H{i - 1} @ W{i} + b{i})" for i, a in enumerate(acts, start=1)]
-    spec = {
-        "title": "random MLP",
-        "model": {"params": list(params), "equations": "\n".join(lines), "loss": f"mean((H{len(acts)} - y)**2)"},
-        "values": spec_values({**params, "X": X, "y": y}),
-    }
+def assert_same_as_torch(spec: dict, names) -> None:
     problem = from_dict(spec)
     ours = problem.solve()["gradients"]
     theirs = torch_gradients(problem)
-    step = problem.solution().first
-    if step.kinks:
-        return  # relu exactly at 0: both use 0, but say nothing more
-    for name in params:
+    for name in names:
         assert np.allclose(np.asarray(ours[name], float).reshape(np.shape(theirs[name])), theirs[name],
                            rtol=1e-9, atol=1e-10), name
+
+
+@SETTINGS
+@given(mlps())
+def test_random_mlps_symprop_torch(case):
+    params = case[0]
+    assert_same_as_torch(mlp_spec(*case), params)
 
 
 @SETTINGS
 @given(rnns())
 def test_random_vector_rnns_symprop_torch(case):
-    params, act, xs, ys, T = case
-    H = params["W"].shape[0]
-    spec = {
-        "title": "random RNN",
-        "model": {"params": list(params), "steps": T, "initial": {"h": [0.0] * H},
-                  "equations": f"h[t] = {act}(W @ h[t-1] + U @ x[t] + b)\nyhat[t] = V @ h[t]",
-                  "loss": "(yhat[t] - y[t])**2"},
-        "values": spec_values(params),
-    }
-    spec["values"]["x"] = [[row[0] for row in x.tolist()] for x in xs]
-    spec["values"]["y"] = ys
-    problem = from_dict(spec)
-    ours = problem.solve()["gradients"]
-    theirs = torch_gradients(problem)
-    for name in params:
-        assert np.allclose(np.asarray(ours[name], float).reshape(np.shape(theirs[name])), theirs[name],
-                           rtol=1e-9, atol=1e-10), name
+    assert_same_as_torch(rnn_spec(*case), case[0])

@@ -50,3 +50,46 @@ class Renderer:
 
 def is_math(item) -> bool:
     return isinstance(item, sympy.Basic | Number | Pre)
+
+
+LONG_ROW = 160  # characters of LaTeX in one row's right-hand sides
+
+
+class LatexMath(Renderer):
+    """The renderers whose mathematics is LaTeX (LaTeX itself, and Markdown
+    and MyST, whose math KaTeX and MathJax read)."""
+
+    def __init__(self, doc: Document):
+        super().__init__(doc)
+        from .latex_printer import SympropLatexPrinter
+
+        self.printer = SympropLatexPrinter(doc.index_base, doc.sequences)
+
+    def math(self, item) -> str:
+        if isinstance(item, Number):
+            return item.latex()
+        if isinstance(item, Pre):
+            return item.latex
+        return self.printer.doprint(item)
+
+    def inline(self, item) -> str:
+        return f"${self.math(item)}$"
+
+    def note(self, text: str) -> str:
+        return text
+
+    def aligned(self, r: Rows) -> str:
+        """The rows for align* or aligned: 'lhs &= rhs = rhs', long ones broken."""
+        lines = []
+        for i, row in enumerate(r.rows):
+            if len(row) == 1:
+                lines.append(self.math(row[0]))
+                continue
+            sides = [self.math(x) for x in row[1:]]
+            # a long row gets one right-hand side a line: "= chain" then "= closed form"
+            joint = " \\\\\n&= " if sum(len(x) for x in sides) > LONG_ROW else " = "
+            line = self.math(row[0]) + " &= " + joint.join(sides)
+            if r.notes and i < len(r.notes) and r.notes[i]:
+                line += r" &&\text{(" + self.note(r.notes[i]) + ")}"
+            lines.append(line)
+        return " \\\\\n".join(lines)

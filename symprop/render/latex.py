@@ -2,9 +2,8 @@
 
 import re
 
-from ..solution import Document, Number, Pre, Rows, Table
-from .document import Renderer
-from .latex_printer import SympropLatexPrinter
+from ..solution import Document, Rows, Table
+from .document import LatexMath
 
 # Characters of the prose that pdflatex does not take as they are.
 TEXT_CHARACTERS = {
@@ -34,9 +33,6 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 CYRILLIC = re.compile(r"[\u0400-\u04FF]+(?:[\s,.:;!?«»()-]+[\u0400-\u04FF]+)*")
 
 
-LONG_ROW = 160  # characters of LaTeX in one row's right-hand sides
-
-
 def escape(text: str, lang: str = "ru") -> str:
     """Prose for pdflatex; Cyrillic inside English text switches language."""
     out = "".join(TEXT_CHARACTERS.get(ch, ch) for ch in text)
@@ -45,21 +41,13 @@ def escape(text: str, lang: str = "ru") -> str:
     return out
 
 
-class LatexRenderer(Renderer):
+class LatexRenderer(LatexMath):
     def __init__(self, doc: Document, standalone: bool = False):
         super().__init__(doc)
         self.standalone = standalone
-        self.printer = SympropLatexPrinter(doc.index_base, doc.sequences)
 
-    def math(self, item) -> str:
-        if isinstance(item, Number):
-            return item.latex()
-        if isinstance(item, Pre):
-            return item.latex
-        return self.printer.doprint(item)
-
-    def inline(self, item) -> str:
-        return f"${self.math(item)}$"
+    def note(self, text: str) -> str:
+        return escape(text, self.doc.lang)
 
     def cell(self, item) -> str:
         return escape(item, self.doc.lang) if isinstance(item, str) else self.inline(item)
@@ -68,19 +56,7 @@ class LatexRenderer(Renderer):
         return "".join(escape(x, self.doc.lang) if isinstance(x, str) else self.inline(x) for x in p.parts)
 
     def rows(self, r: Rows) -> str:
-        lines = []
-        for i, row in enumerate(r.rows):
-            if len(row) == 1:
-                lines.append(self.math(row[0]))
-                continue
-            sides = [self.math(x) for x in row[1:]]
-            # a long row gets one right-hand side a line: "= chain" then "= closed form"
-            joint = " \\\\\n&= " if sum(len(x) for x in sides) > LONG_ROW else " = "
-            line = self.math(row[0]) + " &= " + joint.join(sides)
-            if r.notes and i < len(r.notes) and r.notes[i]:
-                line += r" &&\text{(" + escape(r.notes[i], self.doc.lang) + ")}"
-            lines.append(line)
-        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+        return "\\begin{align*}\n" + self.aligned(r) + "\n\\end{align*}"
 
     def figure(self, f) -> str:
         """The TikZ picture, shrunk to the line width when it is wider (graphicx)."""

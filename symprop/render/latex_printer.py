@@ -7,7 +7,8 @@ the indicator [z > 0], an adjoint is \\frac{\\partial L}{\\partial f_{3}}.
 
 from sympy.printing.latex import LatexPrinter
 
-from ..printing import positive_first, split_name
+from ..mathobj import Verbatim
+from ..printing import positive_first, product_parts, split_name
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}
 GREEK = {
@@ -49,7 +50,7 @@ class SympropLatexPrinter(LatexPrinter):
         return positive_first(super()._as_ordered_terms(expr, order=order))
 
     def _print_Symbol(self, expr, style="plain"):
-        if type(expr).__name__ == "Verbatim":
+        if isinstance(expr, Verbatim):
             return expr.name
         return latex_name(expr.name, self.index_base, self.sequences)
 
@@ -76,13 +77,7 @@ class SympropLatexPrinter(LatexPrinter):
         return f"{text}^{{{exp}}}" if exp else text
 
     def _print_Product(self, expr):
-        parts = []
-        for f in expr.args:
-            s = self._print(f)
-            if f.is_Add or (f.could_extract_minus_sign() and parts):
-                s = rf"\left({s}\right)"
-            parts.append(s)
-        return r" \cdot ".join(parts)
+        return r" \cdot ".join(product_parts(self, expr, lambda s: rf"\left({s}\right)"))
 
     def _print_Boxed(self, expr):
         return r"\boxed{" + self._print(expr.args[0]) + "}"

@@ -1,43 +1,19 @@
 """Worked solutions as Markdown with $…$ / $$…$$ math that KaTeX renders,
 and as MyST for Jupyter Book: the solutions in {dropdown} blocks."""
 
-from ..solution import Document, Number, Pre, Rows, Table
-from .document import Renderer
-from .latex_printer import SympropLatexPrinter
+from ..solution import Rows, Table
+from .document import LatexMath
 
 
-class MarkdownRenderer(Renderer):
+class MarkdownRenderer(LatexMath):
     myst = False
-
-    def __init__(self, doc: Document):
-        super().__init__(doc)
-        self.printer = SympropLatexPrinter(doc.index_base, doc.sequences)
-
-    def math(self, item) -> str:
-        if isinstance(item, Number):
-            return item.latex()
-        if isinstance(item, Pre):
-            return item.latex
-        return self.printer.doprint(item)
-
-    def inline(self, item) -> str:
-        return f"${self.math(item)}$"
 
     def cell(self, item) -> str:
         text = item if isinstance(item, str) else self.inline(item)
         return text.replace("|", r"\vert ")
 
     def rows(self, r: Rows) -> str:
-        lines = []
-        for i, row in enumerate(r.rows):
-            if len(row) == 1:
-                lines.append(self.math(row[0]))
-                continue
-            line = self.math(row[0]) + " &= " + " = ".join(self.math(x) for x in row[1:])
-            if r.notes and i < len(r.notes) and r.notes[i]:
-                line += r" &&\text{(" + r.notes[i] + ")}"
-            lines.append(line)
-        return "$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$"
+        return "$$\n\\begin{aligned}\n" + self.aligned(r) + "\n\\end{aligned}\n$$"
 
     def figure(self, f) -> str:
         if self.myst:  # sphinx.ext.graphviz renders it with Graphviz
