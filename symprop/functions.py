@@ -14,8 +14,6 @@ import numpy as np
 import sympy
 from sympy import Function
 
-from .errors import SympropError
-
 
 class relu(Function):
     """max(x, 0). Its derivative is the indicator ``relu_prime``."""
@@ -157,8 +155,3 @@ def numeric_namespace(relu_grad_at_zero: float) -> dict:
         "relu_prime": _relu_prime,
         "sigmoid": _sigmoid,
     }
-
-
-def check_function_name(name: str) -> None:
-    if name in RULES or name in REDUCTIONS:
-        raise SympropError(f"'{name}' is a built-in function and cannot be redefined")

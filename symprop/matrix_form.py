@@ -684,12 +684,3 @@ def formula_rows(form: MatrixForm, name_of, printer, style: dict = TEXT) -> list
                 sides.append(written)
         rows.append((lhs, sides, f.note))
     return rows
-
-
-def formula_lines(form: MatrixForm, name_of, printer) -> list[str]:
-    lines = []
-    for lhs, sides, note in formula_rows(form, name_of, printer):
-        lines.append(f"  {lhs} = {sides[0]}" + (f"   ({note})" if note else ""))
-        for more in sides[1:]:
-            lines.append(f"  {' ' * len(lhs)} = {more}")
-    return lines

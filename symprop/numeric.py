@@ -7,7 +7,7 @@ built, never on text.
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import sympy
@@ -288,7 +288,6 @@ class Solution:
     steps: list[Step]
     checks: dict
     expected: list[dict] | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def first(self) -> Step:
