@@ -193,9 +193,8 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
 
     assigned = {e.target for e in equations}
     mentioned = set().union(*(names_in(t) for t in texts))
-    for name in assigned | mentioned | set(params) | set(functions):
-        if name in functions and name in mentioned | assigned | set(params):
-            raise r.error("model.functions", f"'{name}' is a function and also used as a name")
+    for name in sorted(set(functions) & (mentioned | assigned | set(params))):
+        raise r.error("model.functions", f"'{name}' is a function and also used as a name")
     for p in params:
         if p in assigned:
             raise r.error("model.params", f"'{p}' is a parameter and cannot be assigned in equations")
