@@ -30,11 +30,15 @@ class Recursion:
 
 @dataclass
 class ParamThroughTime:
+    """A parameter, or a value computed before the loop that the cell reads."""
+
     name: str
     through_time: bool
-    states: list[str]  # the states it enters
+    states: list[str]  # the states it enters (through values computed before the loop too)
     adjoint_form: sympy.Expr  # the summand over t of dL/dp, in adjoint symbols
     immediate: dict[str, sympy.Expr] = field(default_factory=dict)  # state -> d+state_t/dp
+    outside: sympy.Expr = sympy.S.Zero  # dL/dp through the lines outside the loop
+    computed: bool = False  # a value computed before the loop, not a parameter
 
 
 @dataclass
@@ -47,6 +51,7 @@ class BPTT:
     params: list[ParamThroughTime]
     transition: dict[str, sympy.Expr]  # state -> d state_t / d state_{t-1} (scalar states)
     step_loss_grad: dict[str, sympy.Expr]  # state -> dL_t/dstate_t within step t
+    final: dict[str, sympy.Expr] = field(default_factory=dict)  # state -> what lines after the loop add at t = T
 
 
 def _shift(symbol: Symbol, cell: Cell, by: int = 1) -> Symbol:
@@ -118,26 +123,64 @@ def bptt(derivation: Derivation) -> BPTT | None:
     # Which parameters need the sum back through time.
     params = []
     state_nodes = {name: [n for n in cell.nodes if name_of[n.symbol] == name] for name in states}
-    for q in graph.params:
-        uses = []
-        entered = []
-        for p in q.symbols():
+    outside_nodes = [n for n in graph.nodes if n.cell is None]
+    outside_symbols = {n.symbol for n in outside_nodes}
+    read_by_cell = {p for c in cell.nodes for p in local[c.symbol]}
+
+    def in_cell(symbols) -> tuple[sympy.Expr, list[str]]:
+        """The summand over t of the cell's uses, and the states entered."""
+        uses, entered = [], []
+        for p in symbols:
             d = _same_step(cell, local, p)
             for c in cell.nodes:
                 if p in local[c.symbol]:
                     up = loss_weight if name_of[c.symbol] == "L" else AdjointSymbol(c.symbol.name)
                     uses.append(up * local[c.symbol][p])
             entered += [s for s, nodes in state_nodes.items() if any(x.symbol in d for x in nodes)]
-        entered = sorted(set(entered))
-        record = ParamThroughTime(q.name, bool(entered), entered, sympy.Add(*uses))
+        return sympy.Add(*uses), sorted(set(entered))
+
+    def reaches(p: Symbol) -> set[Symbol]:
+        """The values computed outside the loop that depend on p."""
+        found, todo = set(), [p]
+        while todo:
+            for c in derivation.consumers.get(todo.pop(), []):
+                if c in outside_symbols and c not in found:
+                    found.add(c)
+                    todo.append(c)
+        return found
+
+    feeding = [n for n in outside_nodes if n.symbol in read_by_cell]  # e.g. s = 2*w before the loop
+    entered_by = {n.symbol: in_cell([n.symbol])[1] for n in feeding}
+    for q in graph.params:
+        summand, entered = in_cell(q.symbols())
+        via = [s for p in q.symbols() for n in reaches(p) for s in entered_by.get(n, [])]
+        entered = sorted(set(entered) | set(via))
+        outside = sympy.Add(*(
+            derivation.adjoint_symbol[c] * derivation.local[c][p]
+            for p in q.symbols() for c in derivation.consumers.get(p, []) if c in outside_symbols
+        ))
+        record = ParamThroughTime(q.name, bool(entered), entered, summand, outside=outside)
         if entered and q.shape is None:
-            p = q.value
-            d = _same_step(cell, local, p)
+            d = _same_step(cell, local, q.value)
             for s in entered:
                 nodes = state_nodes[s]
-                if len(nodes) == 1:
-                    record.immediate[s] = d.get(nodes[0].symbol, sympy.S.Zero)
+                if len(nodes) == 1 and nodes[0].symbol in d:
+                    record.immediate[s] = d[nodes[0].symbol]
         params.append(record)
+    for n in feeding:
+        summand, entered = in_cell([n.symbol])
+        params.append(ParamThroughTime(n.symbol.name, bool(entered), entered, summand, computed=True))
+
+    # What the lines after the loop add to a state at the last step.
+    final = {}
+    for state, nodes in state_nodes.items():
+        if len(nodes) != 1:
+            continue
+        last = Symbol(f"{state}[{problem.steps}]", real=True)
+        terms = [derivation.adjoint_symbol[c] * derivation.local[c][last]
+                 for c in derivation.consumers.get(last, []) if c in outside_symbols]
+        if terms:
+            final[state] = sympy.Add(*terms)
 
     # Scalar states: the one-step Jacobian and the same-step loss gradient.
     transition, step_loss = {}, {}
@@ -152,7 +195,7 @@ def bptt(derivation: Derivation) -> BPTT | None:
         if loss_nodes:
             dl = _same_step(cell, local, nodes[0].symbol)
             step_loss[s] = dl.get(loss_nodes[0].symbol, sympy.S.Zero)
-    return BPTT(problem.steps, problem.reduce, cell, states, recursions, params, transition, step_loss)
+    return BPTT(problem.steps, problem.reduce, cell, states, recursions, params, transition, step_loss, final)
 
 
 def _entry(symbol: Symbol) -> str:

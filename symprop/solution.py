@@ -282,7 +282,9 @@ class _Builder:
         """Which parameters need the sum back through time, and why."""
         out = []
         for p in b.params:
-            if p.through_time:
+            if p.computed:
+                out.append(self.p("bptt_computed", p=_sym(p.name)))
+            elif p.through_time:
                 state = p.states[0]
                 out.append(self.p("bptt_yes", p=_sym(p.name), h=_sym(f"{state}[t]"),
                                   hprev=_sym(f"{state}[t-1]")))
@@ -313,9 +315,18 @@ class _Builder:
         out.append(Rows(rows))
         for state in b.states:
             out.append(self.p("bptt_words", h=_sym(f"{state}[t]"), hnext=_sym(f"{state}[t+1]")))
+            if state in b.final:
+                out.append(self.p("bptt_final", h=_adj(f"{state}[{b.steps}]"), extra=b.final[state]))
         out.append(self.p("bptt_grads"))
         t = _sym("t")
-        out.append(Rows([[_adj(p.name), Sum(p.adjoint_form, t, sympy.Integer(1), _sym("T"))] for p in b.params]))
+        rows = []
+        for p in b.params:
+            total = Sum(p.adjoint_form, t, sympy.Integer(1), _sym("T")) if p.adjoint_form != 0 else None
+            if total is None and p.outside == 0:
+                total = sympy.S.Zero
+            rhs = total if p.outside == 0 else (p.outside if total is None else total + p.outside)
+            rows.append([_adj(p.name), rhs])
+        out.append(Rows(rows))
         out += self.through_time(b)
         for state, transition in b.transition.items():
             through = [p for p in b.params if p.through_time and state in p.immediate]
