@@ -7,7 +7,7 @@ built, never on text.
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
@@ -280,6 +280,8 @@ class Step:
     gradients: dict[str, object]
     updated: dict[str, object] | None
     kinks: list[str]
+    leaves: dict = field(default_factory=dict, repr=False)  # the leaf numbers it ran at
+    adjoint: dict = field(default_factory=dict, repr=False)  # dL/d(symbol) for every symbol
 
 
 @dataclass
@@ -354,8 +356,7 @@ def solve(problem: Problem) -> Solution:
         steps.append(step)
         if step.updated is not None:
             values.update(step.updated)
-    leaves = leaf_values(graph, {**problem.values, **(problem.training.batches or [{}])[0]})
-    checks = {"finite_differences": finite_differences(evaluator, leaves, steps[0])}
+    checks = {"finite_differences": finite_differences(evaluator, steps[0])}
     solution = Solution(problem, steps, checks)
     from .matrix_form import matrix_form, verify
 
@@ -389,6 +390,8 @@ def _step(graph: Graph, evaluator: Evaluator, values: dict, lr: float | None) ->
         gradients={q.name: gather(q, adjoint) for q in graph.params},
         updated=None,
         kinks=[k.name for k in kinks],
+        leaves=leaves,
+        adjoint=adjoint,
     )
     if lr is not None:
         result.updated = {
@@ -397,7 +400,7 @@ def _step(graph: Graph, evaluator: Evaluator, values: dict, lr: float | None) ->
     return result
 
 
-def finite_differences(evaluator: Evaluator, leaves: dict, step: Step) -> dict:
+def finite_differences(evaluator: Evaluator, step: Step) -> dict:
     """Central differences of the loss for every scalar parameter entry.
 
     All 2P perturbed forward passes run at once, as columns of one array, so
@@ -405,7 +408,7 @@ def finite_differences(evaluator: Evaluator, leaves: dict, step: Step) -> dict:
     """
     graph = evaluator.graph
     symbols = graph.param_symbols()
-    adjoint = evaluator.backward(evaluator.forward(leaves))[0]
+    leaves, adjoint = step.leaves, step.adjoint
     steps = np.array([1e-6 * max(1.0, abs(leaves[s])) for s in symbols])
     batch = {k: np.full(2 * len(symbols), v, dtype=float) for k, v in leaves.items()}
     for i, s in enumerate(symbols):
