@@ -14,7 +14,7 @@ import time
 import sympy
 from budget import NaiveColumn
 
-from symprop.spec import from_dict
+from symprop.api import from_dict
 
 
 def chain_spec(depth: int) -> dict:
@@ -35,7 +35,7 @@ def symprop_times(depth: int) -> tuple[float, float, int]:
     derivation = problem.derivation()
     derive = time.perf_counter() - start
     start = time.perf_counter()
-    from symprop.numeric import solve
+    from symprop.evaluate.numeric import solve
 
     solve(problem)
     numbers = time.perf_counter() - start

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from symprop.spec import from_dict
+from symprop.api import from_dict
 
 
 def mlp_spec(layers: int, units: int = 16) -> dict:

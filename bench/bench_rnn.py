@@ -17,7 +17,7 @@ import time
 import sympy
 from budget import NaiveColumn
 
-from symprop.spec import from_dict
+from symprop.api import from_dict
 
 
 def rnn_spec(T: int) -> dict:

@@ -6,15 +6,8 @@
     >>> problem.solve()["loss"]      # the numbers, as `symprop solve --format json`
 """
 
+from .api import Problem, from_dict, load, loads
 from .errors import SympropError
-from .shipped import resolve
-from .spec import Problem
-from .spec import load as _load_file
 
-__all__ = ["load", "Problem", "SympropError"]
+__all__ = ["load", "loads", "from_dict", "Problem", "SympropError"]
 __version__ = "0.1.0"
-
-
-def load(spec) -> Problem:
-    """Load a problem from a path or a shipped name (``"udl_toy"``)."""
-    return _load_file(resolve(spec))

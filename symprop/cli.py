@@ -13,9 +13,11 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .api import check_report
+from .derive.backprop import derivation_of
 from .errors import SympropError
-from .shipped import resolve, shipped, title_of
-from .spec import Problem, load
+from .model.shipped import resolve, shipped, title_of
+from .model.spec import Problem, load
 
 
 def _load(spec: str) -> Problem:
@@ -82,7 +84,7 @@ STANDALONE = click.option("--standalone", is_flag=True,
 
 
 def _document(doc, fmt: str, standalone: bool) -> str:
-    from .render import render
+    from .document.render import render
 
     return render(doc, fmt, standalone=standalone)
 
@@ -98,12 +100,12 @@ def solve(spec, fmt, lang, standalone, output):
 
     def action():
         problem = _load(spec)
-        from .numeric import solve as run
+        from .evaluate.numeric import solve as run
 
         solution = run(problem)
         if fmt == "json":
             return json.dumps(solution.to_json(), indent=2, ensure_ascii=False) + "\n"
-        from .solution import solution_document
+        from .document.solution import solution_document
 
         return _document(solution_document(problem, solution, lang), fmt, standalone)
 
@@ -122,10 +124,10 @@ def derive(spec, fmt, lang, standalone, output):
     def action():
         problem = _load(spec)
         if fmt == "json":
-            from .render.json import derivation_json
+            from .document.render.json import derivation_json
 
-            return json.dumps(derivation_json(problem.derivation()), indent=2, ensure_ascii=False) + "\n"
-        from .solution import derivation_document
+            return json.dumps(derivation_json(derivation_of(problem)), indent=2, ensure_ascii=False) + "\n"
+        from .document.solution import derivation_document
 
         return _document(derivation_document(problem, lang), fmt, standalone)
 
@@ -144,9 +146,7 @@ def check(spec, against):
 
     def action():
         problem = _load(spec)
-        from .check import run_checks
-
-        return run_checks(problem, against)
+        return check_report(problem, against)
 
     report, ok = _run(action)
     click.echo(report, nl=False)
@@ -166,7 +166,7 @@ def graph(spec, fmt, grad, unrolled, output):
     """The computational graph as a picture."""
 
     def action():
-        from .pictures import draw
+        from .document.pictures import draw
 
         return draw(_load(spec), fmt, grad=grad, unrolled=unrolled)
 

@@ -55,9 +55,27 @@ def compare(path: Path, text: str) -> None:
     assert text == path.read_text(encoding="utf-8"), f"{path.name} differs from its golden file"
 
 
+def rounding_noise_masked(text: str) -> str:
+    """JSON with the errors of passing checks (rounding noise, which differs
+    between BLAS builds) replaced by a marker; a large error stays visible."""
+
+    def mask(value):
+        if isinstance(value, dict):
+            return {k: ("< 1e-6" if k.endswith("_error") and abs(v) < 1e-6 else mask(v))
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [mask(v) for v in value]
+        return value
+
+    return json.dumps(mask(json.loads(text)), indent=2, ensure_ascii=False) + "\n"
+
+
 @pytest.mark.parametrize("name,cmd,fmt", CASES)
 def test_golden(name, cmd, fmt):
-    compare(GOLDEN / f"{name}.{cmd}.{FORMATS[fmt]}", output(cmd, name, "--format", fmt))
+    text = output(cmd, name, "--format", fmt)
+    if fmt == "json":
+        text = rounding_noise_masked(text)
+    compare(GOLDEN / f"{name}.{cmd}.{FORMATS[fmt]}", text)
 
 
 @pytest.mark.parametrize("name,cmd", OTHER_LANGUAGE)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sympy import ImmutableMatrix
 
 from symprop.errors import SympropError
-from symprop.parse import Functions, parse_expression
+from symprop.model.parse import Functions, parse_expression
 
 
 class Scope:

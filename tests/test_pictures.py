@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import symprop
 from symprop.cli import main
-from symprop.pictures import picture
+from symprop.document.pictures import picture
 from tests.conftest import DERIVATIONS
 from tests.test_documents import compare, engine
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symprop.spec import from_dict
+from symprop.api import from_dict
 
 ACT = {
     "tanh": np.tanh,

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symprop
-from symprop.spec import from_dict
+from symprop.api import from_dict
 
 UNARY = {
     "sin": math.sin,

@@ -5,8 +5,15 @@ import math
 import pytest
 import sympy
 
-from symprop.backprop import differentiate
-from symprop.functions import INTERNAL_RULES, RULES, numeric_namespace, relu, relu_prime, sigmoid
+from symprop.derive.backprop import differentiate
+from symprop.model.functions import (
+    INTERNAL_RULES,
+    RULES,
+    numeric_namespace,
+    relu,
+    relu_prime,
+    sigmoid,
+)
 
 x = sympy.Symbol("x", real=True)
 POINTS = [-1.3, -0.2, 0.4, 1.7]

@@ -39,7 +39,7 @@ def test_closed_forms_are_the_textbook_ones(problem):
 
 
 def test_gradients_print_with_prime_notation(problem):
-    from symprop.printing import text
+    from symprop.document.printing import text
 
     assert "f'(w₁·x)" in text(problem.gradients()["w1"])
 

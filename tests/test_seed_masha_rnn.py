@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 import symprop
-from symprop.bptt import bptt
 from symprop.cli import main
+from symprop.derive.bptt import bptt
 
 Y = [0, 1, -1, 2]
 

@@ -14,10 +14,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 import symprop
-from symprop.check import run_checks
+from symprop.api import from_dict
 from symprop.cli import main
-from symprop.spec import from_dict
-from symprop.torch_check import available, torch_gradients
+from symprop.evaluate.torch_check import available, torch_gradients
 from tests.conftest import DERIVATIONS
 from tests.test_property_matrix import mlp_spec, mlps, rnn_spec, rnns
 from tests.test_property_scalar import close_to_fd, program_spec, programs, reference_pass
@@ -34,7 +33,7 @@ WITH_VALUES = [p.stem for p in sorted(DERIVATIONS.glob("*.toml")) if symprop.loa
 @pytest.mark.parametrize("name", WITH_VALUES)
 def test_every_shipped_spec_agrees_with_torch_and_fd(name):
     problem = symprop.load(name)
-    report, ok = run_checks(problem, "all")
+    report, ok = problem.check("all")
     assert "PyTorch autograd (float64)" in report
     solution = problem.solution()
     theirs = torch_gradients(problem)

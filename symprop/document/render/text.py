@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..graph import Graph
+from ...derive.graph import Graph, graph_of
 from ..printing import TextPrinter, unicode_name
 
 
@@ -38,7 +38,7 @@ def _per_param(report: dict) -> list[str]:
 
 def check_text(problem, checks: dict, expected: list | None = None) -> str:
     """The checks: finite differences, sympy.diff, and the source's claims."""
-    graph = problem.graph()
+    graph = graph_of(problem)
     out = ["Checks"]
     fd = checks.get("finite_differences")
     if fd:

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from .errors import SympropError
-from .functions import RULES, numeric_namespace
+from ..errors import SympropError
+from ..model.functions import RULES, numeric_namespace
+from ..model.parse import parse_syntax
+from ..model.spec import LOSS
 from .mathobj import Verbatim
-from .parse import parse_syntax
-from .spec import LOSS
 
 
 class Unavailable(Exception):

@@ -3,15 +3,16 @@
 import tomllib
 from pathlib import Path
 
-from .errors import SympropError
+from ..errors import SympropError
 
 
 def derivations_dir() -> Path:
     """The shipped specs: inside the installed package, or the source tree's."""
-    packaged = Path(__file__).parent / "derivations"
+    package = Path(__file__).parent.parent
+    packaged = package / "derivations"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).parent.parent / "derivations"
+    return package.parent / "derivations"
 
 
 def shipped() -> dict[str, Path]:

@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from sympy import Symbol
 
-from .errors import SympropError
+from ..derive.backprop import derivation_of
+from ..derive.graph import graph_of
+from ..errors import SympropError
+from ..evaluate.numeric import solve
 from .printing import TextPrinter, unicode_name
 from .render.latex_printer import SympropLatexPrinter, latex_name
 
@@ -64,8 +67,8 @@ def _owner(graph, quantities) -> dict[Symbol, str]:
 
 def picture(problem, grad: bool = False, unrolled: bool = False, solution=None) -> Picture:
     """The graph at the level of named values (a matrix is one vertex)."""
-    graph = problem.graph()
-    d = problem.derivation()
+    graph = graph_of(problem)
+    d = derivation_of(problem)
     pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"})
     text = TextPrinter(pic.index_base, problem.sequences)
     tex = SympropLatexPrinter(pic.index_base, problem.sequences)
@@ -266,7 +269,7 @@ def to_mermaid(pic: Picture) -> str:
 
 
 def draw(problem, fmt: str, grad: bool = False, unrolled: bool = False) -> str | bytes:
-    solution = problem.solution() if grad and problem.values else None
+    solution = solve(problem) if grad and problem.values else None
     pic = picture(problem, grad=grad, unrolled=unrolled, solution=solution)
     if fmt == "dot":
         return to_dot(pic)

@@ -10,7 +10,7 @@ import unicodedata
 
 from sympy.printing.str import StrPrinter
 
-from .mathobj import Verbatim
+from ..derive.mathobj import Verbatim
 
 GREEK = {
     name: chr(code)

@@ -13,11 +13,12 @@ import numpy as np
 import sympy
 from sympy import ImmutableMatrix, Symbol
 
-from .backprop import Derivation
-from .errors import SympropError
-from .functions import is_undefined, numeric_namespace, relu_prime
-from .graph import Graph, Quantity
-from .spec import Problem
+from ..derive.backprop import Derivation, derivation_of
+from ..derive.graph import Graph, Quantity
+from ..derive.matrix_form import matrix_form, verify
+from ..errors import SympropError
+from ..model.functions import is_undefined, numeric_namespace, relu_prime
+from ..model.spec import Problem
 
 FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
 
@@ -295,18 +296,6 @@ class Solution:
     def first(self) -> Step:
         return self.steps[0]
 
-    def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False) -> str:
-        """The worked solution as text, LaTeX, MyST or Markdown."""
-        from .render import render
-        from .solution import solution_document
-
-        return render(solution_document(self.problem, self, lang), fmt, standalone)
-
-    def _repr_markdown_(self) -> str:
-        """Jupyter shows Markdown with $…$ math; a LaTeX repr would go to MathJax,
-        which takes formulas, not a document with sections and tables."""
-        return self.document("markdown")
-
     def _params(self, table: dict) -> dict:
         return {k: to_json(v, k in self.problem.matrices) for k, v in table.items()}
 
@@ -344,7 +333,7 @@ class Solution:
 
 
 def solve(problem: Problem) -> Solution:
-    derivation = problem.derivation()
+    derivation = derivation_of(problem)
     graph = derivation.graph
     evaluator = Evaluator(derivation, problem.conventions.relu_grad_at_zero)
     lr = problem.training.lr
@@ -358,8 +347,6 @@ def solve(problem: Problem) -> Solution:
             values.update(step.updated)
     checks = {"finite_differences": finite_differences(evaluator, steps[0])}
     solution = Solution(problem, steps, checks)
-    from .matrix_form import matrix_form, verify
-
     form = matrix_form(graph)
     if form is not None:
         checks["matrix_form"] = verify(form, solution)

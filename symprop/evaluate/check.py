@@ -8,14 +8,19 @@
 
 import dataclasses
 import random
+from dataclasses import dataclass
 
 import numpy as np
 import sympy
 
-from .backprop import Derivation
-from .closed_form import ClosedForms
-from .functions import numeric_namespace
-from .spec import Problem
+from ..derive.backprop import Derivation, derivation_of
+from ..derive.closed_form import ClosedForms
+from ..derive.graph import graph_of
+from ..derive.matrix_form import matrix_form, verify
+from ..model.functions import numeric_namespace
+from ..model.spec import Problem
+from . import torch_check
+from .numeric import solve
 
 MAX_DIFF_NODES = 400  # plain sympy.diff is a cross-check for small graphs only
 
@@ -86,10 +91,7 @@ def random_values(graph, seed: int = 1) -> dict:
 
 def _matrix_at_random_values(problem: Problem) -> dict | None:
     """The matrix-form formulas of a symbolic problem, checked at random values."""
-    from .matrix_form import matrix_form, verify
-    from .numeric import solve
-
-    graph = problem.graph()
+    graph = graph_of(problem)
     form = matrix_form(graph)
     if form is None or problem.functions:
         return None
@@ -99,43 +101,41 @@ def _matrix_at_random_values(problem: Problem) -> dict | None:
     return report
 
 
-def run_checks(problem: Problem, against: str = "all") -> tuple[str, bool]:
-    """The report of ``symprop check`` and whether everything agrees.
+@dataclass
+class CheckReport:
+    checks: dict  # name -> report with "passed"
+    expected: list[dict] | None  # the claims, when the problem has numbers
+    ok: bool
+
+
+def run_checks(problem: Problem, against: str = "all") -> CheckReport:
+    """Every check ``symprop check`` makes, and whether everything agrees.
 
     ``against``: "fd" (finite differences), "torch" (PyTorch autograd in
     float64), or "all" (both, PyTorch only where it is installed).  The
     sweep is also compared with plain sympy.diff on small graphs, the matrix
     formulas with the scalar engine, and the source's claims with the numbers.
     """
-    from . import torch_check
-    from .render.text import check_text
-
-    d = problem.derivation()
-    diff = sympy_diff_check(d)
+    diff = sympy_diff_check(derivation_of(problem))
     ok = diff["passed"]
     use_torch = against == "torch" or (against == "all" and torch_check.available())
-    if problem.values:
-        from .numeric import solve
-
-        solution = solve(problem)
-        checks = solution.checks
-        if against == "torch":
-            del checks["finite_differences"]
-        if use_torch:
-            checks["torch"] = torch_check.compare(problem, solution)
-        elif against == "all":
-            checks["torch"] = {"skipped": "PyTorch is not installed (pip install 'symprop[torch]')",
-                               "passed": True}
-        checks["sympy_diff"] = diff
-        text = check_text(problem, checks, solution.expected)
-        ok = ok and all(c.get("passed", True) for c in checks.values())
-        ok = ok and all(r["ok"] for r in solution.expected or [])
-    else:
+    if not problem.values:
         checks = {"sympy_diff": diff}
         matrix = _matrix_at_random_values(problem)
         if matrix is not None:
             checks["matrix_form"] = matrix
             ok = ok and matrix["passed"]
-        text = check_text(problem, checks)
-    summary = "all checks passed" if ok else "some checks FAILED"
-    return f"{problem.title}\n\n{text}\n\n{summary}\n", ok
+        return CheckReport(checks, None, ok)
+    solution = solve(problem)
+    checks = solution.checks
+    if against == "torch":
+        del checks["finite_differences"]
+    if use_torch:
+        checks["torch"] = torch_check.compare(problem, solution)
+    elif against == "all":
+        checks["torch"] = {"skipped": "PyTorch is not installed (pip install 'symprop[torch]')",
+                           "passed": True}
+    checks["sympy_diff"] = diff
+    ok = ok and all(c.get("passed", True) for c in checks.values())
+    ok = ok and all(r["ok"] for r in solution.expected or [])
+    return CheckReport(checks, solution.expected, ok)

@@ -13,9 +13,10 @@ import numpy as np
 import sympy
 from sympy import Symbol
 
-from .backprop import AdjointSymbol
-from .closed_form import ClosedForms
-from .mathobj import Partial, Product, Sum
+from ..derive.backprop import AdjointSymbol, derivation_of
+from ..derive.closed_form import ClosedForms
+from ..derive.graph import graph_of
+from ..derive.mathobj import Partial, Product, Sum
 from .strings import phrase
 
 
@@ -107,11 +108,11 @@ class _Builder:
     def __init__(self, problem, lang: str | None):
         self.problem = problem
         self.lang = lang or problem.lang
-        self.derivation = problem.derivation()
-        self.graph = problem.graph()
+        self.derivation = derivation_of(problem)
+        self.graph = graph_of(problem)
         self.matrix = None
         if any(q.shape for q in self.graph.quantities.values()):
-            from .matrix_form import matrix_form
+            from ..derive.matrix_form import matrix_form
 
             self.matrix = matrix_form(self.graph)
 
@@ -132,7 +133,7 @@ class _Builder:
         return lambda key: unicode_name(key, base, seq)
 
     def pre_matrix(self, m) -> Pre:
-        from .matrix_form import LATEX, TEXT, text
+        from ..derive.matrix_form import LATEX, TEXT, text
         from .printing import TextPrinter
         from .render.latex_printer import SympropLatexPrinter
 
@@ -190,7 +191,7 @@ class _Builder:
                 out.append(Rows(rows))
         if any(type(f).__name__ == "relu" for n in (g.cell.nodes if g.cell else g.nodes)
                for f in n.expr.atoms(sympy.Function)):
-            from .functions import relu_prime
+            from ..model.functions import relu_prime
 
             out.append(self.p("relu_convention", indicator=relu_prime(_sym("z")),
                               value=_number(problem.conventions.relu_grad_at_zero)))
@@ -264,7 +265,7 @@ class _Builder:
         return [self.p("adjoints_intro"), Rows(rows), self.p("gradients_from_adjoints"), Rows(grads)]
 
     def matrix_rows(self) -> list:
-        from .matrix_form import LATEX, TEXT, formula_rows
+        from ..derive.matrix_form import LATEX, TEXT, formula_rows
         from .printing import TextPrinter
         from .render.latex_printer import SympropLatexPrinter
 
@@ -293,7 +294,7 @@ class _Builder:
         return out
 
     def bptt(self) -> list:
-        from .bptt import bptt
+        from ..derive.bptt import bptt
 
         d = self.derivation
         b = bptt(d)

@@ -20,9 +20,9 @@ import numpy as np
 import sympy
 from sympy import ImmutableMatrix, Symbol
 
-from .errors import SympropError
-from .functions import undefined_function
-from .parse import (
+from ..errors import SympropError
+from ..model.functions import undefined_function
+from ..model.parse import (
     Functions,
     Value,
     describe_shape,
@@ -30,7 +30,7 @@ from .parse import (
     shape_of,
     time_indexed_names,
 )
-from .spec import LOSS, Problem
+from ..model.spec import LOSS, Problem
 
 
 @dataclass(frozen=True, eq=False)
@@ -449,3 +449,10 @@ def _entry_of(value: Value, entry: tuple[int, ...]):
 def build_graph(problem: Problem) -> Graph:
     """Parse every equation into SymPy and lay out the scalar nodes."""
     return _Builder(problem).build()
+
+
+def graph_of(problem: Problem) -> Graph:
+    """The problem's graph, built once."""
+    if "graph" not in problem._cache:
+        problem._cache["graph"] = build_graph(problem)
+    return problem._cache["graph"]

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import sympy
 from sympy import Symbol
 
-from .backprop import Derivation
-from .closed_form import ClosedForms
-from .mathobj import Boxed, Partial, Product
+from ..derive.backprop import Derivation
+from ..derive.closed_form import ClosedForms
+from ..derive.mathobj import Boxed, Partial, Product
 
 MAX_WRITTEN_OUT = 24  # nodes of an expression written out in place of its name
 

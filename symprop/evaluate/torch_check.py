@@ -11,7 +11,8 @@ Needs the ``torch`` extra (``pip install 'symprop[torch]'``, torch==2.13.0).
 import numpy as np
 import sympy
 
-from .errors import SympropError
+from ..derive.graph import graph_of
+from ..errors import SympropError
 from .numeric import _bound, leaf_values
 
 
@@ -49,7 +50,7 @@ def torch_gradients(problem, values: dict | None = None) -> dict:
     """{param: gradient} from torch.autograd, shaped like symprop's."""
     import torch
 
-    graph = problem.graph()
+    graph = graph_of(problem)
     leaves = leaf_values(graph, values if values is not None else problem.values)
     namespace = _namespace(torch)
     cache: dict = {}

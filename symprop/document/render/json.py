@@ -2,8 +2,8 @@
 
 import sympy
 
-from ..backprop import Derivation
-from ..closed_form import ClosedForms
+from ...derive.backprop import Derivation
+from ...derive.closed_form import ClosedForms
 from .latex_printer import latex
 
 
@@ -15,7 +15,7 @@ def _expr(e) -> dict | None:
 
 
 def bptt_json(d: Derivation) -> dict | None:
-    from ..bptt import bptt
+    from ...derive.bptt import bptt
 
     b = bptt(d)
     if b is None:

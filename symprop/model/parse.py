@@ -19,7 +19,7 @@ from typing import Protocol
 import sympy
 from sympy import ImmutableMatrix
 
-from .errors import SympropError
+from ..errors import SympropError
 from .functions import REDUCTIONS, RULES
 
 MAX_TEXT = 10_000  # characters in one expression

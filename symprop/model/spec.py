@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SympropError
+from ..errors import SympropError
 from .functions import REDUCTIONS, RULES
 from .parse import MAX_TEXT, NAME, TIME, check_syntax, names_in, time_indexed_names
 
@@ -53,7 +53,8 @@ class Training:
 
 @dataclass
 class Problem:
-    """A validated problem spec.  ``symprop.load`` returns one of these."""
+    """A validated problem spec: data.  The API (``symprop.api.Problem``) runs the
+    pipeline on it; ``_cache`` holds what the layers below build from it."""
 
     origin: str  # the file name used in messages
     title: str
@@ -79,51 +80,6 @@ class Problem:
     @property
     def recurrent(self) -> bool:
         return self.steps is not None
-
-    # The Python API of the contract: load(path).gradients(), .solve() --------
-
-    def graph(self):
-        if "graph" not in self._cache:
-            from .graph import build_graph
-
-            self._cache["graph"] = build_graph(self)
-        return self._cache["graph"]
-
-    def derivation(self):
-        if "derivation" not in self._cache:
-            from .backprop import backprop
-
-            self._cache["derivation"] = backprop(self.graph())
-        return self._cache["derivation"]
-
-    def gradients(self) -> dict:
-        """``{param: sympy.Expr}``: each gradient in closed form (a matrix for a
-        matrix parameter), in the params, inputs and undefined functions."""
-        from .closed_form import closed_gradients
-
-        return closed_gradients(self.derivation())
-
-    def solve(self) -> dict:
-        """The numbers of the worked solution, as the JSON contract gives them."""
-        return self.solution().to_json()
-
-    def solution(self):
-        """The worked solution as an object (it displays itself in Jupyter)."""
-        from .numeric import solve
-
-        return solve(self)
-
-    def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False) -> str:
-        """The symbolic derivation as text, LaTeX, MyST or Markdown."""
-        from .render import render
-        from .solution import derivation_document
-
-        return render(derivation_document(self, lang), fmt, standalone)
-
-    def _repr_markdown_(self) -> str:
-        """Jupyter shows Markdown with $…$ math; a LaTeX repr would go to MathJax,
-        which takes formulas, not a document with sections and tables."""
-        return self.document("markdown")
 
 
 def load(spec: str | Path, text: str | None = None) -> Problem:

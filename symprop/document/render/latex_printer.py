@@ -7,7 +7,7 @@ the indicator [z > 0], an adjoint is \\frac{\\partial L}{\\partial f_{3}}.
 
 from sympy.printing.latex import LatexPrinter
 
-from ..mathobj import Verbatim
+from ...derive.mathobj import Verbatim
 from ..printing import positive_first, product_parts, split_name
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}

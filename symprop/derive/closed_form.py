@@ -9,8 +9,8 @@ clear message, before building anything larger than ``MAX_TERMS``.
 import sympy
 from sympy import ImmutableMatrix, Symbol
 
+from ..errors import SympropError
 from .backprop import Derivation
-from .errors import SympropError
 from .graph import Quantity
 
 MAX_TERMS = 5_000  # nodes of the expression tree of one closed form

@@ -12,9 +12,9 @@ from functools import cached_property
 import sympy
 from sympy import Symbol
 
-from .errors import SympropError
-from .functions import INTERNAL_RULES, RULES
-from .graph import Graph, Node
+from ..errors import SympropError
+from ..model.functions import INTERNAL_RULES, RULES
+from .graph import Graph, Node, graph_of
 
 
 class AdjointSymbol(Symbol):
@@ -162,3 +162,10 @@ def backprop(graph: Graph) -> Derivation:
         for parent in parents:
             consumers.setdefault(parent, []).append(n.symbol)
     return Derivation(graph, local, cell_local, consumers)
+
+
+def derivation_of(problem) -> Derivation:
+    """The problem's derivation, built once."""
+    if "derivation" not in problem._cache:
+        problem._cache["derivation"] = backprop(graph_of(problem))
+    return problem._cache["derivation"]
