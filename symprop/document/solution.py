@@ -6,6 +6,7 @@ numbers, or matrix formulas already printed), and tables.  One renderer per
 format turns it into text, LaTeX, MyST or Markdown.
 """
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -453,14 +454,15 @@ class _Builder:
         checks, out = solution.checks, []
         fd = checks["finite_differences"]
         if fd["passed"]:
-            out.append(self.p("fd", err=_number(fd["max_abs_error"], 2)))
+            out.append(self.p("fd", err=_power_of_ten_above(fd["max_abs_error"])))
         else:
             out.append(self.p("fd_failed", names=Pre(", ".join(fd.get("disagree", [])),
                                                      ", ".join(fd.get("disagree", []))),
                               err=_number(fd["max_abs_error"], 2)))
         mf = checks.get("matrix_form")
         if mf:
-            out.append(self.p("matrix_check", n=sympy.Integer(mf["compared"]), err=_number(mf["max_abs_error"], 2)))
+            out.append(self.p("matrix_check", n=sympy.Integer(mf["compared"]),
+                              err=_power_of_ten_above(mf["max_abs_error"])))
         if solution.expected:
             out.append(self.p("claims_intro", tol=_number(self.problem.tolerance)))
             header = [self.word("claim"), self.word("claimed"), self.word("computed"), self.word("verdict")]
@@ -472,6 +474,16 @@ class _Builder:
             ok = sum(r["ok"] for r in solution.expected)
             out.append(self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(solution.expected))))
         return out
+
+
+def _power_of_ten_above(err: float):
+    """A bound for a rounding-size difference, 10⁻ᵏ: the exact digits of such
+    a difference depend on the order of floating-point operations."""
+    k = max(-12, math.ceil(math.log10(err))) if err > 0 else -12
+    return Pre("10" + str(k).translate(_SUPERSCRIPT), f"10^{{{k}}}")
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _claim_symbol(key: str, problem):

@@ -1,19 +1,19 @@
-"""PyTorch autograd on the same graph, in float64: an independent engine.
+"""PyTorch autograd on the same program, in float64: an independent engine.
 
-Each line of the graph (each cell line of a recurrent model) is lambdified
-once with torch functions, the forward pass runs on tensors, and
-``torch.autograd`` gives the gradients that symprop's reverse sweep must
-match.  relu'(0) = 0 in PyTorch, symprop's default convention.
+The program's lines run forward on torch tensors (each operation with its
+torch function), and ``torch.autograd`` gives the gradients that symprop's
+backward pass must match.  relu'(0) = 0 in PyTorch, symprop's default
+convention.
 
 Needs the ``torch`` extra (``pip install 'symprop[torch]'``, torch==2.13.0).
 """
 
 import numpy as np
-import sympy
 
-from ..derive.graph import graph_of
+from ..derive.program import Op, program_of
 from ..errors import SympropError
-from .numeric import _bound, leaf_values
+from ..model.spec import LOSS
+from .arrays import Machine
 
 
 def available() -> bool:
@@ -24,66 +24,91 @@ def available() -> bool:
     return True
 
 
-def _namespace(torch) -> dict:
+def _forward_table(torch) -> dict:
+    def reduce(fn):
+        def go(e, x):
+            if x[0].dim() == 0:
+                return x[0]
+            if e.extra is None:
+                return fn(x[0])
+            return fn(x[0], dim=e.extra, keepdim=True)
+        return go
+
+    def softmax(e, x):
+        return torch.softmax(x[0], dim=0 if e.extra is None else e.extra)
+
+    def matmul(e, x):
+        a, b = x
+        if a.dim() == 0 or b.dim() == 0:
+            return a * b
+        return _squash(a @ b)
+
+    def index(e, x):
+        if e.extra[0] == "row":
+            return x[0][e.extra[1]:e.extra[1] + 1, :]
+        return x[0].reshape(-1)[e.extra[0]]
+
+    functions = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "exp": torch.exp,
+                 "log": torch.log, "sin": torch.sin, "cos": torch.cos, "sqrt": torch.sqrt}
     return {
-        "sin": torch.sin, "cos": torch.cos, "exp": torch.exp, "log": torch.log,
-        "tanh": torch.tanh, "sqrt": torch.sqrt, "Abs": torch.abs, "sign": torch.sign,
-        "relu": torch.relu, "sigmoid": torch.sigmoid,
+        "neg": lambda e, x: -x[0],
+        "T": lambda e, x: x[0].T if x[0].dim() == 2 else x[0],
+        "add": lambda e, x: x[0] + x[1],
+        "mul": lambda e, x: _squash(x[0] * x[1]),
+        "div": lambda e, x: x[0] / x[1],
+        "pow": lambda e, x: x[0] ** e.extra,
+        "powv": lambda e, x: x[0] ** x[1],
+        "matmul": matmul,
+        "fn": lambda e, x: functions[e.name](x[0]),
+        "softmax": softmax,
+        "sum": reduce(torch.sum),
+        "mean": reduce(torch.mean),
+        "concat": lambda e, x: torch.cat([v.reshape(-1, 1) for v in x]),
+        "index": index,
     }
 
 
-def _plain(args):
-    return [sympy.Symbol(f"a{i}", real=True) for i in range(len(args))]
-
-
-def _compile(expr, namespace, cache: dict):
-    args = sorted(expr.free_symbols, key=lambda s: s.name)
-    plain = _plain(args)
-    renamed = expr.xreplace(dict(zip(args, plain)))
-    key = (len(plain), renamed)
-    if key not in cache:
-        cache[key] = sympy.lambdify(plain, renamed, modules=[namespace])
-    return args, cache[key]
+def _squash(v):
+    return v.reshape(()) if v.dim() == 2 and v.shape == (1, 1) else v
 
 
 def torch_gradients(problem, values: dict | None = None) -> dict:
     """{param: gradient} from torch.autograd, shaped like symprop's."""
     import torch
 
-    graph = graph_of(problem)
-    leaves = leaf_values(graph, values if values is not None else problem.values)
-    namespace = _namespace(torch)
-    cache: dict = {}
-    tensors = {s: torch.tensor(float(v), dtype=torch.float64) for s, v in leaves.items()}
-    params = graph.param_symbols()
+    program = program_of(problem)
+    machine = Machine(program, problem.conventions.relu_grad_at_zero)
+    leaves = machine.leaf_values(values if values is not None else problem.values)
+    table = _forward_table(torch)
+    tensors = {k: torch.tensor(v, dtype=torch.float64) for k, v in leaves.items()}
+    params = [p.key for p in program.params]
     for p in params:
         tensors[p].requires_grad_(True)
-    compiled = {}
-    for node in graph.nodes:
-        source = node.cell if node.cell is not None else node
-        if source.symbol not in compiled:
-            compiled[source.symbol] = _compile(source.expr, namespace, cache)
-        args, f = compiled[source.symbol]
-        inputs = []
-        for a in args:
-            actual = _bound(node.binding, a) if node.cell is not None else a
-            inputs.append(tensors[actual] if isinstance(actual, sympy.Symbol) else
-                          torch.tensor(actual, dtype=torch.float64))
-        value = f(*inputs)
-        tensors[node.symbol] = value if isinstance(value, torch.Tensor) else torch.tensor(
-            float(value), dtype=torch.float64)
-    loss = tensors[graph.loss]
-    if not loss.requires_grad:
-        grads = [torch.zeros((), dtype=torch.float64) for _ in params]
+
+    def run(e: Op, t):
+        if e.op in ("leaf", "at"):
+            return tensors[machine.ref(e, t)]
+        if e.op == "num":
+            return torch.tensor(float(e.extra), dtype=torch.float64)
+        return table[e.op](e, [run(a, t) for a in e.args])
+
+    for key, expr, t in machine.instances:
+        tensors[key] = _squash(run(expr, t))
+    if program.loss.expr is not None:
+        loss = run(program.loss.expr, None)
     else:
-        grads = torch.autograd.grad(loss, [tensors[p] for p in params], allow_unused=True)
-    by_symbol = {p: (0.0 if g is None else float(g)) for p, g in zip(params, grads)}
+        loss = sum(tensors[f"{LOSS}[{t}]"] for t in range(1, program.steps + 1))
+        if problem.reduce == "mean":
+            loss = loss / program.steps
+    if not loss.requires_grad:
+        return {p: np.zeros_like(leaves[p]) if isinstance(leaves[p], np.ndarray) else 0.0 for p in params}
+    grads = torch.autograd.grad(loss, [tensors[p] for p in params], allow_unused=True)
     result = {}
-    for q in graph.params:
-        if q.shape is None:
-            result[q.name] = by_symbol[q.value]
+    for p, g in zip(params, grads):
+        if g is None:
+            result[p] = np.zeros_like(leaves[p]) if isinstance(leaves[p], np.ndarray) else 0.0
         else:
-            result[q.name] = np.array([[by_symbol[e] for e in row] for row in q.value.tolist()])
+            result[p] = g.numpy() if g.dim() else float(g)
     return result
 
 

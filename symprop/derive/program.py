@@ -1,0 +1,591 @@
+"""The equations are the graph: one node per equation, a whole scalar, vector
+or matrix, as an expression tree of operations (``Op``).
+
+``program_of(problem)`` reads every line once (the parser's syntax tree, then
+the same whitelist as the scalar engine) into a ``Program``: the lines before
+a recurrent cell, the cell for a generic t, the lines after it, and the loss.
+Shapes are inferred from the values (or ``model.shapes``) line by line, so
+reading costs one pass over the equations whatever the sizes, steps or depth.
+
+An ``Op`` refers to named values by ``leaf`` (``name`` and, in the cell, a
+``step`` offset from t: ``h[t-1]`` is ``leaf(h, -1)``) or ``at`` (a fixed step:
+``h[3]``).  The algebra at the bottom (``T``, ``matmul``, ``mul`` …) builds
+simplified expressions; the vector-Jacobian rules (``rules.py``) and the
+printers work on these trees.
+"""
+
+import ast
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from ..errors import SympropError
+from ..model.functions import REDUCTIONS, RULES
+from ..model.parse import MAX_EXPONENT, TIME, parse_syntax
+from ..model.spec import LOSS, Problem
+
+Shape = tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class Op:
+    """A node of an expression tree.
+
+    op: leaf, at (a named value at a fixed step), num, neg, T, add, mul
+    (elementwise; a scalar or a row/column broadcasts), div, pow (a constant
+    exponent in ``extra``), powv (any exponent), matmul, fn (``name``: an
+    activation), softmax / sum / mean (``extra``: the axis or None), concat,
+    index (``extra``: (i,) an entry of a vector, ("row", i), or (i, j)),
+    ones; and for derivations: adj (dL/d a named value), delta (dL/d the
+    argument of an activation), diag and deriv (an activation's derivative,
+    ``extra`` = (rule, x, y), as a diagonal matrix or entry by entry).
+    """
+
+    op: str
+    args: tuple = ()
+    shape: Shape = None
+    name: str = ""
+    step: int | None = None
+    extra: object = None
+
+
+def one(shape) -> Shape:
+    """A 1x1 counts as a scalar."""
+    return None if shape in (None, (1, 1)) else tuple(shape)
+
+
+def size(shape: Shape) -> int:
+    return 1 if shape is None else shape[0] * shape[1]
+
+
+def describe(shape: Shape) -> str:
+    return "a scalar" if shape is None else f"{shape[0]}x{shape[1]}"
+
+
+def step_key(name: str, step: int | None) -> str:
+    """``h[t]``, ``h[t-1]`` for an offset from t; ``name`` without one."""
+    if step is None:
+        return name
+    return f"{name}[t]" if step == 0 else f"{name}[t{step:+d}]"
+
+
+# The algebra: simplified constructors ------------------------------------------
+
+
+def scalar(value) -> Op:
+    if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
+        value = int(value)
+    return Op("num", extra=value)
+
+
+ONE = scalar(1)
+ZERO = scalar(0)
+
+
+def is_zero(m: Op) -> bool:
+    return m.op == "num" and m.extra == 0
+
+
+def number_of(v):
+    if isinstance(v, sympy.Basic):
+        return v
+    return sympy.Integer(v) if isinstance(v, int) else sympy.Float(v)
+
+
+def T(m: Op) -> Op:
+    """The transpose, simplified: (Aᵀ)ᵀ = A, (AB)ᵀ = BᵀAᵀ, a scalar is its own."""
+    if m.shape is None:
+        return m
+    if m.op == "T":
+        return m.args[0]
+    if m.op == "matmul":
+        return matmul(T(m.args[1]), T(m.args[0]))
+    if m.op in ("neg",):
+        return neg(T(m.args[0]))
+    return Op("T", (m,), (m.shape[1], m.shape[0]))
+
+
+def matmul(a: Op, b: Op) -> Op:
+    if is_zero(a) or is_zero(b):
+        return ZERO
+    if a.shape is None or b.shape is None:
+        return mul(a, b)
+    return Op("matmul", (a, b), one((a.shape[0], b.shape[1])))
+
+
+def broadcast(a: Shape, b: Shape) -> Shape:
+    """The shape of an elementwise result: equal shapes, or a scalar, a row or
+    a column spread over the other operand (as NumPy does)."""
+    if a is None or a == b:
+        return b
+    if b is None:
+        return a
+    rows = a[0] if b[0] == 1 else b[0] if a[0] == 1 else a[0] if a[0] == b[0] else -1
+    cols = a[1] if b[1] == 1 else b[1] if a[1] == 1 else a[1] if a[1] == b[1] else -1
+    if rows < 0 or cols < 0:
+        raise SympropError(f"needs operands of the same shape, got {describe(a)} and {describe(b)}")
+    return one((rows, cols))
+
+
+def add(a: Op, b: Op) -> Op:
+    if is_zero(a):
+        return b
+    if is_zero(b):
+        return a
+    return Op("add", (a, b), broadcast(a.shape, b.shape))
+
+
+def sub(a: Op, b: Op) -> Op:
+    return add(a, neg(b))
+
+
+def neg(a: Op) -> Op:
+    if is_zero(a):
+        return a
+    if a.op == "num":
+        return scalar(-a.extra)
+    return a.args[0] if a.op == "neg" else Op("neg", (a,), a.shape)
+
+
+def mul(a: Op, b: Op) -> Op:
+    if is_zero(a) or is_zero(b):
+        return ZERO
+    if a == ONE:
+        return b
+    if b == ONE:
+        return a
+    if a.op == "ones" and b.shape == a.shape:  # 𝟙 ⊙ B = B
+        return b
+    if b.op == "ones" and a.shape is not None and a.shape == b.shape:
+        return a
+    if a.op == "mul" and a.args[1].op == "ones" and a.args[0].shape is None and b.shape == a.shape:
+        return mul(a.args[0], b)  # (s·𝟙) ⊙ B = s·B
+    if a.op == "num" and b.op == "num":
+        return scalar(number_of(a.extra) * number_of(b.extra))
+    if a.op == "num" and b.op == "mul" and b.args[0].op == "num":
+        return mul(scalar(number_of(a.extra) * number_of(b.args[0].extra)), b.args[1])
+    if a.op == "neg":
+        return neg(mul(a.args[0], b))
+    if b.op == "neg":
+        return neg(mul(a, b.args[0]))
+    if b.op == "num" and a.op != "num":  # numbers first: 2·x
+        return mul(b, a)
+    return Op("mul", (a, b), broadcast(a.shape, b.shape))
+
+
+def div(a: Op, b: Op) -> Op:
+    if is_zero(a):
+        return ZERO
+    if b == ONE:
+        return a
+    return Op("div", (a, b), broadcast(a.shape, b.shape))
+
+
+def power(a: Op, k) -> Op:
+    if k == 1:
+        return a
+    if k == 0:
+        return ONE if a.shape is None else Op("ones", shape=a.shape)
+    return Op("pow", (a,), a.shape, extra=k)
+
+
+def ones(shape: Shape) -> Op:
+    return ONE if shape is None else Op("ones", shape=shape)
+
+
+def shift(m: Op, by: int) -> Op:
+    """The same expression ``by`` steps later (h[t-1] -> h[t])."""
+    if m.op in ("leaf", "adj", "delta") and m.step is not None:
+        return Op(m.op, m.args, m.shape, m.name, m.step + by, m.extra)
+    if not m.args:
+        return m
+    return Op(m.op, tuple(shift(a, by) for a in m.args), m.shape, m.name, m.step, m.extra)
+
+
+def leaves_of(m: Op):
+    """Every leaf and fixed-step reference in the tree."""
+    stack = [m]
+    while stack:
+        e = stack.pop()
+        if e.op in ("leaf", "at"):
+            yield e
+        stack.extend(e.args)
+
+
+# The program -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """``key = expr``: one equation (or the loss).
+
+    key: "z" (the newest z), "z@1" (an earlier one), a cell line's plain name
+    ("h" stands for h[t]), or "L"."""
+
+    key: str
+    name: str
+    expr: Op
+    line: int | None  # the equation's line in model.equations; None for the loss
+
+    @property
+    def shape(self) -> Shape:
+        return self.expr.shape
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A value the equations read: a parameter, an input, an initial state."""
+
+    key: str  # "W", "x" (a sequence: its items are x[0], x[1], …), "h[0]"
+    name: str
+    kind: str  # "param", "input", "sequence", "initial"
+    shape: Shape
+    matrix: bool = False  # given as a list of lists (or 2-d shapes)
+
+
+@dataclass
+class Program:
+    problem: Problem
+    before: list[Line] = field(default_factory=list)
+    cell: list[Line] = field(default_factory=list)  # for a generic t; a per-step loss is "L"
+    after: list[Line] = field(default_factory=list)
+    loss: Line | None = None  # the total; for a per-step loss, Σ_t L[t] (or the mean)
+    leaves: dict[str, Leaf] = field(default_factory=dict)
+    states: set[str] = field(default_factory=set)  # cell names read at an earlier step
+
+    @property
+    def recurrent(self) -> bool:
+        return bool(self.cell)
+
+    @property
+    def per_step_loss(self) -> bool:
+        return any(line.key == LOSS for line in self.cell)
+
+    @property
+    def steps(self) -> int | None:
+        return self.problem.steps
+
+    def lines(self) -> list[Line]:
+        return self.before + self.cell + self.after + ([self.loss] if self.loss.expr else [])
+
+    def shape_of(self, key: str) -> Shape:
+        for line in self.lines():
+            if line.key == key:
+                return line.shape
+        return self.leaves[key].shape
+
+    def cell_names(self) -> set[str]:
+        return {line.name for line in self.cell}
+
+    @property
+    def params(self) -> list[Leaf]:
+        return [self.leaves[p] for p in self.problem.params]
+
+
+def program_of(problem: Problem) -> Program:
+    """The problem's program, read once."""
+    if "program" not in problem._cache:
+        problem._cache["program"] = _Reader(problem).read()
+    return problem._cache["program"]
+
+
+def _value_shape(value) -> Shape:
+    return value.shape if isinstance(value, np.ndarray) else None
+
+
+class _Reader:
+    """The equations, line by line, into expression trees with shapes."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.program = Program(problem)
+        self.functions = set(RULES) | set(REDUCTIONS) | set(problem.functions) | {"concat"}
+        self.current: dict[str, str] = {}  # plain name -> key of its newest value
+        self.in_cell = False
+        self.cell_shapes: dict[str, Shape] = {}  # cell names computed so far
+        self.cell_names = {e.target for e in problem.equations if e.recurrent}
+        self.sequences = problem.sequences
+        self.place = "model.equations"
+
+    def error(self, message: str) -> SympropError:
+        return SympropError(f"{self.place}: {message}", where=self.problem.origin)
+
+    # Names ----------------------------------------------------------------------
+
+    def _given_shape(self, name: str) -> Shape:
+        given = self.problem.values.get(name)
+        if name in self.sequences and isinstance(given, list) and given:
+            return one(_value_shape(given[-1]))
+        if given is not None and not isinstance(given, list):
+            return one(_value_shape(given))
+        shape = self.problem.shapes.get(name)
+        return one(shape)
+
+    def _leaf(self, name: str, kind: str, key: str | None = None, shape: Shape = None) -> Leaf:
+        key = key or name
+        if key not in self.program.leaves:
+            self.program.leaves[key] = Leaf(key, name, kind, shape, name in self.problem.matrices)
+        return self.program.leaves[key]
+
+    def name(self, name: str) -> Op:
+        if name in self.current:
+            key = self.current[name]
+            return Op("leaf", shape=self.program_shape(key), name=key)
+        if name in self.sequences:
+            raise SympropError(f"'{name}' changes with time; write {name}[t] or {name}[t-1]")
+        if name in {e.target for e in self.problem.equations}:
+            raise SympropError(f"'{name}' is used before it is assigned")
+        kind = "param" if name in self.problem.params else "input"
+        leaf = self._leaf(name, kind, shape=self._given_shape(name))
+        return Op("leaf", shape=leaf.shape, name=name)
+
+    def program_shape(self, key: str) -> Shape:
+        for line in self.program.before + self.program.after:
+            if line.key == key:
+                return line.shape
+        return self.program.leaves[key].shape
+
+    def state_shape(self, name: str) -> Shape:
+        given = self.problem.initial.get(name)
+        if given is not None:
+            return one(_value_shape(given))
+        return one(self.problem.shapes.get(name))
+
+    def at_step(self, name: str, step: int, relative: bool) -> Op:
+        steps = self.problem.steps
+        if name in self.cell_names:
+            if relative:
+                if step > 0 or (step == 0 and name not in self.cell_shapes):
+                    raise SympropError(f"'{step_key(name, step)}' is used before it is computed")
+                if step == 0:
+                    return Op("leaf", shape=self.cell_shapes[name], name=name, step=0)
+                self.program.states.add(name)
+                shape = self.state_shape(name)
+                self._initial(name, shape)
+                return Op("leaf", shape=shape, name=name, step=step)
+            if not 0 <= step <= steps:
+                raise SympropError(f"{name}[{step}] is outside the steps 0..{steps}")
+            if self.in_cell:
+                raise SympropError(f"'{name}[{step}]' is used before it is computed")
+            if step == 0:
+                shape = self.state_shape(name)
+                self._initial(name, shape)
+            else:
+                shape = self.cell_shapes[name]
+            return Op("at", shape=shape, name=name, step=step)
+        # a sequence input
+        if not relative and not 0 <= step <= steps:
+            raise SympropError(f"{name}[{step}] is outside the steps 0..{steps}")
+        leaf = self._leaf(name, "sequence", shape=self._given_shape(name))
+        return Op("leaf" if relative else "at", shape=leaf.shape, name=name, step=step)
+
+    def _initial(self, name: str, shape: Shape) -> None:
+        kind = "initial" if name in self.problem.initial else "input"
+        self._leaf(name, kind, key=f"{name}[0]", shape=shape)
+
+    # Lines ----------------------------------------------------------------------
+
+    def read(self) -> Program:
+        problem, program = self.problem, self.program
+        for name in problem.params:
+            self._leaf(name, "param", shape=self._given_shape(name))
+        counts: dict[str, int] = {}
+        for eq in problem.equations:
+            counts[eq.target] = counts.get(eq.target, 0) + 1
+        per_step = any(isinstance(n, ast.Subscript) and _mentions_time(n)
+                       for n in ast.walk(parse_syntax(problem.loss)))
+        seen: dict[str, int] = {}
+        phase = "before"
+        for eq in problem.equations:
+            self.place = f"model.equations line {eq.line}"
+            if eq.recurrent:
+                if phase == "after":
+                    raise self.error("the [t] lines must stand together, not split by lines without [t]")
+                phase = "cell"
+                self.in_cell = True
+                expr = self.expression(eq.text)
+                self.cell_shapes[eq.target] = expr.shape
+                program.cell.append(Line(eq.target, eq.target, expr, eq.line))
+                continue
+            if phase == "cell":
+                phase = "after"
+                self.finish_cell()
+            self.in_cell = False
+            expr = self.expression(eq.text)
+            seen[eq.target] = seen.get(eq.target, 0) + 1
+            key = eq.target if seen[eq.target] == counts[eq.target] else f"{eq.target}@{seen[eq.target]}"
+            (program.after if phase == "after" else program.before).append(Line(key, eq.target, expr, eq.line))
+            self.current[eq.target] = key
+        if phase == "cell":
+            self.finish_cell()
+        self.place = "model.loss"
+        if per_step:
+            self.in_cell = True
+            expr = self.scalar_loss(self.expression(problem.loss))
+            program.cell.append(Line(LOSS, LOSS, expr, None))
+            self.cell_shapes[LOSS] = None
+            program.loss = Line(LOSS, LOSS, None, None)
+        else:
+            self.in_cell = False
+            program.loss = Line(LOSS, LOSS, self.scalar_loss(self.expression(problem.loss)), None)
+        return program
+
+    def finish_cell(self) -> None:
+        for name in self.program.states:
+            made, taken = self.cell_shapes.get(name), self.state_shape(name)
+            if made != taken:
+                raise SympropError(
+                    f"model.equations: {name}[t] is {describe(made)} but {name}[t-1] was taken as "
+                    f"{describe(taken)}: give model.initial or model.shapes for '{name}'",
+                    where=self.problem.origin,
+                )
+
+    def scalar_loss(self, value: Op) -> Op:
+        if value.shape is not None:
+            raise self.error(f"the loss must be a scalar, got {describe(value.shape)} "
+                             "(wrap it in sum() or mean())")
+        return value
+
+    def expression(self, text: str) -> Op:
+        try:
+            return self.build(parse_syntax(text).body)
+        except SympropError as e:
+            raise self.error(str(e)) from None
+
+    # Syntax -----------------------------------------------------------------------
+
+    def build(self, node) -> Op:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+                raise SympropError(f"constant {node.value!r} is not allowed")
+            return scalar(node.value)
+        if isinstance(node, ast.Name):
+            if node.id == TIME:
+                raise SympropError("'t' is the time index and can only be used inside [ ]")
+            if node.id in self.functions:
+                raise SympropError(f"'{node.id}' is a function; call it as {node.id}(...)")
+            return self.name(node.id)
+        if isinstance(node, ast.UnaryOp):
+            inner = self.build(node.operand)
+            if isinstance(node.op, ast.USub):
+                return Op("neg", (inner,), inner.shape)
+            if isinstance(node.op, ast.UAdd):
+                return inner
+        if isinstance(node, ast.Attribute) and node.attr == "T":
+            inner = self.build(node.value)
+            return inner if inner.shape is None else Op("T", (inner,), (inner.shape[1], inner.shape[0]))
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return self.call(node)
+        if isinstance(node, ast.BinOp):
+            return self.binary(node)
+        raise SympropError(f"syntax '{type(node).__name__}' is not allowed")
+
+    def binary(self, node: ast.BinOp) -> Op:
+        a, b = self.build(node.left), self.build(node.right)
+        if isinstance(node.op, ast.MatMult):
+            ra, ca = a.shape or (1, 1)
+            rb, cb = b.shape or (1, 1)
+            if ca != rb:
+                raise SympropError(f"'@' cannot multiply {describe(a.shape)} by {describe(b.shape)}")
+            return Op("matmul", (a, b), one((ra, cb)))
+        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}.get(type(node.op))
+        if symbol is None:
+            raise SympropError(f"operator {type(node.op).__name__} is not allowed")
+        if symbol == "**":
+            if b.shape is not None:
+                raise SympropError("an exponent must be a scalar")
+            if b.op == "num" or (b.op == "neg" and b.args[0].op == "num"):
+                k = b.extra if b.op == "num" else -b.args[0].extra
+                if abs(k) > MAX_EXPONENT:
+                    raise SympropError(f"exponent {k} is out of range (at most {MAX_EXPONENT})")
+                return Op("pow", (a,), a.shape, extra=k)
+            return Op("powv", (a, b), a.shape)
+        try:
+            shape = broadcast(a.shape, b.shape)
+        except SympropError as e:
+            raise SympropError(f"'{symbol}' {e}") from None
+        if symbol == "-":
+            return Op("add", (a, Op("neg", (b,), b.shape)), shape)
+        return Op({"+": "add", "*": "mul", "/": "div"}[symbol], (a, b), shape)
+
+    def call(self, node: ast.Call) -> Op:
+        name = node.func.id
+        if name not in self.functions:
+            raise SympropError(f"unknown function '{name}'")
+        if node.keywords:
+            raise SympropError(f"{name}() takes plain arguments")
+        args = node.args
+        if name == "concat":
+            if len(args) < 2:
+                raise SympropError("concat() stacks two or more column vectors")
+            parts = [self.build(a) for a in args]
+            for p in parts:
+                if p.shape is not None and p.shape[1] != 1:
+                    raise SympropError(f"concat() stacks column vectors, got {describe(p.shape)}")
+            rows = sum((p.shape or (1, 1))[0] for p in parts)
+            return Op("concat", tuple(parts), one((rows, 1)))
+        if name in REDUCTIONS:
+            if len(args) not in (1, 2):
+                raise SympropError(f"{name}() takes an argument and an optional axis")
+            arg = self.build(args[0])
+            axis = None
+            if len(args) == 2:
+                a = args[1]
+                if not (isinstance(a, ast.Constant) and type(a.value) is int and a.value in (0, 1)):
+                    raise SympropError(f"{name}: the axis must be 0 or 1")
+                axis = a.value
+            return self.reduction(name, arg, axis)
+        if len(args) != 1:
+            raise SympropError(f"{name}() takes exactly one argument")
+        arg = self.build(args[0])
+        return Op("fn", (arg,), arg.shape, name=name)
+
+    def reduction(self, name: str, arg: Op, axis: int | None) -> Op:
+        if name == "softmax":
+            if axis is None and (arg.shape is None or arg.shape[1] != 1):
+                raise SympropError(f"softmax() needs a column vector, got {describe(arg.shape)}")
+            return Op("softmax", (arg,), arg.shape, extra=axis)
+        if arg.shape is None:
+            return arg
+        if axis is None:
+            return Op(name, (arg,), None)
+        rows, cols = arg.shape
+        return Op(name, (arg,), one((rows, 1) if axis == 1 else (1, cols)), extra=axis)
+
+    def subscript(self, node: ast.Subscript) -> Op:
+        base = node.value
+        if isinstance(base, ast.Name) and (base.id in self.sequences or base.id in self.cell_names):
+            step, relative = self.index(node.slice, allow_time=True)
+            if relative and not self.in_cell:
+                raise SympropError("'t' can only be used in the [t] lines and a per-step loss")
+            return self.at_step(base.id, step, relative)
+        value = self.build(base)
+        i, _ = self.index(node.slice, allow_time=False)
+        if value.shape is None:
+            raise SympropError("cannot index a scalar")
+        rows, cols = value.shape
+        if cols == 1 or rows == 1:
+            if not 0 <= i < rows * cols:
+                raise SympropError(f"index {i} is out of range for {rows}x{cols}")
+            return Op("index", (value,), None, extra=(i,))
+        if not 0 <= i < rows:
+            raise SympropError(f"row {i} is out of range for {rows}x{cols}")
+        return Op("index", (value,), (1, cols), extra=("row", i))
+
+    def index(self, node, allow_time: bool) -> tuple[int, bool]:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value, False
+        if isinstance(node, ast.Name) and node.id == TIME and allow_time:
+            return 0, True
+        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub)
+                and isinstance(node.left, ast.Name) and node.left.id == TIME and allow_time
+                and isinstance(node.right, ast.Constant) and type(node.right.value) is int):
+            return (node.right.value if isinstance(node.op, ast.Add) else -node.right.value), True
+        raise SympropError("an index must be a whole number, t, or t-k")
+
+
+def _mentions_time(node) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == TIME for n in ast.walk(node.slice))

@@ -1,0 +1,145 @@
+"""Vector-Jacobian products: one line an operation, as data.
+
+``VJP[op](A, e, g, xs, out)`` gives the adjoint of each input of the node
+``e`` from its upstream adjoint ``g``, its inputs ``xs`` and its output
+``out``, in the textbook form (dA += G Bᵀ, dB += Aᵀ G for a product;
+f′ in terms of the output where that is how books write it).  ``A`` is an
+algebra: ``Symbolic`` here builds the formulas a derivation prints; the
+evaluate layer's NumPy algebra computes numbers with the same rules, so what
+is printed is what is computed.  A missing rule fails loudly.
+"""
+
+import sympy
+
+from ..model.functions import RULES, undefined_function
+from . import program as P
+from .program import Op
+
+
+def _shapes(e: Op) -> list:
+    return [a.shape for a in e.args]
+
+
+def _mul_rule(A, e, g, xs, out):
+    s = _shapes(e)
+    return [A.unbroadcast(A.mul(g, xs[1]), s[0]), A.unbroadcast(A.mul(g, xs[0]), s[1])]
+
+
+def _div_rule(A, e, g, xs, out):
+    s = _shapes(e)
+    a, b = xs
+    return [A.unbroadcast(A.div(g, b), s[0]),
+            A.unbroadcast(A.neg(A.div(A.mul(g, a), A.power(b, 2))), s[1])]
+
+
+def _powv_rule(A, e, g, xs, out):
+    a, b = xs
+    return [A.mul(g, A.mul(b, A.powv(a, A.add(b, A.num(-1))))),
+            A.unbroadcast(A.mul(g, A.mul(A.fn("log", a), out)), None)]
+
+
+VJP = {
+    "neg": lambda A, e, g, xs, out: [A.neg(g)],
+    "T": lambda A, e, g, xs, out: [A.T(g)],
+    "add": lambda A, e, g, xs, out: [A.unbroadcast(g, s) for s in _shapes(e)],
+    "mul": _mul_rule,
+    "div": _div_rule,
+    "pow": lambda A, e, g, xs, out: [A.mul(g, A.mul(A.num(e.extra), A.power(xs[0], e.extra - 1)))],
+    "powv": _powv_rule,
+    "matmul": lambda A, e, g, xs, out: [A.matmul(g, A.T(xs[1])), A.matmul(A.T(xs[0]), g)],
+    "fn": lambda A, e, g, xs, out: [A.activation(e.name, xs[0], out, g)],
+    "softmax": lambda A, e, g, xs, out: [A.softmax_back(out, g, e.extra)],
+    "sum": lambda A, e, g, xs, out: [A.spread(g, e.args[0].shape)],
+    "mean": lambda A, e, g, xs, out: [
+        A.spread(A.div(g, A.num(_count(e))), e.args[0].shape)],
+    "concat": lambda A, e, g, xs, out: [
+        A.rows(g, start, stop, a.shape) for a, (start, stop) in zip(e.args, _spans(e))],
+    "index": lambda A, e, g, xs, out: [A.place(g, e.args[0].shape, e.extra)],
+}
+
+
+def _count(e: Op) -> int:
+    """How many entries a mean averages."""
+    rows, cols = e.args[0].shape or (1, 1)
+    return {None: rows * cols, 0: rows, 1: cols}[e.extra]
+
+
+def _spans(e: Op) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for a in e.args:
+        n = (a.shape or (1, 1))[0]
+        spans.append((start, start + n))
+        start += n
+    return spans
+
+
+def vjp(A, e: Op, g, xs, out) -> list:
+    rule = VJP.get(e.op)
+    if rule is None:
+        raise KeyError(f"no vector-Jacobian rule for {e.op!r}")
+    return rule(A, e, g, xs, out)
+
+
+class Symbolic:
+    """The algebra of formulas: builds ``Op`` trees, simplified as people write them."""
+
+    neg = staticmethod(P.neg)
+    T = staticmethod(P.T)
+    mul = staticmethod(P.mul)
+    div = staticmethod(P.div)
+    add = staticmethod(P.add)
+    power = staticmethod(P.power)
+    matmul = staticmethod(P.matmul)
+    is_zero = staticmethod(P.is_zero)
+
+    @staticmethod
+    def num(v) -> Op:
+        return P.scalar(v)
+
+    @staticmethod
+    def powv(a, b) -> Op:
+        return Op("powv", (a, b), a.shape)
+
+    @staticmethod
+    def fn(name, a) -> Op:
+        return Op("fn", (a,), a.shape, name=name)
+
+    @staticmethod
+    def unbroadcast(g: Op, shape) -> Op:
+        """A value spread over more entries gets the sum of their adjoints."""
+        if g.shape == shape or g.shape is None:
+            return g
+        if shape is None:
+            return Op("sum", (g,), None)
+        if shape[0] == 1 and g.shape[0] != 1:
+            return Op("sum", (g,), P.one((1, g.shape[1])), extra=0)
+        if shape[1] == 1 and g.shape[1] != 1:
+            return Op("sum", (g,), P.one((g.shape[0], 1)), extra=1)
+        return g
+
+    @staticmethod
+    def activation(name: str, x: Op, y: Op, g: Op) -> Op:
+        xs, ys = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
+        d = RULES[name].derivative(xs, ys) if name in RULES else undefined_function(name).prime(xs)
+        if x.shape is not None and x.shape[1] == 1 and x.shape[0] > 1:  # the Jacobian diag(f′)
+            return P.matmul(Op("diag", (x, y), x.shape, name=name, extra=(d, xs, ys)), g)
+        return P.mul(Op("deriv", (x, y), x.shape, name=name, extra=(d, xs, ys)), g)
+
+    @staticmethod
+    def softmax_back(z: Op, g: Op, axis) -> Op:
+        if axis is None:
+            return P.mul(z, P.sub(g, P.matmul(P.T(z), g)))
+        inner = Op("sum", (P.mul(z, g),), P.one((z.shape[0], 1) if axis == 1 else (1, z.shape[1])), extra=axis)
+        return P.mul(z, P.sub(g, inner))
+
+    @staticmethod
+    def spread(g: Op, shape) -> Op:
+        return P.mul(g, P.ones(shape))
+
+    @staticmethod
+    def rows(g: Op, start: int, stop: int, shape) -> Op:
+        return Op("rows", (g,), shape, extra=(start, stop))
+
+    @staticmethod
+    def place(g: Op, shape, index) -> Op:
+        return Op("place", (g,), shape, extra=index)

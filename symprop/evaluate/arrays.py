@@ -1,0 +1,414 @@
+"""Numbers on whole arrays: the program's lines run with NumPy, forward and back.
+
+The forward pass evaluates each line (each cell line at t = 1..T) on float64
+arrays and keeps every intermediate; the backward pass runs the same
+vector-Jacobian rules the derivation prints (``derive/rules.py``), with
+``NumPy`` as the algebra, from the loss back.  Cost: one NumPy call per
+operation per step, whatever the widths.  A scalar is a float; a 1x1 counts
+as a scalar.
+
+``evaluate_formula`` computes a printed formula (with its ∂L/∂… and δ
+symbols) from the numbers, so every formula a document shows is checked.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from ..derive.program import Op, Program, one
+from ..derive.rules import vjp
+from ..derive.sweep import Formula
+from ..errors import SympropError
+from ..model.functions import RULES, numeric_namespace
+from ..model.spec import LOSS
+
+Number = float | np.ndarray
+
+
+def squash(v) -> Number:
+    """A 1x1 array counts as a scalar."""
+    if isinstance(v, np.ndarray):
+        if v.shape == (1, 1) or v.ndim == 0:
+            return float(v.reshape(()))
+        return v
+    return float(v)
+
+
+class NumPy:
+    """The algebra of numbers: the vector-Jacobian rules evaluated with NumPy."""
+
+    def __init__(self, relu_grad_at_zero: float = 0.0):
+        namespace = numeric_namespace(relu_grad_at_zero)
+        x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
+        self.apply = {name: sympy.lambdify(x, rule.apply(x), modules=[namespace, "numpy"])
+                      for name, rule in RULES.items()}
+        self.derivative = {name: sympy.lambdify((x, y), rule.derivative(x, y), modules=[namespace, "numpy"])
+                           for name, rule in RULES.items()}
+
+    @staticmethod
+    def num(v) -> float:
+        return float(v)
+
+    @staticmethod
+    def is_zero(g) -> bool:
+        return not isinstance(g, np.ndarray) and g == 0
+
+    neg = staticmethod(lambda g: -g)
+    mul = staticmethod(lambda a, b: squash(a * b) if _both_arrays(a, b) else a * b)
+    div = staticmethod(lambda a, b: a / b)
+    add = staticmethod(lambda a, b: a + b)
+    power = staticmethod(lambda a, k: a ** k)
+    powv = staticmethod(lambda a, b: a ** b)
+
+    @staticmethod
+    def T(a):
+        return a.T if isinstance(a, np.ndarray) else a
+
+    @staticmethod
+    def matmul(a, b):
+        if not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray):
+            return a * b
+        return squash(a @ b)
+
+    def fn(self, name, a):
+        return self.apply[name](a)
+
+    @staticmethod
+    def unbroadcast(g, shape):
+        if not isinstance(g, np.ndarray) or g.shape == shape:
+            return g
+        if shape is None:
+            return float(np.sum(g))
+        if shape[0] == 1 and g.shape[0] != 1:
+            g = np.sum(g, axis=0, keepdims=True)
+        if shape[1] == 1 and g.shape[1] != 1:
+            g = np.sum(g, axis=1, keepdims=True)
+        return squash(g)
+
+    def activation(self, name, x, y, g):
+        return self.derivative[name](x, y) * g
+
+    @staticmethod
+    def softmax_back(z, g, axis):
+        if axis is None:
+            return z * (g - float(np.sum(z * g)))
+        return z * (g - np.sum(z * g, axis=axis, keepdims=True))
+
+    @staticmethod
+    def spread(g, shape):
+        if shape is None:
+            return g
+        return np.broadcast_to(g, shape).astype(float)
+
+    @staticmethod
+    def rows(g, start, stop, shape):
+        return squash(g[start:stop]) if shape is None else g[start:stop]
+
+    @staticmethod
+    def place(g, shape, index):
+        out = np.zeros(shape)
+        if index[0] == "row":
+            out[index[1], :] = np.reshape(g, -1)
+        elif shape[1] == 1:
+            out[index[0], 0] = g
+        else:
+            out[0, index[0]] = g
+        return out
+
+
+def _both_arrays(a, b) -> bool:
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+
+
+def _softmax(a, axis):
+    axis = 0 if axis is None else axis
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _reduce(fn, a, axis):
+    if not isinstance(a, np.ndarray):
+        return a
+    if axis is None:
+        return float(fn(a))
+    return squash(fn(a, axis=axis, keepdims=True))
+
+
+def _index(a, index):
+    if index[0] == "row":
+        return a[index[1]:index[1] + 1, :]
+    return float(a.reshape(-1)[index[0]])
+
+
+FORWARD = {
+    "neg": lambda A, e, x: -x[0],
+    "T": lambda A, e, x: A.T(x[0]),
+    "add": lambda A, e, x: x[0] + x[1],
+    "mul": lambda A, e, x: A.mul(x[0], x[1]),
+    "div": lambda A, e, x: x[0] / x[1],
+    "pow": lambda A, e, x: x[0] ** e.extra,
+    "powv": lambda A, e, x: x[0] ** x[1],
+    "matmul": lambda A, e, x: A.matmul(x[0], x[1]),
+    "fn": lambda A, e, x: A.fn(e.name, x[0]),
+    "softmax": lambda A, e, x: _softmax(x[0], e.extra),
+    "sum": lambda A, e, x: _reduce(np.sum, x[0], e.extra),
+    "mean": lambda A, e, x: _reduce(np.mean, x[0], e.extra),
+    "concat": lambda A, e, x: np.vstack([np.reshape(v, (-1, 1)) for v in x]),
+    "index": lambda A, e, x: _index(x[0], e.extra),
+}
+
+
+@dataclass
+class Pass:
+    """One forward and backward pass."""
+
+    loss: float
+    values: dict[str, Number]  # by key: "z", "h[2]", "L[1]", "h[0]"; leaves too
+    adjoints: dict[str, Number]  # ∂L/∂key for every line instance and parameter
+    kinks: list[str] = field(default_factory=list)  # instances where relu′ is taken at exactly 0
+    leaves: dict[str, Number] = field(default_factory=dict)  # the leaf numbers it ran at
+
+
+class Machine:
+    """A program made ready for numbers: lines in order, each with how its
+    names resolve at its step."""
+
+    def __init__(self, program: Program, relu_grad_at_zero: float = 0.0):
+        self.program = program
+        self.algebra = NumPy(relu_grad_at_zero)
+        problem = program.problem
+        for line in program.lines():
+            for e in _walk(line.expr):
+                if e.op == "fn" and e.name not in RULES:
+                    raise SympropError(
+                        f"the activation '{e.name}' is left undefined (model.functions), "
+                        "so there are no numbers to compute; use derive for the symbolic solution",
+                        where=problem.origin,
+                    )
+        self.instances: list[tuple[str, Op, int | None]] = []  # (key, expr, t)
+        for line in program.before:
+            self.instances.append((line.key, line.expr, None))
+        for t in range(1, (program.steps or 0) + 1):
+            for line in program.cell:
+                self.instances.append((f"{line.key}[{t}]", line.expr, t))
+        for line in program.after:
+            self.instances.append((line.key, line.expr, None))
+        self.cell = program.cell_names()
+        self.sequences = {k for k, leaf in program.leaves.items() if leaf.kind == "sequence"}
+
+    # Names --------------------------------------------------------------------
+
+    def ref(self, e: Op, t: int | None) -> str:
+        """The key of the value a leaf or a fixed-step reference stands for."""
+        if e.op == "at":
+            return f"{e.name}[{e.step}]"
+        if e.step is None:
+            return e.name
+        return f"{e.name}[{t + e.step}]"
+
+    def leaf_values(self, values: dict) -> dict[str, Number]:
+        """A number for every leaf, checked against the shape the program reads."""
+        program, problem = self.program, self.program.problem
+        out: dict[str, Number] = {}
+        missing = []
+        for key, leaf in program.leaves.items():
+            if leaf.kind == "initial":
+                out[key] = _number(problem.initial[leaf.name])
+                continue
+            given = values.get(leaf.name)
+            if leaf.kind == "input" and key != leaf.name:  # a symbolic initial state h[0]
+                given = values.get(key)
+            if given is None:
+                missing.append(key)
+                continue
+            if leaf.kind == "sequence":
+                if not isinstance(given, list):
+                    raise SympropError(f"values.{leaf.name}: changes with time: give a list indexed by t",
+                                       where=problem.origin)
+                for t, item in enumerate(given):
+                    out[f"{key}[{t}]"] = self._checked(leaf, _number(item), f"values.{leaf.name}[{t}]")
+                continue
+            out[key] = self._checked(leaf, _number(given), f"values.{leaf.name}")
+        if missing:
+            raise SympropError(f"no values for {', '.join(missing)} (give them under [values])",
+                               where=problem.origin)
+        return out
+
+    def _checked(self, leaf, value: Number, where: str) -> Number:
+        shape = value.shape if isinstance(value, np.ndarray) else None
+        if one(shape) != leaf.shape:
+            have = "scalar" if shape is None else f"{shape[0]}x{shape[1]}"
+            want = "scalar" if leaf.shape is None else f"{leaf.shape[0]}x{leaf.shape[1]}"
+            raise SympropError(f"{where}: has shape {have} but the model uses {want}",
+                               where=self.program.problem.origin)
+        return value
+
+    # Passes ---------------------------------------------------------------------
+
+    def forward(self, leaves: dict[str, Number]):
+        """Every line's value, and each line's intermediate values for the way back."""
+        values = dict(leaves)
+        tapes = []
+        with np.errstate(all="ignore"):
+            for key, expr, t in self.instances:
+                tape: dict[int, Number] = {}
+                values[key] = self._eval(expr, t, values, tape)
+                tapes.append(tape)
+                self._finite(key, values[key])
+            values[LOSS] = self._loss(values)
+            self._finite(LOSS, values[LOSS])
+        return values, tapes
+
+    def _loss(self, values) -> float:
+        program = self.program
+        if program.loss.expr is not None:
+            return float(self._eval(program.loss.expr, None, values, {}))
+        total = sum(values[f"{LOSS}[{t}]"] for t in range(1, program.steps + 1))
+        return float(total / program.steps if program.problem.reduce == "mean" else total)
+
+    def _eval(self, e: Op, t, values, tape) -> Number:
+        op = e.op
+        if op in ("leaf", "at"):
+            key = self.ref(e, t)
+            if key not in values:
+                raise SympropError(f"no value for {key} (give it under [values])",
+                                   where=self.program.problem.origin)
+            v = values[key]
+        elif op == "num":
+            v = float(e.extra)
+        else:
+            v = FORWARD[op](self.algebra, e, [self._eval(a, t, values, tape) for a in e.args])
+            if isinstance(v, np.ndarray) and v.shape == (1, 1):
+                v = float(v[0, 0])
+        tape[id(e)] = v
+        return v
+
+    def _finite(self, key: str, v) -> None:
+        if not np.all(np.isfinite(v)):
+            raise SympropError(
+                f"the forward pass gives a value that is not finite at {key} "
+                "(log or sqrt of a negative number, division by zero or overflow?)",
+                where=self.program.problem.origin,
+            )
+
+    def backward(self, values, tapes) -> tuple[dict[str, Number], list[str]]:
+        program = self.program
+        adjoint: dict[str, Number] = {}
+        kinks: list[str] = []
+
+        def push(key, g):
+            adjoint[key] = adjoint[key] + g if key in adjoint else g
+
+        with np.errstate(all="ignore"):
+            if program.loss.expr is not None:
+                tape: dict[int, Number] = {}
+                self._eval(program.loss.expr, None, values, tape)
+                self._back(program.loss.expr, 1.0, None, tape, push, kinks, LOSS)
+            else:
+                w = 1.0 / program.steps if program.problem.reduce == "mean" else 1.0
+                for t in range(1, program.steps + 1):
+                    adjoint[f"{LOSS}[{t}]"] = w
+            for (key, expr, t), tape in zip(reversed(self.instances), reversed(tapes)):
+                g = adjoint.get(key)
+                if g is None:
+                    continue
+                self._back(expr, g, t, tape, push, kinks, key)
+        return adjoint, kinks
+
+    def _back(self, root: Op, g, t, tape, push, kinks, key) -> None:
+        A = self.algebra
+        stack = [(root, g)]
+        while stack:
+            e, g = stack.pop()
+            if e.op in ("leaf", "at"):
+                push(self.ref(e, t), A.unbroadcast(g, e.shape) if isinstance(g, np.ndarray) else g)
+                continue
+            if e.op == "num":
+                continue
+            xs = [tape[id(a)] for a in e.args]
+            if e.op == "fn" and e.name == "relu" and np.any(np.asarray(xs[0]) == 0):
+                kinks.append(key)
+            for a, ga in zip(e.args, vjp(A, e, g, xs, tape[id(e)])):
+                stack.append((a, ga))
+
+    def run(self, values: dict) -> Pass:
+        """The forward and backward pass at these values (``[values]`` form)."""
+        leaves = self.leaf_values(values)
+        numbers, tapes = self.forward(leaves)
+        adjoint, kinks = self.backward(numbers, tapes)
+        return Pass(float(numbers[LOSS]), numbers, adjoint, sorted(set(kinks), key=kinks.index), leaves)
+
+    def loss_at(self, leaves: dict[str, Number]) -> float:
+        values, _ = self.forward(leaves)
+        return values[LOSS]
+
+
+def _walk(e: Op):
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        yield x
+        stack.extend(x.args)
+
+
+def _number(v) -> Number:
+    if isinstance(v, np.ndarray):
+        return float(v[0, 0]) if v.shape == (1, 1) else v.astype(float)
+    return float(v)
+
+
+# Formulas --------------------------------------------------------------------------
+
+
+class FormulaValues:
+    """Numbers for the symbols of printed formulas: named values, adjoints, δ."""
+
+    def __init__(self, machine: Machine, run: Pass):
+        self.machine = machine
+        self.run = run
+        self.deltas: dict[str, Number] = {}
+
+    def get(self, m: Op, t) -> Number:
+        A = self.machine.algebra
+        if m.op in ("leaf", "at"):
+            return self.run.values[self.machine.ref(m, t)]
+        if m.op == "adj":
+            return self.run.adjoints.get(self.machine.ref(m, t), _zeros(m.shape))
+        if m.op == "delta":
+            return self.deltas.get(self.machine.ref(m, t), _zeros(m.shape))
+        if m.op == "num":
+            return float(m.extra)
+        if m.op == "ones":
+            return np.ones(m.shape)
+        if m.op in ("diag", "deriv"):
+            x, y = self.get(m.args[0], t), self.get(m.args[1], t)
+            d = A.derivative[m.name](x, y) * np.ones_like(np.asarray(x, dtype=float))
+            return np.diagflat(d) if m.op == "diag" else squash(d)
+        if m.op == "rows":
+            start, stop = m.extra
+            return A.rows(self.get(m.args[0], t), start, stop, m.shape)
+        if m.op == "place":
+            return A.place(self.get(m.args[0], t), m.shape, m.extra)
+        return squash(FORWARD[m.op](A, m, [self.get(a, t) for a in m.args]))
+
+    def formula(self, f: Formula, t) -> Number:
+        """The value of a formula at step t (None outside the cell)."""
+        total = 0.0
+        steps = self.machine.program.steps
+        for term in f.terms:
+            if term.at is not None:
+                if t != term.at:
+                    continue
+            elif t is not None and t + term.later > steps:
+                continue
+            if term.each_t:
+                for s in range(1, steps + 1):
+                    total = total + self.get(term.expr, s)
+            else:
+                total = total + self.get(term.expr, t)
+        return squash(total) if isinstance(total, np.ndarray) else total
+
+
+def _zeros(shape):
+    return 0.0 if shape is None else np.zeros(shape)
