@@ -21,6 +21,7 @@ class Scope:
             "w": sympy.Symbol("w", real=True),
             "v": ImmutableMatrix([sympy.Symbol("v0", real=True), sympy.Symbol("v1", real=True)]),
             "W": ImmutableMatrix(2, 2, sympy.symbols("W0:4", real=True)),
+            "r": ImmutableMatrix([sympy.symbols("r0:2", real=True)]),  # a 1x2 row
         }
 
     def lookup(self, name):
@@ -62,7 +63,7 @@ def test_random_text_from_the_alphabet_of_expressions(text):
     outcome(text)
 
 
-LEAVES = st.sampled_from(["x", "w", "v", "W", "1", "2.5", "0", "1e308", "'s'", "True", "None",
+LEAVES = st.sampled_from(["x", "w", "v", "W", "r", "1", "2.5", "0", "1e308", "'s'", "True", "None",
                           "t", "__class__", "...", "[1, 2]", "{}", "x.T", "v[0]", "W[1][0]"])
 
 
@@ -71,13 +72,17 @@ def nodes(children):
     binary = st.tuples(children, st.sampled_from(["+", "-", "*", "/", "**", "@", "%", "//", "<", "and", "|"]),
                        children).map(lambda t: f"({t[0]}) {t[1]} ({t[2]})")
     call = st.tuples(st.sampled_from(["sin", "tanh", "relu", "softmax", "sum", "mean", "exp", "log",
-                                      "eval", "getattr", "foo"]), children).map(lambda t: f"{t[0]}({t[1]})")
+                                      "concat", "eval", "getattr", "foo"]), children).map(lambda t: f"{t[0]}({t[1]})")
+    axis = st.tuples(st.sampled_from(["softmax", "sum", "mean", "concat", "sin"]), children,
+                     st.sampled_from(["0", "1", "2", "-1", "x", "1.0", "True"])).map(
+        lambda t: f"{t[0]}({t[1]}, {t[2]})")
+    stack = st.lists(children, min_size=1, max_size=4).map(lambda cs: f"concat({', '.join(cs)})")
     attribute = st.tuples(children, st.sampled_from(["T", "__class__", "real", "shape"])).map(
         lambda t: f"({t[0]}).{t[1]}")
     index = st.tuples(children, st.sampled_from(["0", "1", "t", "t-1", "x", "-1", "5"])).map(
         lambda t: f"({t[0]})[{t[1]}]")
     other = children.map(lambda c: f"(lambda: {c})")
-    return unary | binary | call | attribute | index | other
+    return unary | binary | call | axis | stack | attribute | index | other
 
 
 @SETTINGS

@@ -108,8 +108,12 @@ INTERNAL_RULES: dict[str, Rule] = {
     "sign": Rule(sympy.sign, lambda x, y: sympy.S.Zero),
 }
 
-# Functions of a whole vector or matrix rather than of each entry.
+# Functions of a whole vector or matrix rather than of each entry; an optional
+# second argument, a literal 0 or 1, is the axis (1: along each row).
 REDUCTIONS = ("softmax", "sum", "mean")
+
+# Functions that stack several values into one column vector.
+STACKING = ("concat",)
 
 
 def undefined_function(name: str) -> type:

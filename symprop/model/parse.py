@@ -8,7 +8,11 @@ literal limits keep hostile text from taking time or memory.
 
 A value is a SymPy scalar expression or an ``ImmutableMatrix`` of them (a list
 is a column vector).  ``+ - * / **`` act entry by entry, a scalar combining
-with every entry; ``@`` is the matrix product; a 1x1 matrix counts as a scalar.
+with every entry and a 1xm row or an nx1 column repeated to fit an nxm matrix
+(NumPy's broadcasting of a row or a column); ``@`` is the matrix product; a
+1x1 matrix counts as a scalar.  ``softmax``, ``sum`` and ``mean`` take an
+optional axis (1: each row, 0: each column; the result keeps two dimensions);
+``concat`` stacks column vectors and scalars into one column vector.
 """
 
 import ast
@@ -20,7 +24,7 @@ import sympy
 from sympy import ImmutableMatrix
 
 from ..errors import SympropError
-from .functions import REDUCTIONS, RULES
+from .functions import REDUCTIONS, RULES, STACKING
 
 MAX_TEXT = 10_000  # characters in one expression
 MAX_DEPTH = 60  # nesting of the syntax tree
@@ -57,7 +61,7 @@ class Functions:
     undefined: dict[str, type]
 
     def names(self) -> set[str]:
-        return set(RULES) | set(REDUCTIONS) | set(self.undefined)
+        return set(RULES) | set(REDUCTIONS) | set(STACKING) | set(self.undefined)
 
 
 def shape_of(value: Value) -> tuple[int, int] | None:
@@ -126,6 +130,7 @@ _ALLOWED = (
 def check_syntax(text: str, function_names: set[str]) -> None:
     """Reject, before anything is built, every construct the builder would."""
     tree = parse_syntax(text)
+    calls = []
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED):
             raise SympropError(f"{_describe(node)} is not allowed{_column(node)}")
@@ -144,6 +149,9 @@ def check_syntax(text: str, function_names: set[str]) -> None:
                 raise SympropError(
                     f"unknown function '{node.func.id}'{_column(node)} (known: {known})"
                 )
+            calls.append(node)
+    for node in calls:  # after the walk, which names a keyword argument as not allowed
+        _call_axis(node)
 
 
 def names_in(text: str) -> set[str]:
@@ -238,19 +246,9 @@ class _Builder:
         ls, rs = shape_of(left), shape_of(right)
         if ls is None and rs is None:
             return combine(left, right)
-        if ls is not None and rs is not None and ls != rs:
-            raise SympropError(
-                f"'{op}' needs operands of the same shape, got "
-                f"{describe_shape(left)} and {describe_shape(right)}{_column(node)}"
-            )
-        shape = ls or rs
+        rows, cols = _broadcast(ls, rs, op, node)
         return ImmutableMatrix(
-            shape[0],
-            shape[1],
-            lambda i, j: combine(
-                left[i, j] if ls else left,
-                right[i, j] if rs else right,
-            ),
+            rows, cols, lambda i, j: combine(_spread(left, i, j), _spread(right, i, j))
         )
 
     def _matmul(self, left: Value, right: Value, node: ast.AST) -> Value:
@@ -271,15 +269,16 @@ class _Builder:
         if not isinstance(node.func, ast.Name):
             raise SympropError(f"only named functions can be called{_column(node)}")
         name = node.func.id
-        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            raise SympropError(f"{name}() takes one plain argument{_column(node)}")
         if name not in self.functions.names():
             known = ", ".join(sorted(self.functions.names()))
             raise SympropError(f"unknown function '{name}'{_column(node)} (known: {known})")
-        if len(node.args) != 1:
-            raise SympropError(f"{name}() takes exactly one argument{_column(node)}")
+        axis = _call_axis(node)
+        if name in STACKING:
+            return self._concat(node)
         arg = self.build(node.args[0])
         if name in REDUCTIONS:
+            if axis is not None:
+                return self._reduce_axis(name, arg, axis)
             return self._reduce(name, arg, node)
         func = RULES[name].apply if name in RULES else self.functions.undefined[name]
         if isinstance(arg, ImmutableMatrix):
@@ -303,6 +302,41 @@ class _Builder:
         exps = [sympy.exp(e) for e in entries]
         total = sympy.Add(*exps)
         return ImmutableMatrix([e / total for e in exps])
+
+    def _reduce_axis(self, name: str, arg: Value, axis: int) -> Value:
+        """NumPy's keepdims=True: axis 1 works on each row and gives a column,
+        axis 0 on each column and gives a row; softmax keeps the shape."""
+        m = arg if isinstance(arg, ImmutableMatrix) else ImmutableMatrix([[arg]])
+        if name == "softmax":  # as without an axis: exp(z) over the sum of exp(z) along the line
+            m = m.applyfunc(sympy.exp)
+        rows, cols = m.shape
+        lines = [m.row(i) for i in range(rows)] if axis == 1 else [m.col(j) for j in range(cols)]
+        totals = [sympy.Add(*line) for line in lines]
+        if name == "softmax":
+            return as_scalar(
+                ImmutableMatrix(rows, cols, lambda i, j: m[i, j] / totals[i if axis == 1 else j])
+            )
+        if name == "mean":
+            count = cols if axis == 1 else rows
+            totals = [total / count for total in totals]
+        return as_scalar(ImmutableMatrix(totals) if axis == 1 else ImmutableMatrix([totals]))
+
+    def _concat(self, node: ast.Call) -> Value:
+        """Column vectors and scalars stacked, in order, into one column vector."""
+        entries = []
+        for number, arg_node in enumerate(node.args, start=1):
+            value = self.build(arg_node)
+            if isinstance(value, ImmutableMatrix):
+                if value.shape[1] != 1:
+                    raise SympropError(
+                        f"concat() stacks column vectors and scalars, but argument {number} "
+                        f"is {describe_shape(value)}{_column(arg_node)}"
+                    )
+                entries.extend(value)
+            else:
+                entries.append(value)
+            _check_entries(len(entries), node)
+        return ImmutableMatrix(entries)
 
     def _build_Attribute(self, node: ast.Attribute) -> Value:
         if node.attr != "T":
@@ -357,6 +391,54 @@ class _Builder:
             raise SympropError(
                 f"'t' can only be used in the [t] lines and a per-step loss{_column(node)}"
             )
+
+
+def _call_axis(node: ast.Call) -> int | None:
+    """Check the arguments of a call to a known function; return the axis of a
+    reduction (None without one).  An axis is the literal 0 or 1."""
+    name = node.func.id
+    args = node.args
+    if node.keywords or any(isinstance(a, ast.Starred) for a in args):
+        raise SympropError(f"{name}() takes plain arguments, without names{_column(node)}")
+    if name in STACKING:
+        if len(args) < 2:
+            raise SympropError(f"{name}() stacks two or more column vectors or scalars{_column(node)}")
+        return None
+    if name in REDUCTIONS:
+        if len(args) not in (1, 2):
+            raise SympropError(f"{name}() takes one argument and an optional axis, 0 or 1{_column(node)}")
+        if len(args) == 1:
+            return None
+        axis = args[1]
+        if isinstance(axis, ast.Constant) and type(axis.value) is int and axis.value in (0, 1):
+            return axis.value
+        given = ast.unparse(axis)
+        given = given if len(given) <= 30 else given[:27] + "..."
+        raise SympropError(f"{name}: the axis must be 0 or 1, got {given}{_column(axis)}")
+    if len(args) != 1:
+        raise SympropError(f"{name}() takes exactly one argument{_column(node)}")
+    return None
+
+
+def _broadcast(ls: tuple[int, int] | None, rs: tuple[int, int] | None, op: str, node) -> tuple[int, int]:
+    """The shape of an entrywise result: equal shapes, a scalar with anything,
+    or an nxm matrix with a 1xm row or an nx1 column (repeated to fit)."""
+    if ls is None or rs is None or ls == rs:
+        return ls or rs
+    if (ls[0] == rs[0] and 1 in (ls[1], rs[1])) or (ls[1] == rs[1] and 1 in (ls[0], rs[0])):
+        return max(ls[0], rs[0]), max(ls[1], rs[1])
+    raise SympropError(
+        f"'{op}' needs operands of the same shape, got {ls[0]}x{ls[1]} and {rs[0]}x{rs[1]}; only "
+        f"a scalar, a 1xm row or an nx1 column is repeated to fit an nxm matrix{_column(node)}"
+    )
+
+
+def _spread(value: Value, i: int, j: int) -> sympy.Expr:
+    """Entry (i, j) of ``value`` repeated along its dimensions of size 1."""
+    if not isinstance(value, ImmutableMatrix):
+        return value
+    rows, cols = value.shape
+    return value[i if rows > 1 else 0, j if cols > 1 else 0]
 
 
 def _check_power(base: Value, exponent: Value, node: ast.AST) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SympropError
-from .functions import REDUCTIONS, RULES
+from .functions import REDUCTIONS, RULES, STACKING
 from .parse import MAX_TEXT, NAME, TIME, check_syntax, names_in, time_indexed_names
 
 MAX_FILE = 1_000_000  # bytes of TOML
@@ -126,13 +126,13 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
         raise r.error("model.params", "needs at least one parameter")
     functions = r.name_list(model, "functions", "model.functions")
     for f in functions:
-        if f in RULES or f in REDUCTIONS:
+        if f in RULES or f in REDUCTIONS or f in STACKING:
             raise r.error("model.functions", f"'{f}' is a built-in function and cannot be redefined")
     steps = model.get("steps")
     if steps is not None:
         if type(steps) is not int or not 1 <= steps <= MAX_STEPS:
             raise r.error("model.steps", f"must be a whole number from 1 to {MAX_STEPS}")
-    r.callable = set(RULES) | set(REDUCTIONS) | set(functions)
+    r.callable = set(RULES) | set(REDUCTIONS) | set(STACKING) | set(functions)
     equations = _equations(r, model, steps is not None)
     loss = r.string(model, "loss", "model.loss", required=True)
     r.expression(loss, "model.loss")
@@ -241,7 +241,7 @@ def _equations(r: "_Reader", model: dict, recurrent_model: bool) -> list[Equatio
         if not m:
             raise r.error(where, f"expected 'name = expression', got {_clip(line)!r}")
         target, time, rhs = m.group(1), m.group(2), m.group(3).strip()
-        if not NAME.match(target) or target in RESERVED or target in RULES or target in REDUCTIONS:
+        if not NAME.match(target) or target in RESERVED or target in (*RULES, *REDUCTIONS, *STACKING):
             raise r.error(where, f"'{target}' cannot be assigned")
         if time and not recurrent_model:
             raise r.error(where, f"'{target}[t]' needs model.steps")
