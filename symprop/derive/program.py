@@ -15,6 +15,7 @@ printers work on these trees.
 """
 
 import ast
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,6 +77,8 @@ def step_key(name: str, step: int | None) -> str:
 def scalar(value) -> Op:
     if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
         value = int(value)
+    if isinstance(value, sympy.Integer):
+        value = int(value)
     return Op("num", extra=value)
 
 
@@ -101,8 +104,10 @@ def T(m: Op) -> Op:
         return m.args[0]
     if m.op == "matmul":
         return matmul(T(m.args[1]), T(m.args[0]))
-    if m.op in ("neg",):
+    if m.op == "neg":
         return neg(T(m.args[0]))
+    if m.op == "mul" and m.args[0].shape is None:  # (s·X)ᵀ = Xᵀ·s
+        return mul(T(m.args[1]), m.args[0])
     return Op("T", (m,), (m.shape[1], m.shape[0]))
 
 
@@ -115,17 +120,18 @@ def matmul(a: Op, b: Op) -> Op:
 
 
 def broadcast(a: Shape, b: Shape) -> Shape:
-    """The shape of an elementwise result: equal shapes, or a scalar, a row or
-    a column spread over the other operand (as NumPy does)."""
+    """The shape of an elementwise result: equal shapes, or a scalar, a 1xm row
+    or an nx1 column repeated to fit an nxm matrix (as NumPy does)."""
     if a is None or a == b:
         return b
     if b is None:
         return a
-    rows = a[0] if b[0] == 1 else b[0] if a[0] == 1 else a[0] if a[0] == b[0] else -1
-    cols = a[1] if b[1] == 1 else b[1] if a[1] == 1 else a[1] if a[1] == b[1] else -1
-    if rows < 0 or cols < 0:
-        raise SympropError(f"needs operands of the same shape, got {describe(a)} and {describe(b)}")
-    return one((rows, cols))
+    for small, big in ((a, b), (b, a)):
+        if (small[0] == 1 and small[1] == big[1]) or (small[1] == 1 and small[0] == big[0]):
+            if big[0] > 1 and big[1] > 1:
+                return big
+    raise SympropError(f"needs operands of the same shape, got {describe(a)} and {describe(b)}; "
+                       "only a scalar, a 1xm row or an nx1 column is repeated to fit an nxm matrix")
 
 
 def add(a: Op, b: Op) -> Op:
@@ -179,6 +185,8 @@ def div(a: Op, b: Op) -> Op:
         return ZERO
     if b == ONE:
         return a
+    if b.op == "num":  # a/2 = ½·a, so that numbers meet and fold
+        return mul(scalar(sympy.Integer(1) / number_of(b.extra)), a)
     return Op("div", (a, b), broadcast(a.shape, b.shape))
 
 
@@ -281,6 +289,16 @@ class Program:
     @property
     def params(self) -> list[Leaf]:
         return [self.leaves[p] for p in self.problem.params]
+
+
+def has_arrays(program: Program) -> bool:
+    """Whether any value is a vector or a matrix, a 1x1 given as a list
+    included (else the scalar story is told)."""
+    problem = program.problem
+    given = [v for value in problem.values.values() for v in (value if isinstance(value, list) else [value])]
+    return (any(line.shape is not None for line in program.lines())
+            or any(leaf.shape is not None for leaf in program.leaves.values())
+            or any(isinstance(v, np.ndarray) for v in given) or bool(problem.shapes))
 
 
 def program_of(problem: Problem) -> Program:
@@ -489,7 +507,7 @@ class _Reader:
             ra, ca = a.shape or (1, 1)
             rb, cb = b.shape or (1, 1)
             if ca != rb:
-                raise SympropError(f"'@' cannot multiply {describe(a.shape)} by {describe(b.shape)}")
+                raise SympropError(f"'@' cannot multiply {ra}x{ca} by {rb}x{cb}")
             return Op("matmul", (a, b), one((ra, cb)))
         symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}.get(type(node.op))
         if symbol is None:
@@ -501,6 +519,11 @@ class _Reader:
                 k = b.extra if b.op == "num" else -b.args[0].extra
                 if abs(k) > MAX_EXPONENT:
                     raise SympropError(f"exponent {k} is out of range (at most {MAX_EXPONENT})")
+                if a.op == "num":  # a constant: folded, as the source means a number
+                    if a.extra != 0 and abs(k) * math.log10(abs(a.extra) + 1) > 300:
+                        raise SympropError(f"number {a.extra}**{k} is too large")
+                    if isinstance(a.extra, int) and isinstance(k, int) and k >= 0:
+                        return scalar(a.extra ** k)
                 return Op("pow", (a,), a.shape, extra=k)
             return Op("powv", (a, b), a.shape)
         try:
@@ -522,9 +545,10 @@ class _Reader:
             if len(args) < 2:
                 raise SympropError("concat() stacks two or more column vectors")
             parts = [self.build(a) for a in args]
-            for p in parts:
+            for k, p in enumerate(parts, start=1):
                 if p.shape is not None and p.shape[1] != 1:
-                    raise SympropError(f"concat() stacks column vectors, got {describe(p.shape)}")
+                    raise SympropError(f"concat() stacks column vectors and scalars, but argument {k} "
+                                       f"is {describe(p.shape)}")
             rows = sum((p.shape or (1, 1))[0] for p in parts)
             return Op("concat", tuple(parts), one((rows, 1)))
         if name in REDUCTIONS:

@@ -18,6 +18,8 @@ from ..derive.backprop import AdjointSymbol, derivation_of
 from ..derive.closed_form import ClosedForms
 from ..derive.graph import graph_of
 from ..derive.mathobj import Partial, Product, Sum
+from ..derive.program import has_arrays, program_of
+from ..derive.sweep import matrix_form_of
 from .strings import phrase
 
 
@@ -111,11 +113,7 @@ class _Builder:
         self.lang = lang or problem.lang
         self.derivation = derivation_of(problem)
         self.graph = graph_of(problem)
-        self.matrix = None
-        if any(q.shape for q in self.graph.quantities.values()):
-            from ..derive.matrix_form import matrix_form
-
-            self.matrix = matrix_form(self.graph)
+        self.matrix = matrix_form_of(problem) if has_arrays(program_of(problem)) else None
 
     def p(self, key: str, **math) -> Para:
         return para(self.lang, key, **math)
@@ -134,7 +132,7 @@ class _Builder:
         return lambda key: unicode_name(key, base, seq)
 
     def pre_matrix(self, m) -> Pre:
-        from ..derive.matrix_form import LATEX, TEXT, text
+        from .formulas import LATEX, TEXT, text
         from .printing import TextPrinter
         from .render.latex_printer import SympropLatexPrinter
 
@@ -152,7 +150,8 @@ class _Builder:
         if g.cell is not None:
             out.append(self.p("cell_intro", T=sympy.Integer(problem.steps)))
             if self.matrix is not None:
-                rows = [[_sym(f"{n}[t]"), self.pre_matrix(e)] for n, s, e in self.matrix.equations]
+                rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)]
+                        for n, s, e in self.matrix.equations]
             else:
                 rows = [[n.symbol, n.expr] for n in g.cell.nodes if not n.key.startswith("L[")]
             out.append(Rows(rows))
@@ -266,7 +265,7 @@ class _Builder:
         return [self.p("adjoints_intro"), Rows(rows), self.p("gradients_from_adjoints"), Rows(grads)]
 
     def matrix_rows(self) -> list:
-        from ..derive.matrix_form import LATEX, TEXT, formula_rows
+        from .formulas import LATEX, TEXT, formula_rows
         from .printing import TextPrinter
         from .render.latex_printer import SympropLatexPrinter
 
@@ -276,7 +275,7 @@ class _Builder:
         rows = []
         for (tl, ts, _), (ll, ls, _) in zip(text_rows, latex_rows):
             rows.append([Pre(tl, ll)] + [Pre(a, b) for a, b in zip(ts, ls)])
-        notes = [note for _, _, note in text_rows]
+        notes = [self.word(note) if note else "" for _, _, note in text_rows]
         intro = "matrix_intro_rnn" if self.matrix.recurrent else "matrix_intro"
         return [self.p(intro), Rows(rows, notes)]
 

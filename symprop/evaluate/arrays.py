@@ -27,12 +27,13 @@ Number = float | np.ndarray
 
 
 def squash(v) -> Number:
-    """A 1x1 array counts as a scalar."""
+    """A 1x1 array counts as a scalar: a NumPy float64, so that division by
+    zero and overflow follow NumPy (inf, nan) rather than raise."""
     if isinstance(v, np.ndarray):
         if v.shape == (1, 1) or v.ndim == 0:
-            return float(v.reshape(()))
+            return np.float64(v.reshape(()))
         return v
-    return float(v)
+    return np.float64(v)
 
 
 class NumPy:
@@ -48,7 +49,7 @@ class NumPy:
 
     @staticmethod
     def num(v) -> float:
-        return float(v)
+        return np.float64(v)
 
     @staticmethod
     def is_zero(g) -> bool:
@@ -276,11 +277,11 @@ class Machine:
                                    where=self.program.problem.origin)
             v = values[key]
         elif op == "num":
-            v = float(e.extra)
+            v = np.float64(e.extra)
         else:
             v = FORWARD[op](self.algebra, e, [self._eval(a, t, values, tape) for a in e.args])
             if isinstance(v, np.ndarray) and v.shape == (1, 1):
-                v = float(v[0, 0])
+                v = np.float64(v[0, 0])
         tape[id(e)] = v
         return v
 
@@ -354,8 +355,8 @@ def _walk(e: Op):
 
 def _number(v) -> Number:
     if isinstance(v, np.ndarray):
-        return float(v[0, 0]) if v.shape == (1, 1) else v.astype(float)
-    return float(v)
+        return np.float64(v[0, 0]) if v.shape == (1, 1) else v.astype(float)
+    return np.float64(v)
 
 
 # Formulas --------------------------------------------------------------------------
@@ -378,7 +379,7 @@ class FormulaValues:
         if m.op == "delta":
             return self.deltas.get(self.machine.ref(m, t), _zeros(m.shape))
         if m.op == "num":
-            return float(m.extra)
+            return np.float64(m.extra)
         if m.op == "ones":
             return np.ones(m.shape)
         if m.op in ("diag", "deriv"):

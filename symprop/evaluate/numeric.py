@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..derive.program import Program, program_of
+from ..derive.program import Program, has_arrays, program_of
 from ..derive.sweep import matrix_form_of
 from ..errors import SympropError
 from ..model.spec import LOSS, Problem
@@ -107,17 +107,12 @@ def solve(problem: Problem) -> Solution:
     checks = {"finite_differences": finite_differences(machine, runs[0])}
     checks["scalar_engine"] = scalar_check(problem, program, dict(problem.values, **(
         problem.training.batches[0] if problem.training.batches else {})), first.gradients, first.adjoints)
-    if _has_arrays(program):
+    if has_arrays(program):
         checks["matrix_form"] = verify(problem, machine, runs[0])
     solution = Solution(problem, steps, checks)
     if problem.expected:
         solution.expected = compare_claims(problem, solution)
     return solution
-
-
-def _has_arrays(program: Program) -> bool:
-    return any(line.shape is not None for line in program.lines()) or any(
-        leaf.shape is not None for leaf in program.leaves.values())
 
 
 def _step(program: Program, run: Pass, lr: float | None) -> Step:
@@ -128,9 +123,10 @@ def _step(program: Program, run: Pass, lr: float | None) -> Step:
         computed += [f"{line.key}[{t}]" for line in program.cell]
     computed += [line.key for line in program.after]
     values = {k: run.values[k] for k in computed}
-    adjoints = {k: run.adjoints.get(k, _zero(run.values[k])) for k in computed
+    # + 0.0 turns a −0 (a zero derivative times a negative number) into 0
+    adjoints = {k: run.adjoints.get(k, _zero(run.values[k])) + 0.0 for k in computed
                 if program.leaves.get(k) is None and not k.startswith(f"{LOSS}[")}
-    gradients = {p.key: run.adjoints.get(p.key, _zero(run.values[p.key])) for p in program.params}
+    gradients = {p.key: run.adjoints.get(p.key, _zero(run.values[p.key])) + 0.0 for p in program.params}
     step = Step(loss=run.loss, values=values, adjoints=adjoints, gradients=gradients, updated=None,
                 kinks=run.kinks, leaves={k: run.values[k] for k in program.leaves if k in run.values})
     if lr is not None:

@@ -11,7 +11,11 @@ TEXT_CHARACTERS = {
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "…": r"\ldots{}", "∂": r"$\partial$", "⁺": r"$^{+}$", "²": r"\textsuperscript{2}",
     "η": r"$\eta$", "✓": r"$\checkmark$", "✗": r"$\times$", "′": r"$'$", "≈": r"$\approx$",
-    "Σ": r"$\Sigma$", "ŷ": r"$\hat{y}$", "→": r"$\to$",
+    "Σ": r"$\Sigma$", "ŷ": r"$\hat{y}$", "→": r"$\to$", "⊙": r"$\odot$", "·": r"$\cdot$",
+    "∇": r"$\nabla$", "≤": r"$\le$", "≥": r"$\ge$", "×": r"$\times$", "−": r"$-$", "ᵀ": r"$^{\top}$",
+    "α": r"$\alpha$", "β": r"$\beta$", "γ": r"$\gamma$", "δ": r"$\delta$", "ε": r"$\varepsilon$",
+    "θ": r"$\theta$", "λ": r"$\lambda$", "μ": r"$\mu$", "σ": r"$\sigma$", "τ": r"$\tau$",
+    "φ": r"$\varphi$", "ω": r"$\omega$", "⁻": r"$^{-}$", "¹": r"\textsuperscript{1}",
 }
 
 PREAMBLE = r"""\documentclass[11pt]{article}

@@ -1,0 +1,176 @@
+"""Matrix formulas as people write them: Vᵀ·∂L/∂oₜ, diag(1 - hₜ²)·∂L/∂hₜ, x·δ_zᵀ.
+
+``text`` prints an expression tree of the array engine (``derive.program.Op``)
+in one of two styles, Unicode text or LaTeX; ``formula_rows`` gives the
+rows of a derivation: each adjoint, with its one-term adjoints written out
+(the layer's δ = diag(f′(z))·Wᵀ·δ′, a state's recursion), and each gradient
+(a sum over t for what the cell reads).
+"""
+
+from ..derive.mathobj import Verbatim
+from ..derive.program import Op, shift, step_key
+from ..derive.sweep import Formula, MatrixForm
+
+_PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
+_ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "sum", "mean", "concat")
+
+TEXT = {
+    "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
+    "open": "(", "close": ")", "diag": "diag({})", "pow": "{}^{}", "div": "{}/{}",
+    "grad": "∇_{} L", "sum": "Σₜ ", "call": "{}({})", "rows": "({})[{}…{}]", "entry": "{}[{}]",
+    "iverson": "[t = {}]·", "axis": "{}, {}",
+}
+LATEX = {
+    "adj": r"\frac{{\partial L}}{{\partial {}}}", "delta": r"\delta_{{{}}}", "T": r"{}^{{\top}}",
+    "dot": r" \cdot ", "had": r" \odot ", "ones": r"\mathbf{1}", "open": r"\left(", "close": r"\right)",
+    "diag": r"\operatorname{{diag}}\left({}\right)", "pow": "{}^{{{}}}", "div": r"\frac{{{}}}{{{}}}",
+    "grad": r"\nabla_{{{}}} L", "sum": r"\sum_{t} ", "call": r"\operatorname{{{}}}\left({}\right)",
+    "rows": r"\left[{}\right]_{{{}:{}}}", "entry": r"\left[{}\right]_{{{}}}", "iverson": r"[t = {}]\,",
+    "axis": "{}, {}",
+}
+
+
+def _named(m: Op, name_of) -> str:
+    if m.op == "at":
+        return name_of(f"{m.name}[{m.step}]")
+    return name_of(step_key(m.name, m.step))
+
+
+def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
+    """One line of text or LaTeX for an expression."""
+
+    def go(child: Op) -> str:
+        return text(child, name_of, printer, style)
+
+    def wrap(child: Op, parent: str, right: bool = False) -> str:
+        s = go(child)
+        hadamard = child.op == "mul" and all(x.shape is not None for x in child.args)
+        mixed = (parent == "matmul" and hadamard and right) or (
+            parent == "mul" and child.op == "matmul" and child.shape is not None)
+        if mixed or _PRECEDENCE.get(child.op, 3) < _PRECEDENCE.get(parent, 3) or (
+            parent in ("T", "pow") and child.op not in _ATOMS
+        ) or (child.op == "num" and str(child.extra).startswith("-") and parent != "add"):
+            return f"{style['open']}{s}{style['close']}"
+        return s
+
+    op, a = m.op, m.args
+    if op in ("leaf", "at"):
+        return _named(m, name_of)
+    if op in ("adj", "delta"):
+        return style[op].format(_named(m, name_of))
+    if op == "num":
+        v = m.extra
+        if float(v) == int(v):
+            return str(int(v))
+        if hasattr(v, "q") and style is LATEX:
+            return rf"\frac{{{v.p}}}{{{v.q}}}"
+        return str(v)
+    if op == "ones":
+        return style["ones"]
+    if op == "T":
+        return style["T"].format(wrap(a[0], "T"))
+    if op == "neg":
+        return "-" + wrap(a[0], "mul")
+    if op == "add":
+        right = a[1]
+        if right.op == "neg":
+            return f"{go(a[0])} - {wrap(right.args[0], 'mul')}"
+        return f"{go(a[0])} + {go(right)}"
+    if op == "matmul":
+        return f"{wrap(a[0], 'matmul')}{style['dot']}{wrap(a[1], 'matmul', right=True)}"
+    if op == "mul":
+        sign = style["dot"] if a[0].shape is None or a[1].shape is None else style["had"]
+        return f"{wrap(a[0], 'mul')}{sign}{wrap(a[1], 'mul', right=True)}"
+    if op == "div":
+        return style["div"].format(wrap(a[0], "mul"), wrap(a[1], "T"))
+    if op == "pow":
+        if style is TEXT and m.extra == 2:
+            return wrap(a[0], "pow") + "²"
+        return style["pow"].format(wrap(a[0], "pow"), m.extra)
+    if op == "powv":
+        return style["pow"].format(wrap(a[0], "pow"), go(a[1]))
+    if op in ("sum", "mean", "softmax", "fn"):
+        name = m.name if op == "fn" else op
+        inner = go(a[0]) if m.extra is None or op == "fn" else style["axis"].format(go(a[0]), m.extra)
+        return style["call"].format(name, inner)
+    if op == "concat":
+        return style["call"].format("concat", ", ".join(go(x) for x in a))
+    if op == "rows":
+        start, stop = m.extra
+        return style["rows"].format(go(a[0]), start + 1, stop)
+    if op == "index":
+        return style["entry"].format(go(a[0]), ", ".join(str(i) for i in m.extra if i != "row"))
+    if op == "place":
+        return go(a[0])
+    if op == "iverson":
+        return style["iverson"].format(m.extra) + wrap(a[0], "mul")
+    if op in ("diag", "deriv"):
+        d, x, y = m.extra
+        pieces = {x: Verbatim(wrap(a[0], "T")), y: Verbatim(wrap(a[1], "T"))}
+        inner = printer.doprint(d.xreplace(pieces))
+        if op == "diag":
+            return style["diag"].format(inner)
+        return f"{style['open']}{inner}{style['close']}" if d.is_Add else inner
+    raise KeyError(f"no printed form for {op!r}")
+
+
+def _inline(m: Op, single: dict) -> Op:
+    """Replace each adjoint that has a one-term formula by that formula."""
+    key = (m.name, m.step is not None)
+    if m.op == "adj" and key in single:
+        return shift(single[key], m.step) if m.step else single[key]
+    if not m.args or m.op in ("diag", "deriv"):
+        return m
+    return Op(m.op, tuple(_inline(a, single) for a in m.args), m.shape, m.name, m.step, m.extra)
+
+
+def inlined(form: MatrixForm, f: Formula) -> Op:
+    """A formula with one-term adjoints written out: the layer's
+    δ = diag(f'(z))·Wᵀ·δ′, and for a state the textbook recursion."""
+    single = {
+        (g.name, g.step is not None): g.terms[0].expr
+        for g in form.formulas
+        if g.kind == "adj" and len(g.terms) == 1 and g.terms[0].at is None and not g.terms[0].each_t
+        and g.terms[0].expr.op != "add" and g is not f and not g.note
+    }
+    return _inline(f.expr, single)
+
+
+def _with_fixed_steps(f: Formula) -> Op:
+    """The adjoint at a generic t, with the terms that hold at one step only
+    marked by an Iverson bracket: [t = 3]·(ŷ₃ − y)."""
+    total = f.expr
+    for term in f.fixed_steps:
+        marked = Op("iverson", (term.expr,), term.expr.shape, extra=term.at)
+        total = marked if total.op == "num" and total.extra == 0 else Op("add", (total, marked), total.shape)
+    return total
+
+
+def formula_rows(form: MatrixForm, name_of, printer, style: dict = TEXT) -> list[tuple[str, list[str], str]]:
+    """(left side, [right sides], note) for every formula, as text or LaTeX."""
+    rows = []
+    for f in form.formulas:
+        if f.kind == "grad":
+            each = Op("num", extra=0)
+            once = Op("num", extra=0)
+            for term in f.terms:
+                if term.each_t:
+                    each = term.expr if each.op == "num" else Op("add", (each, term.expr), term.expr.shape)
+                else:
+                    once = term.expr if once.op == "num" else Op("add", (once, term.expr), term.expr.shape)
+            parts = []
+            if each.op != "num" or each.extra != 0:
+                parts.append(style["sum"] + text(each, name_of, printer, style))
+            if once.op != "num" or once.extra != 0 or not parts:
+                parts.append(text(once, name_of, printer, style))
+            rows.append((style["grad"].format(name_of(f.name)), [" + ".join(parts)], ""))
+            continue
+        lhs = text(Op(f.kind, name=f.name, step=f.step), name_of, printer, style)
+        rhs = text(_with_fixed_steps(f), name_of, printer, style)
+        sides = [rhs]
+        if f.kind == "delta" or f.name in form.states:
+            written = text(inlined(form, f), name_of, printer, style)
+            if written != rhs and not f.fixed_steps:
+                sides.append(written)
+        rows.append((lhs, sides, f.note))
+    return rows
