@@ -235,3 +235,53 @@ def matrix_form_of(problem) -> MatrixForm:
     if "matrix_form" not in problem._cache:
         problem._cache["matrix_form"] = matrix_form(program_of(problem))
     return problem._cache["matrix_form"]
+
+
+@dataclass(frozen=True)
+class ThroughTime:
+    """Whether a parameter (or a value computed before the loop) enters a
+    hidden state at the same step, so that its gradient needs the sum back
+    through time."""
+
+    name: str
+    states: list[str]  # the states it enters
+    computed: bool = False  # a value computed before the loop, not a parameter
+
+    @property
+    def through_time(self) -> bool:
+        return bool(self.states)
+
+
+def through_time(program: Program) -> list[ThroughTime]:
+    """For each parameter, then each value before the loop the cell reads."""
+    cell_names = program.cell_names()
+    same_step: dict[str, set[str]] = {}  # cell line -> the plain names it depends on at step t
+    read_by_cell: list[str] = []
+    for line in program.cell:
+        names: set[str] = set()
+        for ref in P.leaves_of(line.expr):
+            if ref.op == "leaf" and ref.step == 0 and ref.name in cell_names:
+                names |= same_step.get(ref.name, set())
+            elif ref.op == "leaf" and ref.step is None:
+                names.add(ref.name)
+                if ref.name not in read_by_cell:
+                    read_by_cell.append(ref.name)
+        same_step[line.key] = names
+    states = sorted(program.states)
+
+    def entered(name: str) -> set[str]:
+        return {s for s in states if name in same_step.get(s, set())}
+
+    upstream: dict[str, set[str]] = {}  # a value before the loop -> the names it depends on
+    for line in program.before:
+        names = set()
+        for ref in P.leaves_of(line.expr):
+            names |= {ref.name} | upstream.get(ref.name, set())
+        upstream[line.key] = names
+    feeding = [line.key for line in program.before if line.key in read_by_cell]
+    out = []
+    for p in program.problem.params:
+        via = set().union(*(entered(b) for b in feeding if p in upstream[b]))
+        out.append(ThroughTime(p, sorted(entered(p) | via)))
+    out += [ThroughTime(b, sorted(entered(b)), computed=True) for b in feeding]
+    return out

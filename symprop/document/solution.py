@@ -9,6 +9,7 @@ format turns it into text, LaTeX, MyST or Markdown.
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import sympy
@@ -19,7 +20,8 @@ from ..derive.closed_form import ClosedForms
 from ..derive.graph import graph_of
 from ..derive.mathobj import Partial, Product, Sum
 from ..derive.program import has_arrays, program_of
-from ..derive.sweep import matrix_form_of
+from ..derive.sweep import matrix_form_of, through_time
+from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
 from .strings import phrase
 
 
@@ -111,9 +113,19 @@ class _Builder:
     def __init__(self, problem, lang: str | None):
         self.problem = problem
         self.lang = lang or problem.lang
-        self.derivation = derivation_of(problem)
-        self.graph = graph_of(problem)
-        self.matrix = matrix_form_of(problem) if has_arrays(program_of(problem)) else None
+        self.program = program_of(problem)
+        self.matrix = matrix_form_of(problem) if has_arrays(self.program) else None
+        # The entry-by-entry engine shows scalar closed forms; a large matrix
+        # problem is told from the program alone.
+        self.scalar = self.matrix is None or scalar_terms(self.program) <= MAX_SCALAR_TERMS
+
+    @cached_property
+    def derivation(self):
+        return derivation_of(self.problem)
+
+    @cached_property
+    def graph(self):
+        return graph_of(self.problem)
 
     def p(self, key: str, **math) -> Para:
         return para(self.lang, key, **math)
@@ -145,7 +157,10 @@ class _Builder:
     # The statement ---------------------------------------------------------------
 
     def statement(self, solving: bool) -> list:
-        g, problem = self.graph, self.problem
+        problem = self.problem
+        if not self.scalar:
+            return self.program_statement(solving)
+        g = self.graph
         out = []
         if g.cell is not None:
             out.append(self.p("cell_intro", T=sympy.Integer(problem.steps)))
@@ -180,6 +195,39 @@ class _Builder:
         figure = self.figure()
         if figure is not None:
             out.append(figure)
+        relu = any(type(f).__name__ == "relu" for n in (g.cell.nodes if g.cell else g.nodes)
+                   for f in n.expr.atoms(sympy.Function))
+        return out + self.given(solving, relu)
+
+    def program_statement(self, solving: bool) -> list:
+        """The statement of a large matrix problem, from its equations alone."""
+        problem, program = self.problem, self.program
+        out = []
+        if program.recurrent:
+            out.append(self.p("cell_intro", T=sympy.Integer(problem.steps)))
+        else:
+            out.append(self.p("model_intro"))
+        rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)] for n, s, e in self.matrix.equations]
+        if program.per_step_loss:
+            out += [Rows(rows), self.p("loss_intro")]
+            total = Sum(_sym("L[t]"), _sym("t"), sympy.Integer(1), _sym("T"))
+            if problem.reduce == "mean":
+                total = total / _sym("T")
+            out.append(Rows([[_sym("L"), total], [_sym("L[t]"), self.pre_matrix(self.matrix.loss)]]))
+        else:
+            rows.append([_sym("L"), self.pre_matrix(self.matrix.loss)])
+            out.append(Rows(rows))
+        for key, leaf in program.leaves.items():
+            if leaf.kind == "initial":
+                out.append(self.p("initial", h0=Pre(self.name_of("text")(key) + " = " + _short_value(
+                    problem.initial[leaf.name]), self.name_of("latex")(key) + " = " + _short_value(
+                    problem.initial[leaf.name]))))
+        relu = any(e.op == "fn" and e.name == "relu" for line in program.lines() for e in _walk(line.expr))
+        return out + self.given(solving, relu)
+
+    def given(self, solving: bool, relu: bool) -> list:
+        """The numbers given, the conventions, and the task."""
+        problem, out = self.problem, []
         if solving and problem.values:
             out.append(self.p("values_intro"))
             rows = []
@@ -189,8 +237,7 @@ class _Builder:
                 rows.append([_sym(name), _number(value)])
             if rows:
                 out.append(Rows(rows))
-        if any(type(f).__name__ == "relu" for n in (g.cell.nodes if g.cell else g.nodes)
-               for f in n.expr.atoms(sympy.Function)):
+        if relu:
             from ..model.functions import relu_prime
 
             out.append(self.p("relu_convention", indicator=relu_prime(_sym("z")),
@@ -219,11 +266,11 @@ class _Builder:
     def symbolic_parts(self) -> list[Part]:
         from .story import algorithm, story
 
-        d, g = self.derivation, self.graph
         parts = []
-        if g.cell is not None:
+        if self.program.recurrent:
             parts.append(Part(self.p("q_bptt"), self.bptt()))
         elif self.matrix is None:
+            d = self.derivation
             s = story(d)
             if s is not None and s.naive > MAX_STORY:  # the closed forms would fill pages
                 s = None
@@ -279,10 +326,10 @@ class _Builder:
         intro = "matrix_intro_rnn" if self.matrix.recurrent else "matrix_intro"
         return [self.p(intro), Rows(rows, notes)]
 
-    def through_time(self, b) -> list:
+    def through_time(self, params) -> list:
         """Which parameters need the sum back through time, and why."""
         out = []
-        for p in b.params:
+        for p in params:
             if p.computed:
                 out.append(self.p("bptt_computed", p=_sym(p.name)))
             elif p.through_time:
@@ -296,10 +343,10 @@ class _Builder:
     def bptt(self) -> list:
         from ..derive.bptt import bptt
 
+        if self.matrix is not None:  # the matrix form says it for whole vectors
+            return self.through_time(through_time(self.program))
         d = self.derivation
         b = bptt(d)
-        if self.matrix is not None:  # the matrix form says it for whole vectors
-            return self.through_time(b)
         out = [self.p("local_intro")]
         rows = []
         for n in b.cell.nodes:
@@ -328,7 +375,7 @@ class _Builder:
             rhs = total if p.outside == 0 else (p.outside if total is None else total + p.outside)
             rows.append([_adj(p.name), rhs])
         out.append(Rows(rows))
-        out += self.through_time(b)
+        out += self.through_time(b.params)
         for state, transition in b.transition.items():
             through = [p for p in b.params if p.through_time and state in p.immediate]
             if not through or state not in b.step_loss_grad:
@@ -354,19 +401,18 @@ class _Builder:
     # Numbers -------------------------------------------------------------------------
 
     def numeric_parts(self, solution) -> list[Part]:
-        problem, g = self.problem, self.graph
+        problem = self.problem
         step = solution.first
         parts = []
         forward = [self.p("forward_intro")]
-        if g.cell is not None:
+        if self.program.recurrent:
             if problem.steps <= SHOW_STEPS:
                 forward += [self.p("forward_table"), self.time_table(step.values)]
         else:
             rows = []
             for key, value in step.values.items():
-                q = g.quantities[key]
-                if q.shape is None:
-                    node = next(n for n in g.nodes if n.key == key)
+                if not isinstance(value, np.ndarray) and self.scalar:
+                    node = next(n for n in self.graph.nodes if n.key == key)
                     rows.append([_sym(key), node.expr, _number(value)])
                 else:
                     rows.append([_sym(key), _number(value)])
@@ -377,16 +423,15 @@ class _Builder:
         parts += self.symbolic_parts()
 
         backward = [self.p("backward_intro")]
-        if g.cell is not None:
+        if self.program.recurrent:
             if problem.steps <= SHOW_STEPS:
                 backward.append(self.time_table(step.adjoints, adjoint=True))
         else:
-            d = self.derivation
             rows = []
             for key, value in reversed(step.adjoints.items()):
-                q = g.quantities[key]
-                if q.shape is None and self.matrix is None:
-                    rows.append([_adj(key), d.adjoints[q.value], _number(value)])
+                if not isinstance(value, np.ndarray) and self.matrix is None:
+                    q = self.graph.quantities[key]
+                    rows.append([_adj(key), self.derivation.adjoints[q.value], _number(value)])
                 else:
                     rows.append([_adj(key), _number(value)])
             backward.append(Rows(rows))
@@ -410,12 +455,11 @@ class _Builder:
                     out.append(self.p("batch_step", i=sympy.Integer(i), loss=_number(st.loss)))
                 rows = []
                 for name, new in st.updated.items():
-                    q = g.quantities[name]
                     grad = st.gradients[name]
                     old = new + lr * grad
                     rule = _sym(name) - Product(_sym("eta"), _adj(name))
                     row = [_sym(f"{name}@{i}"), rule]
-                    if q.shape is None:
+                    if not isinstance(new, np.ndarray):
                         row.append(Pre(f"{_fmt(old)} - {_fmt(lr)}·({_fmt(grad)})",
                                        rf"{_fmt(old)} - {_fmt(lr)} \cdot \left({_fmt(grad)}\right)"))
                     row.append(_number(new))
@@ -427,9 +471,12 @@ class _Builder:
         return parts
 
     def time_table(self, table: dict, adjoint: bool = False) -> Table:
-        g, problem = self.graph, self.problem
+        problem = self.problem
         T = problem.steps
-        names = [q.name for q in g.cell.quantities.values() if q.step == 0]
+        if self.scalar:
+            names = [q.name for q in self.graph.cell.quantities.values() if q.step == 0]
+        else:
+            names = [line.key for line in self.program.cell]
         if not adjoint:
             names += sorted(n for n in problem.sequences if n not in names and n in problem.values)
         header = [self.word("t")] + [sympy.Integer(t) for t in range(0 if not adjoint else 1, T + 1)]
@@ -532,8 +579,29 @@ class Number:
         return text
 
 
-def _number(value, digits: int = 6) -> Number:
+MAX_ENTRIES_SHOWN = 64  # a larger array is shown by its shape
+
+
+def _number(value, digits: int = 6):
+    if isinstance(value, np.ndarray) and value.size > MAX_ENTRIES_SHOWN:
+        return Pre(f"({value.shape[0]}×{value.shape[1]})", rf"({value.shape[0]} \times {value.shape[1]})")
     return Number(value, digits)
+
+
+def _short_value(value) -> str:
+    """An initial state as text: 0 when every entry is 0."""
+    array = np.asarray(value, dtype=float)
+    if not np.any(array):
+        return "0"
+    return _fmt(float(array)) if array.size == 1 else f"({array.shape[0]}×{array.shape[1]})"
+
+
+def _walk(e):
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        yield x
+        stack.extend(x.args)
 
 
 def derivation_document(problem, lang: str | None = None) -> Document:

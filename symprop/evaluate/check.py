@@ -20,7 +20,7 @@ from ..model.functions import numeric_namespace
 from ..model.spec import Problem
 from . import torch_check
 from .numeric import solve
-from .scalar import scalar_nodes
+from .scalar import MAX_SCALAR_TERMS, scalar_terms
 
 MAX_DIFF_NODES = 400  # plain sympy.diff is a cross-check for small graphs only
 
@@ -113,10 +113,10 @@ def run_checks(problem: Problem, against: str = "all") -> CheckReport:
     sweep is also compared with plain sympy.diff on small graphs, the matrix
     formulas with the scalar engine, and the source's claims with the numbers.
     """
-    nodes = scalar_nodes(program_of(problem))
-    if nodes > MAX_DIFF_NODES:
-        diff = {"skipped": f"{nodes} scalar nodes; this cross-check is for graphs up to {MAX_DIFF_NODES}",
-                "passed": True}
+    terms = scalar_terms(program_of(problem))
+    if terms > MAX_SCALAR_TERMS:
+        diff = {"skipped": f"{terms} scalar terms; this cross-check is for problems of up to "
+                           f"{MAX_SCALAR_TERMS}", "passed": True}
     else:
         diff = sympy_diff_check(derivation_of(problem))
     ok = diff["passed"]

@@ -2,18 +2,11 @@
 
 import numpy as np
 
-from ...derive.graph import Graph, graph_of
-from ..printing import TextPrinter, unicode_name
+from ..printing import unicode_name
 
 
-def _printer(graph: Graph) -> TextPrinter:
-    p = graph.problem
-    return TextPrinter(p.conventions.index_base, p.sequences)
-
-
-def _name(graph: Graph, key: str) -> str:
-    p = graph.problem
-    return unicode_name(key, p.conventions.index_base, p.sequences | {"L"})
+def _name(problem, key: str) -> str:
+    return unicode_name(key, problem.conventions.index_base, problem.sequences | {"L"})
 
 
 def _number(value) -> str:
@@ -38,7 +31,6 @@ def _per_param(report: dict) -> list[str]:
 
 def check_text(problem, checks: dict, expected: list | None = None) -> str:
     """The checks: finite differences, sympy.diff, and the source's claims."""
-    graph = graph_of(problem)
     out = ["Checks"]
     fd = checks.get("finite_differences")
     if fd:
@@ -47,7 +39,9 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
                    f"max rel error {fd['max_rel_error']:.2e}: {verdict}")
         if fd.get("disagree"):
             note = " (at a kink, where finite differences average the two sides)" if fd.get("kinks") else ""
-            out.append(f"    disagree: {', '.join(_name(graph, k) for k in fd['disagree'])}{note}")
+            out.append(f"    disagree: {', '.join(_name(problem, k) for k in fd['disagree'])}{note}")
+        if fd.get("sampled"):
+            out.append(f"    sampled: {fd['sampled']}")
         out += _per_param(fd)
     elif "torch" not in checks:
         out.append("  finite differences: no [values], so no numbers to check")
@@ -59,10 +53,18 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
         out.append(f"  PyTorch autograd (float64): max abs error {tc['max_abs_error']:.2e}, "
                    f"max rel error {tc['max_rel_error']:.2e}: {verdict}")
         out += _per_param(tc)
+    se = checks.get("scalar_engine")
+    if se and "skipped" in se:
+        out.append(f"  entry-by-entry scalar engine: skipped ({se['skipped']})")
+    elif se:
+        out.append(
+            f"  entry-by-entry scalar engine: {se['compared']} adjoints and gradients, "
+            f"max abs error {se['max_abs_error']:.1e}: {'passed' if se['passed'] else 'FAILED'}"
+        )
     mf = checks.get("matrix_form")
     if mf:
         out.append(
-            f"  matrix-form formulas against the scalar engine: {mf['compared']} adjoints and "
+            f"  matrix-form formulas, evaluated: {mf['compared']} adjoints and "
             f"gradients, max abs error {mf['max_abs_error']:.1e}: {'passed' if mf['passed'] else 'FAILED'}"
         )
     diff = checks.get("sympy_diff")
