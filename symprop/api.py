@@ -12,10 +12,12 @@ from pathlib import Path
 from .derive.backprop import derivation_of
 from .derive.closed_form import closed_gradients
 from .derive.graph import graph_of
+from .derive.program import program_of
 from .document.render import render
 from .document.render.text import check_text
 from .document.solution import derivation_document, solution_document
 from .evaluate import numeric
+from .evaluate.arrays import Machine
 from .evaluate.check import run_checks
 from .model import spec
 from .model.shipped import resolve
@@ -63,6 +65,12 @@ class Problem:
     def solution(self) -> "Solution":
         """The worked solution as an object (it displays itself in Jupyter)."""
         return Solution(numeric.solve(self.spec))
+
+    def compiled(self) -> Machine:
+        """The program ready for numbers: ``compiled().run(values)`` is one
+        forward and backward pass with NumPy (``.loss``, ``.values``,
+        ``.adjoints`` by name, parameters included)."""
+        return Machine(program_of(self.spec), self.spec.conventions.relu_grad_at_zero)
 
     def check(self, against: str = "all") -> tuple[str, bool]:
         """The report of ``symprop check`` and whether everything agrees."""
