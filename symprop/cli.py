@@ -14,7 +14,6 @@ import click
 
 from . import __version__
 from .api import check_report
-from .derive.backprop import derivation_of
 from .errors import SympropError
 from .model.shipped import resolve, shipped, title_of
 from .model.spec import Problem, load
@@ -126,7 +125,7 @@ def derive(spec, fmt, lang, standalone, output):
         if fmt == "json":
             from .document.render.json import derivation_json
 
-            return json.dumps(derivation_json(derivation_of(problem)), indent=2, ensure_ascii=False) + "\n"
+            return json.dumps(derivation_json(problem), indent=2, ensure_ascii=False) + "\n"
         from .document.solution import derivation_document
 
         return _document(derivation_document(problem, lang), fmt, standalone)

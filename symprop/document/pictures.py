@@ -19,8 +19,10 @@ from sympy import Symbol
 
 from ..derive.backprop import derivation_of
 from ..derive.graph import graph_of
+from ..derive.program import Op, leaves_of, program_of, step_key
 from ..errors import SympropError
 from ..evaluate.numeric import solve
+from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
 from .printing import TextPrinter, unicode_name
 from .render.latex_printer import SympropLatexPrinter, latex_name
 
@@ -67,6 +69,9 @@ def _owner(graph, quantities) -> dict[Symbol, str]:
 
 def picture(problem, grad: bool = False, unrolled: bool = False, solution=None) -> Picture:
     """The graph at the level of named values (a matrix is one vertex)."""
+    program = program_of(problem)
+    if scalar_terms(program) > MAX_SCALAR_TERMS:
+        return _program_picture(program, grad, unrolled, solution)
     graph = graph_of(problem)
     d = derivation_of(problem)
     pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"})
@@ -123,7 +128,57 @@ def picture(problem, grad: bool = False, unrolled: bool = False, solution=None) 
     return pic
 
 
+def _program_picture(program, grad: bool, unrolled: bool, solution) -> Picture:
+    """The picture of a problem too large to expand: from the equations, with
+    adjoints (numbers or symbols) but without local derivatives on the edges."""
+    problem = program.problem
+    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"})
+    numbers = solution.first if solution is not None else None
+    cell_view = program.recurrent and not unrolled
+    instances = [(line.key, line.expr, None) for line in program.before]
+    steps = [None] if cell_view else range(1, (program.steps or 0) + 1)
+    for t in steps:
+        instances += [(step_key(line.key, 0) if t is None else f"{line.key}[{t}]", line.expr, t)
+                      for line in program.cell]
+    instances += [(line.key, line.expr, None) for line in program.after]
+    if program.loss.expr is not None:
+        instances.append(("L", program.loss.expr, None))
+    else:
+        instances += [("L", Op("leaf", name="L", step=None if cell_view else 0), t) for t in steps]
+    kinds = {}
+    for target, expr, t in instances:
+        kinds[target] = "loss" if target == "L" or target.startswith("L[") else "node"
+        for ref in leaves_of(expr):
+            if ref.op == "at" or t is None and ref.step is not None and not cell_view:
+                source = f"{ref.name}[{ref.step}]"
+            elif ref.step is None:
+                source = ref.name
+            elif t is None:
+                source = step_key(ref.name, ref.step)
+            else:
+                source = f"{ref.name}[{t + ref.step}]"
+            leaf = program.leaves.get(ref.name) or program.leaves.get(source)
+            kinds.setdefault(source, leaf.kind.replace("sequence", "input") if leaf else "node")
+            if not any(e.source == source and e.target == target for e in pic.edges):
+                pic.edges.append(Edge(source, target, delay=cell_view and (ref.step or 0) < 0))
+    for key, kind in kinds.items():
+        v = Vertex(key, kind, shared=program.recurrent and kind == "param")
+        if grad and kind in ("node", "param") and key != "L":
+            value = None
+            if numbers is not None and not cell_view:
+                value = (numbers.gradients if kind == "param" else numbers.adjoints).get(key)
+            if value is not None:
+                v.adjoint = v.adjoint_latex = _short(value)
+            else:
+                v.adjoint = "∂L/∂" + pic.text_name(key)
+                v.adjoint_latex = latex_name("dL/d" + key, pic.index_base, pic.sequences)
+        pic.vertices[key] = v
+    return pic
+
+
 def _short(value) -> str:
+    if isinstance(value, np.ndarray) and value.size > 64:
+        return f"{value.shape[0]}×{value.shape[1]}, |·|max {np.max(np.abs(value)):.3g}"
     if isinstance(value, np.ndarray):
         return "[" + ", ".join(f"{x:.3g}" for x in value.ravel()) + "]"
     return f"{float(value):.4g}"

@@ -2,9 +2,14 @@
 
 import sympy
 
-from ...derive.backprop import Derivation
+from ...derive.backprop import Derivation, derivation_of
 from ...derive.closed_form import ClosedForms
-from .latex_printer import latex
+from ...derive.program import has_arrays, program_of
+from ...derive.sweep import matrix_form_of
+from ...evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
+from ..formulas import LATEX, TEXT, formula_rows
+from ..printing import TextPrinter, unicode_name
+from .latex_printer import SympropLatexPrinter, latex, latex_name
 
 
 def _expr(e) -> dict | None:
@@ -42,7 +47,35 @@ def bptt_json(d: Derivation) -> dict | None:
     }
 
 
-def derivation_json(d: Derivation) -> dict:
+def derivation_json(problem) -> dict:
+    """The derivation: the scalar engine's nodes, adjoints and closed forms
+    (problems small enough to expand), and the matrix form (vectors and matrices)."""
+    program = program_of(problem)
+    arrays = has_arrays(program)
+    terms = scalar_terms(program)
+    if arrays and terms > MAX_SCALAR_TERMS:
+        out = {"title": problem.title,
+               "scalar": {"skipped": f"{terms} scalar terms; the entry-by-entry engine expands problems "
+                                     f"of up to {MAX_SCALAR_TERMS}"}}
+    else:
+        out = _scalar_json(derivation_of(problem))
+    if arrays:
+        out["matrix_form"] = _matrix_json(problem)
+    return out
+
+
+def _matrix_json(problem) -> list[dict]:
+    base, seq = problem.conventions.index_base, problem.sequences
+    names = seq | {"L"}
+    text_rows = formula_rows(matrix_form_of(problem), lambda k: unicode_name(k, base, names),
+                             TextPrinter(base, seq), TEXT)
+    latex_rows = formula_rows(matrix_form_of(problem), lambda k: latex_name(k, base, names),
+                              SympropLatexPrinter(base, seq), LATEX)
+    return [{"left": tl, "right": ts, "left_latex": ll, "right_latex": ls, "note": note}
+            for (tl, ts, note), (ll, ls, _) in zip(text_rows, latex_rows)]
+
+
+def _scalar_json(d: Derivation) -> dict:
     graph = d.graph
     forms = ClosedForms(d)
     if graph.cell is not None and graph.problem.steps > 6:
