@@ -108,14 +108,7 @@ def picture(problem, grad: bool = False, unrolled: bool = False, solution=None) 
             continue
         v = Vertex(key, q.kind)
         if grad and q.kind in ("node", "loss", "param") and key != "L":
-            if numbers is not None and not cell_view:
-                table = numbers.gradients if q.kind == "param" else numbers.adjoints
-                value = table.get(q.name if q.kind == "param" else key)
-                if value is not None:
-                    v.adjoint = v.adjoint_latex = _short(value)
-            else:
-                v.adjoint = "∂L/∂" + pic.text_name(key)
-                v.adjoint_latex = latex_name("dL/d" + key, pic.index_base, pic.sequences)
+            _label_adjoint(v, pic, numbers if not cell_view else None, q.name if q.kind == "param" else key)
         pic.vertices[key] = v
     if cell_view:
         for key, q in graph.cell.quantities.items():
@@ -164,16 +157,20 @@ def _program_picture(program, grad: bool, unrolled: bool, solution) -> Picture:
     for key, kind in kinds.items():
         v = Vertex(key, kind, shared=program.recurrent and kind == "param")
         if grad and kind in ("node", "param") and key != "L":
-            value = None
-            if numbers is not None and not cell_view:
-                value = (numbers.gradients if kind == "param" else numbers.adjoints).get(key)
-            if value is not None:
-                v.adjoint = v.adjoint_latex = _short(value)
-            else:
-                v.adjoint = "∂L/∂" + pic.text_name(key)
-                v.adjoint_latex = latex_name("dL/d" + key, pic.index_base, pic.sequences)
+            _label_adjoint(v, pic, numbers if not cell_view else None, key)
         pic.vertices[key] = v
     return pic
+
+
+def _label_adjoint(v: Vertex, pic: Picture, numbers, key: str) -> None:
+    """The vertex's ∂L/∂key: its number when there are numbers, else the symbol."""
+    if numbers is not None:
+        value = (numbers.gradients if v.kind == "param" else numbers.adjoints).get(key)
+        if value is not None:
+            v.adjoint = v.adjoint_latex = _short(value)
+        return
+    v.adjoint = "∂L/∂" + pic.text_name(key)
+    v.adjoint_latex = latex_name("dL/d" + key, pic.index_base, pic.sequences)
 
 
 def _short(value) -> str:
