@@ -386,7 +386,7 @@ def table(name: str, size_label: str, cases: list, numpy_fn, torch_fn) -> None:
 
 def main() -> None:
     torch_version = torch.__version__ if torch is not None else "not installed"
-    threads = f", {torch.get_num_threads()} threads" if torch is not None else ""
+    threads = f" (set to {torch.get_num_threads()} thread)" if torch is not None else ""
     print(f"machine: {platform.machine()}, nproc {os.cpu_count()}, Python {platform.python_version()}, "
           f"numpy {np.__version__}, torch {torch_version}{threads}")
     print(f"solve: whole from_dict(spec).solve(), budget {SOLVE_BUDGET:g} s; "
