@@ -141,21 +141,6 @@ def test_lstm_spec_is_the_model_we_mean():
         h = sigmoid(pre["o"]) * np.tanh(c)
 
 
-def test_lstm_numpy_and_torch_lstmcell_agree():
-    """The weight layout handed to LSTMCell is right: its loss is ours."""
-    v, steps = arrays(LSTM["values"]), LSTM["model"]["steps"]
-    loss, _ = lstm_torch(v, steps)
-    assert loss == pytest.approx(lstm_numpy(v, steps), rel=1e-13, abs=1e-15)
-
-
-def test_lstm_gradients_equal_torch_lstmcell():
-    v, steps = arrays(LSTM["values"]), LSTM["model"]["steps"]
-    loss, grads = lstm_torch(v, steps)
-    solution = symprop.load("lstm").solve()
-    assert solution["loss"] == pytest.approx(loss, rel=1e-9, abs=1e-9)
-    assert_gradients(solution["gradients"], grads, LSTM_PARAMS)
-
-
 # --- the GRU of derivations/gru.toml (Cho et al.: r before U) --------------
 
 GRU = shipped("gru")
@@ -194,20 +179,6 @@ def test_gru_spec_is_the_model_we_mean():
     assert model["loss"] == f"sum((V @ h[{model['steps']}] - y)**2) / 2"
     assert "U_n @ (r[t] * h[t-1])" in model["equations"]
     assert "r_t ⊙ (U_n h_{t-1} + b_hn)" in GRU["source"]
-
-
-def test_gru_numpy_and_torch_agree():
-    v, steps = arrays(GRU["values"]), GRU["model"]["steps"]
-    loss, _ = gru_cho_torch(v, steps)
-    assert loss == pytest.approx(gru_cho_numpy(v, steps), rel=1e-13, abs=1e-15)
-
-
-def test_gru_gradients_equal_torch_autograd():
-    v, steps = arrays(GRU["values"]), GRU["model"]["steps"]
-    loss, grads = gru_cho_torch(v, steps)
-    solution = symprop.load("gru").solve()
-    assert solution["loss"] == pytest.approx(loss, rel=1e-9, abs=1e-9)
-    assert_gradients(solution["gradients"], grads, GRU_PARAMS)
 
 
 # --- one gradient-descent step of the shipped problems ----------------------
@@ -410,3 +381,31 @@ def test_derive_states_gate_by_gate_bptt(name, adjoint, gate):
     assert result.exit_code == 0, result.output
     text = result.output
     assert adjoint in text and gate in text
+
+
+# --- the shipped cells: NumPy, PyTorch and symprop agree --------------------
+
+SHIPPED = {
+    # name: (spec, PyTorch (torch.nn.LSTMCell, or autograd of Cho's equations), NumPy, params)
+    "lstm": lambda: (LSTM, lstm_torch, lstm_numpy, LSTM_PARAMS),
+    "gru": lambda: (GRU, gru_cho_torch, gru_cho_numpy, GRU_PARAMS),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_cell_numpy_and_torch_agree(name):
+    """The weights handed to PyTorch are laid out right: its loss is the NumPy one."""
+    spec, torch_pass, numpy_pass, _ = SHIPPED[name]()
+    v, steps = arrays(spec["values"]), spec["model"]["steps"]
+    loss, _ = torch_pass(v, steps)
+    assert loss == pytest.approx(numpy_pass(v, steps), rel=1e-13, abs=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_cell_gradients_equal_torch(name):
+    spec, torch_pass, _, params = SHIPPED[name]()
+    v, steps = arrays(spec["values"]), spec["model"]["steps"]
+    loss, grads = torch_pass(v, steps)
+    solution = symprop.load(name).solve()
+    assert solution["loss"] == pytest.approx(loss, rel=1e-9, abs=1e-9)
+    assert_gradients(solution["gradients"], grads, params)

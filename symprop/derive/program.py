@@ -275,7 +275,8 @@ class Program:
         return self.problem.steps
 
     def lines(self) -> list[Line]:
-        return self.before + self.cell + self.after + ([self.loss] if self.loss.expr else [])
+        loss = [self.loss] if self.loss is not None and self.loss.expr is not None else []
+        return self.before + self.cell + self.after + loss
 
     def shape_of(self, key: str) -> Shape:
         for line in self.lines():
@@ -349,7 +350,7 @@ class _Reader:
     def name(self, name: str) -> Op:
         if name in self.current:
             key = self.current[name]
-            return Op("leaf", shape=self.program_shape(key), name=key)
+            return Op("leaf", shape=self.program.shape_of(key), name=key)
         if name in self.sequences:
             raise SympropError(f"'{name}' changes with time; write {name}[t] or {name}[t-1]")
         if name in {e.target for e in self.problem.equations}:
@@ -357,12 +358,6 @@ class _Reader:
         kind = "param" if name in self.problem.params else "input"
         leaf = self._leaf(name, kind, shape=self._given_shape(name))
         return Op("leaf", shape=leaf.shape, name=name)
-
-    def program_shape(self, key: str) -> Shape:
-        for line in self.program.before + self.program.after:
-            if line.key == key:
-                return line.shape
-        return self.program.leaves[key].shape
 
     def state_shape(self, name: str) -> Shape:
         given = self.problem.initial.get(name)

@@ -29,6 +29,15 @@ def _per_param(report: dict) -> list[str]:
     ]
 
 
+def _check_line(name: str, report: dict | None, details) -> list[str]:
+    """One line for a check: skipped (and why), or its numbers and verdict."""
+    if not report:
+        return []
+    if "skipped" in report:
+        return [f"  {name}: skipped ({report['skipped']})"]
+    return [f"  {name}{details(report)}: {'passed' if report['passed'] else 'FAILED'}"]
+
+
 def check_text(problem, checks: dict, expected: list | None = None) -> str:
     """The checks: finite differences, sympy.diff, and the source's claims."""
     out = ["Checks"]
@@ -45,36 +54,16 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
         out += _per_param(fd)
     elif "torch" not in checks:
         out.append("  finite differences: no [values], so no numbers to check")
-    tc = checks.get("torch")
-    if tc and "skipped" in tc:
-        out.append(f"  PyTorch autograd: skipped ({tc['skipped']})")
-    elif tc:
-        verdict = "passed" if tc["passed"] else "FAILED"
-        out.append(f"  PyTorch autograd (float64): max abs error {tc['max_abs_error']:.2e}, "
-                   f"max rel error {tc['max_rel_error']:.2e}: {verdict}")
-        out += _per_param(tc)
-    se = checks.get("scalar_engine")
-    if se and "skipped" in se:
-        out.append(f"  entry-by-entry scalar engine: skipped ({se['skipped']})")
-    elif se:
-        out.append(
-            f"  entry-by-entry scalar engine: {se['compared']} adjoints and gradients, "
-            f"max abs error {se['max_abs_error']:.1e}: {'passed' if se['passed'] else 'FAILED'}"
-        )
-    mf = checks.get("matrix_form")
-    if mf:
-        out.append(
-            f"  matrix-form formulas, evaluated: {mf['compared']} adjoints and "
-            f"gradients, max abs error {mf['max_abs_error']:.1e}: {'passed' if mf['passed'] else 'FAILED'}"
-        )
-    diff = checks.get("sympy_diff")
-    if diff and "skipped" in diff:
-        out.append(f"  sympy.diff of the expanded loss: skipped ({diff['skipped']})")
-    elif diff:
-        out.append(
-            f"  sympy.diff of the expanded loss, at {diff['points']} random points: "
-            f"max rel error {diff['max_rel_error']:.1e}: {'passed' if diff['passed'] else 'FAILED'}"
-        )
+    out += _check_line("PyTorch autograd", checks.get("torch"), lambda r: (
+        f" (float64): max abs error {r['max_abs_error']:.2e}, max rel error {r['max_rel_error']:.2e}"))
+    if checks.get("torch") and "skipped" not in checks["torch"]:
+        out += _per_param(checks["torch"])
+    out += _check_line("entry-by-entry scalar engine", checks.get("scalar_engine"), lambda r: (
+        f": {r['compared']} adjoints and gradients, max abs error {r['max_abs_error']:.1e}"))
+    out += _check_line("matrix-form formulas, evaluated", checks.get("matrix_form"), lambda r: (
+        f": {r['compared']} adjoints and gradients, max abs error {r['max_abs_error']:.1e}"))
+    out += _check_line("sympy.diff of the expanded loss", checks.get("sympy_diff"), lambda r: (
+        f", at {r['points']} random points: max rel error {r['max_rel_error']:.1e}"))
     if expected:
         out += ["", f"Claims of the source (tolerance {problem.tolerance:g})"]
         rows = [["claim", "claimed", "computed", ""]]
