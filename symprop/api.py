@@ -76,9 +76,10 @@ class Problem:
         """The report of ``symprop check`` and whether everything agrees."""
         return check_report(self.spec, against)
 
-    def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False) -> str:
+    def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False,
+                 audience: str = "teacher", digits: int | None = None) -> str:
         """The symbolic derivation as text, LaTeX, MyST or Markdown."""
-        return render(derivation_document(self.spec, lang), fmt, standalone)
+        return render(derivation_document(self.spec, lang, audience, digits), fmt, standalone)
 
     def _repr_markdown_(self) -> str:
         """Jupyter shows Markdown with $…$ math; a LaTeX repr would go to MathJax,
@@ -98,9 +99,11 @@ class Solution:
     def to_json(self) -> dict:
         return self.numbers.to_json()
 
-    def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False) -> str:
+    def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False,
+                 audience: str = "teacher", digits: int | None = None) -> str:
         """The worked solution as text, LaTeX, MyST or Markdown."""
-        return render(solution_document(self.numbers.problem, self.numbers, lang), fmt, standalone)
+        return render(solution_document(self.numbers.problem, self.numbers, lang, audience, digits), fmt,
+                      standalone)
 
     def _repr_markdown_(self) -> str:
         return self.document("markdown")

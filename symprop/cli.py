@@ -14,6 +14,8 @@ import click
 
 from . import __version__
 from .api import check_report
+from .document.solution import AUDIENCES
+from .document.strings import LANGUAGES
 from .errors import SympropError
 from .model.shipped import resolve, shipped, title_of
 from .model.spec import Problem, load
@@ -76,8 +78,12 @@ def main():
 FORMATS = ["text", "json", "latex", "myst", "markdown"]
 FORMAT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                       help="Output format: a terminal, JSON, LaTeX, MyST (Jupyter Book) or Markdown.")
-LANG = click.option("--lang", type=click.Choice(["en", "ru"]), default=None,
+LANG = click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None,
                     help="Language of the prose (default: the spec's lang).")
+AUDIENCE = click.option("--audience", type=click.Choice(list(AUDIENCES)), default="teacher", show_default=True,
+                        help="student leaves out the teacher's appendix (the checks and the source's errors).")
+DIGITS = click.option("--digits", type=click.IntRange(1, 12), default=None,
+                      help="Decimals of the numbers shown (default 4, or as the source prints them).")
 STANDALONE = click.option("--standalone", is_flag=True,
                           help="With --format latex: a whole document for pdflatex, not a fragment.")
 
@@ -92,9 +98,11 @@ def _document(doc, fmt: str, standalone: bool) -> str:
 @SPEC
 @FORMAT
 @LANG
+@AUDIENCE
+@DIGITS
 @STANDALONE
 @OUTPUT
-def solve(spec, fmt, lang, standalone, output):
+def solve(spec, fmt, lang, audience, digits, standalone, output):
     """A worked solution: forward pass, derivatives, backward pass, a gradient step, checks."""
 
     def action():
@@ -106,7 +114,7 @@ def solve(spec, fmt, lang, standalone, output):
             return json.dumps(solution.to_json(), indent=2, ensure_ascii=False) + "\n"
         from .document.solution import solution_document
 
-        return _document(solution_document(problem, solution, lang), fmt, standalone)
+        return _document(solution_document(problem, solution, lang, audience, digits), fmt, standalone)
 
     _emit(_run(action), output)
 
@@ -115,9 +123,11 @@ def solve(spec, fmt, lang, standalone, output):
 @SPEC
 @FORMAT
 @LANG
+@AUDIENCE
+@DIGITS
 @STANDALONE
 @OUTPUT
-def derive(spec, fmt, lang, standalone, output):
+def derive(spec, fmt, lang, audience, digits, standalone, output):
     """The symbolic derivation: closed forms, shared factors, the backward pass, BPTT, matrix form."""
 
     def action():
@@ -128,7 +138,7 @@ def derive(spec, fmt, lang, standalone, output):
             return json.dumps(derivation_json(problem), indent=2, ensure_ascii=False) + "\n"
         from .document.solution import derivation_document
 
-        return _document(derivation_document(problem, lang), fmt, standalone)
+        return _document(derivation_document(problem, lang, audience, digits), fmt, standalone)
 
     _emit(_run(action), output)
 

@@ -105,7 +105,7 @@ def test_nothing_ran():
 SPECS = {
     "toml syntax": ("title = \n", "invalid TOML"),
     "no title": ("[model]\nparams=['w']\nequations='z=w'\nloss='z'\n", "title: is required"),
-    "title type": ("title = 3\n[model]\nparams=['w']\nequations='z=w'\nloss='z'\n", "title: must be a string, got an integer"),
+    "title type": ("title = 3\n[model]\nparams=['w']\nequations='z=w'\nloss='z'\n", "title: must be a string or a table by language, got an integer"),
     "params type": ("title='t'\n[model]\nparams='w'\nequations='z=w'\nloss='z'\n", "model.params: must be a list of names"),
     "params names": ("title='t'\n[model]\nparams=['__class__']\nequations='z=w'\nloss='z'\n", "model.params: '__class__' is not a valid name"),
     "equations type": ("title='t'\n[model]\nparams=['w']\nequations=5\nloss='w'\n", "model.equations: must be a string"),

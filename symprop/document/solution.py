@@ -6,7 +6,6 @@ numbers, or matrix formulas already printed), and tables.  One renderer per
 format turns it into text, LaTeX, MyST or Markdown.
 """
 
-import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,15 +21,16 @@ from ..derive.mathobj import Partial, Product, Sum
 from ..derive.program import has_arrays, program_of
 from ..derive.sweep import matrix_form_of, through_time
 from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
+from .numbers import (  # noqa: F401
+    MAX_ENTRIES_SHOWN,
+    Number,
+    Pre,
+    _fmt,
+    _number,
+    _power_of_ten_above,
+    _short_value,
+)
 from .strings import phrase
-
-
-@dataclass
-class Pre:
-    """Mathematics already printed, for the text and the LaTeX renderers."""
-
-    text: str
-    latex: str
 
 
 @dataclass
@@ -70,6 +70,14 @@ class Part:
 
 
 @dataclass
+class Section:
+    """A titled section after the parts: the teacher's appendix."""
+
+    title: str
+    blocks: list
+
+
+@dataclass
 class Document:
     title: str
     lang: str
@@ -78,6 +86,7 @@ class Document:
     parts: list[Part]
     index_base: int = 0
     sequences: frozenset = frozenset()
+    appendix: list[Section] = field(default_factory=list)
 
     def word(self, key: str) -> str:
         return phrase(self.lang, key)
@@ -110,9 +119,11 @@ MAX_FIGURE = 40  # vertices of a computational graph a document draws
 
 
 class _Builder:
-    def __init__(self, problem, lang: str | None):
+    def __init__(self, problem, lang: str | None, audience: str = "teacher", digits: int | None = None):
         self.problem = problem
         self.lang = lang or problem.lang
+        self.audience = audience
+        self.digits = digits
         self.program = program_of(problem)
         self.matrix = matrix_form_of(problem) if has_arrays(self.program) else None
         # The entry-by-entry engine shows scalar closed forms; a large matrix
@@ -522,16 +533,6 @@ class _Builder:
         return out
 
 
-def _power_of_ten_above(err: float):
-    """A bound for a rounding-size difference, 10⁻ᵏ: the exact digits of such
-    a difference depend on the order of floating-point operations."""
-    k = max(-12, math.ceil(math.log10(err))) if err > 0 else -12
-    return Pre("10" + str(k).translate(_SUPERSCRIPT), f"10^{{{k}}}")
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
 def _claim_symbol(key: str, problem):
     if key == "loss":
         return _sym("L")
@@ -543,59 +544,6 @@ def _claim_symbol(key: str, problem):
     return _adj(rest)
 
 
-def _fmt(x: float, digits: int = 6) -> str:
-    text = f"{x:.{digits}g}"
-    return "0" if text == "-0" else text
-
-
-class Number:
-    """A number or an array of them, printed by each renderer its own way."""
-
-    def __init__(self, value, digits: int = 6):
-        self.value = value
-        self.digits = digits
-
-    def text(self) -> str:
-        v = self.value
-        if isinstance(v, np.ndarray):
-            if v.shape[1] == 1:
-                return "(" + ", ".join(_fmt(x, self.digits) for x in v[:, 0]) + ")ᵀ"
-            return "[" + "; ".join(", ".join(_fmt(x, self.digits) for x in row) for row in v) + "]"
-        if isinstance(v, list):
-            return "[" + ", ".join(Number(x, self.digits).text() for x in v) + "]"
-        return _fmt(float(v), self.digits)
-
-    def latex(self) -> str:
-        v = self.value
-        if isinstance(v, np.ndarray):
-            rows = r" \\ ".join(" & ".join(_fmt(x, self.digits) for x in row) for row in v)
-            return r"\begin{pmatrix} " + rows + r" \end{pmatrix}"
-        if isinstance(v, list):
-            return r"\left[" + ", ".join(Number(x, self.digits).latex() for x in v) + r"\right]"
-        text = _fmt(float(v), self.digits)
-        if "e" in text:
-            mantissa, exponent = text.split("e")
-            return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
-        return text
-
-
-MAX_ENTRIES_SHOWN = 64  # a larger array is shown by its shape
-
-
-def _number(value, digits: int = 6):
-    if isinstance(value, np.ndarray) and value.size > MAX_ENTRIES_SHOWN:
-        return Pre(f"({value.shape[0]}×{value.shape[1]})", rf"({value.shape[0]} \times {value.shape[1]})")
-    return Number(value, digits)
-
-
-def _short_value(value) -> str:
-    """An initial state as text: 0 when every entry is 0."""
-    array = np.asarray(value, dtype=float)
-    if not np.any(array):
-        return "0"
-    return _fmt(float(array)) if array.size == 1 else f"({array.shape[0]}×{array.shape[1]})"
-
-
 def _walk(e):
     stack = [e]
     while stack:
@@ -604,13 +552,18 @@ def _walk(e):
         stack.extend(x.args)
 
 
-def derivation_document(problem, lang: str | None = None) -> Document:
-    b = _Builder(problem, lang)
-    return Document(problem.title, b.lang, problem.source, b.statement(False), b.symbolic_parts(),
-                    problem.conventions.index_base, problem.sequences)
+AUDIENCES = ("teacher", "student")
 
 
-def solution_document(problem, solution, lang: str | None = None) -> Document:
-    b = _Builder(problem, lang)
-    return Document(problem.title, b.lang, problem.source, b.statement(True), b.numeric_parts(solution),
-                    problem.conventions.index_base, problem.sequences)
+def derivation_document(problem, lang: str | None = None, audience: str = "teacher",
+                        digits: int | None = None) -> Document:
+    b = _Builder(problem, lang, audience, digits)
+    return Document(problem.title_in(b.lang), b.lang, problem.source_in(b.lang), b.statement(False),
+                    b.symbolic_parts(), problem.conventions.index_base, problem.sequences)
+
+
+def solution_document(problem, solution, lang: str | None = None, audience: str = "teacher",
+                      digits: int | None = None) -> Document:
+    b = _Builder(problem, lang, audience, digits)
+    return Document(problem.title_in(b.lang), b.lang, problem.source_in(b.lang), b.statement(True),
+                    b.numeric_parts(solution), problem.conventions.index_base, problem.sequences)

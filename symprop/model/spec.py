@@ -22,7 +22,15 @@ MAX_STEPS = 100_000
 MAX_ENTRIES = 100_000  # numbers in one value
 MAX_PARAM_ENTRIES = 100_000
 
-TOP_KEYS = {"title", "source", "lang", "model", "values", "conventions", "training", "expected"}
+TOP_KEYS = {"title", "source", "lang", "model", "values", "conventions", "training", "expected", "document"}
+LANGUAGES = ("en", "ru", "zh")
+DOCUMENT_KEYS = {"statement", "parts"}
+PART_KEYS = {"letter", "question", "show"}
+# What a part of a worked solution may show (the document layer writes each).
+PIECES = (
+    "forward", "composite", "closed", "shared", "update_rule", "algorithm", "local", "activation",
+    "backward", "gradients", "step", "bptt", "unrolled", "matrix", "entries", "vectorized",
+)
 MODEL_KEYS = {"params", "functions", "equations", "loss", "steps", "initial", "reduce", "shapes"}
 CLAIM_KINDS = ("loss", "value", "adjoint", "grad", "updated")
 LOSS = "L"
@@ -51,6 +59,15 @@ class Training:
     batches: tuple[dict[str, object], ...] = ()
 
 
+@dataclass(frozen=True)
+class PartSpec:
+    """One part of the source's problem: what it shows, under which letter."""
+
+    show: tuple[str, ...]  # names from PIECES, or "activation:f=sigmoid"
+    letter: str | None = None  # the source's letter; None: the next one
+    question: dict[str, str] = field(default_factory=dict)  # the source's wording, by language
+
+
 @dataclass
 class Problem:
     """A validated problem spec: data.  The API (``symprop.api.Problem``) runs the
@@ -75,11 +92,29 @@ class Problem:
     tolerance: float = 1e-3
     sequences: frozenset[str] = frozenset()  # names indexed by time
     matrices: frozenset[str] = frozenset()  # names given as a list of lists (or 2-d shapes)
+    titles: dict[str, str] = field(default_factory=dict)  # by language, when the spec gives a table
+    sources: dict[str, str] = field(default_factory=dict)
+    statement: dict[str, str] = field(default_factory=dict)  # the source's problem text, by language
+    parts: tuple["PartSpec", ...] = ()  # the source's parts; empty: symprop's default order
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def title_in(self, lang: str) -> str:
+        return in_language(self.titles, lang) or self.title
+
+    def source_in(self, lang: str) -> str | None:
+        return in_language(self.sources, lang) if self.sources else self.source
 
     @property
     def recurrent(self) -> bool:
         return self.steps is not None
+
+
+def in_language(texts: dict[str, str], lang: str) -> str | None:
+    """The text in ``lang``; a plain string (key "") is every language's; else English, else the first."""
+    for key in (lang, "", "en"):
+        if key in texts:
+            return texts[key]
+    return next(iter(texts.values()), None)
 
 
 def load(spec: str | Path, text: str | None = None) -> Problem:
@@ -113,11 +148,13 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
     """Validate parsed TOML and build a Problem."""
     r = _Reader(origin)
     r.keys(data, TOP_KEYS, "")
-    title = r.string(data, "title", required=True)
-    source = r.string(data, "source")
     lang = r.string(data, "lang") or "en"
-    if lang not in ("en", "ru"):
-        raise r.error("lang", f"must be \"en\" or \"ru\", got {lang!r}")
+    if lang not in LANGUAGES:
+        raise r.error("lang", f"must be one of {', '.join(LANGUAGES)}, got {_clip(lang)!r}")
+    titles = r.by_language(data, "title", required=True)
+    sources = r.by_language(data, "source")
+    title = in_language(titles, lang)
+    source = in_language(sources, lang) if sources else None
 
     model = r.table(data, "model", required=True)
     r.keys(model, MODEL_KEYS, "model")
@@ -198,11 +235,16 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
     conventions = _conventions(r, r.table(data, "conventions"))
     training = _training(r, r.table(data, "training"), values, mentioned, sequences)
     expected, tolerance = _expected(r, r.table(data, "expected"))
+    statement, parts = _document(r, r.table(data, "document"), functions)
     return Problem(
         origin=origin,
         title=title,
         source=source,
         lang=lang,
+        titles=titles,
+        sources=sources,
+        statement=statement,
+        parts=parts,
         params=params,
         functions=functions,
         equations=equations,
@@ -297,6 +339,41 @@ def _training(r: "_Reader", table: dict, values, mentioned, sequences) -> Traini
 _CLAIM = re.compile(r"(loss|value|adjoint|grad|updated)(?:\.([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*))?\Z")
 
 
+def _document(r: "_Reader", table: dict, functions: list[str]) -> tuple[dict[str, str], tuple[PartSpec, ...]]:
+    """[document]: the source's problem text and its parts."""
+    r.keys(table, DOCUMENT_KEYS, "document")
+    statement = r.by_language(table, "statement", "document.statement")
+    raw = table.get("parts", [])
+    if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
+        raise r.error("document.parts", "must be an array of tables ([[document.parts]])")
+    if len(raw) > 26:
+        raise r.error("document.parts", f"has {len(raw)} parts (the limit is 26)")
+    parts = []
+    for i, part in enumerate(raw):
+        where = f"document.parts[{i}]"
+        r.keys(part, PART_KEYS, where)
+        show = part.get("show")
+        if not isinstance(show, list) or not show or not all(isinstance(x, str) for x in show):
+            raise r.error(f"{where}.show", "must be a non-empty list of strings")
+        for piece in show:
+            name, _, arg = piece.partition(":")
+            if name not in PIECES:
+                raise r.error(f"{where}.show", f"unknown piece {_clip(piece)!r} (known: {', '.join(PIECES)})")
+            if name == "activation":
+                m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([a-z_]+)\s*", arg)
+                if not m or m.group(1) not in functions or m.group(2) not in RULES:
+                    raise r.error(f"{where}.show", f"{_clip(piece)!r}: write 'activation:f=sigmoid', f one of "
+                                  "model.functions and sigmoid a built-in function")
+            elif arg:
+                raise r.error(f"{where}.show", f"{_clip(piece)!r}: only 'activation' takes an argument")
+        letter = r.string(part, "letter", f"{where}.letter")
+        if letter is not None and not re.fullmatch(r"\w{1,3}", letter):
+            raise r.error(f"{where}.letter", f"must be one to three letters, got {_clip(letter)!r}")
+        question = r.by_language(part, "question", f"{where}.question")
+        parts.append(PartSpec(tuple(s.strip() for s in show), letter, question))
+    return statement, tuple(parts)
+
+
 def _expected(r: "_Reader", table: dict) -> tuple[dict[str, object], float]:
     flat = {}
 
@@ -364,6 +441,25 @@ class _Reader:
         if not isinstance(value, str):
             raise self.error(where, f"must be a string, got {_toml_type(value)}")
         return value
+
+    def by_language(self, data: dict, key: str, where: str | None = None, required: bool = False) -> dict[str, str]:
+        """A string, or a table of strings by language: {"ru": "…", "en": "…"}."""
+        where = where or key
+        value = data.get(key)
+        if value is None:
+            if required:
+                raise self.error(where, "is required")
+            return {}
+        if isinstance(value, str):
+            return {"": value}
+        if not isinstance(value, dict) or not value:
+            raise self.error(where, f"must be a string or a table by language, got {_toml_type(value)}")
+        for lang, text in value.items():
+            if lang not in LANGUAGES:
+                raise self.error(f"{where}.{lang}", f"is not a language (known: {', '.join(LANGUAGES)})")
+            if not isinstance(text, str):
+                raise self.error(f"{where}.{lang}", f"must be a string, got {_toml_type(text)}")
+        return dict(value)
 
     def name_list(self, data: dict, key: str, where: str, required: bool = False) -> list[str]:
         value = data.get(key)

@@ -52,4 +52,10 @@ class TextRenderer(Renderer):
             for item in part.solution:
                 text = self.block(item)
                 out += [INDENT + line if line else line for line in text.split("\n")] + [""]
+        for section in doc.appendix:
+            out += [section.title, "-" * len(section.title), ""]
+            for item in section.blocks:
+                text = self.block(item)
+                if text:
+                    out += [text, ""]
         return "\n".join(out).rstrip() + "\n"

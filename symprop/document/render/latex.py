@@ -88,6 +88,9 @@ class LatexRenderer(LatexMath):
             out += [f"\\textbf{{{escape(doc.word('solution'), doc.lang)}.}}", ""]
             for item in part.solution:
                 out += [self.block(item), ""]
+        for section in doc.appendix:
+            out += [f"\\subsection*{{{escape(section.title, doc.lang)}}}", ""]
+            out += [x for item in section.blocks for x in (self.block(item), "")]
         body = "\n".join(out).rstrip() + "\n"
         if not self.standalone:
             return body

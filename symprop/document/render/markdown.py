@@ -40,6 +40,9 @@ class MarkdownRenderer(LatexMath):
             out += [f"__{letter}__ {self.para(part.question)}", ""]
             content = "\n\n".join(self.block(item) for item in part.solution)
             out += [self.solution(content), ""]
+        for section in doc.appendix:
+            out += [f"## {section.title}", ""]
+            out += [x for item in section.blocks for x in (self.block(item), "")]
         return "\n".join(out).rstrip() + "\n"
 
 
