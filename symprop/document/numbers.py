@@ -63,7 +63,8 @@ class Number:
 MAX_ENTRIES_SHOWN = 64  # a larger array is shown by its shape
 
 
-def _number(value, digits: int = 6):
+def _number(value, digits: int | None = None):
+    digits = 6 if digits is None else digits
     if isinstance(value, np.ndarray) and value.size > MAX_ENTRIES_SHOWN:
         return Pre(f"({value.shape[0]}×{value.shape[1]})", rf"({value.shape[0]} \times {value.shape[1]})")
     return Number(value, digits)

@@ -138,6 +138,10 @@ class _Builder:
     def graph(self):
         return graph_of(self.problem)
 
+    def num(self, value):
+        """A number as this document prints it (--digits)."""
+        return _number(value, self.digits)
+
     def p(self, key: str, **math) -> Para:
         return para(self.lang, key, **math)
 
@@ -245,23 +249,23 @@ class _Builder:
             for name, value in problem.values.items():
                 if name in problem.sequences:
                     continue
-                rows.append([_sym(name), _number(value)])
+                rows.append([_sym(name), self.num(value)])
             if rows:
                 out.append(Rows(rows))
         if relu:
             from ..model.functions import relu_prime
 
             out.append(self.p("relu_convention", indicator=relu_prime(_sym("z")),
-                              value=_number(problem.conventions.relu_grad_at_zero)))
+                              value=self.num(problem.conventions.relu_grad_at_zero)))
         if not solving:
             return out
         task = [self.p("task_solve")]
         if solving and problem.training.lr is not None:
             if problem.training.batches:
-                task.append(self.p("task_batches", lr=_number(problem.training.lr),
+                task.append(self.p("task_batches", lr=self.num(problem.training.lr),
                                    n=sympy.Integer(len(problem.training.batches))))
             else:
-                task.append(self.p("task_step", lr=_number(problem.training.lr)))
+                task.append(self.p("task_step", lr=self.num(problem.training.lr)))
         return out + task
 
     def figure(self) -> Figure | None:
@@ -424,11 +428,11 @@ class _Builder:
             for key, value in step.values.items():
                 if not isinstance(value, np.ndarray) and self.scalar:
                     node = next(n for n in self.graph.nodes if n.key == key)
-                    rows.append([_sym(key), node.expr, _number(value)])
+                    rows.append([_sym(key), node.expr, self.num(value)])
                 else:
-                    rows.append([_sym(key), _number(value)])
+                    rows.append([_sym(key), self.num(value)])
             forward.append(Rows(rows))
-        forward += [self.p("loss_value"), Rows([[_sym("L"), _number(step.loss)]])]
+        forward += [self.p("loss_value"), Rows([[_sym("L"), self.num(step.loss)]])]
         parts.append(Part(self.p("q_forward"), forward))
 
         parts += self.symbolic_parts()
@@ -442,28 +446,28 @@ class _Builder:
             for key, value in reversed(step.adjoints.items()):
                 if not isinstance(value, np.ndarray) and self.matrix is None:
                     q = self.graph.quantities[key]
-                    rows.append([_adj(key), self.derivation.adjoints[q.value], _number(value)])
+                    rows.append([_adj(key), self.derivation.adjoints[q.value], self.num(value)])
                 else:
-                    rows.append([_adj(key), _number(value)])
+                    rows.append([_adj(key), self.num(value)])
             backward.append(Rows(rows))
         parts.append(Part(self.p("q_backward"), backward))
 
-        rows = [[_adj(name), _number(value)] for name, value in step.gradients.items()]
+        rows = [[_adj(name), self.num(value)] for name, value in step.gradients.items()]
         gradients = [Rows(rows)]
         if step.kinks:
             nodes = ", ".join(self.name_of("text")(k) for k in step.kinks)
             value = problem.conventions.relu_grad_at_zero
             key = "kinks" if value == 0 else "kinks_other"
             gradients.append(self.p(key, nodes=Pre(nodes, ", ".join(self.name_of("latex")(k) for k in step.kinks)),
-                                    value=_number(value)))
+                                    value=self.num(value)))
         parts.append(Part(self.p("q_gradients"), gradients))
 
         if step.updated is not None:
             lr = problem.training.lr
-            out = [self.p("step_intro", lr=_number(lr))]
+            out = [self.p("step_intro", lr=self.num(lr))]
             for i, st in enumerate(solution.steps, start=1):
                 if len(solution.steps) > 1:
-                    out.append(self.p("batch_step", i=sympy.Integer(i), loss=_number(st.loss)))
+                    out.append(self.p("batch_step", i=sympy.Integer(i), loss=self.num(st.loss)))
                 rows = []
                 for name, new in st.updated.items():
                     grad = st.gradients[name]
@@ -473,10 +477,10 @@ class _Builder:
                     if not isinstance(new, np.ndarray):
                         row.append(Pre(f"{_fmt(old)} - {_fmt(lr)}·({_fmt(grad)})",
                                        rf"{_fmt(old)} - {_fmt(lr)} \cdot \left({_fmt(grad)}\right)"))
-                    row.append(_number(new))
+                    row.append(self.num(new))
                     rows.append(row)
                 out.append(Rows(rows))
-            parts.append(Part(self.p("q_step", lr=_number(lr)), out))
+            parts.append(Part(self.p("q_step", lr=self.num(lr)), out))
 
         parts.append(Part(self.p("q_checks"), self.checks(solution)))
         return parts
@@ -497,9 +501,9 @@ class _Builder:
             for t in range(0 if not adjoint else 1, T + 1):
                 key = f"{name}[{t}]"
                 if key in table:
-                    cells.append(_number(table[key]))
+                    cells.append(self.num(table[key]))
                 elif not adjoint and name in problem.values and t < len(problem.values[name]):
-                    cells.append(_number(problem.values[name][t]))
+                    cells.append(self.num(problem.values[name][t]))
                 else:
                     cells.append("–")
             if all(c == "–" for c in cells):
@@ -515,18 +519,18 @@ class _Builder:
         else:
             out.append(self.p("fd_failed", names=Pre(", ".join(fd.get("disagree", [])),
                                                      ", ".join(fd.get("disagree", []))),
-                              err=_number(fd["max_abs_error"], 2)))
+                              err=self.num(fd["max_abs_error"], 2)))
         mf = checks.get("matrix_form")
         if mf:
             out.append(self.p("matrix_check", n=sympy.Integer(mf["compared"]),
                               err=_power_of_ten_above(mf["max_abs_error"])))
         if solution.expected:
-            out.append(self.p("claims_intro", tol=_number(self.problem.tolerance)))
+            out.append(self.p("claims_intro", tol=self.num(self.problem.tolerance)))
             header = [self.word("claim"), self.word("claimed"), self.word("computed"), self.word("verdict")]
             rows = []
             for row in solution.expected:
-                rows.append([_claim_symbol(row["key"], self.problem), _number(row["claimed"]),
-                             _number(row["computed"]), self.word("right" if row["ok"] else "wrong")])
+                rows.append([_claim_symbol(row["key"], self.problem), self.num(row["claimed"]),
+                             self.num(row["computed"]), self.word("right" if row["ok"] else "wrong")])
             out.append(Table(header, rows))
             ok = sum(r["ok"] for r in solution.expected)
             out.append(self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(solution.expected))))
