@@ -65,5 +65,5 @@ def test_derivation_follows_the_parameters_outside_the_cell(spec_file):
     assert "∂L/∂s = Σ_(t=1..T) hₜ₋₁·(1 - hₜ²)·∂L/∂hₜ" in text
     assert "∂L/∂v = h₄·∂L/∂out" in text
     assert "At the last step the lines after the loop add to it: ∂L/∂h₄ also gets v·∂L/∂out." in text
-    assert "w enters hₜ, and hₜ₋₁ depends on w too" in text
+    assert "w, u enter hₜ, and hₜ₋₁ depends on them too" in text
     assert "v enters no hidden state" in text

@@ -81,16 +81,16 @@ def test_the_input_weight_needs_bptt_and_the_output_weight_does_not():
     through = {p.name: p.through_time for p in b.params}
     assert through == {"u": False, "v": True, "w": True}
     text = CliRunner().invoke(main, ["derive", "masha_rnn", "--lang", "en"]).stdout
-    assert "v enters hₜ, and hₜ₋₁ depends on v too: its gradient needs the sum back through time" in text
+    assert "v, w enter hₜ, and hₜ₋₁ depends on them too: their gradients need the sum back through time" in text
     assert "u enters no hidden state: its gradient needs no sum back through time" in text
     russian = CliRunner().invoke(main, ["derive", "masha_rnn"]).stdout
-    assert "v входит в hₜ, а hₜ₋₁ тоже зависит от v: придётся брать производную назад во времени" in russian
+    assert "v, w входят в hₜ, а hₜ₋₁ тоже зависит от них: придётся брать производную назад во времени" in russian
 
 
 def test_recursion_is_the_textbook_one():
     text = re.sub(" +", " ", CliRunner().invoke(main, ["derive", "masha_rnn"]).stdout)
     assert "∂L/∂hₜ = u·∂L/∂ŷₜ·[hₜ·u > 0] + w·∂L/∂hₜ₊₁·[hₜ·w + v·yₜ > 0]" in text
-    assert "Σ_(k=1..t) (Π_(i=k+1..t) ∂hᵢ/∂hᵢ₋₁) · ∂⁺hₖ/∂p" in text
+    assert "Σ_(k=1..t) ∂Lₜ/∂hₜ · (Π_(i=k+1..t) ∂hᵢ/∂hᵢ₋₁) · ∂⁺hₖ/∂p" in text
 
 
 def test_kinks_are_named_with_the_convention(solved):

@@ -21,6 +21,7 @@ from ..derive.mathobj import Partial, Product, Sum
 from ..derive.program import has_arrays, program_of
 from ..derive.sweep import matrix_form_of, through_time
 from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
+from ..model.spec import in_language
 from .numbers import (  # noqa: F401
     MAX_ENTRIES_SHOWN,
     Number,
@@ -67,6 +68,7 @@ class Part:
 
     question: Para
     solution: list
+    letter: str | None = None  # the source's letter; None: by position
 
 
 @dataclass
@@ -113,6 +115,10 @@ def _adj(key: str) -> AdjointSymbol:
 
 
 SHOW_STEPS = 12  # a recurrent model longer than this is shown by its cell only
+FORWARD_RANGE = Pre("t = 1, …, T", r"t = 1, \ldots, T")
+BACKWARD_RANGE = {"range": Pre("t = T, …, 1", r"t = T, \ldots, 1"), "next": Pre("t + 1", "t + 1"),
+                  "last": Pre("t = T", "t = T")}
+SHOW_WORK_STEPS = 4  # a scalar cell this short shows the arithmetic of every step
 MAX_STORY = 200  # local derivatives in all closed forms together; past it, the adjoint form
 MAX_SHOWN = 300  # nodes of a closed form a document prints
 MAX_FIGURE = 40  # vertices of a computational graph a document draws
@@ -178,7 +184,7 @@ class _Builder:
         g = self.graph
         out = []
         if g.cell is not None:
-            out.append(self.p("cell_intro", T=sympy.Integer(problem.steps)))
+            out.append(self.p("cell_intro", range=FORWARD_RANGE, T=Pre(f"T = {problem.steps}", f"T = {problem.steps}")))
             if self.matrix is not None:
                 rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)]
                         for n, s, e in self.matrix.equations]
@@ -219,7 +225,7 @@ class _Builder:
         problem, program = self.problem, self.program
         out = []
         if program.recurrent:
-            out.append(self.p("cell_intro", T=sympy.Integer(problem.steps)))
+            out.append(self.p("cell_intro", range=FORWARD_RANGE, T=Pre(f"T = {problem.steps}", f"T = {problem.steps}")))
         else:
             out.append(self.p("model_intro"))
         rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)] for n, s, e in self.matrix.equations]
@@ -241,26 +247,33 @@ class _Builder:
         return out + self.given(solving, relu)
 
     def given(self, solving: bool, relu: bool) -> list:
-        """The numbers given, the conventions, and the task."""
+        """Every input of the problem, the conventions, and (without parts) the task."""
         problem, out = self.problem, []
         if solving and problem.values:
-            out.append(self.p("values_intro"))
+            out.append(self.p("given"))
             rows = []
             for name, value in problem.values.items():
-                if name in problem.sequences:
-                    continue
-                rows.append([_sym(name), self.num(value)])
+                if name not in problem.sequences:
+                    rows.append([_sym(name), self.num(value)])
             if rows:
                 out.append(Rows(rows))
+            table = self.sequence_table()
+            if table is not None:
+                out += [self.p("given_sequences"), table]
+            if problem.training.lr is not None:
+                out.append(self.p("given_lr", lr=Pre(f"η = {self.num(problem.training.lr).text()}",
+                                                      rf"\eta = {self.num(problem.training.lr).latex()}")))
+        if problem.conventions.index_base:
+            out.append(self.p("index_base", base=sympy.Integer(problem.conventions.index_base)))
         if relu:
             from ..model.functions import relu_prime
 
             out.append(self.p("relu_convention", indicator=relu_prime(_sym("z")),
                               value=self.num(problem.conventions.relu_grad_at_zero)))
-        if not solving:
+        if not solving or problem.parts:
             return out
         task = [self.p("task_solve")]
-        if solving and problem.training.lr is not None:
+        if problem.training.lr is not None:
             if problem.training.batches:
                 task.append(self.p("task_batches", lr=self.num(problem.training.lr),
                                    n=sympy.Integer(len(problem.training.batches))))
@@ -268,53 +281,255 @@ class _Builder:
                 task.append(self.p("task_step", lr=self.num(problem.training.lr)))
         return out + task
 
-    def figure(self) -> Figure | None:
+    def used_steps(self, name: str) -> list[int]:
+        """The steps t at which the model reads the sequence ``name``."""
+        steps = set()
+        for line in self.program.lines():
+            for e in _walk(line.expr):
+                if e.name != name:
+                    continue
+                if e.op == "at":
+                    steps.add(e.step)
+                elif e.op == "leaf":
+                    cell = any(line is c for c in self.program.cell)
+                    steps |= {t + (e.step or 0) for t in range(1, self.problem.steps + 1)} if cell else set()
+        return sorted(t for t in steps if 0 <= t < len(self.problem.values[name]))
+
+    def sequence_table(self) -> Table | None:
+        """The sequences given, one row each, over the steps the model reads."""
+        problem = self.problem
+        names = [n for n in problem.values if n in problem.sequences]
+        if not names or not problem.recurrent or problem.steps > SHOW_STEPS:
+            return None
+        used = {n: self.used_steps(n) for n in names}
+        steps = sorted({t for ts in used.values() for t in ts})
+        header = [self.word("t")] + [sympy.Integer(t) for t in steps]
+        rows = []
+        for n in names:
+            rows.append([_sym(f"{n}[t]")] + [self.num(problem.values[n][t]) if t in used[n] else "–" for t in steps])
+        return Table(header, rows)
+
+    def figure(self, grad: bool = False) -> Figure | None:
         from .pictures import picture, to_dot, to_mermaid, to_tikz
 
-        pic = picture(self.problem)
+        pic = picture(self.problem, grad=grad)
         if len(pic.vertices) > MAX_FIGURE:
             return None
         return Figure(to_dot(pic), to_tikz(pic), to_mermaid(pic))
 
-    # Symbolic parts ----------------------------------------------------------------
+    # The teacher's appendix ----------------------------------------------------------------
 
-    def symbolic_parts(self) -> list[Part]:
-        from .story import algorithm, story
+    def appendix(self, solution) -> list[Section]:
+        if self.audience != "teacher" or solution is None:
+            return []
+        sections = [Section(self.word("checks"), self.checks(solution))]
+        errata = self.errata(solution)
+        if errata:
+            sections.append(Section(self.word("claims"), errata))
+        return sections
 
-        parts = []
+    # Parts ------------------------------------------------------------------------------
+
+    def default_pieces(self, numeric: bool) -> list[str]:
+        """symprop's own order, when the spec names no parts."""
+        from .story import story
+
+        pieces = ["forward"] if numeric else []
         if self.program.recurrent:
-            parts.append(Part(self.p("q_bptt"), self.bptt()))
+            pieces += ["bptt", "unrolled"]
         elif self.matrix is None:
-            d = self.derivation
-            s = story(d)
-            if s is not None and s.naive > MAX_STORY:  # the closed forms would fill pages
-                s = None
-            if s is not None:
-                rows = [[_adj(gr.param.name), s.chain(gr), s.closed(gr, boxed=False)] for gr in s.gradients]
-                parts.append(Part(self.p("q_closed"), [self.p("closed_intro"), Rows(rows)]))
-                boxed = [[_adj(gr.param.name), s.closed(gr, boxed=True)] for gr in s.gradients]
-                parts.append(Part(self.p("q_shared"), [
-                    self.p("shared_intro"), Rows(boxed),
-                    self.p("shared_count", naive=sympy.Integer(s.naive), backprop=sympy.Integer(s.backprop),
-                           m=sympy.Integer(s.depth)),
-                ]))
-                rows = []
-                dsym = _sym("d")
-                for step in algorithm(d, s):
-                    if step.kind == "d":
-                        first = not rows
-                        lhs_chain = step.chain if first else Product(dsym, *step.chain.args)
-                        lhs_value = step.value if first else Product(dsym, *step.value.args)
-                        rows.append([dsym, lhs_chain, lhs_value])
-                    else:
-                        rows.append([_adj(step.target.name), Product(dsym, step.chain), Product(dsym, step.value)])
-                parts.append(Part(self.p("q_algorithm"), [self.p("algorithm_intro"), Rows(rows)]))
-            else:
-                parts.append(Part(self.p("q_backward"), self.adjoint_rows()))
+            s = story(self.derivation)
+            if s is not None and s.naive <= MAX_STORY:
+                pieces += ["closed", "shared", "algorithm"]
+            elif not numeric:
+                pieces.append("backward")
         if self.matrix is not None:
-            question = "q_matrix" if parts else "q_matrix_first"
-            parts.append(Part(self.p(question), self.matrix_rows()))
+            pieces.append("matrix")
+        if numeric:
+            pieces += ["backward", "gradients"]
+            if self.problem.training.lr is not None:
+                pieces.append("step")
+        return pieces
+
+    def parts(self, solution) -> list[Part]:
+        from ..model.spec import PartSpec
+
+        specs = self.problem.parts or tuple(PartSpec((piece,)) for piece in self.default_pieces(solution is not None))
+        letters = self.word("letters")
+        parts, used = [], 0
+        for spec in specs:
+            blocks = []
+            for piece in spec.show:
+                blocks += self.piece(piece, solution)
+            letter = spec.letter or letters[min(used, len(letters) - 1)]
+            used = letters.index(letter) + 1 if letter in letters else used + 1
+            if not blocks:
+                continue
+            question = in_language(spec.question, self.lang) if spec.question else None
+            if question is None:
+                question = Para([x for piece in spec.show for x in self.question(piece).parts + [" "]][:-1])
+            else:
+                question = Para([question])
+            parts.append(Part(question, blocks, letter))
         return parts
+
+    def question(self, piece: str) -> Para:
+        name, _, arg = piece.partition(":")
+        if name == "step":
+            return self.p("q_step", lr=self.num(self.problem.training.lr or 0))
+        if name == "matrix" and not self.program.recurrent and self.matrix is not None and self.scalar is False:
+            return self.p("q_matrix_first")
+        if name == "activation":
+            f, _, g = arg.partition("=")
+            return self.p("q_activation", f=_sym(f.strip()), g=Pre(g.strip(), rf"\operatorname{{{g.strip()}}}"))
+        return self.p("q_" + name)
+
+    def piece(self, piece: str, solution) -> list:
+        """The blocks of one piece; [] when this problem has none of it."""
+        name, _, arg = piece.partition(":")
+        numeric = solution is not None
+        if name in ("forward", "gradients", "step") and not numeric:
+            return []
+        if name == "step" and self.problem.training.lr is None:
+            return []
+        if name == "activation":
+            return self.activation(*[x.strip() for x in arg.split("=")])
+        method = getattr(self, "piece_" + name)
+        return method(solution.first if numeric else None, solution)
+
+    # Symbolic pieces ------------------------------------------------------------------------
+
+    def story(self):
+        from .story import story
+
+        if self.program.recurrent or self.matrix is not None and not self.scalar:
+            return None
+        s = story(self.derivation)
+        return s if s is not None and s.naive <= MAX_STORY else None
+
+    def piece_closed(self, step, solution) -> list:
+        s = self.story()
+        if s is None:
+            return []
+        rows = [[_adj(gr.param.name), s.chain(gr), s.closed(gr, boxed=False)] for gr in s.gradients]
+        return [self.p("closed_intro"), Rows(rows)]
+
+    def piece_shared(self, step, solution) -> list:
+        s = self.story()
+        if s is None:
+            return []
+        boxed = [[_adj(gr.param.name), s.closed(gr, boxed=True)] for gr in s.gradients]
+        return [self.p("shared_intro"), Rows(boxed),
+                self.p("shared_count", naive=sympy.Integer(s.naive), backprop=sympy.Integer(s.backprop),
+                       m=sympy.Integer(s.depth), naive_order=Pre("O(m²)", "O(m^2)"), order=Pre("O(m)", "O(m)"))]
+
+    def piece_algorithm(self, step, solution) -> list:
+        from .story import algorithm
+
+        s = self.story()
+        if s is None:
+            return []
+        rows, dsym = [], _sym("d")
+        for st in algorithm(self.derivation, s):
+            if st.kind == "d":
+                first = not rows
+                chain = st.chain if first else Product(dsym, *st.chain.args)
+                value = st.value if first else Product(dsym, *st.value.args)
+                rows.append([dsym, chain, value])
+            else:
+                value = dsym if st.value == 1 else Product(dsym, st.value)
+                rows.append([_adj(st.target.name), Product(dsym, st.chain), value])
+        return [self.p("algorithm_intro", d=dsym), Rows(rows)]
+
+    def piece_composite(self, step, solution) -> list:
+        """The network as one composite function: the nodes the loss reads, written out."""
+        if self.program.recurrent or not self.scalar:
+            return []
+        d = self.derivation
+        forms = ClosedForms(d, limit=MAX_SHOWN)
+        g = self.graph
+        nodes = {n.symbol for n in g.nodes}
+        rows = []
+        for s in sorted(d.local[g.loss], key=lambda x: x.name):
+            if s in nodes:
+                closed = forms.of_value(s)
+                if closed is not None and closed != s:
+                    rows.append([s, closed])
+        if not rows:
+            return []
+        loss = g.nodes[-1].expr
+        return [self.p("composite_intro"), Rows(rows + [[_sym("L"), loss, loss.xreplace({r[0]: r[1] for r in rows})]])]
+
+    def piece_update_rule(self, step, solution) -> list:
+        eta = _sym("eta")
+        rows = [[_sym(f"{p}@1"), _sym(p) - Product(eta, _adj(p))] for p in self.problem.params]
+        return [self.p("update_rule_intro", eta=eta), Rows(rows)]
+
+    def piece_local(self, step, solution) -> list:
+        if self.program.recurrent:
+            return self.cell_local_rows()
+        if not self.scalar:
+            return []
+        d, g = self.derivation, self.graph
+        rows = []
+        for n in g.nodes:
+            for parent, local in d.local[n.symbol].items():
+                rows.append([Partial(n.symbol, parent), local])
+        out = [self.p("local_intro"), Rows(rows)]
+        figure = self.figure(grad=True)
+        return out + ([figure] if figure is not None else [])
+
+    def activation(self, f: str, g: str) -> list:
+        """The case f = g (sigmoid, tanh…): g′ and each local derivative through the node's output."""
+        from ..model.functions import RULES
+
+        if not self.scalar or self.program.recurrent:
+            return []
+        z, rule = _sym("z"), RULES[g]
+        gz = rule.apply(z)
+        rows = [[Pre(f"{f}′(z)", f"{f}'(z)"), sympy.Derivative(gz, z).doit() if g != "relu" else rule.derivative(z, gz),
+                 rule.derivative(z, gz)]]
+        if rows[0][1] == rows[0][2]:
+            rows[0] = rows[0][:2]
+        out = [self.p("activation_intro", f=_sym(f), g=Pre(g, rf"\operatorname{{{g}}}")), Rows(rows)]
+        locals_ = []
+        for n in self.graph.nodes:
+            e = n.expr
+            if isinstance(e, sympy.Function) and type(e).__name__ == f and len(e.args) == 1:
+                locals_.append([Partial(n.symbol, e.args[0]), rule.derivative(e.args[0], n.symbol)])
+        if locals_:
+            out += [self.p("activation_nodes"), Rows(locals_)]
+        return out
+
+    def piece_entries(self, step, solution) -> list:
+        """Each entry of every matrix parameter, as the source's blanks ask."""
+        if not self.scalar or self.program.recurrent:
+            return []
+        d, g = self.derivation, self.graph
+        numbers = self.numbers(step) if step is not None else None
+        rows = []
+        for q in g.params:
+            if q.shape is None or q.shape == (1, 1):
+                continue
+            for sym in q.symbols():
+                rows.append(self.worked(_adj(sym.name), d.gradients[sym], numbers,
+                                        _entry(step.gradients[q.key], sym.name) if step is not None else None))
+        if not rows:
+            return []
+        return [self.p("entries_intro"), Rows(rows)]
+
+    def piece_unrolled(self, step, solution) -> list:
+        """∂L_t/∂p written out over the steps, for a small t, and the Σ Π form."""
+        return self.unrolled()
+
+    def piece_vectorized(self, step, solution) -> list:
+        return [self.p("vectorized")]
+
+    def piece_bptt(self, step, solution) -> list:
+        return self.bptt()
+
+    def piece_matrix(self, step, solution) -> list:
+        return self.matrix_rows() if self.matrix is not None else []
 
     def adjoint_rows(self) -> list:
         d, g = self.derivation, self.graph
@@ -339,151 +554,270 @@ class _Builder:
             rows.append([Pre(tl, ll)] + [Pre(a, b) for a, b in zip(ts, ls)])
         notes = [self.word(note) if note else "" for _, _, note in text_rows]
         intro = "matrix_intro_rnn" if self.matrix.recurrent else "matrix_intro"
-        return [self.p(intro), Rows(rows, notes)]
+        return [self.p(intro, **(BACKWARD_RANGE if self.matrix.recurrent else {})), Rows(rows, notes)]
 
     def through_time(self, params) -> list:
-        """Which parameters need the sum back through time, and why."""
-        out = []
+        """Which parameters need the sum back through time, and why: one sentence a group."""
+        groups: dict[tuple, list] = {}
         for p in params:
-            if p.computed:
-                out.append(self.p("bptt_computed", p=_sym(p.name)))
-            elif p.through_time:
-                state = p.states[0]
-                out.append(self.p("bptt_yes", p=_sym(p.name), h=_sym(f"{state}[t]"),
-                                  hprev=_sym(f"{state}[t-1]")))
+            kind = "computed" if p.computed else "yes" if p.through_time else "no"
+            groups.setdefault((kind, p.states[0] if kind == "yes" else None), []).append(p.name)
+        out = []
+        for (kind, state), names in groups.items():
+            many = "_many" if len(names) > 1 else ""
+            ps = _names(names, self)
+            if kind == "yes":
+                out.append(self.p("bptt_yes" + many, p=ps, h=_sym(f"{state}[t]"), hprev=_sym(f"{state}[t-1]")))
             else:
-                out.append(self.p("bptt_no", p=_sym(p.name)))
+                out.append(self.p(f"bptt_{kind}" + many, p=ps))
         return out
+
+    def cell_local_rows(self) -> list:
+        """The derivative along each edge of the cell (scalar cells)."""
+        if self.matrix is not None:
+            return []
+        d = self.derivation
+        cell = self.graph.cell
+        rows = []
+        for n in cell.nodes:
+            for parent, local in d.cell_local[n.symbol].items():
+                if parent in cell.inputs and cell.inputs[parent][0] not in cell.states:
+                    continue
+                rows.append([Partial(n.symbol, parent), local])
+        return [self.p("local_intro"), Rows(rows)]
 
     def bptt(self) -> list:
         from ..derive.bptt import bptt
 
+        T = _sym("T")
+        cost = self.p("bptt_cost", order=Pre("O(T)", "O(T)"))
         if self.matrix is not None:  # the matrix form says it for whole vectors
-            return self.through_time(through_time(self.program))
+            return self.through_time(through_time(self.program)) + [cost]
         d = self.derivation
         b = bptt(d)
-        out = [self.p("local_intro")]
-        rows = []
-        for n in b.cell.nodes:
-            for parent, local in d.cell_local[n.symbol].items():
-                if parent in b.cell.inputs and b.cell.inputs[parent][0] not in b.cell.states:
-                    continue
-                rows.append([Partial(n.symbol, parent), local])
-        out.append(Rows(rows))
-        out.append(self.p("bptt_intro"))
+        out = self.cell_local_rows()
+        out.append(self.p("bptt_intro", **BACKWARD_RANGE))
         rows = []
         for r in b.recursions:
             rhs = r.same_step if r.next_step == 0 else r.same_step + r.next_step
             rows.append([_adj(r.node.name), rhs])
         out.append(Rows(rows))
         for state in b.states:
-            out.append(self.p("bptt_words", h=_sym(f"{state}[t]"), hnext=_sym(f"{state}[t+1]")))
+            out.append(self.p("bptt_words", h=_sym(f"{state}[t]"), hnext=_sym(f"{state}[t+1]"), t=_sym("t")))
             if state in b.final:
                 out.append(self.p("bptt_final", h=_adj(f"{state}[{b.steps}]"), extra=b.final[state]))
-        out.append(self.p("bptt_grads"))
+        out.append(self.p("bptt_grads", range=FORWARD_RANGE))
         t = _sym("t")
         rows = []
         for p in b.params:
-            total = Sum(p.adjoint_form, t, sympy.Integer(1), _sym("T")) if p.adjoint_form != 0 else None
+            total = Sum(p.adjoint_form, t, sympy.Integer(1), T) if p.adjoint_form != 0 else None
             if total is None and p.outside == 0:
                 total = sympy.S.Zero
             rhs = total if p.outside == 0 else (p.outside if total is None else total + p.outside)
             rows.append([_adj(p.name), rhs])
         out.append(Rows(rows))
-        out += self.through_time(b.params)
-        for state, transition in b.transition.items():
-            through = [p for p in b.params if p.through_time and state in p.immediate]
-            if not through or state not in b.step_loss_grad:
+        return out + self.through_time(b.params) + [cost]
+
+    def unrolled(self) -> list:
+        """∂Lₖ/∂p over the steps for k = min(3, T), term by term, and the general Σ Π form."""
+        if not self.program.recurrent:
+            return []
+        params = [p for p in through_time(self.program) if p.through_time and not p.computed]
+        if not params:
+            return []
+        state = params[0].states[0]
+        k = min(3, self.problem.steps)
+        L = _sym(f"L[{k}]")
+        out = [self.p("unrolled_intro", L=L, k=sympy.Integer(k), h=_sym(f"{state}[t]"), hprev=_sym(f"{state}[t-1]"))]
+        rows = []
+        for p in params:
+            if state not in p.states:
                 continue
-            out.append(self.p("unrolled", h=_sym(f"{state}[t]"), hprev=_sym(f"{state}[t-1]")))
-            k, i = _sym("k"), _sym("i")
-            generic = Pre(
-                f"∂Lₜ/∂p = ∂Lₜ/∂{state}ₜ · Σ_(k=1..t) (Π_(i=k+1..t) ∂{state}ᵢ/∂{state}ᵢ₋₁) · ∂⁺{state}ₖ/∂p",
-                rf"\frac{{\partial L_{{t}}}}{{\partial p}} = \frac{{\partial L_{{t}}}}{{\partial {state}_{{t}}}}"
-                rf" \sum_{{k=1}}^{{t}} \left( \prod_{{i=k+1}}^{{t}} \frac{{\partial {state}_{{i}}}}"
-                rf"{{\partial {state}_{{i-1}}}} \right) \frac{{\partial^{{+}} {state}_{{k}}}}{{\partial p}}",
-            )
-            del k, i
-            rows = [[Partial(_sym(f"{state}[t]"), _sym(f"{state}[t-1]")), transition],
-                    [Partial(_sym("L[t]"), _sym(f"{state}[t]")), b.step_loss_grad[state]]]
-            for p in through:
-                rows.append([Pre(f"∂⁺{state}ₜ/∂{p.name}",
-                                 rf"\frac{{\partial^{{+}} {state}_{{t}}}}{{\partial {self.name_of('latex')(p.name)}}}"),
-                             p.immediate[state]])
-            out += [Rows([[generic]]), Rows(rows)]
+            terms = []
+            for j in range(k, 0, -1):
+                chain = [Partial(L, _sym(f"{state}[{k}]"))]
+                chain += [Partial(_sym(f"{state}[{i}]"), _sym(f"{state}[{i - 1}]")) for i in range(k, j, -1)]
+                printed = [self.pre(c) for c in chain]
+                printed.append(Pre(f"∂⁺{self.name_of('text')(f'{state}[{j}]')}/∂{self.name_of('text')(p.name)}",
+                                   rf"\frac{{\partial^{{+}} {self.name_of('latex')(f'{state}[{j}]')}}}"
+                                   rf"{{\partial {self.name_of('latex')(p.name)}}}"))
+                terms.append(Pre("·".join(x.text for x in printed), r" \cdot ".join(x.latex for x in printed)))
+            rows.append([Partial(L, _sym(p.name)), Pre(" + ".join(x.text for x in terms), " + ".join(x.latex for x in terms))])
+        out.append(Rows(rows))
+        text_h, latex_h = state + "ᵢ", state + "_{i}"
+        generic = Pre(
+            f"∂Lₜ/∂p = Σ_(k=1..t) ∂Lₜ/∂{state}ₜ · (Π_(i=k+1..t) ∂{text_h}/∂{state}ᵢ₋₁) · ∂⁺{state}ₖ/∂p",
+            rf"\frac{{\partial L_{{t}}}}{{\partial p}} = \sum_{{k=1}}^{{t}} \frac{{\partial L_{{t}}}}"
+            rf"{{\partial {state}_{{t}}}} \left( \prod_{{i=k+1}}^{{t}} \frac{{\partial {latex_h}}}"
+            rf"{{\partial {state}_{{i-1}}}} \right) \frac{{\partial^{{+}} {state}_{{k}}}}{{\partial p}}",
+        )
+        out += [self.p("unrolled_general"), Rows([[generic]])]
         return out
 
     # Numbers -------------------------------------------------------------------------
 
-    def numeric_parts(self, solution) -> list[Part]:
+    def pre(self, expr) -> Pre:
+        """Mathematics printed once for text and once for LaTeX."""
+        from .printing import TextPrinter
+        from .render.latex_printer import SympropLatexPrinter
+
+        base, seq = self.problem.conventions.index_base, self.problem.sequences
+        return Pre(TextPrinter(base, seq).doprint(expr), SympropLatexPrinter(base, seq).doprint(expr))
+
+    def joined(self, terms, sep: str = " + ") -> Pre:
+        """Terms in the order given (SymPy's Add would sort them)."""
+        printed = [self.pre(t) for t in terms]
+        return Pre(sep.join(x.text for x in printed), sep.join(x.latex for x in printed))
+
+    def numbers(self, step, t: int | None = None):
+        from .working import Numbers
+
+        n = Numbers(self.graph, step, self.problem)
+        return n if t is None else n.at(t)
+
+    def worked(self, lhs, expr, numbers, value) -> list:
+        """lhs = formula = the formula with numbers = value (the middle ones when they say something)."""
+        from .working import substituted
+
+        row = [lhs]
+        if expr is not None and expr != lhs:
+            row.append(expr)
+            if numbers is not None:
+                middle = substituted(expr, numbers, self.digits, self.problem)
+                if middle is not None:
+                    row.append(middle)
+        if value is not None:
+            row.append(self.num(value))
+        return row
+
+    def small_cell(self) -> bool:
+        """A recurrent model short and scalar enough to show every step's arithmetic."""
+        return self.program.recurrent and self.matrix is None and self.problem.steps <= SHOW_WORK_STEPS
+
+    def piece_forward(self, step, solution) -> list:
         problem = self.problem
-        step = solution.first
-        parts = []
-        forward = [self.p("forward_intro")]
+        out = [self.p("forward_intro")]
         if self.program.recurrent:
             if problem.steps <= SHOW_STEPS:
-                forward += [self.p("forward_table"), self.time_table(step.values)]
-        else:
-            rows = []
-            for key, value in step.values.items():
-                if not isinstance(value, np.ndarray) and self.scalar:
-                    node = next(n for n in self.graph.nodes if n.key == key)
-                    rows.append([_sym(key), node.expr, self.num(value)])
-                else:
-                    rows.append([_sym(key), self.num(value)])
-            forward.append(Rows(rows))
-        forward += [self.p("loss_value"), Rows([[_sym("L"), self.num(step.loss)]])]
-        parts.append(Part(self.p("q_forward"), forward))
+                out += [self.p("forward_table"), self.time_table(step.values)]
+            if self.small_cell():
+                out += [self.p("forward_steps"), Rows(self.cell_rows(step, [n for n in self.graph.cell.nodes]))]
+            losses = [_sym(f"L[{t}]") for t in range(1, problem.steps + 1)]
+            have = all(f"L[{t}]" in step.values for t in range(1, problem.steps + 1))
+            total = self.joined(losses) if problem.steps <= SHOW_STEPS and have else None
+            row = [_sym("L")]
+            if total is not None:
+                sums = [self.num(step.values[f"L[{t}]"]) for t in range(1, problem.steps + 1)]
+                row += [total, Pre(" + ".join(_paren(x.text()) for x in sums),
+                                   " + ".join(_paren(x.latex()) for x in sums))]
+                if problem.reduce == "mean":
+                    row = [_sym("L")]
+            row.append(self.num(step.loss))
+            return out + [self.p("loss_value"), Rows([row])]
+        numbers = self.numbers(step) if self.scalar else None
+        rows = []
+        for key, value in step.values.items():
+            if not isinstance(value, np.ndarray) and self.scalar:
+                node = next(n for n in self.graph.nodes if n.key == key)
+                rows.append(self.worked(_sym(key), node.expr, numbers, value))
+            else:
+                rows.append([_sym(key), self.num(value)])
+        out.append(Rows(rows))
+        loss = self.graph.nodes[-1] if self.scalar else None
+        row = self.worked(_sym("L"), loss.expr, numbers, step.loss) if loss is not None else [_sym("L"), self.num(step.loss)]
+        return out + [self.p("loss_value"), Rows([row])]
 
-        parts += self.symbolic_parts()
+    def cell_rows(self, step, nodes, adjoint: bool = False) -> list:
+        """Each cell line at t = 1, …, T (backwards for adjoints), with its numbers."""
+        from ..derive.bptt import bptt
 
-        backward = [self.p("backward_intro")]
+        T = self.problem.steps
+        rows = []
+        if not adjoint:
+            for t in range(1, T + 1):
+                numbers = self.numbers(step, t)
+                for n in nodes:
+                    key = f"{self.graph.cell.quantities[n.key].name}[{t}]"
+                    rows.append(self.worked(_sym(key), _at_step(n.expr, t), numbers, step.values.get(key)))
+            return rows
+        b = bptt(self.derivation)
+        for t in range(T, 0, -1):
+            numbers = self.numbers(step, t)
+            for r in b.recursions:
+                expr = r.same_step if t == T or r.next_step == 0 else r.same_step + r.next_step
+                name = r.node.name.split("[")[0]
+                if t == T and name in b.final:
+                    expr = expr + b.final[name]
+                key = f"{name}[{t}]"
+                if key in step.adjoints:
+                    rows.append(self.worked(_adj(key), _at_step(expr, t), numbers, step.adjoints[key]))
+        return rows
+
+    def piece_backward(self, step, solution) -> list:
+        if step is None:
+            return self.adjoint_rows() if self.scalar and not self.program.recurrent else []
+        problem = self.problem
+        out = [self.p("backward_intro")]
         if self.program.recurrent:
             if problem.steps <= SHOW_STEPS:
-                backward.append(self.time_table(step.adjoints, adjoint=True))
-        else:
-            rows = []
-            for key, value in reversed(step.adjoints.items()):
-                if not isinstance(value, np.ndarray) and self.matrix is None:
-                    q = self.graph.quantities[key]
-                    rows.append([_adj(key), self.derivation.adjoints[q.value], self.num(value)])
-                else:
-                    rows.append([_adj(key), self.num(value)])
-            backward.append(Rows(rows))
-        parts.append(Part(self.p("q_backward"), backward))
+                out.append(self.time_table(step.adjoints, adjoint=True))
+            if self.small_cell():
+                out += [self.p("backward_steps"), Rows(self.cell_rows(step, None, adjoint=True))]
+            return out
+        numbers = self.numbers(step) if self.matrix is None else None
+        rows = []
+        for key, value in reversed(step.adjoints.items()):
+            if not isinstance(value, np.ndarray) and self.matrix is None:
+                q = self.graph.quantities[key]
+                rows.append(self.worked(_adj(key), self.derivation.adjoints[q.value], numbers, value))
+            else:
+                rows.append([_adj(key), self.num(value)])
+        out.append(Rows(rows))
+        return out
 
-        rows = [[_adj(name), self.num(value)] for name, value in step.gradients.items()]
-        gradients = [Rows(rows)]
+    def piece_gradients(self, step, solution) -> list:
+        problem = self.problem
+        worked = self.scalar and (not self.program.recurrent or self.small_cell())
+        numbers = self.numbers(step) if worked else None
+        rows = []
+        for name, value in step.gradients.items():
+            q = self.graph.quantities[name] if worked else None
+            if q is not None and not isinstance(value, np.ndarray):
+                rows.append(self.worked(_adj(name), self.derivation.gradients[q.value], numbers, value))
+            else:
+                rows.append([_adj(name), self.num(value)])
+        out = [self.p("gradients_intro")] if worked else []
+        out.append(Rows(rows))
         if step.kinks:
             nodes = ", ".join(self.name_of("text")(k) for k in step.kinks)
             value = problem.conventions.relu_grad_at_zero
             key = "kinks" if value == 0 else "kinks_other"
-            gradients.append(self.p(key, nodes=Pre(nodes, ", ".join(self.name_of("latex")(k) for k in step.kinks)),
-                                    value=self.num(value)))
-        parts.append(Part(self.p("q_gradients"), gradients))
+            out.append(self.p(key, nodes=Pre(nodes, ", ".join(self.name_of("latex")(k) for k in step.kinks)),
+                              value=self.num(value)))
+        return out
 
-        if step.updated is not None:
-            lr = problem.training.lr
-            out = [self.p("step_intro", lr=self.num(lr))]
-            for i, st in enumerate(solution.steps, start=1):
-                if len(solution.steps) > 1:
-                    out.append(self.p("batch_step", i=sympy.Integer(i), loss=self.num(st.loss)))
-                rows = []
-                for name, new in st.updated.items():
-                    grad = st.gradients[name]
-                    old = new + lr * grad
-                    rule = _sym(name) - Product(_sym("eta"), _adj(name))
-                    row = [_sym(f"{name}@{i}"), rule]
-                    if not isinstance(new, np.ndarray):
-                        row.append(Pre(f"{_fmt(old)} - {_fmt(lr)}·({_fmt(grad)})",
-                                       rf"{_fmt(old)} - {_fmt(lr)} \cdot \left({_fmt(grad)}\right)"))
-                    row.append(self.num(new))
-                    rows.append(row)
-                out.append(Rows(rows))
-            parts.append(Part(self.p("q_step", lr=self.num(lr)), out))
-
-        parts.append(Part(self.p("q_checks"), self.checks(solution)))
-        return parts
+    def piece_step(self, step, solution) -> list:
+        problem = self.problem
+        lr = problem.training.lr
+        out = [self.p("step_intro", lr=self.num(lr))]
+        for i, st in enumerate(solution.steps, start=1):
+            if len(solution.steps) > 1:
+                out.append(self.p("batch_step", i=sympy.Integer(i), loss=self.num(st.loss)))
+            rows = []
+            for name, new in st.updated.items():
+                grad = st.gradients[name]
+                old = new + lr * grad
+                rule = _sym(name) - Product(_sym("eta"), _adj(name))
+                row = [_sym(f"{name}@{i}"), rule]
+                if not isinstance(new, np.ndarray):
+                    o, r, gr = self.num(old), self.num(lr), self.num(grad)
+                    row.append(Pre(f"{o.text()} - {r.text()}·{_paren(gr.text())}",
+                                   rf"{o.latex()} - {r.latex()} \cdot {_paren(gr.latex(), True)}"))
+                row.append(self.num(new))
+                rows.append(row)
+            out.append(Rows(rows))
+        out.append(self.p("step_order"))
+        return out
 
     def time_table(self, table: dict, adjoint: bool = False) -> Table:
         problem = self.problem
@@ -524,17 +858,32 @@ class _Builder:
         if mf:
             out.append(self.p("matrix_check", n=sympy.Integer(mf["compared"]),
                               err=_power_of_ten_above(mf["max_abs_error"])))
+        return out
+
+
+    def errata(self, solution) -> list:
+        """The source's printed answers beside the computed ones, and its formulas that are wrong."""
+        out = []
         if solution.expected:
             out.append(self.p("claims_intro", tol=self.num(self.problem.tolerance)))
             header = [self.word("claim"), self.word("claimed"), self.word("computed"), self.word("verdict")]
             rows = []
             for row in solution.expected:
-                rows.append([_claim_symbol(row["key"], self.problem), self.num(row["claimed"]),
+                if not isinstance(row.get("claimed"), (int, float)):
+                    continue
+                rows.append([_claim_symbol(row["key"], self.problem), _as_printed(row["claimed"]),
                              self.num(row["computed"]), self.word("right" if row["ok"] else "wrong")])
             out.append(Table(header, rows))
-            ok = sum(r["ok"] for r in solution.expected)
-            out.append(self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(solution.expected))))
+            ok = sum(r["ok"] for r in solution.expected if isinstance(r.get("claimed"), (int, float)))
+            out.append(self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(rows))))
         return out
+
+
+def _as_printed(value) -> Pre:
+    """A number the source prints, as it prints it (the TOML's own digits)."""
+    text = repr(float(value))
+    text = text[:-2] if text.endswith(".0") else text
+    return Pre(text, text)
 
 
 def _claim_symbol(key: str, problem):
@@ -561,13 +910,50 @@ AUDIENCES = ("teacher", "student")
 
 def derivation_document(problem, lang: str | None = None, audience: str = "teacher",
                         digits: int | None = None) -> Document:
-    b = _Builder(problem, lang, audience, digits)
-    return Document(problem.title_in(b.lang), b.lang, problem.source_in(b.lang), b.statement(False),
-                    b.symbolic_parts(), problem.conventions.index_base, problem.sequences)
+    return _document(problem, None, lang, audience, digits)
 
 
 def solution_document(problem, solution, lang: str | None = None, audience: str = "teacher",
                       digits: int | None = None) -> Document:
+    return _document(problem, solution, lang, audience, digits)
+
+
+def _document(problem, solution, lang, audience, digits) -> Document:
     b = _Builder(problem, lang, audience, digits)
-    return Document(problem.title_in(b.lang), b.lang, problem.source_in(b.lang), b.statement(True),
-                    b.numeric_parts(solution), problem.conventions.index_base, problem.sequences)
+    statement = b.statement(solution is not None)
+    text = in_language(problem.statement, b.lang) if problem.statement else None
+    if text:
+        statement.insert(0, Para([text]))
+    return Document(problem.title_in(b.lang), b.lang, problem.source_in(b.lang), statement,
+                    b.parts(solution), problem.conventions.index_base, problem.sequences, b.appendix(solution))
+
+
+def _paren(text: str, latex: bool = False) -> str:
+    """A negative number in brackets, as it stands inside a product."""
+    if not text.startswith("-"):
+        return text
+    return rf"\left({text}\right)" if latex else f"({text})"
+
+
+def _at_step(expr, t: int):
+    """A cell formula at step t: h[t-1] becomes h[2] for t = 3."""
+    from .working import _STEP
+
+    subs = {}
+    for s in expr.free_symbols:
+        name = _STEP.sub(lambda m: f"[{t + int(m.group(1) or 0)}]", s.of if isinstance(s, AdjointSymbol) else s.name)
+        subs[s] = AdjointSymbol(name) if isinstance(s, AdjointSymbol) else Symbol(name, real=True)
+    return expr.xreplace(subs)
+
+
+def _entry(value, name: str) -> float:
+    """The entry of an array a scalar symbol W[1][0] names."""
+    idx = tuple(int(i.rstrip("]")) for i in name.split("[")[1:])
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 2 and len(idx) == 1:
+        idx = (idx[0], 0)
+    return float(array[idx])
+
+
+def _names(names: list[str], builder) -> Pre:
+    return Pre(", ".join(builder.name_of("text")(n) for n in names), ", ".join(builder.name_of("latex")(n) for n in names))

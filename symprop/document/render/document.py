@@ -3,6 +3,7 @@
 import sympy
 
 from ..solution import Document, Figure, Number, Para, Part, Pre, Rows, Table
+from .latex_printer import BINARY, RELATION, Group, is_tall, parse, render, tidy, width
 
 
 class Renderer:
@@ -45,19 +46,117 @@ class Renderer:
         return self.doc.word("letters")[i] + ")"
 
     def parts(self) -> list[tuple[str, Part]]:
-        return [(self.letter(i), part) for i, part in enumerate(self.doc.parts)]
+        return [(part.letter + ")" if part.letter else self.letter(i), part) for i, part in enumerate(self.doc.parts)]
 
 
 def is_math(item) -> bool:
     return isinstance(item, sympy.Basic | Number | Pre)
 
 
-LONG_ROW = 160  # characters of LaTeX in one row's right-hand sides
+LINE_WIDTH = 38.0  # em of display mathematics a line holds (A4, 2.2 cm margins, 11pt: 43em)
+BREAK_AT = set(BINARY) | set(RELATION)
+
+
+def _is_op(node) -> bool:
+    return isinstance(node, str) and node in BREAK_AT
+
+
+def _pieces(nodes: list, commas: bool = False) -> list[tuple[str, list]]:
+    """Split at the top-level binary operators (and commas inside an opened
+    bracket): [(operator, nodes)], the first operator ''."""
+    pieces: list[tuple[str, list]] = [("", [])]
+    for node in nodes:
+        if isinstance(node, str) and node.isspace():
+            if pieces[-1][1]:
+                pieces[-1][1].append(node)
+            continue
+        last = [n for n in pieces[-1][1] if not (isinstance(n, str) and n.isspace())]
+        if _is_op(node) and last and not _is_op(last[-1]):
+            pieces.append((node, []))
+        elif commas and node == "," and last:
+            pieces[-1][1].append(node)
+            pieces.append(("", []))
+        else:
+            pieces[-1][1].append(node)
+    return [(op, nodes) for op, nodes in pieces if nodes or op]
+
+
+def _piece_width(op: str, nodes: list) -> float:
+    return BINARY.get(op, RELATION.get(op, 0.0)) + width(nodes)
+
+
+_BRACKETS = {r"\left(": (r"\biggl(", r"\biggr)", r"\bigl(", r"\bigr)"),
+             r"\left[": (r"\biggl[", r"\biggr]", r"\bigl[", r"\bigr]"),
+             "(": ("(", ")", "(", ")"), "[": ("[", "]", "[", "]")}
+
+
+def _open_up(op: str, nodes: list) -> list[tuple[str, list]] | None:
+    """A piece too wide for a line, its widest bracket opened: the pieces
+    inside become pieces of their own, the brackets sized by hand (\\biggl(
+    … \\biggr) can stand on different lines, \\left( … \\right) cannot)."""
+    groups = [(width([n]), i) for i, n in enumerate(nodes)
+              if isinstance(n, Group) and n.open.replace(" ", "") in _BRACKETS]
+    if not groups:
+        return None
+    _, at = max(groups)
+    group = nodes[at]
+    inner = _pieces(group.children, commas=True)
+    if len(inner) < 2:
+        return None
+    big_open, big_close, small_open, small_close = _BRACKETS[group.open.replace(" ", "")]
+    tall = is_tall(render(group.children))
+    left, right = (big_open, big_close) if tall else (small_open, small_close)
+    if not tall and group.open.startswith("\\"):
+        left, right = left[-1], right[-1]
+    first_op, first = inner[0]
+    inner[0] = (first_op, nodes[:at] + [left] + first)
+    last_op, last = inner[-1]
+    inner[-1] = (last_op, last + [right] + nodes[at + 1:])
+    inner[0] = (op, inner[0][1])
+    return inner
+
+
+def break_formula(text: str, first: float, rest: float) -> list[str]:
+    """A formula as lines: the first at most ``first`` em wide, the others
+    ``rest``; broken before top-level +, -, \\cdot (each continuation line
+    starts with its operator), opening brackets when one piece is too wide."""
+    if width(text) <= first:
+        return [text]
+    pieces = _pieces(parse(text))
+    for _ in range(200):  # open up pieces too wide for any line
+        for i, (op, nodes) in enumerate(pieces):
+            if _piece_width(op, nodes) > rest:
+                opened = _open_up(op, nodes)
+                if opened:
+                    pieces[i:i + 1] = opened
+                    break
+        else:
+            break
+    lines: list[list[tuple[str, list]]] = [[]]
+    used = 0.0
+    for op, nodes in pieces:
+        w = _piece_width(op, nodes)
+        limit = first if len(lines) == 1 else rest
+        if lines[-1] and used + w > limit:
+            lines.append([])
+            used = 0.0
+        lines[-1].append((op, nodes))
+        used += w
+    out = []
+    for line in lines:
+        text = ""
+        for j, (op, nodes) in enumerate(line):
+            body = render(nodes).strip()
+            text += (f"{op} " if j == 0 else f" {op} ") + body if op else ("" if j == 0 else " ") + body
+        out.append(text)
+    return out
 
 
 class LatexMath(Renderer):
     """The renderers whose mathematics is LaTeX (LaTeX itself, and Markdown
     and MyST, whose math KaTeX and MathJax read)."""
+
+    line_width = LINE_WIDTH
 
     def __init__(self, doc: Document):
         super().__init__(doc)
@@ -67,9 +166,9 @@ class LatexMath(Renderer):
 
     def math(self, item) -> str:
         if isinstance(item, Number):
-            return item.latex()
+            return tidy(item.latex())
         if isinstance(item, Pre):
-            return item.latex
+            return tidy(item.latex)
         return self.printer.doprint(item)
 
     def inline(self, item) -> str:
@@ -78,18 +177,65 @@ class LatexMath(Renderer):
     def note(self, text: str) -> str:
         return text
 
+    def continued(self, op: str) -> tuple[str, str]:
+        """How a broken line ends and the next begins: the operator starts the
+        next line; Russian typesetting repeats it at the end of the line."""
+        if not op:
+            return "", ""
+        return (f" {op}{{}}" if self.doc.lang == "ru" else ""), f"{{}}{op} "
+
+    def _lines(self, formula: str, first: float, rest: float) -> list[str]:
+        """``formula`` broken into lines for an aligned block: the first line
+        as it is, the others '&\\quad {}+ …' (the operator binary)."""
+        lines = break_formula(formula, first, rest - 1.0)
+        out = [lines[0]]
+        for line in lines[1:]:
+            op = next((o for o in sorted(BREAK_AT, key=len, reverse=True) if line.startswith(o + " ")), "")
+            end, start = self.continued(op)
+            out[-1] += end
+            out.append(r"&\quad " + start + line[len(op):].lstrip())
+        return out
+
     def aligned(self, r: Rows) -> str:
-        """The rows for align* or aligned: 'lhs &= rhs = rhs', long ones broken."""
+        """The rows for align* or aligned: 'lhs &= rhs = rhs'.  A row wider
+        than the line gets one right-hand side a line, and a right-hand side
+        still too wide is broken before a top-level +, - or \\cdot."""
+        rows = []
+        for row in r.rows:
+            if len(row) == 1:  # one formula: its first top-level '=' is the alignment point
+                text = self.math(row[0])
+                nodes = parse(text)
+                at = next((i for i, n in enumerate(nodes) if n == "="), None)
+                rows.append((render(nodes[:at]).strip(), [render(nodes[at + 1:]).strip()]) if at
+                            else (None, [text]))
+            else:
+                rows.append((self.math(row[0]), [self.math(x) for x in row[1:]]))
+        lefts = [width(lhs) for lhs, _ in rows if lhs is not None]
+        room = max(self.line_width - max(lefts, default=0) - 1.4, self.line_width / 2)
         lines = []
-        for i, row in enumerate(r.rows):
-            if len(row) == 1:
-                lines.append(self.math(row[0]))
+        for i, (lhs, sides) in enumerate(rows):
+            note = r.notes[i] if r.notes and i < len(r.notes) else ""
+            note_tex = r"\text{(" + self.note(note) + ")}" if note else ""
+            if lhs is None:  # nothing to align at: the formula starts at the alignment point
+                body = self._lines(sides[0], self.line_width, self.line_width)
+                lines.append("&" + " \\\\\n".join(body))
                 continue
-            sides = [self.math(x) for x in row[1:]]
-            # a long row gets one right-hand side a line: "= chain" then "= closed form"
-            joint = " \\\\\n&= " if sum(len(x) for x in sides) > LONG_ROW else " = "
-            line = self.math(row[0]) + " &= " + joint.join(sides)
-            if r.notes and i < len(r.notes) and r.notes[i]:
-                line += r" &&\text{(" + self.note(r.notes[i]) + ")}"
-            lines.append(line)
+            widths = [width(x) for x in sides]
+            one_line = sum(widths) + 1.34 * (len(sides) - 1)
+            if one_line <= room:
+                line = lhs + " &= " + " = ".join(sides)
+                block = [line]
+            else:  # one right-hand side a line, each broken if it must be
+                block = []
+                for j, side in enumerate(sides):
+                    pieces = self._lines(side, room, room)
+                    pieces[0] = (lhs + " &= " if j == 0 else "&= ") + pieces[0]
+                    block += pieces
+            if note:  # beside its formula when there is room, else on a line of its own
+                # (not in an && column: that one starts after the widest formula of the block)
+                if len(block) == 1 and one_line + 2 + width(note_tex) <= room:
+                    block[0] += r" \qquad " + note_tex
+                else:
+                    block.append(r"&\quad " + note_tex)
+            lines.append(" \\\\\n".join(block))
         return " \\\\\n".join(lines)

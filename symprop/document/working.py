@@ -1,0 +1,160 @@
+"""The working of a worked solution: a formula with the numbers put in.
+
+"∂L/∂ω₀ = ∂L/∂f₀·x = 2.2809·2.3 = 5.2461": the formula is printed as it
+stands, and each symbol is printed as its number (in brackets when negative),
+so the order of the factors is the formula's own.  An indicator such as
+relu′(z) = [z > 0] is printed as its value, 0 or 1, as the sources do.
+"""
+
+import re
+
+import numpy as np
+import sympy
+from sympy import Symbol
+
+from ..derive.backprop import AdjointSymbol
+from .numbers import Pre, _number
+from .printing import TextPrinter
+from .render.latex_printer import SympropLatexPrinter
+
+_STEP = re.compile(r"\[t([+-]\d+)?\]")
+
+
+class Numbers:
+    """The number of each symbol of a derivation, at one pass.
+
+    ``at(t)`` gives the same for the symbols of the recurrent cell (h[t],
+    h[t-1], dL/dh[t+1]) at step t.  A symbol without a number (a term from
+    step T + 1) is None.
+    """
+
+    def __init__(self, graph, step, problem, t: int | None = None):
+        self.graph, self.step, self.problem, self.t = graph, step, problem, t
+        where = dict(graph.leaves)
+        for n in graph.nodes:
+            where[n.symbol] = (n.key, n.entry)
+        self.where = where
+
+    def at(self, t: int) -> "Numbers":
+        other = Numbers.__new__(Numbers)
+        other.__dict__.update(self.__dict__)
+        other.t = t
+        return other
+
+    def _concrete(self, name: str) -> str:
+        if self.t is None:
+            return name
+        return _STEP.sub(lambda m: f"[{self.t + int(m.group(1) or 0)}]", name)
+
+    def of(self, symbol) -> float | None:
+        adjoint = isinstance(symbol, AdjointSymbol)
+        name = self._concrete(symbol.of if adjoint else symbol.name)
+        key, entry = self.where.get(Symbol(name, real=True), (name, ()))
+        if adjoint:
+            table = self.step.adjoints
+        elif key in self.step.values:
+            table = self.step.values
+        elif key in self.step.leaves:
+            table = self.step.leaves
+        else:
+            table = self.problem.values
+        if key not in table:
+            key, entry = _split(name)
+            if key not in table:
+                return None
+        value = table[key]
+        if isinstance(value, list):  # a sequence in [values]: entry 0 is the step
+            if not entry or entry[0] >= len(value):
+                return None
+            value, entry = value[entry[0]], entry[1:]
+        array = np.asarray(value, dtype=float)
+        if entry:
+            if array.ndim == 2 and len(entry) == 1:  # a column vector's entry i
+                entry = (entry[0], 0)
+            if array.ndim != len(entry):
+                return None
+            array = array[entry]
+        if np.size(array) != 1:
+            return None
+        return float(np.asarray(array).reshape(-1)[0])
+
+    def known(self, expr) -> bool:
+        """Every symbol of ``expr`` has a number."""
+        return all(self.of(s) is not None for s in expr.free_symbols)
+
+
+def _split(name: str) -> tuple[str, tuple[int, ...]]:
+    """"W[1][0]" -> ("W", (1, 0)); "h[2]" -> ("h[2]", ()) is tried first by the caller."""
+    head, *rest = name.split("[")
+    try:
+        return head, tuple(int(i.rstrip("]")) for i in rest)
+    except ValueError:
+        return name, ()
+
+
+def _indicator(expr, numbers: Numbers, relu_at_zero: float) -> float | None:
+    """The value of relu′(z) at this pass, when z has a number."""
+    inner = expr.args[0]
+    if not numbers.known(inner):
+        return None
+    z = float(inner.xreplace({s: numbers.of(s) for s in inner.free_symbols}))
+    return 1.0 if z > 0 else 0.0 if z < 0 else relu_at_zero
+
+
+class _TextNumbers(TextPrinter):
+    def __init__(self, numbers, digits, relu_at_zero, index_base, sequences):
+        super().__init__(index_base, sequences)
+        self.numbers, self.digits, self.relu_at_zero = numbers, digits, relu_at_zero
+
+    def _number(self, value: float) -> str:
+        text = _number(value, self.digits).text()
+        return f"({text})" if text.startswith("-") else text
+
+    def _print_Symbol(self, expr):
+        value = self.numbers.of(expr)
+        return super()._print_Symbol(expr) if value is None else self._number(value)
+
+    _print_AdjointSymbol = _print_Symbol
+
+    def _print_Function(self, expr):
+        if type(expr).__name__ == "relu_prime":
+            value = _indicator(expr, self.numbers, self.relu_at_zero)
+            if value is not None:
+                return self._number(value)
+        return super()._print_Function(expr)
+
+
+class _LatexNumbers(SympropLatexPrinter):
+    def __init__(self, numbers, digits, relu_at_zero, index_base, sequences):
+        super().__init__(index_base, sequences)
+        self.numbers, self.digits, self.relu_at_zero = numbers, digits, relu_at_zero
+
+    def _number(self, value: float) -> str:
+        text = _number(value, self.digits).latex()
+        return f"\\left({text}\\right)" if text.startswith("-") else text
+
+    def _print_Symbol(self, expr, style="plain"):
+        value = self.numbers.of(expr)
+        return super()._print_Symbol(expr) if value is None else self._number(value)
+
+    _print_AdjointSymbol = _print_Symbol
+
+    def _print_Function(self, expr, exp=None):
+        if type(expr).__name__ == "relu_prime":
+            value = _indicator(expr, self.numbers, self.relu_at_zero)
+            if value is not None:
+                return self._number(value)
+        return super()._print_Function(expr, exp)
+
+
+def substituted(expr, numbers: Numbers, digits: int | None, problem) -> Pre | None:
+    """``expr`` with every symbol printed as its number; None when one has none,
+    or when there is nothing to put in (a lone symbol or a number)."""
+    if not isinstance(expr, sympy.Basic) or not expr.free_symbols or isinstance(expr, Symbol):
+        return None
+    if not numbers.known(expr):
+        return None
+    base, seq = problem.conventions.index_base, problem.sequences
+    at_zero = problem.conventions.relu_grad_at_zero
+    return Pre(_TextNumbers(numbers, digits, at_zero, base, seq).doprint(expr),
+               _LatexNumbers(numbers, digits, at_zero, base, seq).doprint(expr))
