@@ -472,9 +472,12 @@ class _Builder:
             return []
         d, g = self.derivation, self.graph
         rows = []
+        params = set(g.param_symbols())
+        nodes = {n.symbol for n in g.nodes}
         for n in g.nodes:
             for parent, local in d.local[n.symbol].items():
-                rows.append([Partial(n.symbol, parent), local])
+                if parent in params or parent in nodes:  # not the edges into inputs
+                    rows.append([Partial(n.symbol, parent), local])
         out = [self.p("local_intro"), Rows(rows)]
         figure = self.figure(grad=True)
         return out + ([figure] if figure is not None else [])
@@ -485,13 +488,16 @@ class _Builder:
 
         if not self.scalar or self.program.recurrent:
             return []
-        z, rule = _sym("z"), RULES[g]
+        z, y, rule = _sym("z"), _sym("y"), RULES[g]
         gz = rule.apply(z)
-        rows = [[Pre(f"{f}′(z)", f"{f}'(z)"), sympy.Derivative(gz, z).doit() if g != "relu" else rule.derivative(z, gz),
-                 rule.derivative(z, gz)]]
-        if rows[0][1] == rows[0][2]:
-            rows[0] = rows[0][:2]
-        out = [self.p("activation_intro", f=_sym(f), g=Pre(g, rf"\operatorname{{{g}}}")), Rows(rows)]
+        through_output = rule.derivative(z, y)
+        if isinstance(through_output, sympy.Mul):  # σ·(1 − σ): the function's value first
+            through_output = Product(*sorted(through_output.args, key=lambda a: a != y))
+        shown = Pre("σ", r"\sigma") if g == "sigmoid" else Pre(g, rf"\operatorname{{{g}}}")
+        rows = [[_sym(f"{f}_z"), gz.rewrite(sympy.exp) if g == "sigmoid" else gz],
+                [Pre(f"{f}′(z)", f"{f}'(z)"), through_output.xreplace({y: gz})]]
+        rows = [[Pre(f"{f}(z)", f"{f}(z)"), rows[0][1]], rows[1]]
+        out = [self.p("activation_intro", f=_sym(f), g=shown), Rows(rows)]
         locals_ = []
         for n in self.graph.nodes:
             e = n.expr
@@ -541,20 +547,31 @@ class _Builder:
             grads.append([_adj(p.name), d.gradients[p]] + ([closed] if closed is not None else []))
         return [self.p("adjoints_intro"), Rows(rows), self.p("gradients_from_adjoints"), Rows(grads)]
 
-    def matrix_rows(self) -> list:
+    def formula_rows(self, form) -> Rows:
         from .formulas import LATEX, TEXT, formula_rows
         from .printing import TextPrinter
         from .render.latex_printer import SympropLatexPrinter
 
         base, seq = self.problem.conventions.index_base, self.problem.sequences
-        text_rows = formula_rows(self.matrix, self.name_of("text"), TextPrinter(base, seq), TEXT)
-        latex_rows = formula_rows(self.matrix, self.name_of("latex"), SympropLatexPrinter(base, seq), LATEX)
+        text_rows = formula_rows(form, self.name_of("text"), TextPrinter(base, seq), TEXT)
+        latex_rows = formula_rows(form, self.name_of("latex"), SympropLatexPrinter(base, seq), LATEX)
         rows = []
         for (tl, ts, _), (ll, ls, _) in zip(text_rows, latex_rows):
             rows.append([Pre(tl, ll)] + [Pre(a, b) for a, b in zip(ts, ls)])
-        notes = [self.word(note) if note else "" for _, _, note in text_rows]
+        return Rows(rows, [self.word(note) if note else "" for _, _, note in text_rows])
+
+    def matrix_rows(self) -> list:
+        from dataclasses import replace
+
         intro = "matrix_intro_rnn" if self.matrix.recurrent else "matrix_intro"
-        return [self.p(intro, **(BACKWARD_RANGE if self.matrix.recurrent else {})), Rows(rows, notes)]
+        out = [self.p(intro, **(BACKWARD_RANGE if self.matrix.recurrent else {})), self.formula_rows(self.matrix)]
+        # The boundary: at t = T the terms from step T + 1 are absent (∇h(τ) L = Vᵀ ∇o(τ) L).
+        last = [replace(f, terms=[t for t in f.terms if not t.later]) for f in self.matrix.formulas
+                if f.kind == "adj" and f.step == 0 and any(t.later for t in f.terms)]
+        if last:
+            out += [self.p("matrix_boundary", last=Pre("t = T", "t = T"), next=Pre("T + 1", "T + 1")),
+                    self.formula_rows(replace(self.matrix, formulas=last))]
+        return out
 
     def through_time(self, params) -> list:
         """Which parameters need the sum back through time, and why: one sentence a group."""
@@ -817,7 +834,26 @@ class _Builder:
                 rows.append(row)
             out.append(Rows(rows))
         out.append(self.p("step_order"))
+        example = self.old_weight_example()
+        if example is not None:
+            out.append(example)
         return out
+
+    def old_weight_example(self) -> Para | None:
+        """A node's derivative that reads a weight: it must see the weight before its update."""
+        if not self.scalar or self.program.recurrent:
+            return None
+        d, params = self.derivation, set(self.graph.param_symbols())
+        for n in reversed(self.graph.nodes):
+            expr = d.adjoints.get(n.symbol)
+            if expr is None or n.symbol == self.graph.loss:
+                continue
+            used = sorted((s for s in expr.free_symbols if s in params), key=lambda s: s.name)
+            if used:
+                p = used[0]
+                return self.p("step_order_example", adjoint=sympy.Eq(_adj(n.symbol.name), expr, evaluate=False),
+                              p=p, pnew=_sym(f"{p.name}@1"))
+        return None
 
     def time_table(self, table: dict, adjoint: bool = False) -> Table:
         problem = self.problem
@@ -871,8 +907,11 @@ class _Builder:
             for row in solution.expected:
                 if not isinstance(row.get("claimed"), (int, float)):
                     continue
-                rows.append([_claim_symbol(row["key"], self.problem), _as_printed(row["claimed"]),
-                             self.num(row["computed"]), self.word("right" if row["ok"] else "wrong")])
+                claimed = _as_printed(row["claimed"])
+                decimals = len(claimed.text.split(".")[1]) if "." in claimed.text else 0
+                computed = self.num(row["computed"]) if decimals <= 4 else _number(row["computed"], min(decimals, 12))
+                rows.append([_claim_symbol(row["key"], self.problem), claimed, computed,
+                             self.word("right" if row["ok"] else "wrong")])
             out.append(Table(header, rows))
             ok = sum(r["ok"] for r in solution.expected if isinstance(r.get("claimed"), (int, float)))
             out.append(self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(rows))))

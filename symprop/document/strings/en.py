@@ -88,6 +88,8 @@ STRINGS = {
     "q_unrolled": "Write the derivatives back through time term by term.",
     "q_vectorized": "How does the cell change when it takes several sequences at once?",
     "claims": "The answers given by the source",
+    "matrix_boundary": "At the last step, {last}, nothing comes from step {next}:",
+    "step_order_example": "For example, {adjoint} takes {p}, not {pnew}: the derivatives with respect to the nodes are found before the weights they pass through are updated.",
     "errata": "Where the source is wrong",
     # pictures
     "picture_shared": "{name} (shared)",
