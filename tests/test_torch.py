@@ -39,8 +39,8 @@ def test_every_shipped_spec_agrees_with_torch_and_fd(name):
     theirs = torch_gradients(problem)
     for param, g in solution.first.gradients.items():
         assert np.allclose(g, theirs[param], rtol=1e-12, atol=1e-12), param
-    # The engines agree everywhere; only seed 000's printed answers are wrong.
-    assert ok == (name != "masha_rnn"), report
+    # The engines agree everywhere; only the sources' printed claims (seeds 000, 004) are wrong.
+    assert ok == (name not in ("masha_rnn", "dlbook_rnn")), report
 
 
 KINK = """

@@ -3,7 +3,9 @@
 - finite differences of the loss, for every parameter entry (with values);
 - the reverse sweep against plain ``sympy.diff`` of the expanded loss, at
   random points, with undefined activations replaced by tanh (small graphs);
-- every claim in ``[expected]`` beside the computed number.
+- every claim in ``[expected]`` beside the computed number, and every claim
+  about a formula or structure (``formula.*``, ``through_time.*``) against
+  the derivation (``claims.py``).
 """
 
 import dataclasses
@@ -15,10 +17,11 @@ import sympy
 
 from ..derive.backprop import Derivation, derivation_of
 from ..derive.closed_form import ClosedForms
-from ..derive.program import Program, has_arrays, program_of
+from ..derive.program import has_arrays, program_of
 from ..model.functions import numeric_namespace
 from ..model.spec import Problem
 from . import torch_check
+from .claims import FormulaClaim, formula_claims, random_values
 from .numeric import solve
 from .scalar import MAX_SCALAR_TERMS, scalar_terms
 
@@ -71,28 +74,12 @@ def sympy_diff_check(d: Derivation, trials: int = 3, seed: int = 0) -> dict:
     return {"points": done, "max_rel_error": worst, "passed": worst < 1e-9}
 
 
-def random_values(program: Program, seed: int = 1) -> dict:
-    """Numbers for every parameter and input, shaped as the model reads them."""
-    rng = np.random.default_rng(seed)
-    values: dict = {}
-
-    def draw(shape):
-        return rng.uniform(0.2, 0.9, shape) if shape else float(rng.uniform(0.2, 0.9))
-
-    for key, leaf in program.leaves.items():
-        if leaf.kind in ("param", "input") and key == leaf.name:
-            values[key] = draw(leaf.shape)
-        elif leaf.kind == "sequence":
-            values[key] = [draw(leaf.shape) for _ in range(program.steps + 1)]
-    return values
-
-
 def _matrix_at_random_values(problem: Problem) -> dict | None:
     """The matrix-form formulas of a symbolic problem, checked at random values."""
     program = program_of(problem)
     if not has_arrays(program) or problem.functions:
         return None
-    numbered = dataclasses.replace(problem, values=random_values(program), expected={}, _cache={})
+    numbered = dataclasses.replace(problem, values=random_values(program), expected={}, claims=(), _cache={})
     report = solve(numbered).checks["matrix_form"]
     report["at"] = "random values"
     return report
@@ -101,8 +88,12 @@ def _matrix_at_random_values(problem: Problem) -> dict | None:
 @dataclass
 class CheckReport:
     checks: dict  # name -> report with "passed"
-    expected: list[dict] | None  # the claims, when the problem has numbers
+    # The claims: the numeric rows (key, claimed, computed, ok) when the problem
+    # has numbers, then one row a formula or structure claim (key, claimed, ok,
+    # reason); None when there are none.
+    expected: list[dict] | None
     ok: bool
+    formula_claims: list[FormulaClaim] = dataclasses.field(default_factory=list)
 
 
 def run_checks(problem: Problem, against: str = "all") -> CheckReport:
@@ -127,7 +118,9 @@ def run_checks(problem: Problem, against: str = "all") -> CheckReport:
         if matrix is not None:
             checks["matrix_form"] = matrix
             ok = ok and matrix["passed"]
-        return CheckReport(checks, None, ok)
+        claims = formula_claims(problem)
+        ok = ok and all(c.ok for c in claims)
+        return CheckReport(checks, [c.to_json() for c in claims] or None, ok, claims)
     solution = solve(problem)
     checks = solution.checks
     if against == "torch":
@@ -139,5 +132,7 @@ def run_checks(problem: Problem, against: str = "all") -> CheckReport:
                            "passed": True}
     checks["sympy_diff"] = diff
     ok = ok and all(c.get("passed", True) for c in checks.values())
-    ok = ok and all(r["ok"] for r in solution.expected or [])
-    return CheckReport(checks, solution.expected, ok)
+    claims = solution.formula_claims
+    ok = ok and all(r["ok"] for r in solution.expected or []) and all(c.ok for c in claims)
+    rows = (solution.expected or []) + [c.to_json() for c in claims]
+    return CheckReport(checks, rows if solution.expected is not None or claims else None, ok, claims)

@@ -14,6 +14,7 @@ from ..derive.sweep import matrix_form_of
 from ..errors import SympropError
 from ..model.spec import LOSS, Problem
 from .arrays import FormulaValues, Machine, Pass
+from .claims import FormulaClaim, formula_claims
 from .scalar import scalar_check
 
 FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
@@ -47,7 +48,8 @@ class Solution:
     problem: Problem
     steps: list[Step]
     checks: dict
-    expected: list[dict] | None = None
+    expected: list[dict] | None = None  # the numeric claims: key, claimed, computed, ok
+    formula_claims: list[FormulaClaim] = field(default_factory=list)  # formula.* and through_time.*
 
     @property
     def first(self) -> Step:
@@ -84,8 +86,8 @@ class Solution:
                 "and the convention relu'(0) is used",
             }
         out["checks"] = self.checks
-        if self.expected is not None:
-            out["expected"] = self.expected
+        if self.expected is not None or self.formula_claims:
+            out["expected"] = (self.expected or []) + [c.to_json() for c in self.formula_claims]
         return out
 
 
@@ -112,6 +114,7 @@ def solve(problem: Problem) -> Solution:
     solution = Solution(problem, steps, checks)
     if problem.expected:
         solution.expected = compare_claims(problem, solution)
+    solution.formula_claims = formula_claims(problem, solution)
     return solution
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SympropError
+from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import REDUCTIONS, RULES, STACKING
 from .parse import MAX_TEXT, NAME, TIME, check_syntax, names_in, time_indexed_names
 
@@ -90,6 +91,7 @@ class Problem:
     training: Training = Training()
     expected: dict[str, object] = field(default_factory=dict)
     tolerance: float = 1e-3
+    claims: tuple[ClaimSpec, ...] = ()  # formula.* and through_time.* in [expected] (claim_syntax.py)
     sequences: frozenset[str] = frozenset()  # names indexed by time
     matrices: frozenset[str] = frozenset()  # names given as a list of lists (or 2-d shapes)
     titles: dict[str, str] = field(default_factory=dict)  # by language, when the spec gives a table
@@ -234,7 +236,12 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
 
     conventions = _conventions(r, r.table(data, "conventions"))
     training = _training(r, r.table(data, "training"), values, mentioned, sequences)
-    expected, tolerance = _expected(r, r.table(data, "expected"))
+    context = ClaimContext(
+        params=frozenset(params), assigned=frozenset(assigned),
+        recurrent=frozenset(e.target for e in equations if e.recurrent), sequences=sequences,
+        mentioned=frozenset(mentioned), functions=frozenset(functions), steps=steps,
+    )
+    expected, tolerance, claims = _expected(r, r.table(data, "expected"), context)
     statement, parts = _document(r, r.table(data, "document"), functions)
     return Problem(
         origin=origin,
@@ -258,6 +265,7 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
         training=training,
         expected=expected,
         tolerance=tolerance,
+        claims=claims,
         sequences=sequences,
         matrices=frozenset(
             [n for n, v in values.items() if isinstance(v, np.ndarray) and r.given_as_matrix(data["values"][n])]
@@ -374,7 +382,11 @@ def _document(r: "_Reader", table: dict, functions: list[str]) -> tuple[dict[str
     return statement, tuple(parts)
 
 
-def _expected(r: "_Reader", table: dict) -> tuple[dict[str, object], float]:
+def _expected(r: "_Reader", table: dict, context: ClaimContext) -> tuple[dict[str, object], float,
+                                                                      tuple[ClaimSpec, ...]]:
+    """[expected]: the numbers a source claims (loss, value.*, adjoint.*, grad.*,
+    updated.*), the tolerance, and its claims about formulas and structure
+    (formula.grad.*, formula.adjoint.*, through_time.*; see claim_syntax.py)."""
     flat = {}
 
     def walk(prefix: str, value):
@@ -389,16 +401,23 @@ def _expected(r: "_Reader", table: dict) -> tuple[dict[str, object], float]:
     tolerance = r.number(tolerance, "expected.tolerance")
     if not isinstance(tolerance, float) or tolerance < 0:
         raise r.error("expected.tolerance", "must be a non-negative number")
-    claims = {}
+    claims, structure = {}, []
     for key, value in flat.items():
+        if is_structure_key(key):
+            try:
+                structure.append(read_claim(key, value, context))
+            except SympropError as e:
+                raise r.error(f"expected.{key}", str(e)) from None
+            continue
         m = _CLAIM.match(key)
         if not m or (m.group(1) == "loss") != (m.group(2) is None):
             raise r.error(
                 f"expected.{key}",
-                "is not a claim: use loss, value.NAME, adjoint.NAME, grad.PARAM or updated.PARAM",
+                "is not a claim: use loss, value.NAME, adjoint.NAME, grad.PARAM or updated.PARAM "
+                "(or formula.grad.PARAM, formula.adjoint.NAME, through_time.PARAM)",
             )
         claims[key] = r.number(value, f"expected.{key}")
-    return claims, tolerance
+    return claims, tolerance, tuple(structure)
 
 
 def _clip(text: str) -> str:

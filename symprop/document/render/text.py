@@ -39,7 +39,9 @@ def _check_line(name: str, report: dict | None, details) -> list[str]:
 
 
 def check_text(problem, checks: dict, expected: list | None = None) -> str:
-    """The checks: finite differences, sympy.diff, and the source's claims."""
+    """The checks: finite differences, sympy.diff, and the source's claims:
+    ``expected`` holds the numeric rows (with "computed") and the rows of the
+    claims about formulas and structure (with "reason")."""
     out = ["Checks"]
     fd = checks.get("finite_differences")
     if fd:
@@ -64,7 +66,10 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
         f": {r['compared']} adjoints and gradients, max abs error {r['max_abs_error']:.1e}"))
     out += _check_line("sympy.diff of the expanded loss", checks.get("sympy_diff"), lambda r: (
         f", at {r['points']} random points: max rel error {r['max_rel_error']:.1e}"))
-    if expected:
+    numbers = [row for row in expected or [] if "computed" in row]
+    formulas = [row for row in expected or [] if "computed" not in row]
+    if numbers:
+        expected = numbers
         out += ["", f"Claims of the source (tolerance {problem.tolerance:g})"]
         rows = [["claim", "claimed", "computed", ""]]
         for row in expected:
@@ -77,4 +82,13 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
         out += _table(rows)
         wrong = sum(not r["ok"] for r in expected)
         out.append(f"  {len(expected) - wrong} of {len(expected)} claims agree")
+    if formulas:
+        out += ["", "Claims of the source about formulas and structure"]
+        for row in formulas:
+            claimed = row["claimed"]
+            claimed = ("true" if claimed else "false") if isinstance(claimed, bool) else claimed
+            out.append(f"  {row['key']} = {claimed}")
+            out.append(f"    {'ok' if row['ok'] else 'WRONG'}: {row['reason']}")
+        wrong = sum(not r["ok"] for r in formulas)
+        out.append(f"  {len(formulas) - wrong} of {len(formulas)} claims agree")
     return "\n".join(out)

@@ -1,0 +1,609 @@
+"""A source's claims about formulas and structure, checked.
+
+``formula_claims(problem, solution=None) -> list[FormulaClaim]`` checks every
+``formula.grad.P``, ``formula.adjoint.NAME`` and ``through_time.P`` of the
+spec's ``[expected]`` (grammar: ``model/claim_syntax.py``) and returns one
+record a claim, in the spec's order.  ``numeric.solve`` puts them on the
+solution (``Solution.formula_claims``); ``symprop check`` lists them.
+
+How a formula is checked:
+
+- with numbers (``[values]``, or ``solution``): the formula is evaluated with
+  NumPy from the solution's values and adjoints (the first pass), at every
+  step t for a claim about ``h[t]`` (the steps where every value it names
+  exists: ``adjoint(h[t+1])`` leaves out t = T), and compared with symprop's
+  own ∂L/∂… entry by entry;
+- a scalar problem without numbers: symbolically, the values and adjoints in
+  closed form (undefined functions stay symbolic), ``sympy.simplify(claim −
+  derived) == 0``, and else at random points (f → tanh);
+- a problem with vectors or matrices but no numbers: as with numbers, at
+  random values (fixed seed).
+
+A product whose shapes do not conform makes the claim WRONG, with the reason
+"the product is not defined: (2×1)·(2×2)"; a formula whose value cannot have
+the shape of the gradient is a SympropError naming the key, as is every
+other bad input.
+"""
+
+import ast
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..derive.backprop import derivation_of
+from ..derive.closed_form import ClosedForms, tree_size
+from ..derive.program import Program, has_arrays, program_of
+from ..derive.sweep import through_time
+from ..errors import SympropError
+from ..model.claim_syntax import ADJOINT, DIAG, SUM_T, ClaimSpec
+from ..model.functions import RULES, numeric_namespace
+from ..model.spec import LOSS, Problem
+from .arrays import Machine, NumPy, squash
+
+RTOL = 1e-8  # agreement asked of a formula, relative to the size of the numbers
+RANDOM_POINTS = 5
+MAX_SIMPLIFY = 3_000  # expression tree size above which simplify is not tried
+
+
+@dataclass(frozen=True)
+class FormulaClaim:
+    """One claim about a formula or structure, checked.
+
+    key: the spec's key after "expected." ("formula.grad.w3", "through_time.v");
+    claimed: the formula text exactly as the spec gives it (or the boolean);
+    ok: whether it agrees with symprop's derivation;
+    reason: why not, in a few words ("differs in sign", "the product is not
+    defined: (2×1)·(2×2)", "differs by a factor 2", "differs (by up to 0.3
+    at t = 2)"), or how it agrees ("agrees symbolically");
+    kind: "grad", "adjoint" or "through_time"; target: the parameter or value;
+    step: the fixed step of a claim about h[3]; steps: the steps t a claim
+    about h[t] was checked at; how: "symbolic", "values", "random values" or
+    "structure"; part: the piece of the formula, as written, whose product (or
+    sum …) is not defined ("" otherwise).
+    """
+
+    key: str
+    claimed: str | bool
+    ok: bool
+    reason: str
+    kind: str = ""
+    target: str = ""
+    step: int | None = None
+    steps: tuple[int, ...] = ()
+    how: str = ""
+    part: str = ""  # the piece of the claimed text a "not defined" reason is about
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "claimed": self.claimed, "ok": self.ok, "reason": self.reason}
+
+
+def formula_claims(problem: Problem, solution=None) -> list[FormulaClaim]:
+    """Every formula and structure claim of the spec, checked (see the module).
+
+    ``solution``: a ``numeric.Solution`` whose first pass gives the numbers;
+    without one the numbers come from ``[values]`` (or random values, or none)."""
+    if not problem.claims:
+        return []
+    world = None
+    out = []
+    for claim in problem.claims:
+        try:
+            if claim.kind == "through_time":
+                out.append(_through_time(problem, claim))
+                continue
+            if world is None:
+                world = _world(problem, solution)
+            out.append(_formula(world, claim))
+        except SympropError as e:
+            message = str(e)[len(e.where) + 2:] if e.where else str(e)
+            raise SympropError(f"expected.{claim.key}: {message}", where=problem.origin) from None
+    return out
+
+
+def random_values(program: Program, seed: int = 1) -> dict:
+    """Numbers for every parameter and input, shaped as the model reads them."""
+    rng = np.random.default_rng(seed)
+    values: dict = {}
+
+    def draw(shape):
+        return rng.uniform(0.2, 0.9, shape) if shape else float(rng.uniform(0.2, 0.9))
+
+    for key, leaf in program.leaves.items():
+        if leaf.kind in ("param", "input") and key == leaf.name:
+            values[key] = draw(leaf.shape)
+        elif leaf.kind == "sequence":
+            values[key] = [draw(leaf.shape) for _ in range(program.steps + 1)]
+    return values
+
+
+# Structure ----------------------------------------------------------------------------
+
+
+def _through_time(problem: Problem, claim: ClaimSpec) -> FormulaClaim:
+    found = {p.name: p for p in through_time(program_of(problem)) if not p.computed}[claim.target]
+    p = claim.target
+    if found.through_time:
+        states = ", ".join(f"{s}[t]" for s in found.states)
+        first = found.states[0]
+        why = (f"{p} enters {states} at the same step, and {first}[t] depends on {p} also through "
+               f"{first}[t-1]: the gradient sums back through time")
+    else:
+        why = f"{p} enters no hidden state at the same step: its gradient needs no sum back through time"
+    ok = claim.claimed == found.through_time
+    return FormulaClaim(claim.key, claim.claimed, ok, ("agrees: " if ok else "") + why,
+                        "through_time", p, how="structure")
+
+
+# Worlds: what names, adjoints and functions mean ------------------------------------------
+
+
+class _NotDefined(Exception):
+    """The formula has no value: a product (or sum …) of shapes that do not conform."""
+
+    def __init__(self, reason: str, node: ast.AST | None = None):
+        super().__init__(reason)
+        self.node = node
+
+
+class _OutOfRange(Exception):
+    """A step outside the sequence: the formula does not apply at this t."""
+
+
+class _Numbers:
+    """Values and adjoints of one pass, as NumPy numbers."""
+
+    symbolic = False
+
+    def __init__(self, problem: Problem, values: dict, adjoints: dict, how: str):
+        self.problem = problem
+        self.values = values
+        self.adjoints = adjoints
+        self.how = how
+        self.algebra = NumPy(problem.conventions.relu_grad_at_zero)
+        self.steps = problem.steps or 0
+
+    @staticmethod
+    def number(c):
+        return np.float64(c)
+
+    def _key(self, name: str, step: int | None) -> str:
+        key = name if step is None else f"{name}[{step}]"
+        if key in self.values:
+            return key
+        if step is not None and (step <= 0 or step > self.steps):
+            raise _OutOfRange(key)
+        raise SympropError(f"no value for {key}")
+
+    def value(self, name: str, step: int | None):
+        if name == LOSS and step is None:
+            return np.float64(self.values[LOSS])
+        return self.values[self._key(name, step)]
+
+    def adjoint(self, name: str, step: int | None):
+        if name == LOSS:
+            return np.float64(1.0 if step is None or self.problem.reduce == "sum" else 1.0 / self.steps)
+        key = self._key(name, step)
+        g = self.adjoints.get(key)
+        if g is None:
+            v = self.values[key]
+            return np.zeros_like(v) if isinstance(v, np.ndarray) else np.float64(0.0)
+        return g
+
+    def apply(self, f: str, x):
+        if f not in RULES:
+            raise SympropError(f"'{f}' is left undefined (model.functions): there are no numbers for it")
+        with np.errstate(all="ignore"):
+            return squash(self.algebra.apply[f](x))
+
+    def prime(self, f: str, x):
+        y = self.apply(f, x)
+        with np.errstate(all="ignore"):
+            d = self.algebra.derivative[f](x, y) * np.ones_like(np.asarray(x, dtype=float))
+        return squash(d)
+
+
+class _Symbols:
+    """Values and adjoints in closed form (a scalar problem without numbers)."""
+
+    symbolic = True
+    how = "symbolic"
+
+    def __init__(self, problem: Problem):
+        d = derivation_of(problem)
+        self.problem = problem
+        self.graph = d.graph
+        self.forms = ClosedForms(d)
+        self.steps = problem.steps or 0
+        self.leaf_kinds = ("param", "input", "initial")
+
+    @staticmethod
+    def number(c):
+        return sympy.Integer(c) if isinstance(c, int) else sympy.Float(c)
+
+    def _quantity(self, name: str, step: int | None):
+        key = name if step is None else f"{name}[{step}]"
+        q = self.graph.quantities.get(key)
+        if q is not None:
+            return q
+        if step is not None and (step <= 0 or step > self.steps):
+            raise _OutOfRange(key)
+        if name in self.problem.sequences and name not in {e.target for e in self.problem.equations}:
+            return None  # an input at a step the model does not read
+        raise SympropError(f"no value for {key}")
+
+    def value(self, name: str, step: int | None):
+        q = self._quantity(name, step)
+        if q is None:
+            return sympy.Symbol(f"{name}[{step}]", real=True)
+        if isinstance(q.value, sympy.ImmutableMatrix):
+            raise SympropError("symbolic claims are for scalar problems; give [values]")
+        if q.kind in self.leaf_kinds:
+            return q.value
+        return self._closed(self.forms.of_value(q.value), q.key)
+
+    def adjoint(self, name: str, step: int | None):
+        q = self._quantity(name, step)
+        if q is None or not isinstance(q.value, sympy.Symbol):
+            return sympy.S.Zero
+        return self._closed(self.forms.of_adjoint(q.value), f"∂L/∂{q.key}")
+
+    def _closed(self, e, what: str):
+        if e is None:
+            raise SympropError(f"the closed form of {what} exceeds {self.forms.limit} terms: give [values] "
+                               "to check the formula with numbers")
+        return e
+
+    def apply(self, f: str, x):
+        return RULES[f].apply(x) if f in RULES else self.graph.functions[f](x)
+
+    def prime(self, f: str, x):
+        if f in RULES:
+            return RULES[f].derivative(x, RULES[f].apply(x))
+        return self.graph.functions[f].prime(x)
+
+
+def _world(problem: Problem, solution):
+    program = program_of(problem)
+    given = dict(problem.values)
+    if problem.training.batches:
+        given.update(problem.training.batches[0])
+    if solution is not None:
+        step = solution.first
+        leaves = Machine(program, problem.conventions.relu_grad_at_zero).leaf_values(given)
+        values = {**leaves, **step.leaves, **step.values, LOSS: step.loss}
+        return _Numbers(problem, values, {**step.adjoints, **step.gradients}, "values")
+    if problem.values:
+        values, how = given, "values"
+    elif not has_arrays(program):
+        return _Symbols(problem)
+    elif problem.functions:
+        raise SympropError("cannot be checked: the model has vectors or matrices and undefined functions, "
+                           "so there are neither numbers nor scalar closed forms; give [values]")
+    else:
+        values, how = random_values(program), "random values"
+    run = Machine(program, problem.conventions.relu_grad_at_zero).run(values)
+    return _Numbers(problem, {**run.values, LOSS: run.loss}, run.adjoints, how)
+
+
+# The formula's value ----------------------------------------------------------------------
+
+
+def _shape(v):
+    return v.shape if isinstance(v, np.ndarray) else None
+
+
+def _show(shape) -> str:
+    rows, cols = shape or (1, 1)
+    return f"{rows}×{cols}"
+
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_WHAT = {"+": "the sum", "-": "the difference", "*": "the elementwise product", "/": "the quotient",
+         "**": "the power"}
+_SIGN = {"+": "+", "-": "−", "*": "⊙", "/": "/", "**": "^"}
+
+
+class _Evaluator:
+    """A claim's syntax tree (checked by claim_syntax) evaluated in a world at step t."""
+
+    def __init__(self, world, t: int | None):
+        self.world = world
+        self.t = t
+        self.sequences = world.problem.sequences
+
+    def ev(self, node: ast.AST):
+        w = self.world
+        if isinstance(node, ast.Expression):
+            return self.ev(node.body)
+        if isinstance(node, ast.Constant):
+            return w.number(node.value)
+        if isinstance(node, ast.Name):
+            return w.value(node.id, None)
+        if isinstance(node, ast.UnaryOp):
+            v = self.ev(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.Attribute):
+            v = self.ev(node.value)
+            return v.T if isinstance(v, np.ndarray) else v
+        if isinstance(node, ast.BinOp):
+            return self.binary(node)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise SympropError(f"syntax '{type(node).__name__}' is not allowed")  # claim_syntax rejects it first
+
+    def step(self, node: ast.AST) -> int:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.t
+        k = node.right.value
+        return self.t + k if isinstance(node.op, ast.Add) else self.t - k
+
+    def subscript(self, node: ast.Subscript):
+        base = node.value
+        if isinstance(base, ast.Name) and base.id in self.sequences:
+            return self.world.value(base.id, self.step(node.slice))
+        v = self.ev(base)
+        i = node.slice.value
+        shape = _shape(v)
+        if shape is None:
+            raise SympropError("cannot index a scalar")
+        rows, cols = shape
+        if 1 in shape:
+            if not i < rows * cols:
+                raise SympropError(f"index {i} is out of range for {rows}x{cols}")
+            return np.float64(v.reshape(-1)[i])
+        if not i < rows:
+            raise SympropError(f"row {i} is out of range for {rows}x{cols}")
+        return v[i:i + 1, :]
+
+    def binary(self, node: ast.BinOp):
+        a, b = self.ev(node.left), self.ev(node.right)
+        if isinstance(node.op, ast.MatMult):
+            sa, sb = _shape(a), _shape(b)
+            if (sa or (1, 1))[1] != (sb or (1, 1))[0]:
+                raise _NotDefined(f"the product is not defined: ({_show(sa)})·({_show(sb)})", node)
+            if sa is None or sb is None:
+                return a * b
+            return squash(a @ b)
+        op = _OPS[type(node.op)]
+        sa, sb = _shape(a), _shape(b)
+        if sa is not None and sb is not None and sa != sb and not (
+            (sa[0] == sb[0] and 1 in (sa[1], sb[1])) or (sa[1] == sb[1] and 1 in (sa[0], sb[0]))
+        ):
+            raise _NotDefined(f"{_WHAT[op]} is not defined: ({_show(sa)}) {_SIGN[op]} ({_show(sb)})", node)
+        if op == "**" and sb is not None:
+            raise _NotDefined(f"the power is not defined: an exponent of {_show(sb)}")
+        with np.errstate(all="ignore"):
+            result = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b,
+                      "**": lambda: a ** b}[op]()
+        return squash(result) if isinstance(result, np.ndarray) else result
+
+    def call(self, node: ast.Call):
+        w = self.world
+        func = node.func
+        if isinstance(func, ast.Call):  # D(f)(z)
+            return w.prime(func.args[0].id, self.ev(node.args[0]))
+        name = func.id
+        if name == ADJOINT:
+            arg = node.args[0]
+            if isinstance(arg, ast.Subscript):
+                return w.adjoint(arg.value.id, self.step(arg.slice))
+            return w.adjoint(arg.id, None)
+        if name == SUM_T:
+            total = None
+            for s in range(1, w.steps + 1):
+                try:
+                    term = _Evaluator(w, s).ev(node.args[0])
+                except _OutOfRange as e:
+                    raise SympropError(f"sum_t(): {e} is outside the steps at t = {s}") from None
+                total = term if total is None else self.add(total, term)
+            return total
+        v = self.ev(node.args[0])
+        if name == DIAG:
+            shape = _shape(v)
+            if shape is None:
+                return v
+            if 1 not in shape:
+                raise _NotDefined(f"diag() is not defined for a {_show(shape)} matrix: it takes a vector")
+            return np.diagflat(v)
+        if name in ("sum", "mean", "softmax"):
+            return self.reduce(name, v, node.args[1].value if len(node.args) == 2 else None)
+        if name == "concat":
+            parts = [v] + [self.ev(a) for a in node.args[1:]]
+            for p in parts:
+                if _shape(p) is not None and _shape(p)[1] != 1:
+                    raise _NotDefined(f"concat() is not defined for a {_show(_shape(p))} matrix")
+            if self.world.symbolic:
+                raise SympropError("concat() needs numbers; give [values]")
+            return np.vstack([np.reshape(p, (-1, 1)) for p in parts])
+        return w.apply(name, v)
+
+    @staticmethod
+    def add(a, b):
+        sa, sb = _shape(a), _shape(b)
+        if sa != sb:
+            raise _NotDefined(f"the sum over t is not defined: ({_show(sa)}) + ({_show(sb)})")
+        return a + b
+
+    def reduce(self, name: str, v, axis):
+        if not isinstance(v, np.ndarray):
+            if name == "softmax":
+                raise _NotDefined("softmax() is not defined for a scalar")
+            return v
+        if name == "softmax":
+            if axis is None and v.shape[1] != 1:
+                raise _NotDefined(f"softmax() is not defined for a {_show(v.shape)} matrix")
+            a = 0 if axis is None else axis
+            e = np.exp(v - np.max(v, axis=a, keepdims=True))
+            return squash(e / np.sum(e, axis=a, keepdims=True))
+        fn = np.sum if name == "sum" else np.mean
+        if axis is None:
+            return np.float64(fn(v))
+        return squash(fn(v, axis=axis, keepdims=True))
+
+
+# Comparing -------------------------------------------------------------------------------
+
+
+def _formula(world, claim: ClaimSpec) -> FormulaClaim:
+    tree = claim.tree()
+    if claim.each_step:
+        steps = list(range(1, world.steps + 1))
+    else:
+        steps = [claim.step]
+    pairs, checked = [], []
+    for t in steps:
+        try:
+            claimed = _Evaluator(world, t).ev(tree)
+            right = world.adjoint(claim.target, t if claim.each_step else claim.step)
+        except _OutOfRange:
+            if claim.each_step:
+                continue
+            raise
+        except _NotDefined as e:
+            part = ast.get_source_segment(claim.claimed.strip(), e.node) or "" if e.node is not None else ""
+            return _record(claim, False, str(e), world, checked, part)
+        pairs.append((t, claimed, right))
+        checked.append(t)
+    if not pairs:
+        raise SympropError(f"refers to steps outside 1..{world.steps} at every t")
+    if world.symbolic:
+        ok, reason = _compare_symbols(world, pairs)
+    else:
+        ok, reason = _compare_numbers(claim, pairs)
+    where = ""
+    if claim.each_step and ok:
+        where = f", t = {_steps_text(checked)}"
+    if ok:
+        reason = reason + where if reason != "agrees" else "agrees" + _how(world) + where
+    return _record(claim, ok, reason, world, checked)
+
+
+def _how(world) -> str:
+    return {"symbolic": " symbolically", "values": " at the spec's values",
+            "random values": " at random values"}[world.how]
+
+
+def _steps_text(steps: list[int]) -> str:
+    if len(steps) > 2 and steps == list(range(steps[0], steps[-1] + 1)):
+        return f"{steps[0]}..{steps[-1]}"
+    return ", ".join(str(s) for s in steps)
+
+
+def _record(claim: ClaimSpec, ok: bool, reason: str, world, checked, part: str = "") -> FormulaClaim:
+    return FormulaClaim(claim.key, claim.claimed, ok, reason, claim.kind, claim.target, claim.step,
+                        tuple(checked) if claim.each_step else (), world.how, part)
+
+
+def _at(t) -> str:
+    return "" if t is None else f" at t = {t}"
+
+
+def _compare_numbers(claim: ClaimSpec, pairs) -> tuple[bool, str]:
+    """Whether the claimed numbers are the derived ones; else a short reason."""
+    what = f"∂L/∂{claim.target}" + ("[t]" if claim.each_step else f"[{claim.step}]" if claim.step else "")
+    note = ""
+    cs, rs = [], []
+    for _t, c, r in pairs:
+        sc, sr = _shape(c), _shape(r)
+        if sc != sr:
+            if sr is not None and sc == (sr[1], sr[0]):
+                c, note = c.T, " (compared as the transpose)"
+            else:
+                raise SympropError(f"the formula gives {_show(sc)} but {what} is {_show(sr)}: it cannot be "
+                                   f"this {'gradient' if claim.kind == 'grad' else 'adjoint'}")
+        cs.append(np.asarray(c, dtype=float).reshape(-1))
+        rs.append(np.asarray(r, dtype=float).reshape(-1))
+    c, r = np.concatenate(cs), np.concatenate(rs)
+    if not np.all(np.isfinite(c)):
+        return False, "is not finite at the values" + note
+    scale = max(1.0, float(np.max(np.abs(r))), float(np.max(np.abs(c))))
+    tol = RTOL * scale
+    if np.max(np.abs(c - r)) <= tol:
+        return True, ("agrees, written as the transpose" if note else "agrees")
+    if np.max(np.abs(c + r)) <= tol:
+        return False, "differs in sign" + note
+    square = [(t, cc, rr) for t, cc, rr in pairs if _shape(rr) and rr.shape[0] == rr.shape[1] > 1]
+    if square and len(square) == len(pairs) and all(np.allclose(cc.T, rr, rtol=0, atol=tol) for _, cc, rr in pairs):
+        return False, "is the transpose"
+    mask = np.abs(r) > tol
+    if np.any(mask):
+        k = c[mask] / r[mask]
+        k0 = float(np.median(k))
+        if np.max(np.abs(c - k0 * r)) <= tol * max(1.0, abs(k0)):
+            return False, f"differs by a factor {k0:.6g}" + note
+    elif np.max(np.abs(c)) > tol:
+        return False, "differs: the derivative is 0" + note
+    worst, t = max(((float(np.max(np.abs(cc - rr))), t) for (t, _, _), cc, rr in zip(pairs, cs, rs)),
+                   key=lambda x: x[0])
+    return False, f"differs (by up to {worst:.3g}{_at(t) if claim.each_step else ''})" + note
+
+
+def _compare_symbols(world: _Symbols, pairs) -> tuple[bool, str]:
+    for t, c, r in pairs:
+        ok, reason = _compare_exprs(world, c, r)
+        if not ok:
+            return False, reason + (_at(t) if len(pairs) > 1 or t is not None else "")
+    return True, "agrees"
+
+
+def _simplified(e):
+    """simplify(e), or None when e is too large to try."""
+    if tree_size(e) > MAX_SIMPLIFY:
+        return None
+    return sympy.simplify(e)
+
+
+def _compare_exprs(world: _Symbols, c, r) -> tuple[bool, str]:
+    c, r = _expr(c), _expr(r)
+    diff = _simplified(c - r)
+    if diff == 0:
+        return True, "agrees"
+    far = _random_difference(world, c, r)
+    if far is not None and far[0] <= RTOL * max(1.0, far[1]):
+        return True, f"agrees at {RANDOM_POINTS} random points (simplify could not show it)"
+    if _simplified(c + r) == 0:
+        return False, "differs in sign"
+    if r != 0:
+        q = _simplified(c / r)
+        if q is not None and q.is_number and q.is_finite:
+            return False, f"differs by a factor {q}"
+    if diff is not None and len(str(diff)) <= 120:
+        return False, f"differs: claimed − right = {diff}"
+    return False, "differs" + (f" (by up to {far[0]:.3g} at random points)" if far is not None else "")
+
+
+def _expr(v):
+    return v if isinstance(v, sympy.Basic) else sympy.Float(float(v))
+
+
+def _random_difference(world: _Symbols, c, r) -> tuple[float, float] | None:
+    """The largest |c − r| (and |r|) at random points, undefined f taken as tanh."""
+    concrete = {}
+    for f in world.graph.functions.values():
+        concrete[f] = sympy.tanh
+        concrete[f.prime] = lambda a: 1 - sympy.tanh(a) ** 2
+    for cls, impl in concrete.items():
+        c, r = c.replace(cls, impl), r.replace(cls, impl)
+    leaves = sorted(c.free_symbols | r.free_symbols, key=str)
+    namespace = numeric_namespace(world.problem.conventions.relu_grad_at_zero)
+    fc = sympy.lambdify(leaves, c, modules=[namespace, "numpy"])
+    fr = sympy.lambdify(leaves, r, modules=[namespace, "numpy"])
+    rng = random.Random(0)
+    worst, size, done = 0.0, 0.0, 0
+    with np.errstate(all="ignore"):
+        for _ in range(RANDOM_POINTS * 10):
+            point = [rng.uniform(0.1, 1.0) for _ in leaves]
+            a, b = float(fc(*point)), float(fr(*point))
+            if not (np.isfinite(a) and np.isfinite(b)):
+                continue
+            worst, size, done = max(worst, abs(a - b)), max(size, abs(b)), done + 1
+            if done == RANDOM_POINTS:
+                break
+    return (worst, size) if done else None
+
