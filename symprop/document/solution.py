@@ -100,7 +100,8 @@ def para(lang: str, key: str, **math) -> Para:
     parts: list = []
     for piece in re.split(r"(\{[A-Za-z0-9_]+\})", template):
         if piece.startswith("{") and piece.endswith("}"):
-            parts.append(math[piece[1:-1]])
+            value = math[piece[1:-1]]
+            parts.extend(value.parts if isinstance(value, Para) else [value])
         elif piece:
             parts.append(piece)
     return Para(parts)
@@ -320,13 +321,70 @@ class _Builder:
     # The teacher's appendix ----------------------------------------------------------------
 
     def appendix(self, solution) -> list[Section]:
-        if self.audience != "teacher" or solution is None:
+        if self.audience != "teacher":
             return []
-        sections = [Section(self.word("checks"), self.checks(solution))]
-        errata = self.errata(solution)
+        sections = [Section(self.word("checks"), self.checks(solution))] if solution is not None else []
+        errata = (self.errata(solution) if solution is not None else []) + self.formula_errata(solution)
         if errata:
             sections.append(Section(self.word("claims"), errata))
         return sections
+
+    def formula_errata(self, solution) -> list:
+        """The source's formulas and statements, each beside the right one."""
+        from ..evaluate.claims import formula_claims
+
+        claims = solution.formula_claims if solution is not None else formula_claims(self.problem)
+        out = []
+        for c in claims:
+            quoted = Pre(str(c.claimed), _texttt(str(c.claimed))) if c.kind != "through_time" else None
+            verdict = self.word("right" if c.ok else "wrong")
+            if c.kind == "through_time":
+                said = self.word("claim_bptt_yes" if c.claimed else "claim_bptt_no")
+                out.append(self.p("erratum_statement", p=_sym(c.target), said=said, verdict=verdict))
+                if not c.ok:
+                    out += self.through_time([p for p in through_time(self.program) if p.name == c.target])
+                continue
+            name = c.target.split("[")[0]
+            step = "[t]" if self.program.recurrent and c.step is None and name in self.program.cell_names() else (
+                f"[{c.step}]" if c.step is not None else "")
+            lhs = _adj(name + step)
+            if c.ok:
+                out.append(self.p("erratum_formula_ok", lhs=lhs, claimed=quoted, verdict=verdict))
+            else:
+                reason = self.reason(c.reason)
+                out.append(self.p("erratum_formula", lhs=lhs, claimed=quoted, verdict=verdict,
+                                  reason=reason))
+            right = self.right_formula(c)
+            if right is not None and not c.ok:
+                out += [self.p("erratum_right"), Rows([[lhs, right]])]
+        return out
+
+    def reason(self, reason: str) -> Para:
+        """Why a claimed formula is wrong, in the document's language."""
+        m = re.match(r"the product is not defined: (.*)", reason)
+        if m:
+            return self.p("reason_product", shapes=Pre(m.group(1), m.group(1).replace("×", r"\times ").replace("·", r" \cdot ")))
+        m = re.match(r"differs by a factor (\S+)", reason)
+        if m:
+            return self.p("reason_factor", k=Pre(m.group(1), m.group(1)))
+        return self.p("reason_sign" if reason.startswith("differs in sign") else "reason_differs")
+
+    def right_formula(self, c):
+        """symprop's own formula for what a claim is about."""
+        if self.matrix is not None and c.kind == "adjoint":
+            name = c.target.split("[")[0]
+            chosen = [f for f in self.matrix.formulas if f.kind == "adj" and f.name == name]
+            if chosen:
+                return self.formula_rows(self.matrix).rows[self.matrix.formulas.index(chosen[0])][-1]
+            return None
+        if c.kind == "grad" and self.scalar and not self.program.recurrent:
+            s = self.story()
+            if s is not None:
+                for gr in s.gradients:
+                    if gr.param.name == c.target:
+                        return s.closed(gr, boxed=False)
+            return self.derivation.gradients.get(_sym(c.target))
+        return None
 
     # Parts ------------------------------------------------------------------------------
 
@@ -916,6 +974,13 @@ class _Builder:
             ok = sum(r["ok"] for r in solution.expected if isinstance(r.get("claimed"), (int, float)))
             out.append(self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(rows))))
         return out
+
+
+def _texttt(text: str) -> str:
+    """A formula as the spec writes it, in typewriter type."""
+    special = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}", "#": r"\#",
+               "$": r"\$", "%": r"\%", "&": r"\&", "~": r"\~{}"}
+    return r"\texttt{" + "".join(special.get(ch, ch) for ch in text) + "}"
 
 
 def _as_printed(value) -> Pre:
