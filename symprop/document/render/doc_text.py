@@ -1,16 +1,85 @@
-"""Worked solutions as plain Unicode text, for a terminal."""
+"""Worked solutions as plain Unicode text, for a terminal.
+
+Everything fits the width: the terminal's (100 when the output is not a
+terminal).  Prose is wrapped with its indent kept; a formula row too wide is
+broken before a top-level ' + ', ' - ' or '·' with a hanging indent; a table
+too wide is split into several, each repeating the first column.
+"""
+
+import shutil
+import sys
+import textwrap
 
 from ..printing import TextPrinter
 from ..solution import Document, Number, Pre, Rows, Table
 from .document import Renderer
 
 INDENT = "   "
+DEFAULT_WIDTH = 100
+
+
+def terminal_width() -> int:
+    if sys.stdout is not None and sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    return DEFAULT_WIDTH
+
+
+def _depths(text: str) -> list[int]:
+    """The bracket depth before each character."""
+    depth, out = 0, []
+    for ch in text:
+        if ch in ")]}":
+            depth = max(0, depth - 1)
+        out.append(depth)
+        if ch in "([{":
+            depth += 1
+    return out
+
+
+def _break_points(text: str) -> list[int]:
+    """Where a formula may break: before a top-level ' + ', ' - ', ' = ' or '·'
+    (at the shallowest bracket depth that has any)."""
+    depths = _depths(text)
+    found: dict[int, list[int]] = {}
+    for i, ch in enumerate(text):
+        if i == 0:
+            continue
+        if (text.startswith((" + ", " - ", " = ", " ⊙ "), i) and i + 3 <= len(text)) or ch == "·":
+            found.setdefault(depths[i], []).append(i + 1 if ch == " " else i)
+    for depth in sorted(found):
+        return found[depth]
+    return []
+
+
+def break_line(line: str, width: int, hang: int) -> list[str]:
+    """A formula line as lines at most ``width`` wide: broken before an
+    operator, continuation lines indented by ``hang`` spaces."""
+    out = []
+    first = True
+    while len(line) > width:
+        limit = width
+        points = [p for p in _break_points(line) if (hang if not first else 0) < p <= limit]
+        if not points:  # nothing at the top level: after a comma or semicolon, then any space
+            low = (hang if not first else 0) + 1
+            for good in (lambda i: line[i - 2:i] in (", ", "; "), lambda i: line[i - 1] == " "):
+                points = [i for i in range(low + 1, min(limit, len(line))) if good(i)]
+                if points:
+                    break
+        if not points:
+            break
+        at = points[-1]
+        out.append(line[:at].rstrip())
+        line = " " * hang + line[at:].lstrip()
+        first = False
+    out.append(line)
+    return out
 
 
 class TextRenderer(Renderer):
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, width: int | None = None):
         super().__init__(doc)
         self.printer = TextPrinter(doc.index_base, doc.sequences)
+        self.width = width or terminal_width()
 
     def inline(self, item) -> str:
         if isinstance(item, Number):
@@ -19,43 +88,89 @@ class TextRenderer(Renderer):
             return item.text
         return self.printer.doprint(item)
 
-    def rows(self, r: Rows) -> str:
+    def wrap(self, text: str, indent: str, width: int | None = None) -> str:
+        """Prose wrapped to the width, every line with the indent."""
+        width = (width or self.width)
+        return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent,
+                             break_long_words=True, break_on_hyphens=False) if text.strip() else text
+
+    def rows(self, r: Rows, room: int | None = None) -> str:
+        room = room or self.width
         lefts = [self.inline(row[0]) for row in r.rows]
         width = max((len(x) for x in lefts), default=0)
+        if width > room // 3:
+            width = 0
         lines = []
         for i, (left, row) in enumerate(zip(lefts, r.rows)):
             if len(row) == 1:
-                lines.append("  " + left)
+                lines += break_line("  " + left, room, 6)
                 continue
             line = "  " + left.ljust(width) + " = " + " = ".join(self.inline(x) for x in row[1:])
-            if r.notes and i < len(r.notes) and r.notes[i]:
-                line += f"   ({r.notes[i]})"
-            lines.append(line.rstrip())
+            note = r.notes[i] if r.notes and i < len(r.notes) else ""
+            if note and len(line) + 3 + len(note) + 2 <= room:
+                line += f"   ({note})"
+                note = ""
+            hang = min(len(left.ljust(width)) + 5, room // 3)
+            lines += [x.rstrip() for x in break_line(line.rstrip(), room, hang)]
+            if note:
+                lines.append(self.wrap(f"({note})", " " * hang, room))
         return "\n".join(lines)
 
-    def table(self, t: Table) -> str:
+    def table(self, t: Table, room: int | None = None) -> str:
+        """Columns as wide as their widest cell; a table wider than the room
+        is split into several, each repeating the first column."""
+        room = room or self.width
         cells = [[self.cell(c) for c in t.header]] + [[self.cell(c) for c in row] for row in t.rows]
         widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-        return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)
+        groups: list[list[int]] = [[]]
+        used = 2 + widths[0]
+        for j in range(1, len(widths)):
+            if groups[-1] and used + 2 + widths[j] > room:
+                groups.append([])
+                used = 2 + widths[0]
+            groups[-1].append(j)
+            used += 2 + widths[j]
+        chunks = []
+        for group in groups:
+            columns = [0] + group
+            chunks.append("\n".join(
+                "  " + "  ".join(row[j].ljust(widths[j]) for j in columns).rstrip() for row in cells))
+        return "\n\n".join(chunks)
+
+    def indented(self, item, indent: str) -> list[str]:
+        room = self.width - len(indent)
+        if isinstance(item, Rows):
+            text = self.rows(item, room)
+        elif isinstance(item, Table):
+            text = self.table(item, room)
+        else:
+            text = self.block(item)
+            if text and not isinstance(item, Rows | Table):
+                text = "\n".join(self.wrap(line, "", room) for line in text.split("\n"))
+        return [indent + line if line else line for line in text.split("\n")] if text else []
 
     def render(self) -> str:
         doc = self.doc
-        out = [doc.title, "=" * len(doc.title), ""]
+        title = self.wrap(doc.title, "")
+        out = [title, "=" * min(len(doc.title), self.width), ""]
         if doc.source:
-            out += [doc.word("source").format(source=doc.source), ""]
+            out += [self.wrap(doc.word("source").format(source=doc.source), ""), ""]
         for item in doc.statement:
-            text = self.block(item)
-            if text:
-                out += [text, ""]
+            lines = self.indented(item, "")
+            if lines:
+                out += lines + [""]
         for letter, part in self.parts():
-            out += [f"{letter} {self.para(part.question)}", "", f"{INDENT}{doc.word('solution')}:", ""]
+            # the question's continuation lines start under its first word
+            hang = " " * (len(letter) + 1)
+            out += [textwrap.fill(f"{letter} {super().para(part.question)}", width=self.width,
+                                  subsequent_indent=hang, break_on_hyphens=False)]
+            out += ["", f"{INDENT}{doc.word('solution')}:", ""]
             for item in part.solution:
-                text = self.block(item)
-                out += [INDENT + line if line else line for line in text.split("\n")] + [""]
+                out += self.indented(item, INDENT) + [""]
         for section in doc.appendix:
-            out += [section.title, "-" * len(section.title), ""]
+            out += [self.wrap(section.title, ""), "-" * min(len(section.title), self.width), ""]
             for item in section.blocks:
-                text = self.block(item)
-                if text:
-                    out += [text, ""]
+                lines = self.indented(item, "")
+                if lines:
+                    out += lines + [""]
         return "\n".join(out).rstrip() + "\n"

@@ -18,29 +18,68 @@ TEXT_CHARACTERS = {
     "φ": r"$\varphi$", "ω": r"$\omega$", "⁻": r"$^{-}$", "¹": r"\textsuperscript{1}",
 }
 
-PREAMBLE = r"""\documentclass[11pt]{article}
+PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \usepackage[T2A,T1]{fontenc}
 \usepackage[utf8]{inputenc}
 \usepackage[%(languages)s]{babel}
-\usepackage{amsmath,amssymb}
+""" + "%(common)s"
+
+# Chinese: xelatex with ctex (Fandol fonts, which texlive-lang-chinese ships);
+# Cyrillic, which neither Fandol nor Latin Modern has, in DejaVu Serif.
+PREAMBLE_ZH = r"""\documentclass[11pt,a4paper,UTF8,fontset=fandol]{ctexart}
+\newfontfamily\cyrillicfont{DejaVu Serif}[Scale=MatchLowercase]
+\newcommand{\cyrillic}[1]{{\cyrillicfont #1}}
+""" + "%(common)s"
+
+COMMON = r"""\usepackage{amsmath,amssymb}
 \usepackage{booktabs}
 \usepackage{tikz}
 \usepackage{graphicx}
-\usepackage[margin=2.2cm]{geometry}
+\usepackage[a4paper,margin=2.2cm]{geometry}
 \setlength{\parindent}{0pt}
-\setlength{\parskip}{0.6em}
-\allowdisplaybreaks
+\setlength{\parskip}{0.6em plus 0.2em minus 0.1em}
+\raggedbottom
+\setlength{\emergencystretch}{3em}
+% a heading starts a new page when fewer than #1 lines are left on this one
+\newcommand{\needlines}[1]{\par\vskip 0pt plus #1\baselineskip\penalty-200\vskip 0pt plus -#1\baselineskip}
+% wider than the line: shrunk to it
+\newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
 \begin{document}
 """
 
+HEADING_LINES = 10  # a part's heading, its question, "Solution." and a few lines of it stay together
+LONG_DISPLAY = 30  # lines of a display that may break across pages (longer than a page, nearly)
 
 CYRILLIC = re.compile(r"[\u0400-\u04FF]+(?:[\s,.:;!?«»()-]+[\u0400-\u04FF]+)*")
+LATIN_WORD = re.compile(r"(?<![A-Za-z])([A-Za-z]{8,})(?![A-Za-z])")
+QUOTES = {"ru": ("«", "»"), "en": ("``", "''"), "zh": ("“", "”")}
+
+
+def _quotes(text: str, lang: str) -> str:
+    """Straight double quotes as the language writes them: «…», ``…'', “…”."""
+    if '"' not in text:
+        return text
+    left, right = QUOTES.get(lang, QUOTES["en"])
+    pieces = text.split('"')
+    out = pieces[0]
+    for i, piece in enumerate(pieces[1:]):
+        out += (left if i % 2 == 0 else right) + piece
+    return out
 
 
 def escape(text: str, lang: str = "ru") -> str:
-    """Prose for pdflatex; Cyrillic inside English text switches language."""
-    out = "".join(TEXT_CHARACTERS.get(ch, ch) for ch in text)
-    if lang != "ru":
+    """Prose for pdflatex (or xelatex for Chinese); Cyrillic inside English
+    text switches language, inside Chinese text font."""
+    pieces = LATIN_WORD.split(_quotes(text, lang))
+    out = ""
+    for i, piece in enumerate(pieces):
+        if i % 2:  # a long English word in Russian prose: hyphenated as English
+            out += r"\foreignlanguage{english}{" + piece + "}" if lang == "ru" else piece
+        else:
+            out += "".join(TEXT_CHARACTERS.get(ch, ch) for ch in piece)
+    if lang == "zh":
+        out = CYRILLIC.sub(lambda m: r"\cyrillic{" + m.group(0) + "}", out)
+    elif lang != "ru":
         out = CYRILLIC.sub(lambda m: r"\foreignlanguage{russian}{" + m.group(0) + "}", out)
     return out
 
@@ -60,20 +99,25 @@ class LatexRenderer(LatexMath):
         return "".join(escape(x, self.doc.lang) if isinstance(x, str) else self.inline(x) for x in p.parts)
 
     def rows(self, r: Rows) -> str:
-        return "\\begin{align*}\n" + self.aligned(r) + "\n\\end{align*}"
+        body = self.aligned(r)
+        display = "\\begin{align*}\n" + body + "\n\\end{align*}"
+        if body.count("\\\\\n") + 1 > LONG_DISPLAY:  # longer than a page, nearly: it may break
+            return "{\\allowdisplaybreaks\n" + display + "}"
+        return display
 
     def figure(self, f) -> str:
         """The TikZ picture, shrunk to the line width when it is wider (graphicx)."""
-        fit = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
-        return "\\begin{center}\n" + fit + "\n" + f.tikz + "}\n\\end{center}"
+        return "\\begin{center}\n\\fitwidth{%\n" + f.tikz + "}\n\\end{center}"
 
     def table(self, t: Table) -> str:
+        """booktabs, rows spaced so that fractions do not touch, shrunk to the
+        line width when wider."""
         columns = "l" * len(t.header)
         head = " & ".join(self.cell(c) for c in t.header) + r" \\"
         body = "\n".join(" & ".join(self.cell(c) for c in row) + r" \\" for row in t.rows)
         return (
-            "\\begin{center}\n\\begin{tabular}{" + columns + "}\n\\toprule\n" + head
-            + "\n\\midrule\n" + body + "\n\\bottomrule\n\\end{tabular}\n\\end{center}"
+            "\\begin{center}\n\\renewcommand{\\arraystretch}{1.45}\n\\fitwidth{%\n\\begin{tabular}{" + columns
+            + "}\n\\toprule\n" + head + "\n\\midrule\n" + body + "\n\\bottomrule\n\\end{tabular}}\n\\end{center}"
         )
 
     def render(self) -> str:
@@ -84,15 +128,22 @@ class LatexRenderer(LatexMath):
         for item in doc.statement:
             out += [self.block(item), ""]
         for letter, part in self.parts():
-            out += [f"\\paragraph{{{escape(letter, doc.lang)}}} {self.para(part.question)}", ""]
-            out += [f"\\textbf{{{escape(doc.word('solution'), doc.lang)}.}}", ""]
+            out += [f"\\needlines{{{HEADING_LINES}}}",
+                    f"\\paragraph{{{escape(letter, doc.lang)}}} {self.para(part.question)}", "",
+                    "\\nopagebreak", f"\\textbf{{{escape(doc.word('solution'), doc.lang)}.}}", "", "\\nopagebreak"]
             for item in part.solution:
                 out += [self.block(item), ""]
+        if doc.appendix:  # after the parts, set off by a rule
+            out += [f"\\needlines{{{HEADING_LINES}}}", "\\bigskip", "\\noindent\\rule{\\linewidth}{0.4pt}", ""]
         for section in doc.appendix:
-            out += [f"\\subsection*{{{escape(section.title, doc.lang)}}}", ""]
+            out += [f"\\needlines{{{HEADING_LINES}}}", f"\\section*{{{escape(section.title, doc.lang)}}}", ""]
             out += [x for item in section.blocks for x in (self.block(item), "")]
         body = "\n".join(out).rstrip() + "\n"
         if not self.standalone:
             return body
-        languages = "english,russian" if doc.lang == "ru" else "russian,english"
-        return PREAMBLE % {"languages": languages} + "\n" + body + "\n\\end{document}\n"
+        if doc.lang == "zh":
+            preamble = PREAMBLE_ZH % {"common": COMMON}
+        else:
+            languages = "english,russian" if doc.lang == "ru" else "russian,english"
+            preamble = PREAMBLE % {"languages": languages, "common": COMMON}
+        return preamble + "\n" + body + "\n\\end{document}\n"

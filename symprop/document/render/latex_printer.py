@@ -5,6 +5,8 @@ index_base 1 is w_{21}, an undefined activation's derivative is f', relu' is
 the indicator [z > 0], an adjoint is \\frac{\\partial L}{\\partial f_{3}}.
 """
 
+import re
+
 from sympy.printing.latex import LatexPrinter
 
 from ...derive.mathobj import Verbatim
@@ -36,6 +38,9 @@ def latex_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
     if version:
         text += "^{(" + version + ")}"
     return text
+
+
+LONG_EXPONENT = 4.0  # em: a longer exponent of e is written \exp(…)
 
 
 class SympropLatexPrinter(LatexPrinter):
@@ -76,6 +81,16 @@ class SympropLatexPrinter(LatexPrinter):
             text = rf"{name}\left({args}\right)"
         return f"{text}^{{{exp}}}" if exp else text
 
+    def _print_ExpBase(self, expr, exp=None):
+        """e^{x} for a short exponent, \\exp(…) for a long one."""
+        arg = self._print(expr.args[0])
+        if width(arg) > LONG_EXPONENT or is_tall(arg):
+            return self._do_exponent(rf"\exp\left({arg}\right)", exp)
+        return self._do_exponent(f"e^{{{arg}}}", exp)
+
+    def doprint(self, expr):
+        return tidy(super().doprint(expr))
+
     def _print_Product(self, expr):
         return r" \cdot ".join(product_parts(self, expr, lambda s: rf"\left({s}\right)"))
 
@@ -96,3 +111,223 @@ class SympropLatexPrinter(LatexPrinter):
 
 def latex(expr, index_base: int = 0, sequences=frozenset()) -> str:
     return SympropLatexPrinter(index_base, sequences).doprint(expr)
+
+
+# ---------------------------------------------------------------------------
+# Printed LaTeX, read back: a tree of groups, for tidying brackets and for
+# estimating how wide a formula is set (in em of the text font).
+
+class Group:
+    """``open children close``: {…}, \\left(…\\right), (…), \\begin{env}…\\end{env}."""
+
+    __slots__ = ("open", "children", "close")
+
+    def __init__(self, open_: str, children: list, close: str = ""):
+        self.open, self.children, self.close = open_, children, close
+
+    def __str__(self):
+        return self.open + "".join(str(c) for c in self.children) + self.close
+
+
+_TOKEN = re.compile(
+    r"\\(?:left|right|[bB]igg?[lr]?)\s*(?:\\[{}|]|\\[a-zA-Z]+|[()\[\].|])"  # sized delimiters
+    r"|\\begin\{[a-zA-Z*]+\}|\\end\{[a-zA-Z*]+\}"
+    r"|\\[a-zA-Z]+|\\."
+    r"|\s+|.", re.S)
+_OPENERS = {"{": "}", "(": ")", "[": "]"}
+
+
+def _is_open(tok: str) -> bool:
+    return tok in _OPENERS or tok.startswith(r"\begin{") or re.match(r"\\(left|[bB]igg?l)\b", tok) is not None
+
+
+def _is_close(tok: str) -> bool:
+    return tok in ("}", ")", "]") or tok.startswith(r"\end{") or re.match(r"\\(right|[bB]igg?r)\b", tok) is not None
+
+
+def parse(text: str) -> list:
+    """The tokens of ``text`` at the top level, with groups as ``Group``s;
+    ``"".join(map(str, parse(text))) == text``."""
+    stack: list[list] = [[]]
+    opens: list[str] = []
+    for tok in _TOKEN.findall(text):
+        if _is_open(tok):
+            stack.append([])
+            opens.append(tok)
+        elif _is_close(tok) and opens:
+            children = stack.pop()
+            stack[-1].append(Group(opens.pop(), children, tok))
+        else:
+            stack[-1].append(tok)
+    while opens:  # unbalanced: close what is open, printing nothing
+        children = stack.pop()
+        stack[-1].append(Group(opens.pop(), children, ""))
+    return stack[0]
+
+
+def render(nodes) -> str:
+    return "".join(str(n) for n in nodes)
+
+
+_TALL = re.compile(r"\\(frac|dfrac|sum|prod|int|begin|binom|sqrt|boxed|left|[bB]igg?l|overline|underbrace)\b")
+
+
+def is_tall(text: str) -> bool:
+    """Brackets around this need \\left…\\right (or \\bigl…\\bigr)."""
+    return _TALL.search(text) is not None
+
+
+_FUNCTION_END = re.compile(r"(\\[a-zA-Z]+|[A-Za-z]|'|\}|\\mathopen\{\})\s*$")
+_SCIENTIFIC = re.compile(r"(?<![\w\\.])(-?\d+(?:\.\d+)?)e([+-]?\d+)(?![\w.])")
+
+
+def _tidy_nodes(nodes: list) -> str:
+    out = ""
+    i = 0
+    while i < len(nodes):
+        node = nodes[i]
+        i += 1
+        if not isinstance(node, Group):
+            out += node
+            continue
+        # sympy's \sin{\left(x \right)}: the braces make an atom that LaTeX spaces from \sin
+        if node.open == "{" and len(node.children) == 1 and isinstance(node.children[0], Group) \
+                and node.children[0].open.replace(" ", "") == r"\left(" and _FUNCTION_END.search(out):
+            nodes = nodes[:i] + node.children + nodes[i:]
+            continue
+        inner = _tidy_nodes(node.children)
+        if node.open.replace(" ", "") == r"\left(" and node.close.replace(" ", "") == r"\right)":
+            inner = inner.strip()
+            if re.fullmatch(r"\d+(\.\d+)?", inner) and out.rstrip().endswith((r"\cdot", "=", "+")):
+                out += inner  # 0.1 \cdot 1.25, not 0.1 \cdot (1.25)
+            elif out.endswith(r"\mathopen{}"):
+                out += node.open + inner + node.close
+            elif not is_tall(inner):
+                out += "(" + inner + ")"
+            elif _FUNCTION_END.search(out):  # f\left( leaves a gap after f
+                out += r"\mathopen{}\left(" + inner + r"\right)\mathclose{}"
+            else:
+                out += r"\left(" + inner + r"\right)"
+            continue
+        out += node.open + inner + node.close
+    return out
+
+
+def tidy(text: str) -> str:
+    """Brackets as a careful teacher sets them: (x) for a flat argument,
+    \\mathopen{}\\left(…\\right)\\mathclose{} after a function name for a tall
+    one (no gap after f), and 1.2e-7 as 1.2 \\cdot 10^{-7}."""
+    text = _SCIENTIFIC.sub(lambda m: (m.group(1) + r" \cdot " if m.group(1) not in ("1", "-1") else
+                                      m.group(1)[:-1]) + "10^{" + str(int(m.group(2))) + "}", text)
+    return _tidy_nodes(parse(text))
+
+
+# Widths in em of the 11pt text font, roughly as TeX sets display mathematics.
+BINARY = {"+": 1.22, "-": 1.22, r"\cdot": 0.72, r"\odot": 1.22, r"\times": 1.22, r"\pm": 1.22}
+RELATION = {"=": 1.34, "<": 1.34, ">": 1.34, r"\le": 1.34, r"\ge": 1.34, r"\approx": 1.34,
+            r"\to": 1.56, r"\ne": 1.34, r"\leq": 1.34, r"\geq": 1.34}
+SPACES = {r"\quad": 1.0, r"\qquad": 2.0, r"\,": 0.17, r"\;": 0.28, r"\:": 0.22, r"\ ": 0.33,
+          r"\!": -0.17, "~": 0.33}
+ZERO = {r"\mathopen", r"\mathclose", r"\displaystyle", r"\textstyle", r"\limits", r"\nolimits",
+        r"\top", r"\mathrm", r"\operatorname", r"\mathbf", r"\text", r"\hat", r"\bar", r"\tilde",
+        r"\boxed", r"\frac", r"\dfrac", r"\tfrac", r"\sqrt", r"\mathit", r"\textbf", r"\mathbb",
+        r"\overline", r"\vec", r"\dot"}
+_ONE_ARG = {r"\mathrm": 0.5, r"\operatorname": 0.5, r"\text": 0.5, r"\textbf": 0.55, r"\mathbf": 0.55,
+            r"\mathit": 0.5, r"\mathbb": 0.7, r"\hat": 1, r"\bar": 1, r"\tilde": 1, r"\vec": 1,
+            r"\dot": 1, r"\overline": 1, r"\boxed": 1, r"\sqrt": 1}
+
+
+def _text_width(nodes) -> float:
+    return 0.5 * len(re.sub(r"\\[a-zA-Z]+|[{}]", "x", render(nodes)))
+
+
+def _matrix_width(children: list) -> float:
+    rows = re.split(r"\\\\", render(children))
+    cells = [[width(c) for c in row.split("&")] for row in rows if row.strip()]
+    if not cells:
+        return 0.0
+    columns = max(len(r) for r in cells)
+    widest = [max((r[j] for r in cells if j < len(r)), default=0) for j in range(columns)]
+    return sum(widest) + 0.9 * columns
+
+
+def _node_width(node) -> float:
+    if isinstance(node, Group):
+        inner = _width(node.children)
+        if node.open.startswith(r"\begin{"):
+            env = node.open[7:-1]
+            if env.endswith("matrix") or env in ("array", "cases", "aligned"):
+                return _matrix_width(node.children) + (0.8 if env in ("pmatrix", "bmatrix") else 0)
+            return inner
+        delimiters = (0 if node.open == "{" else 0.45) + (0 if node.close in ("}", "") else 0.45)
+        return inner + delimiters
+    tok = node
+    if tok.isspace():
+        return 0.0
+    if tok in BINARY:
+        return BINARY[tok]
+    if tok in RELATION:
+        return RELATION[tok]
+    if tok in SPACES:
+        return SPACES[tok]
+    if tok in ZERO:
+        return 0.0
+    if tok in (r"\sum", r"\prod", r"\int"):
+        return 1.5
+    if tok in (",", ";"):
+        return 0.45
+    if tok in (".", "'", "!", "|"):
+        return 0.3
+    if tok in ("(", ")", "[", "]"):
+        return 0.39
+    if tok.startswith("\\") and len(tok) > 2 and tok[1:].isalpha():
+        return 0.6 if len(tok) <= 8 else 0.9  # \partial, \omega…; \operatorname-like words more
+    if tok.isdigit():
+        return 0.5
+    return 0.55
+
+
+def _width(nodes: list) -> float:
+    total = 0.0
+    i = 0
+    nodes = [n for n in nodes if not (isinstance(n, str) and n.isspace())]
+    while i < len(nodes):
+        node = nodes[i]
+        i += 1
+        if node in (r"\frac", r"\dfrac", r"\tfrac", r"\binom") and i + 1 < len(nodes) + 1:
+            args = nodes[i:i + 2]
+            i += 2
+            scale = 0.75 if node == r"\tfrac" else 1.0
+            total += scale * max((_node_width(a) for a in args), default=0) + 0.25
+            continue
+        if node in _ONE_ARG and i < len(nodes):
+            arg = nodes[i]
+            i += 1
+            if node in (r"\mathrm", r"\operatorname", r"\text", r"\textbf", r"\mathit"):
+                body = arg.children if isinstance(arg, Group) else [arg]
+                total += _text_width(body) * _ONE_ARG[node] / 0.5 + (0.17 if node == r"\operatorname" else 0)
+            else:
+                total += _node_width(arg) + (0.6 if node in (r"\boxed", r"\sqrt") else 0)
+            continue
+        if node in (r"\sum", r"\prod") and i < len(nodes) and nodes[i] in ("_", "^"):
+            limits = 0.0
+            while i + 1 < len(nodes) + 1 and i < len(nodes) and nodes[i] in ("_", "^"):
+                limits = max(limits, 0.7 * _node_width(nodes[i + 1]) if i + 1 < len(nodes) else 0)
+                i += 2
+            total += max(1.5, limits) + 0.17
+            continue
+        if node in ("^", "_") and i < len(nodes):
+            script = 0.7 * _node_width(nodes[i])
+            i += 1
+            if i + 1 < len(nodes) and nodes[i] in ("^", "_"):  # x_{i}^{2}: the wider one counts
+                script = max(script, 0.7 * _node_width(nodes[i + 1]))
+                i += 2
+            total += script
+            continue
+        total += _node_width(node)
+    return total
+
+
+def width(text) -> float:
+    """An estimate of how wide TeX sets this display formula, in em."""
+    return _width(parse(text) if isinstance(text, str) else text)

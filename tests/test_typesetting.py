@@ -1,0 +1,187 @@
+"""Look at the pages: every shipped problem, solved and derived, in English,
+Russian and Chinese, compiled as a teacher would (pdflatex for en/ru,
+xelatex with ctex for zh), read back from the log and from the PDF.
+
+- nothing runs past the margin (no Overfull \\hbox over 1pt), no LaTeX error,
+  no missing character;
+- no widowed heading: with ``pdftotext -layout``, a part's heading ("a) …")
+  or a section title is never the last line of a page;
+- the text output never runs past its width.
+
+The compiles run in parallel (a thread pool) in a temporary directory, once
+for the module.  Without an engine the tests are skipped, saying why, unless
+SYMPROP_REQUIRE_ENGINES is set (as scripts/test does): then they fail.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symprop
+from symprop.document.numbers import Number, _fmt, _number
+from symprop.document.render import render
+from symprop.document.render.document import break_formula
+from symprop.document.render.latex_printer import tidy, width
+from symprop.document.solution import derivation_document, solution_document
+from tests.conftest import DERIVATIONS
+
+SPECS = sorted(p.stem for p in DERIVATIONS.glob("*.toml"))
+LANGS = ("en", "ru", "zh")
+MAX_OVERFULL = 1.0  # pt
+ENGINE = {"en": "pdflatex", "ru": "pdflatex", "zh": "xelatex"}
+
+
+def commands(name):
+    yield "derive"
+    if symprop.load(name).values:
+        yield "solve"
+
+
+CASES = [(name, cmd, lang) for name in SPECS for cmd in commands(name) for lang in LANGS]
+
+
+def document(name: str, cmd: str, lang: str):
+    problem = symprop.load(name)
+    if cmd == "solve":
+        numbers = problem.solution().numbers
+        return solution_document(numbers.problem, numbers, lang)
+    return derivation_document(problem.spec, lang)
+
+
+def missing(program: str) -> str | None:
+    if shutil.which(program) or os.environ.get("SYMPROP_REQUIRE_ENGINES"):
+        return None
+    return f"{program} is not installed (scripts/test installs it)"
+
+
+@dataclass
+class Compiled:
+    returncode: int
+    log: str
+    pages: list[str]  # pdftotext -layout, one string a page
+    headings: list[str]
+
+
+def _compile(case, root: Path) -> Compiled:
+    name, cmd, lang = case
+    doc = document(name, cmd, lang)
+    where = root / f"{name}-{cmd}-{lang}"
+    where.mkdir()
+    (where / "doc.tex").write_text(render(doc, "latex", standalone=True), encoding="utf-8")
+    run = subprocess.run([ENGINE[lang], "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=where, capture_output=True, timeout=300)
+    log = (where / "doc.log").read_text("utf-8", "replace") if (where / "doc.log").exists() else ""
+    pages = []
+    if (where / "doc.pdf").exists():
+        text = subprocess.run(["pdftotext", "-layout", "doc.pdf", "-"], cwd=where, capture_output=True,
+                              text=True, timeout=60).stdout
+        pages = text.split("\f")
+    letters = doc.word("letters")
+    headings = [f"{letters[i]})" for i in range(len(doc.parts))]
+    headings += [doc.title] + [s.title for s in doc.appendix]
+    return Compiled(run.returncode, log, pages, headings)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """Every case compiled once, in parallel; {case: Compiled}."""
+    for program in ("pdflatex", "xelatex", "pdftotext"):
+        reason = missing(program)
+        if reason:
+            pytest.skip(reason)
+    root = tmp_path_factory.mktemp("typeset")
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        results = list(pool.map(lambda case: _compile(case, root), CASES))
+    return dict(zip(CASES, results))
+
+
+def overfull(log: str) -> list[float]:
+    return [float(x) for x in re.findall(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)", log)
+            if float(x) > MAX_OVERFULL]
+
+
+def last_lines(pages: list[str]) -> list[str]:
+    """The last line of each page but the last, a lone page number left out."""
+    out = []
+    for page in pages[:-1]:
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        if lines and re.fullmatch(r"\d+", lines[-1]):
+            lines.pop()
+        if lines:
+            out.append(lines[-1])
+    return out
+
+
+@pytest.mark.parametrize("name,cmd,lang", CASES)
+def test_compiles_without_overfull_lines(compiled, name, cmd, lang):
+    result = compiled[(name, cmd, lang)]
+    errors = [line for line in result.log.splitlines() if line.startswith("!")]
+    assert result.returncode == 0 and result.pages, errors or result.log[-2000:]
+    assert not errors
+    assert "Missing character" not in result.log
+    too_wide = overfull(result.log)
+    assert not too_wide, f"{len(too_wide)} lines run past the margin, by up to {max(too_wide):.1f}pt"
+
+
+@pytest.mark.parametrize("name,cmd,lang", CASES)
+def test_no_heading_ends_a_page(compiled, name, cmd, lang):
+    result = compiled[(name, cmd, lang)]
+    widowed = [line for line in last_lines(result.pages)
+               if any(line.startswith(h) for h in result.headings)]
+    assert not widowed, f"headings at the foot of a page: {widowed}"
+
+
+def test_the_widow_check_sees_a_widow():
+    pages = ["text\nb) Find the gradient.\n\n   3\n", "more\n"]
+    assert last_lines(pages) == ["b) Find the gradient."]
+
+
+@pytest.mark.parametrize("columns", [100, 60])
+@pytest.mark.parametrize("name,cmd", [(n, c) for n in SPECS for c in commands(n)])
+def test_text_lines_fit_the_width(name, cmd, columns):
+    from symprop.document.render.doc_text import TextRenderer
+
+    for lang in LANGS:
+        text = TextRenderer(document(name, cmd, lang), width=columns).render()
+        long = [line for line in text.splitlines() if len(line) > columns]
+        assert not long, f"{lang}: {len(long)} lines wider than {columns}: {long[:2]}"
+
+
+# --- the mechanisms, on made-up input (not today's documents) ---------------
+
+def test_numbers_have_fixed_decimals():
+    assert [_fmt(x) for x in (0.0171041, -2.91233, 1.25, 2.0, -0.00001234, 0.0)] == \
+        ["0.0171", "-2.9123", "1.25", "2", "-1.23e-5", "0"]
+    assert _fmt(-0.00004) != "-0" and _fmt(1.2e-7) == "1.2e-7"
+    assert Number(1.2e-7).text() == "1.2·10⁻⁷" and Number(1.2e-7).latex() == r"1.2 \cdot 10^{-7}"
+    assert _number(0.123456, 2).text() == "0.12" and _number(0.123456, None).text() == "0.1235"
+    assert Number(np.array([[0.5], [-0.25]])).text() == "(0.5, -0.25)ᵀ"
+
+
+def test_no_left_bracket_after_a_function_name():
+    assert tidy(r"\sin{\left(f_{0} \right)}") == r"\sin(f_{0})"
+    assert tidy(r"f'\left(w_{2} \cdot f\left(x\right)\right)") == r"f'(w_{2} \cdot f(x))"
+    assert tidy(r"\sigma\left(\frac{a}{b}\right)") == r"\sigma\mathopen{}\left(\frac{a}{b}\right)\mathclose{}"
+    assert tidy("x = 3.1e-8") == r"x = 3.1 \cdot 10^{-8}"
+
+
+def test_a_long_product_of_sums_is_broken_within_the_width():
+    factors = [rf"\left(a_{{{2 * i}}} + a_{{{2 * i + 1}}}\right)" for i in range(20)]
+    formula = tidy(r" \cdot ".join(factors))
+    lines = break_formula(formula, 30, 28)
+    assert len(lines) > 2 and all(width(line) <= 30 for line in lines)
+    assert "".join(lines).replace(" ", "") == formula.replace(" ", "")
+
+
+def test_one_wide_bracket_is_opened():
+    inner = " + ".join(rf"\frac{{\partial L}}{{\partial h_{{{k}}}}} \cdot w_{{{k}}}" for k in range(12))
+    lines = break_formula(tidy(rf"\sigma\left({inner}\right)"), 30, 28)
+    assert len(lines) > 1 and all(width(line) <= 30 for line in lines)
+    assert lines[0].startswith(r"\sigma\mathopen{}\biggl(") and lines[-1].endswith(r"\biggr)\mathclose{}")
