@@ -170,14 +170,15 @@ def check(spec, against):
 @click.option("--grad", is_flag=True, help="Label each edge with its local derivative and each node with its "
               "adjoint dL/dnode (numbers when the problem has values).")
 @click.option("--unrolled", is_flag=True, help="Draw a recurrent model unrolled over its steps, not as its cell.")
+@LANG
 @OUTPUT
-def graph(spec, fmt, grad, unrolled, output):
+def graph(spec, fmt, grad, unrolled, lang, output):
     """The computational graph as a picture."""
 
     def action():
         from .document.pictures import draw
 
-        return draw(_load(spec), fmt, grad=grad, unrolled=unrolled)
+        return draw(_load(spec), fmt, grad=grad, unrolled=unrolled, lang=lang)
 
     _emit(_run(action), output)
 

@@ -4,7 +4,9 @@ One node a named value (a parameter, an input, a computed value, the loss),
 one edge a dependency.  With ``grad`` each edge carries its local
 derivative and each node its adjoint dL/dnode (a number when the problem has
 values).  A recurrent model is drawn as its cell, with the state fed back
-from step t-1, or unrolled over its steps, the shared weights marked.
+from step t-1, or unrolled over its steps, the shared weights marked.  The
+few words a picture shows ("(shared)") come from the string tables, in the
+document's language.
 
 Python writes text only: DOT (Graphviz renders it: ``dot -Tsvg``), TikZ (for
 pdflatex) and Mermaid (for Markdown).
@@ -25,6 +27,7 @@ from ..evaluate.numeric import solve
 from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
 from .printing import TextPrinter, unicode_name
 from .render.latex_printer import SympropLatexPrinter, latex_name
+from .strings import LANGUAGES, phrase
 
 
 @dataclass
@@ -51,6 +54,19 @@ class Picture:
     edges: list[Edge] = field(default_factory=list)
     index_base: int = 0
     sequences: frozenset = frozenset()
+    lang: str = "en"  # the language of the words the picture shows
+
+    def word(self, key: str, **places: str) -> str:
+        """A phrase from the string tables, its {places} filled in."""
+        text = phrase(self.lang, key)
+        for name, value in places.items():
+            text = text.replace("{" + name + "}", value)
+        return text
+
+    def vertex_label(self, key: str, v: "Vertex") -> str:
+        """The vertex's name, marked when it is a weight shared by every step."""
+        name = self.text_name(key)
+        return self.word("picture_shared", name=name) if v.shared else name
 
     def text_name(self, key: str) -> str:
         return unicode_name(key, self.index_base, self.sequences)
@@ -67,14 +83,23 @@ def _owner(graph, quantities) -> dict[Symbol, str]:
     return owner
 
 
-def picture(problem, grad: bool = False, unrolled: bool = False, solution=None) -> Picture:
-    """The graph at the level of named values (a matrix is one vertex)."""
+def _language(problem, lang: str | None) -> str:
+    lang = lang or problem.lang
+    if lang not in LANGUAGES:
+        raise SympropError(f"unknown language {lang!r} (known: {', '.join(LANGUAGES)})")
+    return lang
+
+
+def picture(problem, grad: bool = False, unrolled: bool = False, solution=None, lang: str | None = None) -> Picture:
+    """The graph at the level of named values (a matrix is one vertex); its
+    words in ``lang`` (default: the problem's)."""
+    lang = _language(problem, lang)
     program = program_of(problem)
     if scalar_terms(program) > MAX_SCALAR_TERMS:
-        return _program_picture(program, grad, unrolled, solution)
+        return _program_picture(program, grad, unrolled, solution, lang)
     graph = graph_of(problem)
     d = derivation_of(problem)
-    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"})
+    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"}, lang=lang)
     text = TextPrinter(pic.index_base, problem.sequences)
     tex = SympropLatexPrinter(pic.index_base, problem.sequences)
     cell_view = graph.cell is not None and not unrolled
@@ -121,11 +146,11 @@ def picture(problem, grad: bool = False, unrolled: bool = False, solution=None) 
     return pic
 
 
-def _program_picture(program, grad: bool, unrolled: bool, solution) -> Picture:
+def _program_picture(program, grad: bool, unrolled: bool, solution, lang: str) -> Picture:
     """The picture of a problem too large to expand: from the equations, with
     adjoints (numbers or symbols) but without local derivatives on the edges."""
     problem = program.problem
-    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"})
+    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"}, lang=lang)
     numbers = solution.first if solution is not None else None
     cell_view = program.recurrent and not unrolled
     instances = [(line.key, line.expr, None) for line in program.before]
@@ -214,7 +239,7 @@ def to_dot(pic: Picture, title: str = "") -> str:
     if title:
         lines.append(f'  label="{_dot_text(title)}"; labelloc=t;')
     for key, v in pic.vertices.items():
-        label = pic.text_name(key) + (" (shared)" if v.shared else "")
+        label = pic.vertex_label(key, v)
         parts = [label] + ([_adjoint_text(v.adjoint)] if v.adjoint else [])
         text = DOT_NEWLINE.join(_dot_text(x) for x in parts)
         lines.append(f'  {_dot_id(key)} [label="{text}", {SHAPES[v.kind]}];')
@@ -308,7 +333,7 @@ def to_mermaid(pic: Picture) -> str:
               "node": ('("', '")'), "loss": ('(("', '"))')}
     lines = ["flowchart LR"]
     for key, v in pic.vertices.items():
-        label = pic.text_name(key) + (" (shared)" if v.shared else "")
+        label = pic.vertex_label(key, v)
         if v.adjoint:
             label += "<br/>" + _adjoint_text(v.adjoint)
         left, right = shapes[v.kind]
@@ -320,9 +345,11 @@ def to_mermaid(pic: Picture) -> str:
     return "\n".join(lines) + "\n"
 
 
-def draw(problem, fmt: str, grad: bool = False, unrolled: bool = False) -> str | bytes:
+def draw(problem, fmt: str, grad: bool = False, unrolled: bool = False, lang: str | None = None) -> str | bytes:
+    """The picture in ``fmt``, its words in ``lang`` (default: the problem's)."""
+    lang = _language(problem, lang)
     solution = solve(problem) if grad and problem.values else None
-    pic = picture(problem, grad=grad, unrolled=unrolled, solution=solution)
+    pic = picture(problem, grad=grad, unrolled=unrolled, solution=solution, lang=lang)
     if fmt == "dot":
         return to_dot(pic)
     if fmt == "svg":
