@@ -173,7 +173,7 @@ def test_katex_renders_every_math_span():
 def test_masha_rnn_reads_as_a_russian_worked_solution():
     text = output("solve", "masha_rnn", "--format", "myst", "--lang", "ru")
     assert "````{dropdown} Решение" in text
-    assert "Сделайте прямой проход. Посчитайте значение ошибки." in text
+    assert "Сделайте прямой шаг через ячейку. Для каждого элемента последовательности постройте прогноз." in text
     assert "= 1 + 1.5625 + 4 = 6.5625" in text
     assert r"| $\frac{\partial L}{\partial u}$ | $-0.11$ | $1.25$ | ✗ неверно |" in text
     assert "u^{(1)} &= u - \\eta \\cdot \\frac{\\partial L}{\\partial u} = 0.5 - 0.1 \\cdot \\left(1.25\\right) = 0.375" in text
@@ -189,7 +189,7 @@ def test_derive_latex_has_primes_and_boxes():
 
 def test_jupyter_display():
     problem = symprop.load("masha_backprop")
-    assert problem._repr_markdown_().startswith("# Inventing backprop")
+    assert problem._repr_markdown_().startswith("# Придумываем бэкпроп")
     assert r"\boxed{" in problem._repr_markdown_()
     solution = symprop.load("udl_toy").solution()
     assert "0.1386" in solution._repr_markdown_()
