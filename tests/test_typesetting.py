@@ -167,7 +167,7 @@ def test_numbers_have_fixed_decimals():
 
 def test_no_left_bracket_after_a_function_name():
     assert tidy(r"\sin{\left(f_{0} \right)}") == r"\sin(f_{0})"
-    assert tidy(r"f'\left(w_{2} \cdot f\left(x\right)\right)") == r"f'(w_{2} \cdot f(x))"
+    assert tidy(r"f'\left(w_{2} \cdot f\left(x\right)\right)") == r"f'\bigl(w_{2} \cdot f(x)\bigr)"
     assert tidy(r"\sigma\left(\frac{a}{b}\right)") == r"\sigma\mathopen{}\left(\frac{a}{b}\right)\mathclose{}"
     assert tidy("x = 3.1e-8") == r"x = 3.1 \cdot 10^{-8}"
 

@@ -1,5 +1,7 @@
 """Walk a worked-solution document; each format fills in how a piece looks."""
 
+import re
+
 import sympy
 
 from ..solution import Document, Figure, Number, Para, Part, Pre, Rows, Table
@@ -55,6 +57,7 @@ def is_math(item) -> bool:
 
 LINE_WIDTH = 38.0  # em of display mathematics a line holds (A4, 2.2 cm margins, 11pt: 43em)
 BREAK_AT = set(BINARY) | set(RELATION)
+ROW_GAP = "0.5ex"  # between the rows of a block of fractions or of broken rows
 
 
 def _is_op(node) -> bool:
@@ -86,8 +89,15 @@ def _piece_width(op: str, nodes: list) -> float:
 
 
 _BRACKETS = {r"\left(": (r"\biggl(", r"\biggr)", r"\bigl(", r"\bigr)"),
+             r"\bigl(": (r"\bigl(", r"\bigr)", r"\bigl(", r"\bigr)"),
+             r"\Bigl(": (r"\Bigl(", r"\Bigr)", r"\Bigl(", r"\Bigr)"),
              r"\left[": (r"\biggl[", r"\biggr]", r"\bigl[", r"\bigr]"),
              "(": ("(", ")", "(", ")"), "[": ("[", "]", "[", "]")}
+
+
+def _openable(opening: str) -> bool:
+    opening = opening.replace(" ", "")
+    return opening in _BRACKETS or re.fullmatch(r"\\[bB]igg?l[(\[]", opening) is not None
 
 
 def _open_up(op: str, nodes: list) -> list[tuple[str, list]] | None:
@@ -95,7 +105,7 @@ def _open_up(op: str, nodes: list) -> list[tuple[str, list]] | None:
     inside become pieces of their own, the brackets sized by hand (\\biggl(
     … \\biggr) can stand on different lines, \\left( … \\right) cannot)."""
     groups = [(width([n]), i) for i, n in enumerate(nodes)
-              if isinstance(n, Group) and n.open.replace(" ", "") in _BRACKETS]
+              if isinstance(n, Group) and _openable(n.open)]
     if not groups:
         return None
     _, at = max(groups)
@@ -103,11 +113,15 @@ def _open_up(op: str, nodes: list) -> list[tuple[str, list]] | None:
     inner = _pieces(group.children, commas=True)
     if len(inner) < 2:
         return None
-    big_open, big_close, small_open, small_close = _BRACKETS[group.open.replace(" ", "")]
-    tall = is_tall(render(group.children))
-    left, right = (big_open, big_close) if tall else (small_open, small_close)
-    if not tall and group.open.startswith("\\"):
-        left, right = left[-1], right[-1]
+    opening = group.open.replace(" ", "")
+    if opening in _BRACKETS:  # \left( cannot span lines: sized by hand
+        big_open, big_close, small_open, small_close = _BRACKETS[opening]
+        tall = is_tall(render(group.children))
+        left, right = (big_open, big_close) if tall else (small_open, small_close)
+        if not tall and opening.startswith(r"\left"):
+            left, right = left[-1], right[-1]
+    else:  # (, [, \bigl( … already sized: as they are
+        left, right = group.open, group.close
     first_op, first = inner[0]
     inner[0] = (first_op, nodes[:at] + [left] + first)
     last_op, last = inner[-1]
@@ -238,4 +252,6 @@ class LatexMath(Renderer):
                 else:
                     block.append(r"&\quad " + note_tex)
             lines.append(" \\\\\n".join(block))
-        return " \\\\\n".join(lines)
+        # rows of fractions or of several lines each: a little air between them
+        airy = any("\\\\" in x or r"\frac" in x for x in lines) and len(lines) > 1
+        return (" \\\\[" + ROW_GAP + "]\n" if airy else " \\\\\n").join(lines)

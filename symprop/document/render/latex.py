@@ -2,7 +2,7 @@
 
 import re
 
-from ..solution import Document, Rows, Table
+from ..solution import Document, Para, Rows, Table
 from .document import LatexMath
 
 # Characters of the prose that pdflatex does not take as they are.
@@ -51,6 +51,15 @@ HEADING_LINES = 10  # a part's heading, its question, "Solution." and a few line
 LONG_DISPLAY = 30  # lines of a display that may break across pages (longer than a page, nearly)
 
 CYRILLIC = re.compile(r"[\u0400-\u04FF]+(?:[\s,.:;!?«»()-]+[\u0400-\u04FF]+)*")
+LONG_TEXT = re.compile(r"\\(texttt|text|mathrm)\{([^{}]{24,})\}")
+
+
+def _breakable(m: re.Match) -> str:
+    """\\texttt{a b c} as \\texttt{a}\\allowbreak\\texttt{\\ b}…: a box cannot break inside."""
+    command, words = m.group(1), m.group(2).split(" ")
+    return "\\allowbreak".join(f"\\{command}{{{'' if i == 0 else chr(92) + ' '}{w}}}" for i, w in enumerate(words))
+
+
 LATIN_WORD = re.compile(r"(?<![A-Za-z])([A-Za-z]{8,})(?![A-Za-z])")
 QUOTES = {"ru": ("«", "»"), "en": ("``", "''"), "zh": ("“", "”")}
 
@@ -89,6 +98,13 @@ class LatexRenderer(LatexMath):
         super().__init__(doc)
         self.standalone = standalone
 
+    def inline(self, item) -> str:
+        """Inline mathematics; a long \\texttt or \\text in it may break at its spaces."""
+        tex = self.math(item)
+        if re.fullmatch(r"\\texttt\{[^{}]*\}", tex):  # code as text, breakable at its spaces
+            return tex
+        return "$" + LONG_TEXT.sub(_breakable, tex) + "$"
+
     def note(self, text: str) -> str:
         return escape(text, self.doc.lang)
 
@@ -96,7 +112,10 @@ class LatexRenderer(LatexMath):
         return escape(item, self.doc.lang) if isinstance(item, str) else self.inline(item)
 
     def para(self, p) -> str:
-        return "".join(escape(x, self.doc.lang) if isinstance(x, str) else self.inline(x) for x in p.parts)
+        text = "".join(escape(x, self.doc.lang) if isinstance(x, str) else self.inline(x) for x in p.parts)
+        if re.search(r"\\texttt\{[^{}]{30,}\}", text):  # long code: justified, it would overflow
+            return "{\\raggedright " + text + "\\par}"
+        return text
 
     def rows(self, r: Rows) -> str:
         body = self.aligned(r)
@@ -120,24 +139,32 @@ class LatexRenderer(LatexMath):
             + "}\n\\toprule\n" + head + "\n\\midrule\n" + body + "\n\\bottomrule\n\\end{tabular}}\n\\end{center}"
         )
 
+    def blocks(self, items: list) -> list[str]:
+        """The blocks a paragraph apart; a sentence that introduces a display,
+        a table or a picture stays on its page."""
+        out = []
+        for i, item in enumerate(items):
+            out += [self.block(item), ""]
+            if isinstance(item, Para) and i + 1 < len(items) and not isinstance(items[i + 1], Para):
+                out += ["\\nopagebreak", ""]
+        return out
+
     def render(self) -> str:
         doc = self.doc
         out = [f"\\section*{{{escape(doc.title, doc.lang)}}}", ""]
         if doc.source:
             out += [f"\\emph{{{escape(doc.word('source').format(source=doc.source), doc.lang)}}}", ""]
-        for item in doc.statement:
-            out += [self.block(item), ""]
+        out += self.blocks(doc.statement)
         for letter, part in self.parts():
             out += [f"\\needlines{{{HEADING_LINES}}}",
                     f"\\paragraph{{{escape(letter, doc.lang)}}} {self.para(part.question)}", "",
                     "\\nopagebreak", f"\\textbf{{{escape(doc.word('solution'), doc.lang)}.}}", "", "\\nopagebreak"]
-            for item in part.solution:
-                out += [self.block(item), ""]
+            out += self.blocks(part.solution)
         if doc.appendix:  # after the parts, set off by a rule
             out += [f"\\needlines{{{HEADING_LINES}}}", "\\bigskip", "\\noindent\\rule{\\linewidth}{0.4pt}", ""]
         for section in doc.appendix:
             out += [f"\\needlines{{{HEADING_LINES}}}", f"\\section*{{{escape(section.title, doc.lang)}}}", ""]
-            out += [x for item in section.blocks for x in (self.block(item), "")]
+            out += self.blocks(section.blocks)
         body = "\n".join(out).rstrip() + "\n"
         if not self.standalone:
             return body

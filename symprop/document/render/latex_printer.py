@@ -169,7 +169,7 @@ def render(nodes) -> str:
     return "".join(str(n) for n in nodes)
 
 
-_TALL = re.compile(r"\\(frac|dfrac|sum|prod|int|begin|binom|sqrt|boxed|left|[bB]igg?l|overline|underbrace)\b")
+_TALL = re.compile(r"\\(frac|dfrac|sum|prod|int|begin|binom|sqrt|boxed|left|overline|underbrace)\b")
 
 
 def is_tall(text: str) -> bool:
@@ -179,6 +179,30 @@ def is_tall(text: str) -> bool:
 
 _FUNCTION_END = re.compile(r"(\\[a-zA-Z]+|[A-Za-z]|'|\}|\\mathopen\{\})\s*$")
 _SCIENTIFIC = re.compile(r"(?<![\w\\.])(-?\d+(?:\.\d+)?)e([+-]?\d+)(?![\w.])")
+
+
+_SIZES = ["", r"\big", r"\Big", r"\bigg", r"\Bigg"]
+
+
+def _outer_size(inner: str) -> str:
+    """One size larger than the largest bracket inside: (…) in \\bigl(…\\bigr),
+    that in \\Bigl(…\\Bigr), and so on; nested brackets told apart."""
+    level = 0
+    for k, size in enumerate(_SIZES[1:], start=1):
+        if size + "l(" in inner or size + "l[" in inner:
+            level = max(level, k)
+    if level == 0 and not any(isinstance(n, Group) and n.open in ("(", "[") for n in parse(inner)):
+        return ""
+    return _SIZES[min(level + 1, len(_SIZES) - 1)]
+
+
+_NOT_FUNCTIONS = {r"\cdot", r"\odot", r"\times", r"\pm", r"\le", r"\ge", r"\leq", r"\geq", r"\to",
+                  r"\approx", r"\ne", r"\quad", r"\qquad", r"\sum", r"\prod", r"\in", r"\left", r"\right"}
+
+
+def _after_function(out: str) -> bool:
+    m = _FUNCTION_END.search(out)
+    return m is not None and m.group(1) not in _NOT_FUNCTIONS
 
 
 def _tidy_nodes(nodes: list) -> str:
@@ -192,7 +216,7 @@ def _tidy_nodes(nodes: list) -> str:
             continue
         # sympy's \sin{\left(x \right)}: the braces make an atom that LaTeX spaces from \sin
         if node.open == "{" and len(node.children) == 1 and isinstance(node.children[0], Group) \
-                and node.children[0].open.replace(" ", "") == r"\left(" and _FUNCTION_END.search(out):
+                and node.children[0].open.replace(" ", "") == r"\left(" and _after_function(out):
             nodes = nodes[:i] + node.children + nodes[i:]
             continue
         inner = _tidy_nodes(node.children)
@@ -202,9 +226,10 @@ def _tidy_nodes(nodes: list) -> str:
                 out += inner  # 0.1 \cdot 1.25, not 0.1 \cdot (1.25)
             elif out.endswith(r"\mathopen{}"):
                 out += node.open + inner + node.close
-            elif not is_tall(inner):
-                out += "(" + inner + ")"
-            elif _FUNCTION_END.search(out):  # f\left( leaves a gap after f
+            elif not is_tall(inner):  # flat: plain brackets, an outer one a size larger
+                size = _outer_size(inner)
+                out += f"{size}l(" + inner + f"{size}r)" if size else "(" + inner + ")"
+            elif _after_function(out):  # f\left( leaves a gap after f
                 out += r"\mathopen{}\left(" + inner + r"\right)\mathclose{}"
             else:
                 out += r"\left(" + inner + r"\right)"
