@@ -313,7 +313,7 @@ class _Builder:
     def figure(self, grad: bool = False) -> Figure | None:
         from .pictures import picture, to_dot, to_mermaid, to_tikz
 
-        pic = picture(self.problem, grad=grad)
+        pic = picture(self.problem, grad=grad, lang=self.lang)
         if len(pic.vertices) > MAX_FIGURE:
             return None
         return Figure(to_dot(pic), to_tikz(pic), to_mermaid(pic))
@@ -419,7 +419,7 @@ class _Builder:
             blocks = []
             for piece in spec.show:
                 blocks += self.piece(piece, solution)
-            letter = spec.letter or letters[min(used, len(letters) - 1)]
+            letter = _letter_in(spec.letter, self.lang) if spec.letter else letters[min(used, len(letters) - 1)]
             used = letters.index(letter) + 1 if letter in letters else used + 1
             if not blocks:
                 continue
@@ -864,10 +864,10 @@ class _Builder:
         out = [self.p("gradients_intro")] if worked else []
         out.append(Rows(rows))
         if step.kinks:
-            nodes = ", ".join(self.name_of("text")(k) for k in step.kinks)
+            nodes = self.word("list_separator").join(self.name_of("text")(k) for k in step.kinks)
             value = problem.conventions.relu_grad_at_zero
             key = "kinks" if value == 0 else "kinks_other"
-            out.append(self.p(key, nodes=Pre(nodes, ", ".join(self.name_of("latex")(k) for k in step.kinks)),
+            out.append(self.p(key, nodes=Pre(nodes, self.word("list_separator").join(self.name_of("latex")(k) for k in step.kinks)),
                               value=self.num(value)))
         return out
 
@@ -1060,4 +1060,18 @@ def _entry(value, name: str) -> float:
 
 
 def _names(names: list[str], builder) -> Pre:
-    return Pre(", ".join(builder.name_of("text")(n) for n in names), ", ".join(builder.name_of("latex")(n) for n in names))
+    sep = builder.word("list_separator")
+    return Pre(sep.join(builder.name_of("text")(n) for n in names), sep.join(builder.name_of("latex")(n) for n in names))
+
+
+def _letter_in(letter: str, lang: str) -> str:
+    """The source's part letter in this document's alphabet: б) is b) in English."""
+    from .strings import STRINGS
+
+    own = STRINGS[lang]["letters"]
+    if letter in own:
+        return letter
+    for other in STRINGS.values():
+        if letter in other["letters"]:
+            return own[other["letters"].index(letter)]
+    return letter

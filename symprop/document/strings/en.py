@@ -103,4 +103,5 @@ STRINGS = {
     "errata": "Where the source is wrong",
     # pictures
     "picture_shared": "{name} (shared)",
+    "list_separator": ", ",
 }

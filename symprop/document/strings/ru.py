@@ -105,4 +105,5 @@ STRINGS = {
     "errata": "Ошибки в источнике",
     # pictures
     "picture_shared": "{name} (общий)",
+    "list_separator": ", ",
 }

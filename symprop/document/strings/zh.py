@@ -111,4 +111,5 @@ STRINGS = {
     "claims": "原文答案",
     # pictures
     "picture_shared": "{name}（共享）",
+    "list_separator": "、",
 }
