@@ -52,25 +52,36 @@ def _break_points(text: str) -> list[int]:
 
 
 def break_line(line: str, width: int, hang: int) -> list[str]:
-    """A formula line as lines at most ``width`` wide: broken before an
-    operator, continuation lines indented by ``hang`` spaces."""
+    """A formula line as lines at most ``width`` wide: broken before a
+    top-level operator (a new right-hand side '= …' by preference, under the
+    first '='; '+ …', '·…' two columns further in), else after a comma or
+    semicolon, else at a space."""
     out = []
-    first = True
     while len(line) > width:
-        limit = width
-        points = [p for p in _break_points(line) if (hang if not first else 0) < p <= limit]
-        if not points:  # nothing at the top level: after a comma or semicolon, then any space
-            low = (hang if not first else 0) + 1
-            for good in (lambda i: line[i - 2:i] in (", ", "; "), lambda i: line[i - 1] == " "):
-                points = [i for i in range(low + 1, min(limit, len(line))) if good(i)]
-                if points:
-                    break
-        if not points:
+        candidates = [
+            _break_points(line),
+            [i for i in range(2, len(line)) if line[i - 2:i] == "; "],  # a matrix between rows
+            [i for i in range(2, len(line)) if line[i - 2:i] == ", "],
+            [i for i in range(1, len(line)) if line[i] == " " and line[i - 1] != " "],
+        ]
+        cut = None
+        for points in candidates:
+            fits = [p for p in points if line[:p].strip() and p <= width]
+            good = []
+            for p in fits:
+                rest = line[p:].lstrip()
+                following = " " * (hang if rest.startswith("=") else hang + 2) + rest
+                if len(following) < len(line) and line[:p].strip():
+                    good.append((p, following))
+            if good:
+                equals = [g for g in good if line[g[0]] == "=" and g[0] > width // 3]
+                cut = (equals or good)[-1]
+                break
+        if cut is None:
             break
-        at = points[-1]
-        out.append(line[:at].rstrip())
-        line = " " * hang + line[at:].lstrip()
-        first = False
+        p, following = cut
+        out.append(line[:p].rstrip())
+        line = following
     out.append(line)
     return out
 
@@ -103,14 +114,14 @@ class TextRenderer(Renderer):
         lines = []
         for i, (left, row) in enumerate(zip(lefts, r.rows)):
             if len(row) == 1:
-                lines += break_line("  " + left, room, 6)
+                lines += break_line("  " + left, room, 4)
                 continue
             line = "  " + left.ljust(width) + " = " + " = ".join(self.inline(x) for x in row[1:])
             note = r.notes[i] if r.notes and i < len(r.notes) else ""
             if note and len(line) + 3 + len(note) + 2 <= room:
                 line += f"   ({note})"
                 note = ""
-            hang = min(len(left.ljust(width)) + 5, room // 3)
+            hang = min(len(left.ljust(width)) + 3, room // 3)
             lines += [x.rstrip() for x in break_line(line.rstrip(), room, hang)]
             if note:
                 lines.append(self.wrap(f"({note})", " " * hang, room))
