@@ -94,6 +94,56 @@ def test_symbolic_reasons_factor_and_difference():
     assert claims["formula.adjoint.o2"].reason == "differs: claimed − right = y"
 
 
+def test_an_undefined_f_is_not_taken_for_tanh():
+    """1 − f² is tanh′ but not f′: a generic f at the random points tells them apart."""
+    claims = by_key(with_claims("masha_backprop", """
+"formula.grad.w2" = "(yhat - y) * w3 * (1 - o2**2) * o1"
+"formula.grad.w1" = "(yhat - y) * w3 * D(f)(h2) * w2 * D(f)(h1) * x + 0*D(f)(y)"
+""", keep_expected=False))
+    assert not claims["formula.grad.w2"].ok
+    assert claims["formula.grad.w1"].ok
+
+
+SYMBOLIC_RNN = """title = "r"
+[model]
+params = ["u", "v", "w"]
+functions = ["f"]
+steps = 3
+initial = { h = 0 }
+equations = \"\"\"
+h[t] = f(w*h[t-1] + v*y[t-1])
+yhat[t] = u*h[t]
+\"\"\"
+loss = "(y[t] - yhat[t])**2"
+[expected]
+"formula.adjoint.h[t]" = "adjoint(yhat[t])*u + adjoint(h[t+1])*D(f)(w*h[t] + v*y[t])*w"
+"formula.adjoint.h[3]" = "adjoint(yhat[3])*u"
+"formula.adjoint.yhat[t]" = "2*(yhat[t] - y[t])"
+"formula.grad.v" = "sum_t(adjoint(h[t])*D(f)(w*h[t-1] + v*y[t-1])*y[t-1])"
+"formula.grad.w" = "sum_t(adjoint(yhat[t])*u*D(f)(w*h[t-1] + v*y[t-1])*h[t-1])"
+"formula.adjoint.h[2]" = "adjoint(yhat[2])*u + adjoint(h[3])*(1 - h[3]**2)*w"
+"""
+
+
+def test_symbolic_recurrent_claims():
+    claims = {c.key: c for c in formula_claims(spec.load("r.toml", text=SYMBOLIC_RNN))}
+    assert claims["formula.adjoint.h[t]"].reason == "agrees symbolically, t = 1, 2"
+    assert claims["formula.adjoint.h[3]"].ok and claims["formula.adjoint.yhat[t]"].steps == (1, 2, 3)
+    assert claims["formula.grad.v"].ok
+    assert not claims["formula.grad.w"].ok  # the source's w without BPTT
+    assert not claims["formula.adjoint.h[2]"].ok  # tanh′ where f is undefined
+
+
+@pytest.mark.parametrize("formula, reason", [
+    ("1/0", "is not finite"), ("0*yhat", "is 0"), ("(yhat+1)**1000", "differs (by up to"),
+])
+def test_symbolic_edge_cases_are_quick(formula, reason):
+    start = time.monotonic()
+    (c,) = formula_claims(with_claims("masha_backprop", f'"formula.grad.w3" = "{formula}"\n', keep_expected=False))
+    assert not c.ok and c.reason.startswith(reason)
+    assert time.monotonic() - start < 2
+
+
 def test_check_masha_backprop_exits_1_and_names_the_reason():
     result = invoke("check", "masha_backprop", "--against", "fd")
     assert result.exit_code == 1
@@ -368,6 +418,7 @@ BAD = {
               + '"formula.grad.w" = "sum_t(adjoint(h[t]))"\n',
               "expected.formula.grad.w: the formula gives 2×1 but ∂L/∂w is 2×2"),
     "sum_t outside range": (RNN + '"formula.grad.w" = "sum_t(adjoint(h[t+1]))"\n', "expected.formula.grad.w: sum_t()"),
+    "power tower": (BASE + '"formula.grad.w" = "2**2**2**2**2**2"\n', "an exponent is out of range"),
     "claim word is a function": (BASE.replace('params = ["w"]', 'params = ["w"]\nfunctions = ["diag"]')
                                  .replace("[values]\nw = 0.5\nx = 1.0\ny = 2.0\n", "")
                                  + '"formula.grad.w" = "1"\n', "'diag' is a function of the model"),
