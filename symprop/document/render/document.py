@@ -55,6 +55,7 @@ def is_math(item) -> bool:
     return isinstance(item, sympy.Basic | Number | Pre)
 
 
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 LINE_WIDTH = 38.0  # em of display mathematics a line holds (A4, 2.2 cm margins, 11pt: 43em)
 BREAK_AT = set(BINARY) | set(RELATION)
 ROW_GAP = "0.5ex"  # between the rows of a block of fractions or of broken rows
@@ -180,10 +181,13 @@ class LatexMath(Renderer):
 
     def math(self, item) -> str:
         if isinstance(item, Number):
-            return tidy(item.latex())
-        if isinstance(item, Pre):
-            return tidy(item.latex)
-        return self.printer.doprint(item)
+            tex = tidy(item.latex())
+        elif isinstance(item, Pre):
+            tex = tidy(item.latex)
+        else:
+            tex = self.printer.doprint(item)
+        # Chinese words or punctuation (v、w) in a formula: text, which the math fonts lack
+        return CJK.sub(lambda m: r"\text{" + m.group(0) + "}", tex)
 
     def inline(self, item) -> str:
         return f"${self.math(item)}$"

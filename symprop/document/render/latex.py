@@ -18,6 +18,14 @@ TEXT_CHARACTERS = {
     "φ": r"$\varphi$", "ω": r"$\omega$", "⁻": r"$^{-}$", "¹": r"\textsuperscript{1}",
 }
 
+# Unicode sub- and superscripts in prose (h₀, xₙ, 10⁻⁷) as mathematics.
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", "0123456789+-=()aeoxhklmnpstijruv"))
+_SUPERSCRIPTS = dict(zip("⁰³⁴⁵⁶⁷⁸⁹⁼⁽⁾ⁿⁱᵗ", "0345678=()nit"))
+for _ch, _plain in _SUBSCRIPTS.items():
+    TEXT_CHARACTERS.setdefault(_ch, f"$_{{{_plain}}}$")
+for _ch, _plain in _SUPERSCRIPTS.items():
+    TEXT_CHARACTERS.setdefault(_ch, f"$^{{{_plain}}}$")
+
 PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \usepackage[T2A,T1]{fontenc}
 \usepackage[utf8]{inputenc}
