@@ -113,7 +113,7 @@ def test_pdflatex_compiles_standalone(name, cmd, lang, tmp_path):
 def test_fragment_has_no_preamble():
     tex = output("derive", "masha_backprop", "--format", "latex")
     assert r"\documentclass" not in tex and r"\begin{document}" not in tex
-    assert r"\boxed{" in tex and r"f'\left(" in tex
+    assert r"\boxed{" in tex and r"f'\bigl(" in tex
 
 
 def test_sphinx_builds_every_myst_output_with_warnings_as_errors(tmp_path):
@@ -182,7 +182,7 @@ def test_masha_rnn_reads_as_a_russian_worked_solution():
 def test_derive_latex_has_primes_and_boxes():
     tex = output("derive", "masha_backprop", "--format", "latex")
     assert r"\boxed{\hat{y} - y}" in tex
-    assert r"\boxed{w_{3} \cdot f'\left(w_{2} \cdot f\left(w_{1} \cdot x\right)\right)}" in tex
+    assert r"\boxed{w_{3} \cdot f'\bigl(w_{2} \cdot f(w_{1} \cdot x)\bigr)}" in tex
     for artefact in (r"\theta", r"\xi", "Subs", r"\operatorname{relu}_{prime}"):
         assert artefact not in tex
 
