@@ -121,3 +121,8 @@ def _short_value(value) -> str:
     return _fmt(float(array)) if array.size == 1 else f"({array.shape[0]}×{array.shape[1]})"
 
 
+def paren(text: str, latex: bool = False) -> str:
+    """A negative number in brackets, as it stands inside a product or after a minus."""
+    if not text.startswith("-"):
+        return text
+    return rf"\left({text}\right)" if latex else f"({text})"

@@ -30,6 +30,7 @@ from .numbers import (  # noqa: F401
     _number,
     _power_of_ten_above,
     _short_value,
+    paren,
 )
 from .strings import phrase
 
@@ -185,7 +186,7 @@ class _Builder:
         g = self.graph
         out = []
         if g.cell is not None:
-            out.append(self.p("cell_intro", range=FORWARD_RANGE, T=Pre(f"T = {problem.steps}", f"T = {problem.steps}")))
+            out.append(self.p("cell_intro", range=FORWARD_RANGE, T=_steps(problem)))
             if self.matrix is not None:
                 rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)]
                         for n, s, e in self.matrix.equations]
@@ -226,7 +227,7 @@ class _Builder:
         problem, program = self.problem, self.program
         out = []
         if program.recurrent:
-            out.append(self.p("cell_intro", range=FORWARD_RANGE, T=Pre(f"T = {problem.steps}", f"T = {problem.steps}")))
+            out.append(self.p("cell_intro", range=FORWARD_RANGE, T=_steps(problem)))
         else:
             out.append(self.p("model_intro"))
         rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)] for n, s, e in self.matrix.equations]
@@ -351,7 +352,7 @@ class _Builder:
             if c.ok:
                 out.append(self.p("erratum_formula_ok", lhs=lhs, claimed=quoted, verdict=verdict))
             else:
-                reason = self.reason(c.reason)
+                reason = self.reason(c)
                 out.append(self.p("erratum_formula", lhs=lhs, claimed=quoted, verdict=verdict,
                                   reason=reason))
             right = self.right_formula(c)
@@ -359,15 +360,16 @@ class _Builder:
                 out += [self.p("erratum_right"), Rows([[lhs, right]])]
         return out
 
-    def reason(self, reason: str) -> Para:
-        """Why a claimed formula is wrong, in the document's language."""
-        m = re.match(r"the product is not defined: (.*)", reason)
-        if m:
-            return self.p("reason_product", shapes=Pre(m.group(1), m.group(1).replace("×", r"\times ").replace("·", r" \cdot ")))
-        m = re.match(r"differs by a factor (\S+)", reason)
-        if m:
-            return self.p("reason_factor", k=Pre(m.group(1), m.group(1)))
-        return self.p("reason_sign" if reason.startswith("differs in sign") else "reason_differs")
+    def reason(self, c) -> Para:
+        """Why a claimed formula is wrong, in the document's language (from the claim's verdict)."""
+        if c.why in ("product", "not_defined"):
+            if not c.detail:
+                return self.p("reason_not_defined_plain")
+            latex = c.detail.replace("×", r"\times ").replace("·", r" \cdot ").replace("⊙", r" \odot ")
+            return self.p(f"reason_{c.why}", shapes=Pre(c.detail, latex.replace("−", "-")))
+        if c.why == "factor":
+            return self.p("reason_factor", k=Pre(c.detail, c.detail))
+        return self.p(f"reason_{c.why}" if c.why in ("sign", "zero", "transpose", "not_finite") else "reason_differs")
 
     def right_formula(self, c):
         """symprop's own formula for what a claim is about."""
@@ -378,7 +380,7 @@ class _Builder:
                 return self.formula_rows(self.matrix).rows[self.matrix.formulas.index(chosen[0])][-1]
             return None
         if c.kind == "grad" and self.scalar and not self.program.recurrent:
-            s = self.story()
+            s = self.story
             if s is not None:
                 for gr in s.gradients:
                     if gr.param.name == c.target:
@@ -390,14 +392,11 @@ class _Builder:
 
     def default_pieces(self, numeric: bool) -> list[str]:
         """symprop's own order, when the spec names no parts."""
-        from .story import story
-
         pieces = ["forward"] if numeric else []
         if self.program.recurrent:
             pieces += ["bptt", "unrolled"]
         elif self.matrix is None:
-            s = story(self.derivation)
-            if s is not None and s.naive <= MAX_STORY:
+            if self.story is not None:
                 pieces += ["closed", "shared", "algorithm"]
             elif not numeric:
                 pieces.append("backward")
@@ -457,7 +456,9 @@ class _Builder:
 
     # Symbolic pieces ------------------------------------------------------------------------
 
+    @cached_property
     def story(self):
+        """Seed 001's story of a chain (closed forms, boxes, d), or None past MAX_STORY."""
         from .story import story
 
         if self.program.recurrent or self.matrix is not None and not self.scalar:
@@ -466,14 +467,14 @@ class _Builder:
         return s if s is not None and s.naive <= MAX_STORY else None
 
     def piece_closed(self, step, solution) -> list:
-        s = self.story()
+        s = self.story
         if s is None:
             return []
         rows = [[_adj(gr.param.name), s.chain(gr), s.closed(gr, boxed=False)] for gr in s.gradients]
         return [self.p("closed_intro"), Rows(rows)]
 
     def piece_shared(self, step, solution) -> list:
-        s = self.story()
+        s = self.story
         if s is None:
             return []
         boxed = [[_adj(gr.param.name), s.closed(gr, boxed=True)] for gr in s.gradients]
@@ -484,7 +485,7 @@ class _Builder:
     def piece_algorithm(self, step, solution) -> list:
         from .story import algorithm
 
-        s = self.story()
+        s = self.story
         if s is None:
             return []
         rows, dsym = [], _sym("d")
@@ -552,9 +553,8 @@ class _Builder:
         if isinstance(through_output, sympy.Mul):  # σ·(1 − σ): the function's value first
             through_output = Product(*sorted(through_output.args, key=lambda a: a != y))
         shown = Pre("σ", r"\sigma") if g == "sigmoid" else Pre(g, rf"\operatorname{{{g}}}")
-        rows = [[_sym(f"{f}_z"), gz.rewrite(sympy.exp) if g == "sigmoid" else gz],
+        rows = [[Pre(f"{f}(z)", f"{f}(z)"), gz.rewrite(sympy.exp) if g == "sigmoid" else gz],
                 [Pre(f"{f}′(z)", f"{f}'(z)"), through_output.xreplace({y: gz})]]
-        rows = [[Pre(f"{f}(z)", f"{f}(z)"), rows[0][1]], rows[1]]
         out = [self.p("activation_intro", f=_sym(f), g=shown), Rows(rows)]
         locals_ = []
         for n in self.graph.nodes:
@@ -576,8 +576,9 @@ class _Builder:
             if q.shape is None or q.shape == (1, 1):
                 continue
             for sym in q.symbols():
-                rows.append(self.worked(_adj(sym.name), d.gradients[sym], numbers,
-                                        _entry(step.gradients[q.key], sym.name) if step is not None else None))
+                gradient = _adj(sym.name)
+                rows.append(self.worked(gradient, d.gradients[sym], numbers,
+                                        numbers.of(gradient) if numbers is not None else None))
         if not rows:
             return []
         return [self.p("entries_intro"), Rows(rows)]
@@ -716,8 +717,8 @@ class _Builder:
                 printed.append(Pre(f"∂⁺{self.name_of('text')(f'{state}[{j}]')}/∂{self.name_of('text')(p.name)}",
                                    rf"\frac{{\partial^{{+}} {self.name_of('latex')(f'{state}[{j}]')}}}"
                                    rf"{{\partial {self.name_of('latex')(p.name)}}}"))
-                terms.append(Pre("·".join(x.text for x in printed), r" \cdot ".join(x.latex for x in printed)))
-            rows.append([Partial(L, _sym(p.name)), Pre(" + ".join(x.text for x in terms), " + ".join(x.latex for x in terms))])
+                terms.append(_join(printed, "·", r" \cdot "))
+            rows.append([Partial(L, _sym(p.name)), _join(terms)])
         out.append(Rows(rows))
         text_h, latex_h = state + "ᵢ", state + "_{i}"
         generic = Pre(
@@ -739,10 +740,9 @@ class _Builder:
         base, seq = self.problem.conventions.index_base, self.problem.sequences
         return Pre(TextPrinter(base, seq).doprint(expr), SympropLatexPrinter(base, seq).doprint(expr))
 
-    def joined(self, terms, sep: str = " + ") -> Pre:
+    def joined(self, terms) -> Pre:
         """Terms in the order given (SymPy's Add would sort them)."""
-        printed = [self.pre(t) for t in terms]
-        return Pre(sep.join(x.text for x in printed), sep.join(x.latex for x in printed))
+        return _join([self.pre(t) for t in terms])
 
     def numbers(self, step, t: int | None = None):
         from .working import Numbers
@@ -783,8 +783,7 @@ class _Builder:
             row = [_sym("L")]
             if total is not None:
                 sums = [self.num(step.values[f"L[{t}]"]) for t in range(1, problem.steps + 1)]
-                row += [total, Pre(" + ".join(_paren(x.text()) for x in sums),
-                                   " + ".join(_paren(x.latex()) for x in sums))]
+                row += [total, _join([Pre(paren(x.text()), paren(x.latex(), True)) for x in sums])]
                 if problem.reduce == "mean":
                     row = [_sym("L")]
             row.append(self.num(step.loss))
@@ -864,11 +863,9 @@ class _Builder:
         out = [self.p("gradients_intro")] if worked else []
         out.append(Rows(rows))
         if step.kinks:
-            nodes = self.word("list_separator").join(self.name_of("text")(k) for k in step.kinks)
             value = problem.conventions.relu_grad_at_zero
             key = "kinks" if value == 0 else "kinks_other"
-            out.append(self.p(key, nodes=Pre(nodes, self.word("list_separator").join(self.name_of("latex")(k) for k in step.kinks)),
-                              value=self.num(value)))
+            out.append(self.p(key, nodes=_names(step.kinks, self), value=self.num(value)))
         return out
 
     def piece_step(self, step, solution) -> list:
@@ -886,8 +883,8 @@ class _Builder:
                 row = [_sym(f"{name}@{i}"), rule]
                 if not isinstance(new, np.ndarray):
                     o, r, gr = self.num(old), self.num(lr), self.num(grad)
-                    row.append(Pre(f"{o.text()} - {r.text()}·{_paren(gr.text())}",
-                                   rf"{o.latex()} - {r.latex()} \cdot {_paren(gr.latex(), True)}"))
+                    row.append(Pre(f"{o.text()} - {r.text()}·{paren(gr.text())}",
+                                   rf"{o.latex()} - {r.latex()} \cdot {paren(gr.latex(), True)}"))
                 row.append(self.num(new))
                 rows.append(row)
             out.append(Rows(rows))
@@ -930,7 +927,7 @@ class _Builder:
                 key = f"{name}[{t}]"
                 if key in table:
                     cells.append(self.num(table[key]))
-                elif not adjoint and name in problem.values and t < len(problem.values[name]):
+                elif not adjoint and name in problem.values and t in self.used_steps(name):
                     cells.append(self.num(problem.values[name][t]))
                 else:
                     cells.append("–")
@@ -947,13 +944,12 @@ class _Builder:
         else:
             out.append(self.p("fd_failed", names=Pre(", ".join(fd.get("disagree", [])),
                                                      ", ".join(fd.get("disagree", []))),
-                              err=self.num(fd["max_abs_error"], 2)))
+                              err=_number(fd["max_abs_error"], 2)))
         mf = checks.get("matrix_form")
         if mf:
             out.append(self.p("matrix_check", n=sympy.Integer(mf["compared"]),
                               err=_power_of_ten_above(mf["max_abs_error"])))
         return out
-
 
     def errata(self, solution) -> list:
         """The source's printed answers beside the computed ones, and its formulas that are wrong."""
@@ -963,21 +959,20 @@ class _Builder:
             header = [self.word("claim"), self.word("claimed"), self.word("computed"), self.word("verdict")]
             rows = []
             for row in solution.expected:
-                if not isinstance(row.get("claimed"), (int, float)):
-                    continue
                 claimed = _as_printed(row["claimed"])
                 decimals = len(claimed.text.split(".")[1]) if "." in claimed.text else 0
                 computed = self.num(row["computed"]) if decimals <= 4 else _number(row["computed"], min(decimals, 12))
                 rows.append([_claim_symbol(row["key"], self.problem), claimed, computed,
                              self.word("right" if row["ok"] else "wrong")])
             out.append(Table(header, rows))
-            ok = sum(r["ok"] for r in solution.expected if isinstance(r.get("claimed"), (int, float)))
+            ok = sum(r["ok"] for r in solution.expected)
             out.append(self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(rows))))
         return out
 
 
 def _texttt(text: str) -> str:
-    """A formula as the spec writes it, in typewriter type."""
+    """A formula as the spec writes it (ASCII, the parser's), in typewriter type.  The
+    renderers import this module, so the LaTeX renderer's table cannot be used here."""
     special = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}", "#": r"\#",
                "$": r"\$", "%": r"\%", "&": r"\&", "~": r"\~{}"}
     return r"\texttt{" + "".join(special.get(ch, ch) for ch in text) + "}"
@@ -1032,11 +1027,12 @@ def _document(problem, solution, lang, audience, digits) -> Document:
                     b.parts(solution), problem.conventions.index_base, problem.sequences, b.appendix(solution))
 
 
-def _paren(text: str, latex: bool = False) -> str:
-    """A negative number in brackets, as it stands inside a product."""
-    if not text.startswith("-"):
-        return text
-    return rf"\left({text}\right)" if latex else f"({text})"
+def _steps(problem) -> Pre:
+    return Pre(f"T = {problem.steps}", f"T = {problem.steps}")
+
+
+def _join(pieces: list[Pre], text_sep: str = " + ", latex_sep: str = " + ") -> Pre:
+    return Pre(text_sep.join(x.text for x in pieces), latex_sep.join(x.latex for x in pieces))
 
 
 def _at_step(expr, t: int):
@@ -1048,15 +1044,6 @@ def _at_step(expr, t: int):
         name = _STEP.sub(lambda m: f"[{t + int(m.group(1) or 0)}]", s.of if isinstance(s, AdjointSymbol) else s.name)
         subs[s] = AdjointSymbol(name) if isinstance(s, AdjointSymbol) else Symbol(name, real=True)
     return expr.xreplace(subs)
-
-
-def _entry(value, name: str) -> float:
-    """The entry of an array a scalar symbol W[1][0] names."""
-    idx = tuple(int(i.rstrip("]")) for i in name.split("[")[1:])
-    array = np.asarray(value, dtype=float)
-    if array.ndim == 2 and len(idx) == 1:
-        idx = (idx[0], 0)
-    return float(array[idx])
 
 
 def _names(names: list[str], builder) -> Pre:

@@ -13,7 +13,7 @@ import sympy
 from sympy import Symbol
 
 from ..derive.backprop import AdjointSymbol
-from .numbers import Pre, _number
+from .numbers import Pre, _number, paren
 from .printing import TextPrinter
 from .render.latex_printer import SympropLatexPrinter
 
@@ -50,8 +50,8 @@ class Numbers:
         adjoint = isinstance(symbol, AdjointSymbol)
         name = self._concrete(symbol.of if adjoint else symbol.name)
         key, entry = self.where.get(Symbol(name, real=True), (name, ()))
-        if adjoint:
-            table = self.step.adjoints
+        if adjoint:  # dL/d(node), or dL/d(parameter): a gradient
+            table = self.step.adjoints if key in self.step.adjoints else self.step.gradients
         elif key in self.step.values:
             table = self.step.values
         elif key in self.step.leaves:
@@ -101,50 +101,39 @@ def _indicator(expr, numbers: Numbers, relu_at_zero: float) -> float | None:
     return 1.0 if z > 0 else 0.0 if z < 0 else relu_at_zero
 
 
-class _TextNumbers(TextPrinter):
+class _WithNumbers:
+    """A printer that prints each symbol with a number as that number, and relu′ as 0 or 1."""
+
+    latex = False
+
     def __init__(self, numbers, digits, relu_at_zero, index_base, sequences):
         super().__init__(index_base, sequences)
         self.numbers, self.digits, self.relu_at_zero = numbers, digits, relu_at_zero
 
-    def _number(self, value: float) -> str:
-        text = _number(value, self.digits).text()
-        return f"({text})" if text.startswith("-") else text
+    def _shown(self, value: float) -> str:
+        n = _number(value, self.digits)
+        return paren(n.latex() if self.latex else n.text(), self.latex)
 
-    def _print_Symbol(self, expr):
+    def _print_Symbol(self, expr, *args, **kwargs):
         value = self.numbers.of(expr)
-        return super()._print_Symbol(expr) if value is None else self._number(value)
+        return super()._print_Symbol(expr, *args, **kwargs) if value is None else self._shown(value)
 
     _print_AdjointSymbol = _print_Symbol
 
-    def _print_Function(self, expr):
+    def _print_Function(self, expr, *args, **kwargs):
         if type(expr).__name__ == "relu_prime":
             value = _indicator(expr, self.numbers, self.relu_at_zero)
             if value is not None:
-                return self._number(value)
-        return super()._print_Function(expr)
+                return self._shown(value)
+        return super()._print_Function(expr, *args, **kwargs)
 
 
-class _LatexNumbers(SympropLatexPrinter):
-    def __init__(self, numbers, digits, relu_at_zero, index_base, sequences):
-        super().__init__(index_base, sequences)
-        self.numbers, self.digits, self.relu_at_zero = numbers, digits, relu_at_zero
+class _TextNumbers(_WithNumbers, TextPrinter):
+    pass
 
-    def _number(self, value: float) -> str:
-        text = _number(value, self.digits).latex()
-        return f"\\left({text}\\right)" if text.startswith("-") else text
 
-    def _print_Symbol(self, expr, style="plain"):
-        value = self.numbers.of(expr)
-        return super()._print_Symbol(expr) if value is None else self._number(value)
-
-    _print_AdjointSymbol = _print_Symbol
-
-    def _print_Function(self, expr, exp=None):
-        if type(expr).__name__ == "relu_prime":
-            value = _indicator(expr, self.numbers, self.relu_at_zero)
-            if value is not None:
-                return self._number(value)
-        return super()._print_Function(expr, exp)
+class _LatexNumbers(_WithNumbers, SympropLatexPrinter):
+    latex = True
 
 
 def substituted(expr, numbers: Numbers, digits: int | None, problem) -> Pre | None:

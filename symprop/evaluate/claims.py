@@ -65,7 +65,10 @@ class FormulaClaim:
     step: the fixed step of a claim about h[3]; steps: the steps t a claim
     about h[t] was checked at; how: "symbolic", "values", "random values" or
     "structure"; part: the piece of the formula, as written, whose product (or
-    sum …) is not defined ("" otherwise).
+    sum …) is not defined ("" otherwise); why: the verdict as a word a document
+    can put in any language ("agrees", "sign", "factor", "zero", "transpose",
+    "not_defined", "not_finite", "differs"), detail: its one argument (the
+    factor, or the two shapes that do not conform).
     """
 
     key: str
@@ -78,6 +81,8 @@ class FormulaClaim:
     steps: tuple[int, ...] = ()
     how: str = ""
     part: str = ""  # the piece of the claimed text a "not defined" reason is about
+    why: str = ""
+    detail: str = ""
 
     def to_json(self) -> dict:
         return {"key": self.key, "claimed": self.claimed, "ok": self.ok, "reason": self.reason}
@@ -146,9 +151,11 @@ def _through_time(problem: Problem, claim: ClaimSpec) -> FormulaClaim:
 class _NotDefined(Exception):
     """The formula has no value: a product (or sum …) of shapes that do not conform."""
 
-    def __init__(self, reason: str, node: ast.AST | None = None):
+    def __init__(self, reason: str, node: ast.AST | None = None, shapes: str = "", why: str = "not_defined"):
         super().__init__(reason)
         self.node = node
+        self.shapes = shapes  # "(2×1)·(2×2)": the operands that do not conform
+        self.why = why  # "product" for a matrix product, else "not_defined"
 
 
 class _OutOfRange(Exception):
@@ -388,7 +395,8 @@ class _Evaluator:
         if isinstance(node.op, ast.MatMult):
             sa, sb = _shape(a), _shape(b)
             if (sa or (1, 1))[1] != (sb or (1, 1))[0]:
-                raise _NotDefined(f"the product is not defined: ({_show(sa)})·({_show(sb)})", node)
+                shapes = f"({_show(sa)})·({_show(sb)})"
+                raise _NotDefined(f"the product is not defined: {shapes}", node, shapes, "product")
             if sa is None or sb is None:
                 return a * b
             return squash(a @ b)
@@ -397,7 +405,8 @@ class _Evaluator:
         if sa is not None and sb is not None and sa != sb and not (
             (sa[0] == sb[0] and 1 in (sa[1], sb[1])) or (sa[1] == sb[1] and 1 in (sa[0], sb[0]))
         ):
-            raise _NotDefined(f"{_WHAT[op]} is not defined: ({_show(sa)}) {_SIGN[op]} ({_show(sb)})", node)
+            shapes = f"({_show(sa)}) {_SIGN[op]} ({_show(sb)})"
+            raise _NotDefined(f"{_WHAT[op]} is not defined: {shapes}", node, shapes)
         if op == "**":
             if sb is not None:
                 raise _NotDefined(f"the power is not defined: an exponent of {_show(sb)}")
@@ -451,7 +460,8 @@ class _Evaluator:
     def add(a, b):
         sa, sb = _shape(a), _shape(b)
         if sa != sb:
-            raise _NotDefined(f"the sum over t is not defined: ({_show(sa)}) + ({_show(sb)})")
+            shapes = f"({_show(sa)}) + ({_show(sb)})"
+            raise _NotDefined(f"the sum over t is not defined: {shapes}", shapes=shapes)
         return a + b
 
     def reduce(self, name: str, v, axis):
@@ -491,21 +501,22 @@ def _formula(world, claim: ClaimSpec) -> FormulaClaim:
             raise
         except _NotDefined as e:
             part = ast.get_source_segment(claim.claimed.strip(), e.node) or "" if e.node is not None else ""
-            return _record(claim, False, str(e), world, checked, part)
+            return _record(claim, False, str(e), world, checked, part, e.why, e.shapes)
         pairs.append((t, claimed, right))
         checked.append(t)
     if not pairs:
         raise SympropError(f"refers to steps outside 1..{world.steps} at every t")
     if world.symbolic:
-        ok, reason = _compare_symbols(world, pairs, claim.each_step)
+        why, detail, reason = _compare_symbols(world, pairs, claim.each_step)
     else:
-        ok, reason = _compare_numbers(claim, pairs)
+        why, detail, reason = _compare_numbers(claim, pairs)
+    ok = why == "agrees"
     where = ""
     if claim.each_step and ok:
         where = f", t = {_steps_text(checked)}"
     if ok:
         reason = reason + where if reason != "agrees" else "agrees" + _how(world) + where
-    return _record(claim, ok, reason, world, checked)
+    return _record(claim, ok, reason, world, checked, why=why, detail=detail)
 
 
 def _how(world) -> str:
@@ -519,17 +530,38 @@ def _steps_text(steps: list[int]) -> str:
     return ", ".join(str(s) for s in steps)
 
 
-def _record(claim: ClaimSpec, ok: bool, reason: str, world, checked, part: str = "") -> FormulaClaim:
+def _record(claim: ClaimSpec, ok: bool, reason: str, world, checked, part: str = "", why: str = "",
+            detail: str = "") -> FormulaClaim:
     return FormulaClaim(claim.key, claim.claimed, ok, reason, claim.kind, claim.target, claim.step,
-                        tuple(checked) if claim.each_step else (), world.how, part)
+                        tuple(checked) if claim.each_step else (), world.how, part, why, detail)
 
 
 def _at(t) -> str:
     return "" if t is None else f" at t = {t}"
 
 
-def _compare_numbers(claim: ClaimSpec, pairs) -> tuple[bool, str]:
-    """Whether the claimed numbers are the derived ones; else a short reason."""
+# What a claim's verdict says, in English (check's report and JSON); documents
+# word the same verdicts in their own language.
+REASONS = {"agrees": "agrees", "sign": "differs in sign", "zero": "is 0", "factor": "differs by a factor {detail}",
+           "transpose": "is the transpose", "not_finite": "is not finite"}
+
+
+def _verdict(c, r, tol: float) -> tuple[str, str]:
+    """(why, detail) for claimed and right numbers: equal, opposite, a multiple, or different."""
+    if np.max(np.abs(c - r)) <= tol:
+        return "agrees", ""
+    if np.max(np.abs(c + r)) <= tol:
+        return "sign", ""
+    mask = np.abs(r) > tol
+    if np.any(mask):
+        k = float(np.median(c[mask] / r[mask]))
+        if np.max(np.abs(c - k * r)) <= tol * max(1.0, abs(k)):
+            return ("zero", "") if k == 0 else ("factor", _nice(k))
+    return "differs", ""
+
+
+def _compare_numbers(claim: ClaimSpec, pairs) -> tuple[str, str, str]:
+    """(why, detail, reason): whether the claimed numbers are the derived ones."""
     what = f"∂L/∂{claim.target}" + ("[t]" if claim.each_step else f"[{claim.step}]" if claim.step else "")
     note = ""
     cs, rs = [], []
@@ -545,35 +577,29 @@ def _compare_numbers(claim: ClaimSpec, pairs) -> tuple[bool, str]:
         rs.append(np.asarray(r, dtype=float).reshape(-1))
     c, r = np.concatenate(cs), np.concatenate(rs)
     if not np.all(np.isfinite(c)):
-        return False, "is not finite at the values" + note
-    scale = max(1.0, float(np.max(np.abs(r))), float(np.max(np.abs(c))))
-    tol = RTOL * scale
-    if np.max(np.abs(c - r)) <= tol:
-        return True, ("agrees, written as the transpose" if note else "agrees")
-    if np.max(np.abs(c + r)) <= tol:
-        return False, "differs in sign" + note
-    square = [(t, cc, rr) for t, cc, rr in pairs if _shape(rr) and rr.shape[0] == rr.shape[1] > 1]
-    if square and len(square) == len(pairs) and all(np.allclose(cc.T, rr, rtol=0, atol=tol) for _, cc, rr in pairs):
-        return False, "is the transpose"
-    mask = np.abs(r) > tol
-    if np.any(mask):
-        k = c[mask] / r[mask]
-        k0 = float(np.median(k))
-        if np.max(np.abs(c - k0 * r)) <= tol * max(1.0, abs(k0)):
-            return False, ("is 0" if k0 == 0 else f"differs by a factor {_nice(k0)}") + note
-    elif np.max(np.abs(c)) > tol:
-        return False, "differs: the derivative is 0" + note
+        return "not_finite", "", "is not finite at the values" + note
+    tol = RTOL * max(1.0, float(np.max(np.abs(r))), float(np.max(np.abs(c))))
+    why, detail = _verdict(c, r, tol)
+    if why == "agrees":
+        return why, "", "agrees, written as the transpose" if note else "agrees"
+    if why in ("factor", "differs") and all(_shape(rr) and rr.shape[0] == rr.shape[1] > 1
+                                            and np.allclose(cc.T, rr, rtol=0, atol=tol) for _, cc, rr in pairs):
+        return "transpose", "", REASONS["transpose"]
+    if why != "differs":
+        return why, detail, REASONS[why].format(detail=detail) + note
+    if np.max(np.abs(r)) <= tol:
+        return why, "", "differs: the derivative is 0" + note
     worst, t = max(((float(np.max(np.abs(cc - rr))), t) for (t, _, _), cc, rr in zip(pairs, cs, rs)),
                    key=lambda x: x[0])
-    return False, f"differs (by up to {worst:.3g}{_at(t) if claim.each_step else ''})" + note
+    return why, "", f"differs (by up to {worst:.3g}{_at(t) if claim.each_step else ''})" + note
 
 
-def _compare_symbols(world: _Symbols, pairs, each_step: bool) -> tuple[bool, str]:
+def _compare_symbols(world: _Symbols, pairs, each_step: bool) -> tuple[str, str, str]:
     for t, c, r in pairs:
-        ok, reason = _compare_exprs(world, c, r)
-        if not ok:
-            return False, reason + (_at(t) if each_step else "")
-    return True, "agrees"
+        why, detail, reason = _compare_exprs(world, c, r)
+        if why != "agrees":
+            return why, detail, reason + (_at(t) if each_step else "")
+    return "agrees", "", "agrees"
 
 
 def _simplified(e):
@@ -585,38 +611,34 @@ def _simplified(e):
     return sympy.simplify(e)
 
 
-def _compare_exprs(world: _Symbols, c, r) -> tuple[bool, str]:
+def _compare_exprs(world: _Symbols, c, r) -> tuple[str, str, str]:
     """Numbers at random points decide (a generic f for an undefined one);
     simplify proves an agreement and words a difference when it can."""
     c, r = _expr(c), _expr(r)
     if c.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
-        return False, "is not finite"
+        return "not_finite", "", REASONS["not_finite"]
     points = _random_points(world, c, r)
     if points is None:
         diff = _simplified(c - r)
         if diff == 0:
-            return True, "agrees"
+            return "agrees", "", "agrees"
         if _simplified(c + r) == 0:
-            return False, "differs in sign"
-        return False, "differs" + (f": claimed − right = {diff}" if diff is not None and len(str(diff)) <= 120
-                                   else "")
+            return "sign", "", REASONS["sign"]
+        return "differs", "", "differs" + (f": claimed − right = {diff}" if diff is not None and len(str(diff)) <= 120
+                                           else "")
     a, b = points
     tol = RTOL * max(1.0, float(np.max(np.abs(a))), float(np.max(np.abs(b))))
-    if np.max(np.abs(a - b)) <= tol:
+    why, detail = _verdict(a, b, tol)
+    if why == "agrees":
         if _simplified(c - r) == 0:
-            return True, "agrees"
-        return True, f"agrees at {len(a)} random points (simplify could not show it)"
-    if np.max(np.abs(a + b)) <= tol:
-        return False, "differs in sign"
-    mask = np.abs(b) > tol
-    if np.any(mask):
-        k = float(np.median(a[mask] / b[mask]))
-        if np.max(np.abs(a - k * b)) <= tol * max(1.0, abs(k)):
-            return False, "is 0" if k == 0 else f"differs by a factor {_nice(k)}"
+            return why, "", "agrees"
+        return why, "", f"agrees at {len(a)} random points (simplify could not show it)"
+    if why != "differs":
+        return why, detail, REASONS[why].format(detail=detail)
     diff = _simplified(c - r)
     if diff is not None and len(str(diff)) <= 120:
-        return False, f"differs: claimed − right = {diff}"
-    return False, f"differs (by up to {float(np.max(np.abs(a - b))):.3g} at random points)"
+        return why, "", f"differs: claimed − right = {diff}"
+    return why, "", f"differs (by up to {float(np.max(np.abs(a - b))):.3g} at random points)"
 
 
 def _nice(k: float) -> str:
