@@ -17,6 +17,7 @@ from symprop.evaluate.claims import FormulaClaim, formula_claims
 from symprop.evaluate.numeric import solve
 from symprop.model import spec
 from tests.conftest import DERIVATIONS
+from tests.test_matrix import SYMBOLIC_LAYER
 
 
 def invoke(*args):
@@ -245,16 +246,7 @@ def test_check_dlbook_rnn_exits_1_with_the_reason():
 
 
 def test_matrix_problem_without_values_is_checked_at_random_values(spec_file):
-    text = """
-title = "symbolic layer"
-[model]
-params = ["W"]
-equations = "z = tanh(W @ x)"
-loss = "sum(z)"
-[model.shapes]
-W = [2, 3]
-x = [3]
-[expected]
+    text = SYMBOLIC_LAYER + """[expected]
 "formula.grad.W" = "(1 - z**2) @ x.T"
 "formula.adjoint.z" = "x.T @ W.T"
 """

@@ -224,8 +224,7 @@ def test_shape_errors_name_the_equation_and_both_shapes(spec_file):
     assert "model.equations line 1: '@' cannot multiply 2x1 by 2x1" in result.stderr
 
 
-def test_symbolic_matrix_problem_from_shapes(spec_file):
-    text = """
+SYMBOLIC_LAYER = """
 title = "symbolic layer"
 [model]
 params = ["W"]
@@ -235,6 +234,10 @@ loss = "sum(z)"
 W = [2, 3]
 x = [3]
 """
+
+
+def test_symbolic_matrix_problem_from_shapes(spec_file):
+    text = SYMBOLIC_LAYER
     derived = run("derive", str(spec_file(text)))
     assert derived.exit_code == 0, derived.output
     assert "∇_W L = δ_z·xᵀ" in re.sub(" +", " ", derived.stdout)
