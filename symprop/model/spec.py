@@ -16,8 +16,8 @@ from ..errors import SympropError
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import REDUCTIONS, RULES, STACKING
 from .parse import MAX_TEXT, NAME, TIME, check_syntax, names_in, time_indexed_names
+from .reading import MAX_FILE, read_spec
 
-MAX_FILE = 1_000_000  # bytes of TOML
 MAX_EQUATIONS = 2_000
 MAX_STEPS = 100_000
 MAX_ENTRIES = 100_000  # numbers in one value
@@ -123,18 +123,7 @@ def load(spec: str | Path, text: str | None = None) -> Problem:
     """Read a spec from a path (or from ``text``, named ``spec`` in messages)."""
     origin = str(spec)
     if text is None:
-        path = Path(spec)
-        try:
-            size = path.stat().st_size
-            if size > MAX_FILE:
-                raise SympropError(f"file is {size} bytes (the limit is {MAX_FILE})", where=origin)
-            raw = path.read_bytes()
-        except OSError as e:
-            raise SympropError(f"cannot read: {e.strerror}", where=origin) from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise SympropError("not UTF-8 text", where=origin) from None
+        text = read_spec(spec, origin)
     if len(text) > MAX_FILE:
         raise SympropError(f"spec is {len(text)} characters (the limit is {MAX_FILE})", where=origin)
     try:
