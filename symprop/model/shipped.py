@@ -21,13 +21,22 @@ def shipped() -> dict[str, Path]:
 
 
 def resolve(spec) -> Path:
-    """A path as given, or the shipped spec of that name."""
+    """A path as given, or the shipped spec of that name: a directory never shadows one."""
     path = Path(spec)
-    if path.exists() or path.suffix == ".toml" or "/" in str(spec):
+    problems = shipped()
+    found = problems.get(str(spec))
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except (OSError, ValueError):  # a name too long, say: reading it will say so
+        is_dir = exists = False
+    if is_dir:
+        if found is not None:
+            return found
+        raise SympropError("is a directory", where=str(spec))
+    if exists or path.suffix == ".toml" or "/" in str(spec):
         return path
-    found = shipped().get(str(spec))
     if found is None:
-        names = ", ".join(shipped()) or "none"
+        names = ", ".join(problems) or "none"
         raise SympropError(f"no such file or shipped problem (shipped: {names})", where=str(spec))
     return found
 
