@@ -4,11 +4,13 @@ Library errors become one line on stderr and exit status 1; usage errors
 exit 2 (click's own).  Results go to stdout, nothing else does.
 """
 
+import contextlib
+import errno
 import json
 import os
+import stat
 import sys
 import tempfile
-from pathlib import Path
 
 import click
 
@@ -17,13 +19,17 @@ from .api import check_report
 from .document.solution import AUDIENCES
 from .document.strings import LANGUAGES
 from .errors import SympropError
+from .model.reading import read_spec
 from .model.shipped import resolve, shipped, title_of
 from .model.spec import Problem, load
 
 
 def _load(spec: str) -> Problem:
     if spec == "-":
-        return load("<stdin>", text=sys.stdin.read())
+        stdin = getattr(sys.stdin, "buffer", None)  # bytes: decoded as UTF-8, not the locale's
+        if stdin is None:
+            raise SympropError("cannot read: standard input is closed", where="<stdin>")
+        return load("<stdin>", text=read_spec(stdin, "<stdin>"))
     return load(resolve(spec))
 
 
@@ -44,24 +50,89 @@ def _run(action):
         ) from None
 
 
+def _destination(output: str) -> tuple[str, os.stat_result | None, bool]:
+    """Where -o writes (a symlink's final target), what is there, and whether to write in place.
+
+    Devices, FIFOs, /dev/stdout and files with other hard links are written
+    in place; anything else is replaced atomically.  OSError when it cannot
+    be written.
+    """
+    if not output:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+    try:
+        st = os.stat(output)
+    except FileNotFoundError:
+        st = None
+    target = os.path.realpath(output)
+    if output.endswith("/") or os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory")
+    if st is not None and not os.access(output, os.W_OK):
+        raise PermissionError(errno.EACCES, "Permission denied")
+    in_place = st is not None and (
+        not stat.S_ISREG(st.st_mode) or st.st_nlink > 1 or output.startswith(("/dev/", "/proc/"))
+    )
+    if not in_place:
+        folder = os.path.dirname(target)
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(errno.ENOENT, "No such directory")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "Permission denied")
+    return target, st, in_place
+
+
+def _write(output: str, data: bytes) -> None:
+    """Write the file -o names; a temp file left by any failure is removed."""
+    target, st, in_place = _destination(output)
+    if in_place:
+        with open(output, "wb") as f:
+            f.write(data)
+        return
+    if st is not None:
+        mode = stat.S_IMODE(st.st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+        tmp = None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _cannot_write(output: str, e: OSError) -> click.ClickException:
+    return click.ClickException(f"{output}: cannot write: {e.strerror or e}")
+
+
+def _writable(output: str | None) -> None:
+    """Refuse at once, before any work, an output that cannot be written."""
+    if output is not None and output != "-":
+        try:
+            _destination(output)
+        except OSError as e:
+            raise _cannot_write(output, e) from None
+
+
 def _emit(text: str, output: str | None) -> None:
-    """Print, or write the file atomically (never half-written)."""
-    if output is None:
+    """Print (no -o, or -o -), or write the file -o names."""
+    if output is None or output == "-":
         click.echo(text, nl=False)
         return
-    target = Path(output)
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, target)
+        _write(output, text.encode("utf-8"))
     except OSError as e:
-        raise click.ClickException(f"{output}: cannot write: {e.strerror}") from None
+        raise _cannot_write(output, e) from None
 
 
 SPEC = click.argument("spec", metavar="SPEC")
 OUTPUT = click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to this file."
+    "--output", "-o", metavar="FILE", help="Write to this file (- for standard output)."
 )
 
 
@@ -104,6 +175,7 @@ def _document(doc, fmt: str, standalone: bool) -> str:
 @OUTPUT
 def solve(spec, fmt, lang, audience, digits, standalone, output):
     """A worked solution: forward pass, derivatives, backward pass, a gradient step, checks."""
+    _writable(output)
 
     def action():
         problem = _load(spec)
@@ -129,6 +201,7 @@ def solve(spec, fmt, lang, audience, digits, standalone, output):
 @OUTPUT
 def derive(spec, fmt, lang, audience, digits, standalone, output):
     """The symbolic derivation: closed forms, shared factors, the backward pass, BPTT, matrix form."""
+    _writable(output)
 
     def action():
         problem = _load(spec)
@@ -174,6 +247,7 @@ def check(spec, against):
 @OUTPUT
 def graph(spec, fmt, grad, unrolled, lang, output):
     """The computational graph as a picture."""
+    _writable(output)
 
     def action():
         from .document.pictures import draw
