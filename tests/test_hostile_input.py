@@ -184,3 +184,116 @@ def test_real_process_prints_one_line_and_no_traceback(spec_file):
 def test_usage_error_exits_2():
     result = CliRunner().invoke(main, ["solve", "udl_toy", "--format", "pdf"])
     assert result.exit_code == 2
+
+
+def bounded_run(args, stdin=None, feed=None):
+    """A real process killed after 10 s: exit code, stderr, seconds and peak memory (MB).
+
+    Its stdin is the file ``stdin``, or ``feed`` written again and again until it stops reading.
+    """
+    import os
+    import threading
+
+    start = time.perf_counter()
+    with open(stdin or os.devnull, "rb") as source:
+        proc = subprocess.Popen([sys.executable, "-m", "symprop", *args], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, stdin=subprocess.PIPE if feed else source)
+    timer = threading.Timer(10, proc.kill)
+    timer.start()
+    if feed:
+        def write():
+            try:
+                while True:
+                    proc.stdin.write(feed)
+            except (BrokenPipeError, OSError, ValueError):
+                pass
+
+        threading.Thread(target=write, daemon=True).start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, proc.stderr.read().decode(), time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+LIMIT = "more than 1000000 bytes (the limit is 1000000)"
+
+
+@pytest.mark.parametrize("args, stdin, feed", [
+    (["solve", "/dev/zero"], None, None),
+    (["solve", "-"], "/dev/zero", None),
+    (["solve", "-"], None, b"y\n" * 50_000),
+    (["derive", "-"], None, b'title = "' + b"x" * 100_000),
+], ids=["/dev/zero", "stdin /dev/zero", "stdin yes", "stdin endless string"])
+def test_endless_input_refused(args, stdin, feed):
+    code, err, elapsed, memory = bounded_run(args, stdin=stdin, feed=feed)
+    where = "/dev/zero" if args[1] == "/dev/zero" else "<stdin>"
+    assert code == 1, err
+    assert err == f"Error: {where}: input is {LIMIT}\n"
+    assert elapsed < 10 and memory < 500, (elapsed, memory)
+
+
+def test_just_under_the_limit_is_read(spec_file):
+    text = spec_with("w*x")
+    path = spec_file(text + "#" * (1_000_000 - len(text) - 1) + "\n")
+    assert path.stat().st_size == 1_000_000
+    result = CliRunner().invoke(main, ["solve", str(path)])
+    assert result.exit_code == 0, result.output
+    result, elapsed = run(["solve", "-"], stdin=path.read_bytes() + b"\n")
+    assert_one_line_error(result, elapsed, "<stdin>", LIMIT)
+
+
+def test_byte_order_mark_accepted(spec_file):
+    path = spec_file("\ufeff" + spec_with("w*x"))
+    assert CliRunner().invoke(main, ["solve", str(path)]).exit_code == 0
+    result = CliRunner().invoke(main, ["solve", "-"], input=b"\xef\xbb\xbf" + spec_with("w*x").encode())
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("bad, offset", [(b"\xff", 10), (b"\xc3(", 10), (b"\xed\xa0\x80", 10)])
+def test_invalid_utf8_refused(tmp_path, bad, offset):
+    raw = b'title = "t' + bad + b'"\n'
+    path = tmp_path / "bad.toml"
+    path.write_bytes(raw)
+    result, elapsed = run(["solve", str(path)])
+    assert_one_line_error(result, elapsed, f"{path}: not UTF-8 text", f"at offset {offset}")
+    result, elapsed = run(["solve", "-"], stdin=raw)
+    assert_one_line_error(result, elapsed, "<stdin>: not UTF-8 text", f"at offset {offset}")
+
+
+def test_stdin_is_utf8_whatever_the_locale():
+    import os
+
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    proc = subprocess.run([sys.executable, "-m", "symprop", "solve", "-"], input=b'title = "\xff"\n',
+                          capture_output=True, timeout=60, env=env)
+    assert proc.returncode == 1
+    assert proc.stderr == b"Error: <stdin>: not UTF-8 text: byte 0xff at offset 9\n"
+    good = spec_with("w*x").replace('title = "t"', 'title = "\u00e9t\u00e9"').encode("utf-8")
+    proc = subprocess.run([sys.executable, "-m", "symprop", "solve", "-", "--format", "json"], input=good,
+                          capture_output=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "\u00e9t\u00e9".encode("latin-1") in proc.stdout
+
+
+def test_directory_does_not_shadow_a_shipped_problem(tmp_path):
+    (tmp_path / "udl_toy").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "symprop", "solve", "udl_toy"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Backpropagation in a toy model")
+
+
+def test_directory_not_shipped_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine.toml").mkdir()
+    for name in ("mine", "mine.toml", "mine/"):
+        result, elapsed = run(["solve", name])
+        assert_one_line_error(result, elapsed, f"{name}: is a directory")
+
+
+def test_file_named_like_a_shipped_problem_is_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "udl_toy").write_text(spec_with("w*x"))
+    result = CliRunner().invoke(main, ["solve", "udl_toy", "--format", "json"])
+    assert result.exit_code == 0 and '"title": "t"' in result.output
