@@ -22,6 +22,7 @@ from ..derive.sweep import Formula
 from ..errors import SympropError
 from ..model.functions import RULES, numeric_namespace
 from ..model.spec import LOSS
+from .faults import Watch, finite, number
 
 Number = float | np.ndarray
 
@@ -80,7 +81,7 @@ class NumPy:
         if not isinstance(g, np.ndarray) or g.shape == shape:
             return g
         if shape is None:
-            return float(np.sum(g))
+            return np.float64(np.sum(g))
         if shape[0] == 1 and g.shape[0] != 1:
             g = np.sum(g, axis=0, keepdims=True)
         if shape[1] == 1 and g.shape[1] != 1:
@@ -93,7 +94,7 @@ class NumPy:
     @staticmethod
     def softmax_back(z, g, axis):
         if axis is None:
-            return z * (g - float(np.sum(z * g)))
+            return z * (g - np.sum(z * g))
         return z * (g - np.sum(z * g, axis=axis, keepdims=True))
 
     @staticmethod
@@ -132,14 +133,14 @@ def _reduce(fn, a, axis):
     if not isinstance(a, np.ndarray):
         return a
     if axis is None:
-        return float(fn(a))
+        return np.float64(fn(a))
     return squash(fn(a, axis=axis, keepdims=True))
 
 
 def _index(a, index):
     if index[0] == "row":
         return a[index[1]:index[1] + 1, :]
-    return float(a.reshape(-1)[index[0]])
+    return np.float64(a.reshape(-1)[index[0]])
 
 
 FORWARD = {
@@ -197,6 +198,8 @@ class Machine:
             self.instances.append((line.key, line.expr, None))
         self.cell = program.cell_names()
         self.sequences = {k for k, leaf in program.leaves.items() if leaf.kind == "sequence"}
+        # the adjoints a solution shows, which must be finite: not those of inputs
+        self.shown = {key for key, _, _ in self.instances} | {p.key for p in program.params}
 
     # Names --------------------------------------------------------------------
 
@@ -248,25 +251,29 @@ class Machine:
     # Passes ---------------------------------------------------------------------
 
     def forward(self, leaves: dict[str, Number]):
-        """Every line's value, and each line's intermediate values for the way back."""
+        """Every line's value, and each line's intermediate values for the way
+        back; a value that is not a finite real number stops with a NumericFault."""
         values = dict(leaves)
         tapes = []
-        with np.errstate(all="ignore"):
+        with Watch(self.program.problem.origin) as numbers:
             for key, expr, t in self.instances:
+                numbers.at(key, t)
                 tape: dict[int, Number] = {}
-                values[key] = self._eval(expr, t, values, tape)
+                values[key] = numbers.check(self._eval(expr, t, values, tape),
+                                            lambda: self.explain(expr, t, tape))
                 tapes.append(tape)
-                self._finite(key, values[key])
-            values[LOSS] = self._loss(values)
-            self._finite(LOSS, values[LOSS])
+            numbers.at(LOSS)
+            tape = {}
+            values[LOSS] = numbers.check(self._loss(values, tape), lambda: self.explain(self.program.loss.expr,
+                                                                                        None, tape))
         return values, tapes
 
-    def _loss(self, values) -> float:
+    def _loss(self, values, tape) -> Number:
         program = self.program
         if program.loss.expr is not None:
-            return float(self._eval(program.loss.expr, None, values, {}))
+            return self._eval(program.loss.expr, None, values, tape)
         total = sum(values[f"{LOSS}[{t}]"] for t in range(1, program.steps + 1))
-        return float(total / program.steps if program.problem.reduce == "mean" else total)
+        return total / program.steps if program.problem.reduce == "mean" else total
 
     def _eval(self, e: Op, t, values, tape) -> Number:
         op = e.op
@@ -285,24 +292,59 @@ class Machine:
         tape[id(e)] = v
         return v
 
-    def _finite(self, key: str, v) -> None:
-        if not np.all(np.isfinite(v)):
-            raise SympropError(
-                f"the forward pass gives a value that is not finite at {key} "
-                "(log or sqrt of a negative number, division by zero or overflow?)",
-                where=self.program.problem.origin,
-            )
+    def explain(self, e: Op | None, t, tape) -> tuple[str | None, str]:
+        """(cause, detail) of the first operation in e whose arguments are
+        finite and whose value is not; (None, "") leaves the cause to the flags."""
+        if e is None:
+            return None, ""
+        for a in e.args:
+            found = self.explain(a, t, tape)
+            if found[0]:
+                return found
+        if not e.args or finite(tape[id(e)]):
+            return None, ""
+        return self._why(e, t, [tape[id(a)] for a in e.args], tape[id(e)])
+
+    def _why(self, e: Op, t, xs, v) -> tuple[str, str]:
+        op = e.op
+        if op not in ("add", "mul", "div", "pow", "powv", "fn") and not (
+                op == "matmul" and min(np.ndim(x) for x in xs) == 0):
+            return "overflow", f"in {_WHAT.get(op, op)}"
+        bad = int(np.argmin(np.isfinite(v).reshape(-1))) if np.ndim(v) else 0
+        a = [np.broadcast_to(x, np.shape(v)).reshape(-1)[bad] if np.ndim(v) else x for x in xs]
+        if op == "fn":
+            name = {"sqrt": "square root"}.get(e.name, e.name)
+            if e.name in ("log", "sqrt") and a[0] < 0:
+                return "not a real number", f"{name} of {number(a[0])}"
+            if e.name == "log" and a[0] == 0:
+                return "not finite", "log of 0"
+            return "overflow", f"{name} of {number(a[0])}"
+        if op == "div" and a[1] == 0:
+            under = e.args[1]
+            return "division by zero", (f"{self.ref(under, t)} = 0" if under.op in ("leaf", "at")
+                                        else f"{number(a[0])} / 0")
+        if op in ("pow", "powv"):
+            base, k = a[0], e.extra if op == "pow" else a[1]
+            if base < 0 and k != int(k):
+                return "not a real number", f"negative base {number(base)} to the fractional power {number(k)}"
+            if base == 0 and k < 0:
+                return "division by zero", f"0 to the power {number(k)}"
+            return "overflow", f"{number(base)} to the power {number(k)}"
+        return "overflow", f"{number(a[0])} {_SIGN[op]} {number(a[1])}"
 
     def backward(self, values, tapes) -> tuple[dict[str, Number], list[str]]:
         program = self.program
         adjoint: dict[str, Number] = {}
         kinks: list[str] = []
 
-        def push(key, g):
-            adjoint[key] = adjoint[key] + g if key in adjoint else g
+        with Watch(program.problem.origin) as numbers:
+            def push(key, g):
+                adjoint[key] = adjoint[key] + g if key in adjoint else g
+                if key in self.shown:
+                    numbers.check_adjoint(key, adjoint[key])
 
-        with np.errstate(all="ignore"):
             if program.loss.expr is not None:
+                numbers.at(LOSS, backward=True)
                 tape: dict[int, Number] = {}
                 self._eval(program.loss.expr, None, values, tape)
                 self._back(program.loss.expr, 1.0, None, tape, push, kinks, LOSS)
@@ -314,6 +356,7 @@ class Machine:
                 g = adjoint.get(key)
                 if g is None:
                     continue
+                numbers.at(key, t, backward=True)
                 self._back(expr, g, t, tape, push, kinks, key)
         return adjoint, kinks
 
@@ -343,6 +386,10 @@ class Machine:
     def loss_at(self, leaves: dict[str, Number]) -> float:
         values, _ = self.forward(leaves)
         return values[LOSS]
+
+
+_WHAT = {"matmul": "a matrix product", "sum": "a sum", "mean": "a mean", "softmax": "softmax"}
+_SIGN = {"add": "+", "mul": "*", "matmul": "*"}
 
 
 def _walk(e: Op):

@@ -104,7 +104,8 @@ def formula_claims(problem: Problem, solution=None) -> list[FormulaClaim]:
                 continue
             if world is None:
                 world = _world(problem, solution)
-            out.append(_formula(world, claim))
+            with np.errstate(all="ignore"):  # a claimed value that is not finite is a verdict, never a warning
+                out.append(_formula(world, claim))
         except SympropError as e:
             message = str(e)[len(e.where) + 2:] if e.where else str(e)
             raise SympropError(f"expected.{claim.key}: {message}", where=problem.origin) from None

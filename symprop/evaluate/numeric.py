@@ -15,6 +15,7 @@ from ..errors import SympropError
 from ..model.spec import LOSS, Problem
 from .arrays import FormulaValues, Machine, Pass
 from .claims import FormulaClaim, formula_claims
+from .faults import NumericFault, Watch, finite, gap
 from .scalar import scalar_check
 
 FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
@@ -133,7 +134,11 @@ def _step(program: Program, run: Pass, lr: float | None) -> Step:
     step = Step(loss=run.loss, values=values, adjoints=adjoints, gradients=gradients, updated=None,
                 kinks=run.kinks, leaves={k: run.values[k] for k in program.leaves if k in run.values})
     if lr is not None:
-        step.updated = {p.key: run.values[p.key] - lr * gradients[p.key] for p in program.params}
+        with Watch(program.problem.origin) as numbers:
+            numbers.at("the gradient step")
+            step.updated = {p.key: numbers.check(run.values[p.key] - lr * gradients[p.key],
+                                                 lambda: ("overflow", f"updating {p.key}"))
+                            for p in program.params}
     return step
 
 
@@ -162,13 +167,18 @@ def _sample(program: Program, leaves: dict) -> list[tuple[str, tuple]]:
 
 
 def finite_differences(machine: Machine, run: Pass) -> dict:
-    """Central differences of the loss for parameter entries (all, or a sample)."""
+    """Central differences of the loss for parameter entries (all, or a sample).
+
+    An entry where the loss a step h away is not finite (the parameter at the
+    edge of the model's domain) fails, whatever the kinks, with the reason
+    under "not_finite"."""
     program = machine.program
     leaves = run.leaves
     sample = _sample(program, leaves)
-    errors, relative, failures = [], [], []
+    errors, relative, failures, not_finite = [], [], [], {}
     per_param: dict[str, list] = {p.key: [] for p in program.params}
     for key, idx in sample:
+        name = key + "".join(f"[{i}]" for i in idx)
         base = leaves[key]
         x = float(base[idx]) if idx else float(base)
         h = 1e-6 * max(1.0, abs(x))
@@ -180,21 +190,29 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
                 arr[idx] = x + sign * h
                 moved[key] = arr
             else:
-                moved[key] = x + sign * h
-            losses.append(machine.loss_at(moved))
-        fd = (losses[0] - losses[1]) / (2 * h)
+                moved[key] = np.float64(x + sign * h)
+            try:
+                losses.append(machine.loss_at(moved))
+            except NumericFault as e:
+                not_finite[name] = f"the loss at {name} {'+-'[sign < 0]} {h:.1e}: {e.message}"
+                break
         g = run.adjoints.get(key, 0.0)
         g = float(g[idx]) if idx else float(g)
-        err = abs(fd - g)
+        with np.errstate(all="ignore"):
+            fd = (losses[0] - losses[1]) / (2 * h) if len(losses) == 2 else np.nan
+        err = gap(fd, g)  # the largest float when fd is not finite
         errors.append(err)
         relative.append(err / max(1.0, abs(g)))
         per_param[key].append((err, err / max(1.0, abs(g))))
-        if err > FD_TOLERANCE * max(1.0, abs(g), abs(fd)):
-            failures.append(key + "".join(f"[{i}]" for i in idx))
+        if not finite(fd):
+            not_finite.setdefault(name, "the finite difference is not finite")
+            failures.append(name)
+        elif err > FD_TOLERANCE * max(1.0, abs(g), abs(fd)):
+            failures.append(name)
     report = {
         "max_abs_error": max(errors, default=0.0),
         "max_rel_error": max(relative, default=0.0),
-        "passed": not failures or bool(run.kinks),
+        "passed": not not_finite and (not failures or bool(run.kinks)),
         "params": {k: {"max_abs_error": max((a for a, _ in v), default=0.0),
                        "max_rel_error": max((r for _, r in v), default=0.0)} for k, v in per_param.items()},
     }
@@ -203,6 +221,8 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
         report["sampled"] = f"{len(sample)} of {total} parameter entries"
     if failures:
         report["disagree"] = failures
+    if not_finite:
+        report["not_finite"] = not_finite
     if run.kinks:
         report["kinks"] = run.kinks
     return report
@@ -229,12 +249,13 @@ def verify(problem: Problem, machine: Machine, run: Pass) -> dict:
         compared += 1
 
     cell = [f for f in form.formulas if f.step is not None]
-    for t in range(steps, 0, -1):
-        for f in cell:
-            check(f, t)
-    for f in form.formulas:
-        if f.step is None:
-            check(f, None)
+    with np.errstate(all="ignore"):
+        for t in range(steps, 0, -1):
+            for f in cell:
+                check(f, t)
+        for f in form.formulas:
+            if f.step is None:
+                check(f, None)
     scale = max([1.0] + [float(np.max(np.abs(np.asarray(g)))) for g in run.adjoints.values()])
     return {"compared": compared, "max_abs_error": worst, "passed": worst <= 1e-9 * scale}
 
@@ -244,7 +265,7 @@ def _diff(a, b) -> float:
     b = np.asarray(b, dtype=float)
     if a.size != b.size:
         raise SympropError(f"matrix form: shape {a.shape} where the engine has {b.shape}")
-    return float(np.max(np.abs(a.reshape(-1) - b.reshape(-1)))) if a.size else 0.0
+    return gap(a.reshape(-1), b.reshape(-1))
 
 
 _KEY = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)\Z")

@@ -20,6 +20,7 @@ from ..derive.graph import Graph, Quantity, graph_of
 from ..derive.program import Program, size
 from ..errors import SympropError
 from ..model.functions import is_undefined, numeric_namespace, relu_prime
+from .faults import LARGEST, NumericFault, Watch, gap
 
 MAX_SCALAR_TERMS = 4_000  # the scalar engine expands every entry: small problems only
 
@@ -88,6 +89,8 @@ class _Step:
     args: list  # the node's own symbols (or numbers) for compiled.args
     parents: list
     local_args: list
+    key: str = ""  # the quantity, for messages: "z", "h[2]"
+    step: int | None = None
 
 
 def _linear(expr) -> dict | None:
@@ -153,7 +156,7 @@ class Evaluator:
             if node.cell is None:
                 compiled = _compile(node, derivation.local[node.symbol], namespace, cache)
                 self.steps.append(
-                    _Step(node.symbol, compiled, compiled.args, compiled.parents, compiled.local_args)
+                    _Step(node.symbol, compiled, compiled.args, compiled.parents, compiled.local_args, node.key)
                 )
                 continue
             compiled = cell[node.cell.symbol]
@@ -165,14 +168,19 @@ class Evaluator:
                     bind,
                     [_bound(node.binding, p) for p in compiled.parents],
                     [_bound(node.binding, a) for a in compiled.local_args],
+                    node.key,
+                    node.step,
                 )
             )
 
-    def forward(self, leaves: dict[Symbol, float]) -> dict[Symbol, float]:
-        values = dict(leaves)
-        with np.errstate(all="ignore"):  # a non-finite value is reported, not warned
+    def forward(self, leaves: dict[Symbol, float]) -> dict[Symbol, np.float64]:
+        """Every node's number, in float64 with NumPy's semantics (1/0 is inf,
+        not ZeroDivisionError); a value that is not finite stops with a NumericFault."""
+        values = {k: np.float64(v) for k, v in leaves.items()}
+        with Watch(self.graph.problem.origin) as numbers:
             for s in self.steps:
-                values[s.symbol] = float(s.compiled.value(*_fetch(values, s.args)))
+                numbers.at(s.key, s.step)
+                values[s.symbol] = np.float64(numbers.check(s.compiled.value(*_fetch(values, s.args))))
         return values
 
     def forward_batch(self, leaves: dict[Symbol, np.ndarray]) -> np.ndarray:
@@ -185,20 +193,26 @@ class Evaluator:
 
     def backward(self, values: dict[Symbol, float]):
         """Adjoints of every node and symbol, and the kinks met on the way."""
-        adjoint: dict[Symbol, float] = {self.graph.loss: 1.0}
+        adjoint: dict[Symbol, float] = {self.graph.loss: np.float64(1.0)}
         kinks = []
-        with np.errstate(all="ignore"):
-            self._sweep(values, adjoint, kinks)
+        with Watch(self.graph.problem.origin) as numbers:
+            self._sweep(values, adjoint, kinks, numbers)
         return adjoint, kinks
 
-    def _sweep(self, values, adjoint, kinks) -> None:
+    def _sweep(self, values, adjoint, kinks, numbers) -> None:
+        graph = self.graph
+        shown = {n.symbol: n.key for n in graph.nodes}  # not the inputs' adjoints
+        shown.update({p: graph.leaves[p][0] for p in graph.param_symbols()})
         for s in reversed(self.steps):
+            numbers.at(s.key, s.step, backward=True)
             upstream = adjoint.get(s.symbol, 0.0)
             args = _fetch(values, s.local_args)
             if upstream != 0.0:
                 for parent, d in zip(s.parents, s.compiled.local(*args)):
                     if parent.__class__ is not float:
-                        adjoint[parent] = adjoint.get(parent, 0.0) + upstream * float(d)
+                        adjoint[parent] = adjoint.get(parent, 0.0) + upstream * np.float64(d)
+                        if parent in shown:
+                            numbers.check_adjoint(shown[parent], adjoint[parent])
             kink = s.compiled.kink_args
             if kink is not None and any(float(a) == 0.0 for a in kink(*args)):
                 kinks.append(s.symbol)
@@ -286,8 +300,11 @@ def scalar_check(problem, program: Program, values: dict, gradients: dict, adjoi
                            f"{MAX_SCALAR_TERMS}", "passed": True}
     graph = graph_of(problem)
     evaluator = Evaluator(derivation_of(problem), problem.conventions.relu_grad_at_zero)
-    numbers = evaluator.forward(leaf_values(graph, values))
-    adjoint, _ = evaluator.backward(numbers)
+    try:
+        numbers = evaluator.forward(leaf_values(graph, values))
+        adjoint, _ = evaluator.backward(numbers)
+    except NumericFault as e:  # where the array engine's numbers are finite
+        return {"compared": 0, "max_abs_error": LARGEST, "passed": False, "not_finite": e.message}
     worst, compared = 0.0, 0
     theirs = {q.name: gather(q, adjoint) for q in graph.params}
     theirs.update({q.key: gather(q, adjoint) for q in graph.quantities.values() if q.kind == "node"})
@@ -297,8 +314,7 @@ def scalar_check(problem, program: Program, values: dict, gradients: dict, adjoi
             a, b = np.asarray(ours[key], dtype=float), np.asarray(value, dtype=float)
             if a.size != b.size:
                 raise SympropError(f"the array engine gives {key} {a.shape} where the scalar engine has {b.shape}")
-            diff = np.abs(a.reshape(-1) - b.reshape(-1))
-            worst = max(worst, float("inf") if np.any(np.isnan(diff)) else float(np.max(diff, initial=0.0)))
+            worst = max(worst, gap(a.reshape(-1), b.reshape(-1)))
             compared += 1
     scale = max([1.0] + [float(np.max(np.abs(np.asarray(g, dtype=float)))) for g in gradients.values()])
     return {"compared": compared, "max_abs_error": worst, "passed": worst <= 1e-9 * scale}

@@ -14,6 +14,7 @@ from ..derive.program import Op, program_of
 from ..errors import SympropError
 from ..model.spec import LOSS
 from .arrays import Machine
+from .faults import largest
 
 
 def available() -> bool:
@@ -113,7 +114,8 @@ def torch_gradients(problem, values: dict | None = None) -> dict:
 
 
 def compare(problem, solution) -> dict:
-    """Per parameter, the largest absolute and relative difference to torch."""
+    """Per parameter, the largest absolute and relative difference to torch;
+    a gradient torch gives as inf or nan fails, with the largest float as its error."""
     if not available():
         raise SympropError("PyTorch is not installed: pip install 'symprop[torch]' (torch==2.13.0)")
     theirs = torch_gradients(problem)
@@ -121,9 +123,9 @@ def compare(problem, solution) -> dict:
     per_param, worst_abs, worst_rel, failures = {}, 0.0, 0.0, []
     for name, g in ours.items():
         a, b = np.asarray(g, dtype=float), np.asarray(theirs[name], dtype=float)
-        diff = np.abs(a - b)
-        abs_err = float(diff.max(initial=0.0))
-        rel_err = float((diff / np.maximum(1.0, np.abs(b))).max(initial=0.0))
+        with np.errstate(all="ignore"):
+            diff = np.abs(a - b)
+            abs_err, rel_err = largest(diff), largest(diff / np.maximum(1.0, np.abs(b)))
         per_param[name] = {"max_abs_error": abs_err, "max_rel_error": rel_err}
         worst_abs, worst_rel = max(worst_abs, abs_err), max(worst_rel, rel_err)
         if rel_err > 1e-9:
