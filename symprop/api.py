@@ -6,6 +6,7 @@
 they build.  Nothing below this module imports it.
 """
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,27 +16,70 @@ from .derive.graph import graph_of
 from .derive.program import program_of
 from .document.render import render
 from .document.render.text import check_text
-from .document.solution import derivation_document, solution_document
+from .document.solution import AUDIENCES, derivation_document, solution_document
+from .document.strings import LANGUAGES
+from .errors import SympropError
 from .evaluate import numeric
 from .evaluate.arrays import Machine
 from .evaluate.check import run_checks
 from .model import spec
 from .model.shipped import resolve
 
+FORMATS = ("text", "latex", "myst", "markdown")
+AGAINST = ("fd", "torch", "all")
 
+
+def _user_errors(function):
+    """Bad input raises SympropError, whatever the layer below ran into."""
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (RecursionError, MemoryError):
+            raise SympropError("the problem is too large or nested too deeply") from None
+
+    return guarded
+
+
+def _given(value, kind, what: str, name: str):
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise SympropError(f"{name} must be {what}, got {type(value).__name__} {value!r:.40}")
+    return value
+
+
+def _choice(value, choices, name: str, optional: bool = False):
+    if (value is None and optional) or (isinstance(value, str) and value in choices):
+        return value
+    raise SympropError(f"{name} must be one of {', '.join(choices)}, got {value!r:.40}")
+
+
+def _document_options(fmt, lang, audience, digits) -> None:
+    _choice(fmt, FORMATS, "fmt")
+    _choice(lang, LANGUAGES, "lang", optional=True)
+    _choice(audience, AUDIENCES, "audience")
+    if digits is not None and _given(digits, int, "a whole number", "digits") not in range(1, 13):
+        raise SympropError(f"digits must be from 1 to 12, got {digits}")
+
+
+@_user_errors
 def load(path: str | Path) -> "Problem":
     """A problem from a path or a shipped name (``"udl_toy"``)."""
+    _given(path, str | Path, "a path or a shipped problem's name", "path")
     return Problem(spec.load(resolve(path)))
 
 
+@_user_errors
 def loads(text: str, origin: str = "<spec>") -> "Problem":
     """A problem from TOML text (``origin`` names it in messages)."""
-    return Problem(spec.load(origin, text=text))
+    _given(text, str, "TOML text", "text")
+    return Problem(spec.load(str(origin), text=text))
 
 
+@_user_errors
 def from_dict(data: dict, origin: str = "<spec>") -> "Problem":
     """A problem from already parsed TOML."""
-    return Problem(spec.from_dict(data, origin))
+    return Problem(spec.from_dict(data, str(origin)))
 
 
 class Problem:
@@ -47,38 +91,47 @@ class Problem:
     def __getattr__(self, name):
         return getattr(self.spec, name)
 
+    @_user_errors
     def graph(self):
         return graph_of(self.spec)
 
+    @_user_errors
     def derivation(self):
         return derivation_of(self.spec)
 
+    @_user_errors
     def gradients(self) -> dict:
         """``{param: sympy.Expr}``: each gradient in closed form (a matrix for a
         matrix parameter), in the params, inputs and undefined functions."""
         return closed_gradients(self.derivation())
 
+    @_user_errors
     def solve(self) -> dict:
         """The numbers of the worked solution, as the JSON contract gives them."""
         return self.solution().to_json()
 
+    @_user_errors
     def solution(self) -> "Solution":
         """The worked solution as an object (it displays itself in Jupyter)."""
         return Solution(numeric.solve(self.spec))
 
+    @_user_errors
     def compiled(self) -> Machine:
         """The program ready for numbers: ``compiled().run(values)`` is one
         forward and backward pass with NumPy (``.loss``, ``.values``,
         ``.adjoints`` by name, parameters included)."""
         return Machine(program_of(self.spec), self.spec.conventions.relu_grad_at_zero)
 
+    @_user_errors
     def check(self, against: str = "all") -> tuple[str, bool]:
         """The report of ``symprop check`` and whether everything agrees."""
         return check_report(self.spec, against)
 
+    @_user_errors
     def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False,
                  audience: str = "teacher", digits: int | None = None) -> str:
         """The symbolic derivation as text, LaTeX, MyST or Markdown."""
+        _document_options(fmt, lang, audience, digits)
         return render(derivation_document(self.spec, lang, audience, digits), fmt, standalone)
 
     def _repr_markdown_(self) -> str:
@@ -96,12 +149,15 @@ class Solution:
     def __getattr__(self, name):
         return getattr(self.numbers, name)
 
+    @_user_errors
     def to_json(self) -> dict:
         return self.numbers.to_json()
 
+    @_user_errors
     def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False,
                  audience: str = "teacher", digits: int | None = None) -> str:
         """The worked solution as text, LaTeX, MyST or Markdown."""
+        _document_options(fmt, lang, audience, digits)
         return render(solution_document(self.numbers.problem, self.numbers, lang, audience, digits), fmt,
                       standalone)
 
@@ -111,6 +167,7 @@ class Solution:
 
 def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool]:
     """The text ``symprop check`` prints, and whether every check agrees."""
+    _choice(against, AGAINST, "against")
     report = run_checks(problem, against)
     text = check_text(problem, report.checks, report.expected)
     summary = "all checks passed" if report.ok else "some checks FAILED"

@@ -140,6 +140,14 @@ def undefined_function(name: str) -> type:
     )
 
 
+def internal_names(undefined: list[str]) -> set[str]:
+    """Names symprop gives functions of its own (derivatives, SymPy's
+    helpers): a quantity of that name would clash with them."""
+    own = set(numeric_namespace(0.0)) - set(RULES)
+    derivatives = {f"{f}_{suffix}" for f in undefined for suffix in ("prime", "second")}
+    return own | set(INTERNAL_RULES) | derivatives
+
+
 def is_undefined(func) -> bool:
     return hasattr(func, "undefined_name") or hasattr(func, "undefined_prime_of")
 

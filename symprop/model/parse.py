@@ -108,6 +108,8 @@ def parse_syntax(text: str) -> ast.Expression:
 
 
 def _check_size(tree: ast.AST) -> None:
+    """Within MAX_NODES parts and MAX_DEPTH levels, where a chain such as
+    ``a + b - c + d`` counts as one level (the builder walks it in a loop)."""
     count = 0
     stack = [(tree, 0)]
     while stack:
@@ -117,7 +119,9 @@ def _check_size(tree: ast.AST) -> None:
             raise SympropError(f"expression is nested too deeply (the limit is {MAX_DEPTH})")
         if count > MAX_NODES:
             raise SympropError(f"expression is too large (more than {MAX_NODES} parts)")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        for child in ast.iter_child_nodes(node):
+            chained = isinstance(node, ast.BinOp) and child is node.left
+            stack.append((child, depth if chained else depth + 1))
 
 
 _ALLOWED = (
@@ -184,6 +188,79 @@ _BINARY = {
 }
 
 
+_COMBINE = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+}
+
+FLOAT_MAX = 1.7976931348623157e308  # the largest float64
+
+
+def constant_value(text: str, known: dict[str, sympy.Float]) -> sympy.Float | None:
+    """The value of an expression made of numbers and of names in ``known``
+    (constants of earlier lines), None when it depends on anything else.
+    Every constant part must be a real float64: ``10**100**3``, ``log(-1)``
+    or ``1/0`` is refused here, before any work, with the part named."""
+    return _Folder(known).fold(parse_syntax(text).body)
+
+
+class _Folder:
+    """Numbers as SymPy floats (whose exponent never overflows, so a huge
+    constant is measured, not computed exactly), checked after each step."""
+
+    def __init__(self, known: dict[str, sympy.Float]):
+        self.known = known
+
+    def fold(self, node: ast.AST) -> sympy.Float | None:
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return sympy.Float(node.value)
+        if isinstance(node, ast.Name):
+            return self.known.get(node.id)
+        if isinstance(node, ast.UnaryOp):
+            value = self.fold(node.operand)
+            return None if value is None else -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in RULES:
+            args = [self.fold(a) for a in node.args]
+            if len(args) != 1 or args[0] is None:
+                return None
+            return self.check(RULES[node.func.id].apply(args[0]), node)
+        if isinstance(node, ast.BinOp):
+            chain = []  # a left-nested chain in a loop, as the builder does
+            while isinstance(node, ast.BinOp):
+                chain.append(node)
+                node = node.left
+            value = self.fold(node)
+            for link in reversed(chain):
+                right = self.fold(link.right)
+                op = _BINARY.get(type(link.op))
+                if value is None or right is None or op not in _COMBINE:
+                    value = None
+                    continue
+                try:
+                    value = self.check(_COMBINE[op](value, right), link)
+                except ZeroDivisionError:
+                    raise SympropError(f"{_text(link)} divides by zero{_column(link)}") from None
+            return value
+        return None
+
+    @staticmethod
+    def check(value: sympy.Expr, node: ast.AST) -> sympy.Float:
+        value = sympy.N(value, 15)
+        text = _text(node)
+        if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+            raise SympropError(f"{text} is infinite{_column(node)}")
+        if not value.is_real:
+            raise SympropError(f"{text} is not a real number{_column(node)}")
+        if abs(value) > FLOAT_MAX:
+            raise SympropError(
+                f"{text} is about {sympy.Float(value, 3)}, beyond float64 (at most 1.8e308){_column(node)}"
+            )
+        return value
+
+
 class _Builder:
     def __init__(self, scope: Scope, functions: Functions):
         self.scope = scope
@@ -227,22 +304,25 @@ class _Builder:
         raise SympropError(f"operator {type(node.op).__name__} is not allowed{_column(node)}")
 
     def _build_BinOp(self, node: ast.BinOp) -> Value:
+        chain = []  # a + b - c + d is ((a + b) - c) + d: built in a loop, not by recursion
+        while isinstance(node, ast.BinOp):
+            chain.append(node)
+            node = node.left
+        value = self.build(node)
+        for link in reversed(chain):
+            value = _real(self._binary(link, value, self.build(link.right)), link)
+        return value
+
+    def _binary(self, node: ast.BinOp, left: Value, right: Value) -> Value:
         op = _BINARY.get(type(node.op))
         if op is None:
             raise SympropError(f"operator {type(node.op).__name__} is not allowed{_column(node)}")
-        left, right = self.build(node.left), self.build(node.right)
         if op == "@":
             return self._matmul(left, right, node)
         left, right = as_scalar(left), as_scalar(right)
         if op == "**":
             _check_power(left, right, node)
-        combine = {
-            "+": lambda a, b: a + b,
-            "-": lambda a, b: a - b,
-            "*": lambda a, b: a * b,
-            "/": lambda a, b: a / b,
-            "**": lambda a, b: a**b,
-        }[op]
+        combine = _COMBINE[op]
         ls, rs = shape_of(left), shape_of(right)
         if ls is None and rs is None:
             return combine(left, right)
@@ -282,8 +362,8 @@ class _Builder:
             return self._reduce(name, arg, node)
         func = RULES[name].apply if name in RULES else self.functions.undefined[name]
         if isinstance(arg, ImmutableMatrix):
-            return arg.applyfunc(func)
-        return func(arg)
+            return _real(arg.applyfunc(func), node)
+        return _real(func(arg), node)
 
     def _reduce(self, name: str, arg: Value, node: ast.AST) -> Value:
         if not isinstance(arg, ImmutableMatrix):
@@ -455,6 +535,20 @@ def _check_power(base: Value, exponent: Value, node: ast.AST) -> None:
             raise SympropError(f"number {_short(base)}**{_short(exponent)} is too large{_column(node)}")
 
 
+_NOT_REAL = (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan, sympy.I)
+
+
+def _real(value: Value, node: ast.AST) -> Value:
+    """Refuse a constant part that is infinite or not a real number, such as
+    ``0**-1``, ``log(-1)`` or ``(-8)**0.5``: float64 has no value for it."""
+    if value.has(*_NOT_REAL):
+        text = _text(node)
+        infinite = value.has(sympy.zoo, sympy.oo, -sympy.oo)
+        why = "is infinite (a division by zero?)" if infinite else "is not a real number"
+        raise SympropError(f"{text} {why}{_column(node)}")
+    return value
+
+
 def _check_entries(count: int, node: ast.AST) -> None:
     if count > MAX_ENTRIES:
         raise SympropError(f"result would have too many terms ({count}){_column(node)}")
@@ -488,6 +582,11 @@ def _short(value) -> str:
         return "(a huge number)"
     text = repr(value) if isinstance(value, str | bytes) else str(value)
     return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _text(node: ast.AST) -> str:
+    """A part of an expression as the message quotes it."""
+    return _short(ast.unparse(node).replace(" ** ", "**"))
 
 
 def _column(node: ast.AST) -> str:

@@ -14,8 +14,8 @@ import numpy as np
 
 from ..errors import SympropError
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
-from .functions import REDUCTIONS, RULES, STACKING
-from .parse import MAX_TEXT, NAME, TIME, check_syntax, names_in, time_indexed_names
+from .functions import REDUCTIONS, RULES, STACKING, internal_names
+from .parse import MAX_TEXT, NAME, TIME, check_syntax, constant_value, names_in, time_indexed_names
 from .reading import MAX_FILE, read_spec
 
 MAX_EQUATIONS = 2_000
@@ -132,12 +132,16 @@ def load(spec: str | Path, text: str | None = None) -> Problem:
         raise SympropError(f"invalid TOML: {e}", where=origin) from None
     except RecursionError:
         raise SympropError("invalid TOML: nested too deeply", where=origin) from None
+    except ValueError as e:  # an integer of more than 4300 digits
+        raise SympropError(f"invalid TOML: {str(e).split(';')[0].split(':')[0]}", where=origin) from None
     return from_dict(data, origin)
 
 
 def from_dict(data: dict, origin: str = "<spec>") -> Problem:
     """Validate parsed TOML and build a Problem."""
     r = _Reader(origin)
+    if not isinstance(data, dict):
+        raise SympropError(f"a spec must be a table, got {_toml_type(data)}", where=origin)
     r.keys(data, TOP_KEYS, "")
     lang = r.string(data, "lang") or "en"
     if lang not in LANGUAGES:
@@ -164,6 +168,7 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
     equations = _equations(r, model, steps is not None)
     loss = r.string(model, "loss", "model.loss", required=True)
     r.expression(loss, "model.loss")
+    _constants(r, equations, loss)
     reduce = r.string(model, "reduce", "model.reduce") or "sum"
     if reduce not in ("sum", "mean"):
         raise r.error("model.reduce", f"must be \"sum\" or \"mean\", got {reduce!r}")
@@ -179,6 +184,7 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
     mentioned = set().union(*(names_in(t) for t in texts))
     for name in sorted(set(functions) & (mentioned | assigned | set(params))):
         raise r.error("model.functions", f"'{name}' is a function and also used as a name")
+    _names(r, params, equations, loss, mentioned | assigned, functions)
     for p in params:
         if p in assigned:
             raise r.error("model.params", f"'{p}' is a parameter and cannot be assigned in equations")
@@ -188,7 +194,7 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
             raise r.error("model.params", f"parameter '{p}' is not used by the model")
 
     shapes = {}
-    for name, shape in r.table(model, "shapes").items():
+    for name, shape in r.table(model, "shapes", where="model.shapes").items():
         key = f"model.shapes.{name}"
         if not isinstance(shape, list) or len(shape) not in (1, 2) or any(
             type(n) is not int or not 1 <= n <= 10_000 for n in shape
@@ -200,7 +206,7 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
         shapes[name] = (rows, cols)
 
     initial = {}
-    for name, value in r.table(model, "initial").items():
+    for name, value in r.table(model, "initial", where="model.initial").items():
         if name not in sequences:
             raise r.error(f"model.initial.{name}", "is not a recurrent state (no name[t] equation)")
         initial[name] = r.number(value, f"model.initial.{name}")
@@ -258,7 +264,7 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
         sequences=sequences,
         matrices=frozenset(
             [n for n, v in values.items() if isinstance(v, np.ndarray) and r.given_as_matrix(data["values"][n])]
-            + [n for n, s in r.table(model, "shapes").items() if isinstance(s, list) and len(s) == 2]
+            + [n for n, s in r.table(model, "shapes", where="model.shapes").items() if isinstance(s, list) and len(s) == 2]
         ),
     )
 
@@ -291,6 +297,40 @@ def _equations(r: "_Reader", model: dict, recurrent_model: bool) -> list[Equatio
     if not equations:
         raise r.error("model.equations", "has no equations")
     return equations
+
+
+def _names(r: "_Reader", params: list[str], equations: list[Equation], loss: str, names: set[str],
+           functions: list[str]) -> None:
+    """Every name a valid one that cannot clash with symprop's own."""
+    internal = internal_names(functions)
+    for name in sorted(names):
+        if NAME.match(name) and name not in RESERVED and name not in internal:
+            continue
+        where = next((f"model.equations line {e.line}" for e in equations
+                      if name == e.target or name in names_in(e.text)), "model.loss")
+        if name in params:
+            where = "model.params"
+        if not NAME.match(name):
+            raise r.error(where, f"{_clip(name)!r} is not a valid name (a letter, then letters, digits or _)")
+        why = {LOSS: "the loss", "T": "the transpose, as in W.T", TIME: "the time index"}.get(
+            name, "a function symprop uses inside")
+        raise r.error(where, f"'{name}' is reserved ({why}); give this quantity another name")
+
+
+def _constants(r: "_Reader", equations: list[Equation], loss: str) -> None:
+    """Every constant part, through the lines (``a = 10**100`` then
+    ``b = a**1000``), must be a real float64: refused here, before any work."""
+    known = {}
+    lines = [(e.text, f"model.equations line {e.line}", None if e.recurrent else e.target) for e in equations]
+    for text, where, target in [*lines, (loss, "model.loss", None)]:
+        try:
+            value = constant_value(text, known)
+        except SympropError as e:
+            raise r.error(where, str(e)) from None
+        if target is not None:
+            known.pop(target, None)
+            if value is not None:
+                known[target] = value
 
 
 def _conventions(r: "_Reader", table: dict) -> Conventions:
@@ -429,14 +469,15 @@ class _Reader:
                 place = f"{where}.{key}" if where else key
                 raise self.error(place, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
 
-    def table(self, data: dict, key: str, required: bool = False) -> dict:
+    def table(self, data: dict, key: str, required: bool = False, where: str | None = None) -> dict:
+        where = where or key
         value = data.get(key)
         if value is None:
             if required:
-                raise self.error(key, "is required")
+                raise self.error(where, "is required")
             return {}
         if not isinstance(value, dict):
-            raise self.error(key, f"must be a table, got {_toml_type(value)}")
+            raise self.error(where, f"must be a table, got {_toml_type(value)}")
         return value
 
     def string(self, data: dict, key: str, where: str | None = None, required: bool = False):
