@@ -389,7 +389,7 @@ class Machine:
 
 
 _WHAT = {"matmul": "a matrix product", "sum": "a sum", "mean": "a mean", "softmax": "softmax"}
-_SIGN = {"add": "+", "mul": "*", "matmul": "*"}
+_SIGN = {"add": "+", "mul": "*", "matmul": "*", "div": "/"}
 
 
 def _walk(e: Op):
