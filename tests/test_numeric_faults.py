@@ -16,7 +16,8 @@ import symprop
 from symprop.errors import SympropError
 from symprop.evaluate import check as check_module
 from symprop.evaluate import torch_check
-from symprop.evaluate.faults import LARGEST
+from symprop.evaluate.faults import LARGEST, NumericFault, Watch
+from symprop.evaluate.scalar import Evaluator, leaf_values, scalar_check
 from tests.test_hostile_input import assert_one_line_error, run
 
 
@@ -58,7 +59,7 @@ FAULTS = {
     "recurrent": (RNN, "overflow at h, t = 3 (exp of 4399.66)"),
 }
 
-COMMANDS = [["solve"], ["solve", "--format", "json"], ["check"], ["check", "--against", "fd"]]
+COMMANDS = [["solve"], ["solve", "--format", "json"], ["check"], ["check", "--against", "fd"], ["graph", "--grad"]]
 
 
 def run_quietly(args, stdin):
@@ -152,6 +153,40 @@ def test_torch_nan_fails(monkeypatch):
     assert report["passed"] is False and report["disagree"] == ["w"]
     assert report["max_abs_error"] == report["max_rel_error"] == LARGEST
     json.dumps(report, allow_nan=False)
+
+
+# The scalar engine and Python's own arithmetic ------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["division by zero", "exp backward", "fractional power", "exp forward"])
+def test_scalar_engine_names_the_node(kind):
+    text, message = FAULTS[kind]
+    problem = symprop.loads(text)
+    evaluator = Evaluator(problem.derivation(), 0.0)
+    with pytest.raises(NumericFault, match=message.split(" (")[0]):
+        evaluator.backward(evaluator.forward(leaf_values(problem.graph(), problem.values)))
+    report = scalar_check(problem.spec, problem.compiled().program, problem.values, {"w": 1.0}, {})
+    assert report["passed"] is False and report["not_finite"].startswith(message.split(" (")[0])
+    json.dumps(report, allow_nan=False)
+
+
+@pytest.mark.parametrize("python, cause", [
+    (lambda: 1 / 0, "division by zero at z"),
+    (lambda: 10.0 ** 400, "overflow at z"),
+    (lambda: __import__("math").log(-1), "not a real number at z"),
+])
+def test_python_arithmetic_becomes_the_same_line(python, cause):
+    with pytest.raises(NumericFault) as e:
+        with Watch("spec.toml") as numbers:
+            numbers.at("z")
+            python()
+    assert str(e.value) == f"spec.toml: {cause}"
+
+
+def test_other_value_errors_pass_through():
+    with pytest.raises(ValueError, match="shapes"):
+        with Watch():
+            raise ValueError("shapes do not conform")
 
 
 # The sympy.diff cross-check -----------------------------------------------------------------
