@@ -20,6 +20,7 @@ from .scalar import scalar_check
 
 FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
 FD_ENTRIES = 40  # parameter entries the finite differences sample on a large problem
+FD_STEPS = 200_000  # time steps the finite differences may run in all (two passes an entry)
 
 
 def to_json(value, matrix: bool = False):
@@ -148,22 +149,31 @@ def _zero(value):
 
 def _sample(program: Program, leaves: dict) -> list[tuple[str, tuple]]:
     """The parameter entries finite differences perturb: all of them on a
-    small problem, FD_ENTRIES spread over the parameters on a large one."""
+    small problem, FD_ENTRIES spread over the parameters on a large one, and
+    on a long sequence as many as FD_STEPS steps allow (one at least for
+    each parameter)."""
     entries = []
     for p in program.params:
         value = leaves[p.key]
         shape = value.shape if isinstance(value, np.ndarray) else ()
         entries.append([(p.key, idx) for idx in np.ndindex(*shape)] if shape else [(p.key, ())])
     total = sum(len(e) for e in entries)
-    if total <= FD_ENTRIES:
+    limit = min(FD_ENTRIES, FD_STEPS // (2 * (program.steps or 1)))
+    if total <= limit:
         return [x for e in entries for x in e]
     rng = np.random.default_rng(0)
-    share = max(1, FD_ENTRIES // len(entries))
+    share = max(1, limit // len(entries))
     picked = []
     for e in entries:
         chosen = sorted(rng.choice(len(e), size=min(share, len(e)), replace=False))
         picked += [e[i] for i in chosen]
     return picked
+
+
+def _roundoff(losses: list[float], h: float, steps: int | None) -> float:
+    """What rounding alone may put into a central difference: the loss's
+    last bits over 2h, grown by a sum over ``steps`` terms (a random walk)."""
+    return 32 * np.finfo(float).eps * max(map(abs, losses)) * np.sqrt(steps or 1) / (2 * h)
 
 
 def finite_differences(machine: Machine, run: Pass) -> dict:
@@ -207,7 +217,7 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
         if not finite(fd):
             not_finite.setdefault(name, "the finite difference is not finite")
             failures.append(name)
-        elif err > FD_TOLERANCE * max(1.0, abs(g), abs(fd)):
+        elif err > FD_TOLERANCE * max(1.0, abs(g), abs(fd)) + _roundoff(losses, h, program.steps):
             failures.append(name)
     report = {
         "max_abs_error": max(errors, default=0.0),
