@@ -429,16 +429,30 @@ class FormulaValues:
             return np.float64(m.extra)
         if m.op == "ones":
             return np.ones(m.shape)
-        if m.op in ("diag", "deriv"):
-            x, y = self.get(m.args[0], t), self.get(m.args[1], t)
-            d = A.derivative[m.name](x, y) * np.ones_like(np.asarray(x, dtype=float))
-            return np.diagflat(d) if m.op == "diag" else squash(d)
+        if m.op == "deriv":
+            return squash(self.derivative(m, t))
+        if m.op == "diag":  # alone, as a matrix; in a product, as the scaling it is
+            return np.diagflat(self.derivative(m, t))
+        if m.op == "matmul" and any(a.op == "diag" for a in m.args):
+            left, right = m.args
+            if left.op == "diag" and right.op == "diag":
+                return np.diagflat(self.derivative(left, t) * self.derivative(right, t))
+            if left.op == "diag":
+                return squash(self.derivative(left, t).reshape(-1, 1) * self.get(right, t))
+            return squash(self.get(left, t) * self.derivative(right, t).reshape(1, -1))
+        if m.op == "T" and m.args[0].op == "diag":
+            return self.get(m.args[0], t)
         if m.op == "rows":
             start, stop = m.extra
             return A.rows(self.get(m.args[0], t), start, stop, m.shape)
         if m.op == "place":
             return A.place(self.get(m.args[0], t), m.shape, m.extra)
         return squash(FORWARD[m.op](A, m, [self.get(a, t) for a in m.args]))
+
+    def derivative(self, m: Op, t) -> np.ndarray:
+        """f'(z) entry by entry, for diag(f'(z)) or f'(z) in a formula."""
+        x, y = self.get(m.args[0], t), self.get(m.args[1], t)
+        return self.machine.algebra.derivative[m.name](x, y) * np.ones_like(np.asarray(x, dtype=float))
 
     def formula(self, f: Formula, t) -> Number:
         """The value of a formula at step t (None outside the cell)."""
