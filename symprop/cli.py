@@ -183,7 +183,7 @@ def solve(spec, fmt, lang, audience, digits, standalone, output):
 
         solution = run(problem)
         if fmt == "json":
-            return json.dumps(solution.to_json(), indent=2, ensure_ascii=False) + "\n"
+            return json.dumps(solution.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         from .document.solution import solution_document
 
         return _document(solution_document(problem, solution, lang, audience, digits), fmt, standalone)
@@ -208,7 +208,7 @@ def derive(spec, fmt, lang, audience, digits, standalone, output):
         if fmt == "json":
             from .document.render.json import derivation_json
 
-            return json.dumps(derivation_json(problem), indent=2, ensure_ascii=False) + "\n"
+            return json.dumps(derivation_json(problem), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         from .document.solution import derivation_document
 
         return _document(derivation_document(problem, lang, audience, digits), fmt, standalone)

@@ -297,3 +297,119 @@ def test_file_named_like_a_shipped_problem_is_read(tmp_path, monkeypatch):
     (tmp_path / "udl_toy").write_text(spec_with("w*x"))
     result = CliRunner().invoke(main, ["solve", "udl_toy", "--format", "json"])
     assert result.exit_code == 0 and '"title": "t"' in result.output
+
+
+# Constants, names and API arguments (issue 12) -------------------------------------
+
+CONSTANTS = {
+    "log of -1": ("w*x + log(-1)", "'log(-1)' is not a real number"),
+    "sqrt of -1": ("w*x + sqrt(-1)", "'sqrt(-1)' is not a real number"),
+    "fractional power": ("w*x + (-8)**0.5", "'(-8)**0.5' is not a real number"),
+    "zero to -1": ("w*x + 0**-1", "'0**(-1)' is infinite"),
+    "one over zero": ("w*x + 1/0", "'1 / 0' divides by zero"),
+    "exp overflow": ("w*x + exp(1000)", "'exp(1000)' is about 1.97E+434, beyond float64"),
+    "symbolic zero": ("w*x / (x - x)", "zero"),  # derive: infinite (a division by zero?); solve: division by zero at z
+}
+
+
+@pytest.mark.parametrize("kind", CONSTANTS)
+@pytest.mark.parametrize("command", ["solve", "derive", "check", "graph"])
+def test_constant_that_is_not_a_float64(kind, command, spec_file):
+    rhs, message = CONSTANTS[kind]
+    path = spec_file(spec_with(rhs))
+    result, elapsed = run([command, str(path)])
+    assert_one_line_error(result, elapsed, str(path), message)
+
+
+def spec_lines(*lines: str) -> str:
+    return BASE.replace("z = {rhs}", "\n".join(lines))
+
+
+def test_constants_through_the_lines(spec_file):
+    """a = 10**100 is fine; b = a**1000 would be 10**100000: refused before any work."""
+    path = spec_file(spec_lines("a = 10**100", "b = a**1000", "c = b**1000", "z = w*x + c"))
+    for command in ("solve", "check", "derive"):
+        result, elapsed = run([command, str(path)])
+        assert_one_line_error(result, elapsed, "model.equations line 2", "'a**1000' is about 1.00E+100000")
+
+
+def test_a_large_constant_that_fits_is_computed(spec_file):
+    path = spec_file(spec_lines("a = 10**100", "b = a**3", "z = w*x*a/b"))
+    result = CliRunner().invoke(main, ["solve", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    assert json.loads(result.output)["values"]["z"] == pytest.approx(0.5 * 1.0 * 1e-200)
+
+
+def test_a_flat_sum_of_many_terms_is_not_deep(spec_file):
+    """60 terms in a row are one level of nesting; the gradient is the count."""
+    path = spec_file(spec_with(" + ".join(["w*x"] * 300)))  # 1199 parts
+    result = CliRunner().invoke(main, ["solve", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    z = 300 * 0.5 * 1.0
+    assert json.loads(result.output)["gradients"]["w"] == pytest.approx(2 * (z - 2.0) * 300)
+
+
+NAMES = {
+    "the loss": ("w*x + L", "L = 1.0", "model.equations line 1: 'L' is reserved (the loss)"),
+    "relu derivative": ("relu(w*x) + relu_prime", "relu_prime = 1.0", "'relu_prime' is reserved"),
+    "the transpose": ("w*x + T", "T = 1.0", "'T' is reserved"),
+    "dunder": ("w*x + __dict__", "", "'__dict__' is not a valid name"),
+    "underscore": ("w*x + _x", "", "'_x' is not a valid name"),
+}
+
+
+@pytest.mark.parametrize("kind", NAMES)
+def test_reserved_and_invalid_names(kind, spec_file):
+    rhs, value, message = NAMES[kind]
+    path = spec_file(spec_with(rhs).replace("y = 2.0", "y = 2.0\n" + value))
+    result, elapsed = run(["check", str(path)])
+    assert_one_line_error(result, elapsed, str(path), message)
+
+
+def test_derivative_name_of_an_undefined_function(spec_file):
+    text = ("title='t'\n[model]\nparams=['w']\nfunctions=['f']\nequations='z = f(w*x) + f_prime'\n"
+            "loss='z'\n")
+    result, elapsed = run(["derive", str(spec_file(text))])
+    assert_one_line_error(result, elapsed, "'f_prime' is reserved")
+
+
+@pytest.mark.parametrize("table", ["shapes", "initial"])
+def test_model_tables_are_named_in_full(table, spec_file):
+    text = spec_with("w*x").replace('params = ["w"]', f'params = ["w"]\n{table} = 3')
+    result, elapsed = run(["solve", str(spec_file(text))])
+    assert_one_line_error(result, elapsed, f"model.{table}: must be a table, got an integer")
+
+
+def test_an_integer_of_5000_digits(spec_file):
+    result, elapsed = run(["solve", str(spec_file(spec_with("w*x").replace("x = 1.0", "x = " + "1" * 5000)))])
+    assert_one_line_error(result, elapsed, "invalid TOML: Exceeds the limit (4300 digits)")
+
+
+API_CALLS = {
+    "load an int": lambda s: s.load(123),
+    "loads bytes": lambda s: s.loads(b"title = 't'"),
+    "from_dict a list": lambda s: s.from_dict([1, 2]),
+    "format": lambda s: s.load("udl_toy").document("pdf"),
+    "language": lambda s: s.load("udl_toy").document("markdown", lang="fr"),
+    "audience": lambda s: s.load("udl_toy").solution().document("markdown", audience="pupil"),
+    "digits": lambda s: s.load("udl_toy").document("markdown", digits=0),
+    "digits type": lambda s: s.load("udl_toy").document("markdown", digits="4"),
+    "against": lambda s: s.load("udl_toy").check("sympy"),
+    "division by zero": lambda s: s.loads(spec_with("w/x").replace("x = 1.0", "x = 0")).solve(),
+    "overflow": lambda s: s.loads(spec_with("(w*x)**1000").replace("w = 0.5", "w = 1e100")).solve(),
+    "5000 digits": lambda s: s.loads(spec_with("w*x").replace("x = 1.0", "x = " + "1" * 5000)),
+    "circular loss": lambda s: s.loads(spec_with("w*x + L").replace("y = 2.0", "y = 2.0\nL = 1")).gradients(),
+}
+
+
+@pytest.mark.parametrize("kind", API_CALLS)
+def test_the_api_raises_only_symprop_error(kind):
+    import symprop
+
+    with pytest.raises(symprop.SympropError) as e:
+        API_CALLS[kind](symprop)
+    assert "\n" not in str(e.value)

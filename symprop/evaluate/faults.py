@@ -36,7 +36,12 @@ class NumericFault(SympropError):
 
 def finite(v) -> bool:
     """A real number (or array of them) with no inf and no nan."""
-    return np.isrealobj(v) and bool(np.all(np.isfinite(v)))
+    if not np.isrealobj(v):
+        return False
+    try:  # a Python int (a constant line) may be beyond float64
+        return bool(np.all(np.isfinite(np.asarray(v, dtype=float))))
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 LARGEST = float(np.finfo(float).max)

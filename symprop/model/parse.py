@@ -114,7 +114,7 @@ def _check_size(tree: ast.AST) -> None:
     stack = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
-        count += 1
+        count += isinstance(node, ast.expr)  # a part: a number, a name, an operation, a call
         if depth > MAX_DEPTH:
             raise SympropError(f"expression is nested too deeply (the limit is {MAX_DEPTH})")
         if count > MAX_NODES:
