@@ -90,11 +90,29 @@ def _language(problem, lang: str | None) -> str:
     return lang
 
 
+MAX_PICTURE = 2_000  # vertices of an unrolled picture (about 500 steps of a small cell)
+
+
+def _check_size(problem, program, unrolled: bool) -> None:
+    """Refuse, before anything is built, an unrolled picture with more vertices than
+    MAX_PICTURE: one a cell line and one a sequence read, each step.  (A cell's
+    picture is as long as the spec's equations.)"""
+    if not (unrolled and program.recurrent):
+        return
+    sequences = sum(leaf.kind == "sequence" for leaf in program.leaves.values())
+    per_step = len(program.cell) + sequences
+    size = program.steps * per_step + len(program.before) + len(program.after) + len(program.leaves) - sequences + 1
+    if size > MAX_PICTURE:
+        raise SympropError(f"model.steps: an unrolled picture of {program.steps} steps has {size} nodes "
+                           f"(the limit is {MAX_PICTURE}; draw the cell without --unrolled)", where=problem.origin)
+
+
 def picture(problem, grad: bool = False, unrolled: bool = False, solution=None, lang: str | None = None) -> Picture:
     """The graph at the level of named values (a matrix is one vertex); its
     words in ``lang`` (default: the problem's)."""
     lang = _language(problem, lang)
     program = program_of(problem)
+    _check_size(problem, program, unrolled)
     if scalar_terms(program) > MAX_SCALAR_TERMS:
         return _program_picture(program, grad, unrolled, solution, lang)
     graph = graph_of(problem)
@@ -230,7 +248,8 @@ def _dot_id(key: str) -> str:
 
 
 def _dot_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """Text inside a quoted DOT string: backslashes and quotes escaped, a line break as a space."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
 
 
 def to_dot(pic: Picture, title: str = "") -> str:
@@ -348,6 +367,7 @@ def to_mermaid(pic: Picture) -> str:
 def draw(problem, fmt: str, grad: bool = False, unrolled: bool = False, lang: str | None = None) -> str | bytes:
     """The picture in ``fmt``, its words in ``lang`` (default: the problem's)."""
     lang = _language(problem, lang)
+    _check_size(problem, program_of(problem), unrolled)  # before the numbers are solved
     solution = solve(problem) if grad and problem.values else None
     pic = picture(problem, grad=grad, unrolled=unrolled, solution=solution, lang=lang)
     if fmt == "dot":
