@@ -35,9 +35,15 @@ from .numbers import (  # noqa: F401
 from .strings import phrase
 
 
+class UserText(str):
+    """Words the spec gives (its statement, a part's question): text, not markup.
+    Each renderer escapes them for its format; the title and the source, always
+    the spec's, too."""
+
+
 @dataclass
 class Para:
-    parts: list  # str, or mathematics (a SymPy object, a number, a Pre)
+    parts: list  # str (UserText: the spec's words), or mathematics (a SymPy object, a number, a Pre)
 
 
 @dataclass
@@ -82,7 +88,7 @@ class Section:
 
 @dataclass
 class Document:
-    title: str
+    title: str  # the spec's words, as the source is: each renderer escapes them
     lang: str
     source: str | None
     statement: list
@@ -426,7 +432,7 @@ class _Builder:
             if question is None:
                 question = Para([x for piece in spec.show for x in self.question(piece).parts + [" "]][:-1])
             else:
-                question = Para([question])
+                question = Para([UserText(question)])
             parts.append(Part(question, blocks, letter))
         return parts
 
@@ -1022,7 +1028,7 @@ def _document(problem, solution, lang, audience, digits) -> Document:
     statement = b.statement(solution is not None)
     text = in_language(problem.statement, b.lang) if problem.statement else None
     if text:
-        statement.insert(0, Para([text]))
+        statement.insert(0, Para([UserText(text)]))
     return Document(problem.title_in(b.lang), b.lang, problem.source_in(b.lang), statement,
                     b.parts(solution), problem.conventions.index_base, problem.sequences, b.appendix(solution))
 

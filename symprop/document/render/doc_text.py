@@ -12,7 +12,7 @@ import textwrap
 
 from ..printing import TextPrinter
 from ..solution import Document, Number, Pre, Rows, Table
-from .document import Renderer
+from .document import Renderer, no_controls
 
 INDENT = "   "
 DEFAULT_WIDTH = 100
@@ -162,10 +162,10 @@ class TextRenderer(Renderer):
 
     def render(self) -> str:
         doc = self.doc
-        title = self.wrap(doc.title, "")
-        out = [title, "=" * min(len(doc.title), self.width), ""]
+        title = self.said(doc.title, one_line=True)
+        out = [self.wrap(title, ""), "=" * min(len(title), self.width), ""]
         if doc.source:
-            out += [self.wrap(doc.word("source").format(source=doc.source), ""), ""]
+            out += [self.wrap(self.source(), ""), ""]
         for item in doc.statement:
             lines = self.indented(item, "")
             if lines:
@@ -184,4 +184,4 @@ class TextRenderer(Renderer):
                 lines = self.indented(item, "")
                 if lines:
                     out += lines + [""]
-        return "\n".join(out).rstrip() + "\n"
+        return no_controls("\n".join(out).rstrip() + "\n")  # no escape sequence reaches a terminal

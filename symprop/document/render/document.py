@@ -4,15 +4,44 @@ import re
 
 import sympy
 
-from ..solution import Document, Figure, Number, Para, Part, Pre, Rows, Table
+from ..solution import Document, Figure, Number, Para, Part, Pre, Rows, Table, UserText
 from .latex_printer import BINARY, RELATION, Group, is_tall, parse, render, tidy, width
+
+# Control characters (ESC starts a terminal's escape sequences); tab and newline are whitespace.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def no_controls(text: str, mark: str = "\ufffd") -> str:
+    """``text`` with every control character but tab and newline replaced by ``mark``."""
+    return CONTROL.sub(mark, text)
+
+
+def paragraphs(text: str, one_line: bool = False) -> list[str]:
+    """Words from the spec as paragraphs of one line each (a blank line
+    separates them), control characters replaced, every run of whitespace one
+    space; a title or a heading (``one_line``) is one paragraph."""
+    text = no_controls(text.replace("\r\n", "\n"))
+    pieces = [text] if one_line else re.split(r"\n\s*\n", text)
+    return [" ".join(p.split()) for p in pieces if p.strip()]
 
 
 class Renderer:
-    """Subclasses give ``math`` (one formula) and the layout methods."""
+    """Subclasses give ``math`` (one formula) and the layout methods.
+
+    The spec's own words (title, source, the statement and the questions,
+    marked ``UserText``) are the user's, not markup: ``said`` writes them as
+    text of the format, each subclass escaping them (``escape_text``)."""
 
     def __init__(self, doc: Document):
         self.doc = doc
+
+    def escape_text(self, text: str) -> str:
+        """One paragraph of the spec's words as text of this format."""
+        return text
+
+    def said(self, text: str, one_line: bool = False) -> str:
+        """The spec's words: paragraphs escaped for the format; a title on one line."""
+        return "\n\n".join(self.escape_text(p) for p in paragraphs(text, one_line))
 
     def render(self) -> str:
         raise NotImplementedError
@@ -41,8 +70,17 @@ class Renderer:
     def inline(self, item) -> str:
         raise NotImplementedError
 
+    def words(self, piece: str) -> str:
+        """Words of a paragraph: the spec's escaped, the string tables' as they are."""
+        return self.said(piece) if isinstance(piece, UserText) else piece
+
+    def source(self) -> str:
+        """'Source: …', the spec's source on one line."""
+        before, _, after = self.doc.word("source").partition("{source}")
+        return self.words(before) + self.said(self.doc.source, one_line=True) + self.words(after)
+
     def para(self, p: Para) -> str:
-        return "".join(piece if isinstance(piece, str) else self.inline(piece) for piece in p.parts)
+        return "".join(self.words(piece) if isinstance(piece, str) else self.inline(piece) for piece in p.parts)
 
     def letter(self, i: int) -> str:
         return self.doc.word("letters")[i] + ")"

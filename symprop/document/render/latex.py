@@ -2,8 +2,8 @@
 
 import re
 
-from ..solution import Document, Para, Rows, Table
-from .document import LatexMath
+from ..solution import Document, Para, Rows, Table, UserText
+from .document import LatexMath, no_controls
 
 # Characters of the prose that pdflatex does not take as they are.
 TEXT_CHARACTERS = {
@@ -16,6 +16,7 @@ TEXT_CHARACTERS = {
     "α": r"$\alpha$", "β": r"$\beta$", "γ": r"$\gamma$", "δ": r"$\delta$", "ε": r"$\varepsilon$",
     "θ": r"$\theta$", "λ": r"$\lambda$", "μ": r"$\mu$", "σ": r"$\sigma$", "τ": r"$\tau$",
     "φ": r"$\varphi$", "ω": r"$\omega$", "⁻": r"$^{-}$", "¹": r"\textsuperscript{1}",
+    "\ufffd": "?",  # a control character of the spec's text, replaced
 }
 
 # Unicode sub- and superscripts in prose (h₀, xₙ, 10⁻⁷) as mathematics.
@@ -119,8 +120,16 @@ class LatexRenderer(LatexMath):
     def cell(self, item) -> str:
         return escape(item, self.doc.lang) if isinstance(item, str) else self.inline(item)
 
+    def escape_text(self, text: str) -> str:
+        """The spec's words; a backtick as itself (`` would be a quotation mark)."""
+        return r"\textasciigrave{}".join(escape(piece, self.doc.lang) for piece in text.split("`"))
+
+    def words(self, piece: str) -> str:
+        """Every word is escaped here; the spec's also kept from a blank line inside an argument."""
+        return self.said(piece) if isinstance(piece, UserText) else escape(piece, self.doc.lang)
+
     def para(self, p) -> str:
-        text = "".join(escape(x, self.doc.lang) if isinstance(x, str) else self.inline(x) for x in p.parts)
+        text = "".join(self.words(x) if isinstance(x, str) else self.inline(x) for x in p.parts)
         if re.search(r"\\texttt\{[^{}]{30,}\}", text):  # long code: justified, it would overflow
             return "{\\raggedright " + text + "\\par}"
         return text
@@ -159,9 +168,9 @@ class LatexRenderer(LatexMath):
 
     def render(self) -> str:
         doc = self.doc
-        out = [f"\\section*{{{escape(doc.title, doc.lang)}}}", ""]
+        out = [f"\\section*{{{self.said(doc.title, one_line=True)}}}", ""]
         if doc.source:
-            out += [f"\\emph{{{escape(doc.word('source').format(source=doc.source), doc.lang)}}}", ""]
+            out += [f"\\emph{{{self.source()}}}", ""]
         out += self.blocks(doc.statement)
         for letter, part in self.parts():
             out += [f"\\needlines{{{HEADING_LINES}}}",
@@ -173,7 +182,7 @@ class LatexRenderer(LatexMath):
         for section in doc.appendix:
             out += [f"\\needlines{{{HEADING_LINES}}}", f"\\section*{{{escape(section.title, doc.lang)}}}", ""]
             out += self.blocks(section.blocks)
-        body = "\n".join(out).rstrip() + "\n"
+        body = no_controls("\n".join(out).rstrip() + "\n", "?")  # pdflatex stops at one
         if not self.standalone:
             return body
         if doc.lang == "zh":

@@ -1,12 +1,37 @@
 """Worked solutions as Markdown with $…$ / $$…$$ math that KaTeX renders,
-and as MyST for Jupyter Book: the solutions in {dropdown} blocks."""
+and as MyST for Jupyter Book: the solutions in {dropdown} blocks.
+
+The spec's words are text: every character that could start markup is
+backslash-escaped (CommonMark shows an escaped punctuation character as it is),
+so they cannot open code, a directive or role, HTML, math, emphasis, a link
+or a table cell; at the start of a paragraph also what would begin a list, a
+rule, a fence, a MyST comment or target.
+"""
+
+import re
 
 from ..solution import Rows, Table
-from .document import LatexMath
+from .document import LatexMath, no_controls
+
+MARKUP = re.compile(r"[\\`*_{}\[\]<>#|$~&]")  # code, roles, emphasis, links, HTML, math, tables
+LIST_NUMBER = re.compile(r"\d+(?=[.)])")  # "1." or "1)" starting a paragraph: a numbered list
+BLOCK_MARK = "-+=:%("  # a list, a rule, a fence (:::), a MyST break (+++), comment (%) or target ((x)=)
+
+
+def markdown_text(text: str) -> str:
+    """One paragraph of the spec's words as Markdown and MyST that show them as they are."""
+    text = MARKUP.sub(lambda m: "\\" + m.group(0), text)
+    number = LIST_NUMBER.match(text)
+    if number:
+        return text[:number.end()] + "\\" + text[number.end():]
+    return "\\" + text if text[:1] in BLOCK_MARK else text
 
 
 class MarkdownRenderer(LatexMath):
     myst = False
+
+    def escape_text(self, text: str) -> str:
+        return markdown_text(text)
 
     def cell(self, item) -> str:
         text = item if isinstance(item, str) else self.inline(item)
@@ -31,19 +56,19 @@ class MarkdownRenderer(LatexMath):
 
     def render(self) -> str:
         doc = self.doc
-        out = [f"# {doc.title}", ""]
+        out = [f"# {self.said(doc.title, one_line=True)}", ""]
         if doc.source:
-            out += [f"*{doc.word('source').format(source=doc.source)}*", ""]
+            out += [f"*{self.source()}*", ""]
         for item in doc.statement:
             out += [self.block(item), ""]
         for letter, part in self.parts():
-            out += [f"__{letter}__ {self.para(part.question)}", ""]
+            out += [f"__{self.escape_text(letter)}__ {self.para(part.question)}", ""]
             content = "\n\n".join(self.block(item) for item in part.solution)
             out += [self.solution(content), ""]
         for section in doc.appendix:
             out += [f"## {section.title}", ""]
             out += [x for item in section.blocks for x in (self.block(item), "")]
-        return "\n".join(out).rstrip() + "\n"
+        return no_controls("\n".join(out).rstrip() + "\n")
 
 
 class MystRenderer(MarkdownRenderer):

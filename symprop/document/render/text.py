@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..printing import unicode_name
+from .document import no_controls
 
 
 def _name(problem, key: str) -> str:
@@ -91,4 +92,4 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
             out.append(f"    {'ok' if row['ok'] else 'WRONG'}: {row['reason']}")
         wrong = sum(not r["ok"] for r in formulas)
         out.append(f"  {len(formulas) - wrong} of {len(formulas)} claims agree")
-    return "\n".join(out)
+    return no_controls("\n".join(out))  # a claimed formula's comment is the spec's text
