@@ -413,3 +413,17 @@ def test_the_api_raises_only_symprop_error(kind):
     with pytest.raises(symprop.SympropError) as e:
         API_CALLS[kind](symprop)
     assert "\n" not in str(e.value)
+
+
+def test_a_pass_over_budget_is_refused_before_it_runs(spec_file):
+    """100,000 steps of a 7-operation cell would take half a minute and a
+    gigabyte: refused at once, naming model.steps and the limit."""
+    text = ("title='t'\n[model]\nparams=['w', 'u']\nsteps=100000\n"
+            "equations='h[t] = tanh(w*h[t-1] + u*x[t])'\nloss='(h[t] - 0.5)**2'\n"
+            "[model.initial]\nh=0\n[values]\nw=0.5\nu=0.3\nx=[" + ",".join(["1"] * 100001) + "]\n")
+    path = spec_file(text)
+    for command in ("solve", "check", "derive"):
+        result, elapsed = run([command, str(path)])
+        assert elapsed < 10
+        assert_one_line_error(result, 0.0, "model.steps: 100000 steps of a cell of 7 operations make "
+                              "700000 operations in a pass (the limit is 150000)")

@@ -302,11 +302,41 @@ def has_arrays(program: Program) -> bool:
             or any(isinstance(v, np.ndarray) for v in given) or bool(problem.shapes))
 
 
+MAX_PASS_OPERATIONS = 150_000  # operations in one pass: time steps × the cell's operations
+MAX_PASS_NUMBERS = 25_000_000  # numbers one pass computes: time steps × the cell's results
+
+
 def program_of(problem: Problem) -> Program:
     """The problem's program, read once."""
     if "program" not in problem._cache:
-        problem._cache["program"] = _Reader(problem).read()
+        problem._cache["program"] = _within_budget(_Reader(problem).read())
     return problem._cache["program"]
+
+
+def _within_budget(program: Program) -> Program:
+    """A recurrent model's pass, estimated before it runs: refused when its
+    steps × operations (the cost of a pass) or steps × numbers (its memory)
+    exceed the budget."""
+    if not program.recurrent:
+        return program
+    ops = [op for line in program.cell for op in _walk(line.expr) if op.op not in ("leaf", "at", "num")]
+    numbers = sum(math.prod(op.shape or (1, 1)) for op in ops)
+    steps = program.steps
+    for count, limit, what in ((len(ops), MAX_PASS_OPERATIONS, "operations"),
+                               (numbers, MAX_PASS_NUMBERS, "numbers")):
+        if steps * count > limit:
+            raise SympropError(
+                f"model.steps: {steps} steps of a cell of {count} {what} make {steps * count} {what} "
+                f"in a pass (the limit is {limit})", where=program.problem.origin)
+    return program
+
+
+def _walk(e: "Op"):
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        yield x
+        stack.extend(x.args)
 
 
 def _value_shape(value) -> Shape:
