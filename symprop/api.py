@@ -15,6 +15,7 @@ from .derive.closed_form import closed_gradients
 from .derive.graph import graph_of
 from .derive.program import program_of
 from .document.render import render
+from .document.render.document import no_controls
 from .document.render.text import check_text
 from .document.solution import AUDIENCES, derivation_document, solution_document
 from .document.strings import LANGUAGES
@@ -171,4 +172,4 @@ def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool
     report = run_checks(problem, against)
     text = check_text(problem, report.checks, report.expected)
     summary = "all checks passed" if report.ok else "some checks FAILED"
-    return f"{problem.title}\n\n{text}\n\n{summary}\n", report.ok
+    return f"{no_controls(problem.title)}\n\n{text}\n\n{summary}\n", report.ok

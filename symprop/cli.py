@@ -8,6 +8,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -48,6 +49,13 @@ def _run(action):
         raise click.ClickException(
             f"internal error ({type(e).__name__}: {message}); please report it with the spec"
         ) from None
+
+
+def _json(data) -> str:
+    """Strict JSON (no NaN or Infinity), UTF-8 as it is but for the C1
+    control characters, which a terminal would obey."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    return re.sub("[\x80-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _destination(output: str) -> tuple[str, os.stat_result | None, bool]:
@@ -183,7 +191,7 @@ def solve(spec, fmt, lang, audience, digits, standalone, output):
 
         solution = run(problem)
         if fmt == "json":
-            return json.dumps(solution.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+            return _json(solution.to_json())
         from .document.solution import solution_document
 
         return _document(solution_document(problem, solution, lang, audience, digits), fmt, standalone)
@@ -208,7 +216,7 @@ def derive(spec, fmt, lang, audience, digits, standalone, output):
         if fmt == "json":
             from .document.render.json import derivation_json
 
-            return json.dumps(derivation_json(problem), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+            return _json(derivation_json(problem))
         from .document.solution import derivation_document
 
         return _document(derivation_document(problem, lang, audience, digits), fmt, standalone)

@@ -427,3 +427,15 @@ def test_a_pass_over_budget_is_refused_before_it_runs(spec_file):
         assert elapsed < 10
         assert_one_line_error(result, 0.0, "model.steps: 100000 steps of a cell of 7 operations make "
                               "700000 operations in a pass (the limit is 150000)")
+
+
+@pytest.mark.parametrize("where", ["loss", "claim"])
+def test_no_comment_inside_an_expression(where, spec_file):
+    """Free text after # in the loss or a claimed formula would reach the documents."""
+    text = spec_with("w*x")
+    if where == "loss":
+        text = text.replace('loss = "(z - y)**2"', 'loss = "(z - y)**2  # <script>"')
+    else:
+        text += '[expected]\n"formula.grad.w" = "2*(z - y)*x  # <script>"\n'
+    result, elapsed = run(["solve", str(spec_file(text))])
+    assert_one_line_error(result, elapsed, "a comment (#) is not allowed in an expression")

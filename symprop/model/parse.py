@@ -96,6 +96,8 @@ def parse_syntax(text: str) -> ast.Expression:
         raise SympropError("empty expression")
     if "\n" in text.strip() or "\r" in text:
         raise SympropError("an expression must be on one line")
+    if "#" in text:  # free text would reach the documents
+        raise SympropError(f"a comment (#) is not allowed in an expression (column {text.index('#') + 1})")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:

@@ -41,8 +41,12 @@ def resolve(spec) -> Path:
     return found
 
 
-def title_of(path: Path) -> str:
+def title_of(path: Path, lang: str = "en") -> str:
+    """The title a problem lists under: in ``lang`` when it has one by language."""
     try:
-        return str(tomllib.loads(path.read_text("utf-8")).get("title", ""))
+        title = tomllib.loads(path.read_text("utf-8")).get("title", "")
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return "(unreadable)"
+    if isinstance(title, dict):
+        title = title.get(lang, next(iter(title.values()), ""))
+    return str(title)
