@@ -19,5 +19,17 @@ def spec_file(tmp_path):
     return write
 
 
+@pytest.fixture
+def sphinx_src(tmp_path):
+    """A Sphinx source folder with the conf.py a MyST document needs."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        'project = "symprop"\nextensions = ["myst_parser", "sphinx_design", "sphinx.ext.graphviz"]\n'
+        'myst_enable_extensions = ["dollarmath", "amsmath"]\n'
+    )
+    return src
+
+
 def pytest_report_header(config):
     return f"python {sys.version.split()[0]}"

@@ -116,14 +116,9 @@ def test_fragment_has_no_preamble():
     assert r"\boxed{" in tex and r"f'\bigl(" in tex
 
 
-def test_sphinx_builds_every_myst_output_with_warnings_as_errors(tmp_path):
+def test_sphinx_builds_every_myst_output_with_warnings_as_errors(tmp_path, sphinx_src):
     sphinx = engine("sphinx-build")
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "conf.py").write_text(
-        'project = "symprop"\nextensions = ["myst_parser", "sphinx_design", "sphinx.ext.graphviz"]\n'
-        'myst_enable_extensions = ["dollarmath", "amsmath"]\n'
-    )
+    src = sphinx_src
     pages = []
     for name, cmd in OTHER_LANGUAGE:
         for lang in ("en", "ru"):

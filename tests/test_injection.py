@@ -85,14 +85,9 @@ def no_script(page: str) -> None:
 
 
 @pytest.mark.parametrize("cmd", ["derive", "solve"])
-def test_myst_through_sphinx_shows_the_words(hostile, cmd, tmp_path):
+def test_myst_through_sphinx_shows_the_words(hostile, cmd, tmp_path, sphinx_src):
     sphinx = engine("sphinx-build")
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "conf.py").write_text(
-        'project = "symprop"\nextensions = ["myst_parser", "sphinx_design", "sphinx.ext.graphviz"]\n'
-        'myst_enable_extensions = ["dollarmath", "amsmath"]\n'
-    )
+    src = sphinx_src
     (src / "index.md").write_text(output(cmd, hostile, "--format", "myst"), encoding="utf-8")
     run = subprocess.run([sphinx, "-W", "--keep-going", "-q", "-b", "html", str(src), str(tmp_path / "out")],
                          capture_output=True, text=True, timeout=300)
