@@ -319,7 +319,7 @@ def _within_budget(program: Program) -> Program:
     exceed the budget."""
     if not program.recurrent:
         return program
-    ops = [op for line in program.cell for op in _walk(line.expr) if op.op not in ("leaf", "at", "num")]
+    ops = [op for line in program.cell for op in walk(line.expr) if op.op not in ("leaf", "at", "num")]
     numbers = sum(math.prod(op.shape or (1, 1)) for op in ops)
     steps = program.steps
     for count, limit, what in ((len(ops), MAX_PASS_OPERATIONS, "operations"),
@@ -331,7 +331,8 @@ def _within_budget(program: Program) -> Program:
     return program
 
 
-def _walk(e: "Op"):
+def walk(e: "Op"):
+    """Every node of an expression tree, without recursion."""
     stack = [e]
     while stack:
         x = stack.pop()

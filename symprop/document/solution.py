@@ -18,7 +18,7 @@ from ..derive.backprop import AdjointSymbol, derivation_of
 from ..derive.closed_form import ClosedForms
 from ..derive.graph import graph_of
 from ..derive.mathobj import Partial, Product, Sum
-from ..derive.program import has_arrays, program_of
+from ..derive.program import has_arrays, program_of, walk
 from ..derive.sweep import matrix_form_of, through_time
 from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
 from ..model.spec import in_language
@@ -251,7 +251,7 @@ class _Builder:
                 out.append(self.p("initial", h0=Pre(self.name_of("text")(key) + " = " + _short_value(
                     problem.initial[leaf.name]), self.name_of("latex")(key) + " = " + _short_value(
                     problem.initial[leaf.name]))))
-        relu = any(e.op == "fn" and e.name == "relu" for line in program.lines() for e in _walk(line.expr))
+        relu = any(e.op == "fn" and e.name == "relu" for line in program.lines() for e in walk(line.expr))
         return out + self.given(solving, relu)
 
     def given(self, solving: bool, relu: bool) -> list:
@@ -293,7 +293,7 @@ class _Builder:
         """The steps t at which the model reads the sequence ``name``."""
         steps = set()
         for line in self.program.lines():
-            for e in _walk(line.expr):
+            for e in walk(line.expr):
                 if e.name != name:
                     continue
                 if e.op == "at":
@@ -1000,14 +1000,6 @@ def _claim_symbol(key: str, problem):
     if what == "updated":
         return _sym(f"{rest}@1")
     return _adj(rest)
-
-
-def _walk(e):
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        yield x
-        stack.extend(x.args)
 
 
 AUDIENCES = ("teacher", "student")

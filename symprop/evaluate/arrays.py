@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..derive.program import Op, Program, one
+from ..derive.program import Op, Program, one, walk
 from ..derive.rules import vjp
 from ..derive.sweep import Formula
 from ..errors import SympropError
@@ -181,7 +181,7 @@ class Machine:
         self.algebra = NumPy(relu_grad_at_zero)
         problem = program.problem
         for line in program.lines():
-            for e in _walk(line.expr):
+            for e in walk(line.expr):
                 if e.op == "fn" and e.name not in RULES:
                     raise SympropError(
                         f"the activation '{e.name}' is left undefined (model.functions), "
@@ -390,14 +390,6 @@ class Machine:
 
 _WHAT = {"matmul": "a matrix product", "sum": "a sum", "mean": "a mean", "softmax": "softmax"}
 _SIGN = {"add": "+", "mul": "*", "matmul": "*", "div": "/"}
-
-
-def _walk(e: Op):
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        yield x
-        stack.extend(x.args)
 
 
 def _number(v) -> Number:
