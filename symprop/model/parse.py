@@ -250,15 +250,10 @@ class _Folder:
 
     @staticmethod
     def check(value: sympy.Expr, node: ast.AST) -> sympy.Float:
-        value = sympy.N(value, 15)
-        text = _text(node)
-        if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
-            raise SympropError(f"{text} is infinite{_column(node)}")
-        if not value.is_real:
-            raise SympropError(f"{text} is not a real number{_column(node)}")
+        value = _real(sympy.N(value, 15), node)
         if abs(value) > FLOAT_MAX:
             raise SympropError(
-                f"{text} is about {sympy.Float(value, 3)}, beyond float64 (at most 1.8e308){_column(node)}"
+                f"{_text(node)} is about {sympy.Float(value, 3)}, beyond float64 (at most 1.8e308){_column(node)}"
             )
         return value
 

@@ -4,6 +4,7 @@ import tomllib
 from pathlib import Path
 
 from ..errors import SympropError
+from .spec import in_language
 
 
 def derivations_dir() -> Path:
@@ -47,6 +48,4 @@ def title_of(path: Path, lang: str = "en") -> str:
         title = tomllib.loads(path.read_text("utf-8")).get("title", "")
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return "(unreadable)"
-    if isinstance(title, dict):
-        title = title.get(lang, next(iter(title.values()), ""))
-    return str(title)
+    return str(in_language(title, lang) if isinstance(title, dict) else title)

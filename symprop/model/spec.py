@@ -469,12 +469,17 @@ class _Reader:
                 place = f"{where}.{key}" if where else key
                 raise self.error(place, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
 
+    def given(self, data: dict, key: str, where: str, required: bool):
+        """The value under ``key``, or None when there is none and none is required."""
+        value = data.get(key)
+        if value is None and required:
+            raise self.error(where, "is required")
+        return value
+
     def table(self, data: dict, key: str, required: bool = False, where: str | None = None) -> dict:
         where = where or key
-        value = data.get(key)
+        value = self.given(data, key, where, required)
         if value is None:
-            if required:
-                raise self.error(where, "is required")
             return {}
         if not isinstance(value, dict):
             raise self.error(where, f"must be a table, got {_toml_type(value)}")
@@ -482,10 +487,8 @@ class _Reader:
 
     def string(self, data: dict, key: str, where: str | None = None, required: bool = False):
         where = where or key
-        value = data.get(key)
+        value = self.given(data, key, where, required)
         if value is None:
-            if required:
-                raise self.error(where, "is required")
             return None
         if not isinstance(value, str):
             raise self.error(where, f"must be a string, got {_toml_type(value)}")
@@ -494,10 +497,8 @@ class _Reader:
     def by_language(self, data: dict, key: str, where: str | None = None, required: bool = False) -> dict[str, str]:
         """A string, or a table of strings by language: {"ru": "…", "en": "…"}."""
         where = where or key
-        value = data.get(key)
+        value = self.given(data, key, where, required)
         if value is None:
-            if required:
-                raise self.error(where, "is required")
             return {}
         if isinstance(value, str):
             return {"": value}
@@ -511,10 +512,8 @@ class _Reader:
         return dict(value)
 
     def name_list(self, data: dict, key: str, where: str, required: bool = False) -> list[str]:
-        value = data.get(key)
+        value = self.given(data, key, where, required)
         if value is None:
-            if required:
-                raise self.error(where, "is required")
             return []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.error(where, "must be a list of names")
