@@ -1,7 +1,13 @@
-"""Reading a spec: at most MAX_FILE bytes whatever the file claims to be, always UTF-8."""
+"""Reading a spec: at most MAX_FILE bytes whatever the file claims to be, always
+UTF-8; and the arrays it names in .npy/.npz files beside it."""
 
+import math
+import re
+import zipfile
 from pathlib import Path
 from typing import BinaryIO
+
+import numpy as np
 
 from ..errors import SympropError
 
@@ -46,3 +52,84 @@ def _bounded(stream: BinaryIO) -> bytes:
             break
         raw += chunk
     return bytes(raw)
+
+
+MAX_ARRAY_FILE = 64 << 20  # bytes of one .npy/.npz file
+ARRAY_REFERENCE = re.compile(r"(?P<path>[^:]+\.(?P<kind>npz|npy))(?::(?P<name>[A-Za-z_][A-Za-z0-9_]*))?\Z")
+
+
+def read_array(reference: str, folder: Path | None, max_entries: int) -> np.ndarray:
+    """The array ``reference`` names: ``"FILE.npy"`` or ``"FILE.npz:NAME"``, a
+    path relative to ``folder`` (the spec's) that stays inside it.
+
+    Only the array format is read (``allow_pickle=False``: nothing in the
+    file can run); the header's shape and type are checked before any data,
+    so a huge or compressed-bomb member is refused unread.  Raises
+    SympropError with the reason (the caller adds the key)."""
+    m = ARRAY_REFERENCE.match(reference)
+    if not m:
+        raise SympropError(f"{_clip(reference)!r} is not a number, a list, or an array file "
+                           "('FILE.npy' or 'FILE.npz:NAME')")
+    if folder is None:
+        raise SympropError("an array file can only be read for a spec in a file "
+                           "(it is looked up beside the spec)")
+    relative = Path(m["path"])
+    if relative.is_absolute() or ".." in relative.parts:
+        raise SympropError(f"{_clip(m['path'])!r} must be a path inside the spec's folder "
+                           "(relative, without '..')")
+    root = folder.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise SympropError(f"{_clip(m['path'])!r} leads outside the spec's folder")
+    if not path.is_file():
+        raise SympropError(f"{_clip(m['path'])!r}: no such file beside the spec")
+    if path.stat().st_size > MAX_ARRAY_FILE:
+        raise SympropError(f"{_clip(m['path'])!r} is larger than {MAX_ARRAY_FILE >> 20} MB")
+    try:
+        if m["kind"] == "npy":
+            if m["name"]:
+                raise SympropError(f"{_clip(m['path'])!r} holds one array: write it without ':{m['name']}'")
+            with open(path, "rb") as stream:
+                return _array(stream, max_entries)
+        if not m["name"]:
+            raise SympropError(f"{_clip(m['path'])!r} holds named arrays: write '{m['path']}:NAME'")
+        with zipfile.ZipFile(path) as archive:
+            members = {n.removesuffix(".npy"): n for n in archive.namelist() if n.endswith(".npy")}
+            if m["name"] not in members:
+                known = ", ".join(sorted(members)) or "none"
+                raise SympropError(f"{_clip(m['path'])!r} has no array '{m['name']}' (it has: {_clip(known)})")
+            info = archive.getinfo(members[m["name"]])
+            if info.file_size > MAX_ARRAY_FILE:
+                raise SympropError(f"array '{m['name']}' is larger than {MAX_ARRAY_FILE >> 20} MB")
+            with archive.open(info) as stream:
+                return _array(stream, max_entries)
+    except SympropError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as e:
+        raise SympropError(f"{_clip(m['path'])!r} is not a readable NumPy file ({_clip(str(e))})") from None
+
+
+def _array(stream: BinaryIO, max_entries: int) -> np.ndarray:
+    """One array in the .npy format: real numbers, at most two dimensions."""
+    version = np.lib.format.read_magic(stream)
+    read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                   (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+    if read_header is None:
+        raise ValueError(f".npy format version {version[0]}.{version[1]} is not read")
+    shape, _, dtype = read_header(stream)
+    if dtype.hasobject or dtype.kind not in "iuf":
+        raise SympropError(f"holds {dtype} values; only integers and real floating-point numbers can be read")
+    if len(shape) > 2:
+        raise SympropError(f"is a {len(shape)}-dimensional array; give a number, a vector or a matrix")
+    count = math.prod(shape)
+    if count > max_entries:
+        raise SympropError(f"has {count} entries (the limit is {max_entries})")
+    if count == 0:
+        raise SympropError("is an empty array")
+    stream.seek(0)
+    array = np.lib.format.read_array(stream, allow_pickle=False)
+    return np.asarray(array, dtype=np.float64)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -16,7 +16,7 @@ from ..errors import SympropError
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import REDUCTIONS, RULES, STACKING, internal_names
 from .parse import MAX_TEXT, NAME, TIME, check_syntax, constant_value, names_in, time_indexed_names
-from .reading import MAX_FILE, read_spec
+from .reading import MAX_FILE, read_array, read_spec
 
 MAX_EQUATIONS = 2_000
 MAX_STEPS = 100_000
@@ -122,8 +122,10 @@ def in_language(texts: dict[str, str], lang: str) -> str | None:
 def load(spec: str | Path, text: str | None = None) -> Problem:
     """Read a spec from a path (or from ``text``, named ``spec`` in messages)."""
     origin = str(spec)
+    folder = None
     if text is None:
         text = read_spec(spec, origin)
+        folder = Path(spec).parent
     if len(text) > MAX_FILE:
         raise SympropError(f"spec is {len(text)} characters (the limit is {MAX_FILE})", where=origin)
     try:
@@ -134,12 +136,13 @@ def load(spec: str | Path, text: str | None = None) -> Problem:
         raise SympropError("invalid TOML: nested too deeply", where=origin) from None
     except ValueError as e:  # an integer of more than 4300 digits
         raise SympropError(f"invalid TOML: {str(e).split(';')[0].split(':')[0]}", where=origin) from None
-    return from_dict(data, origin)
+    return from_dict(data, origin, folder)
 
 
-def from_dict(data: dict, origin: str = "<spec>") -> Problem:
-    """Validate parsed TOML and build a Problem."""
-    r = _Reader(origin)
+def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) -> Problem:
+    """Validate parsed TOML and build a Problem; array files (``"W.npy"``,
+    ``"weights.npz:W"``) are read from ``folder`` and below (none without one)."""
+    r = _Reader(origin, folder)
     if not isinstance(data, dict):
         raise SympropError(f"a spec must be a table, got {_toml_type(data)}", where=origin)
     r.keys(data, TOP_KEYS, "")
@@ -209,7 +212,7 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
     for name, value in r.table(model, "initial", where="model.initial").items():
         if name not in sequences:
             raise r.error(f"model.initial.{name}", "is not a recurrent state (no name[t] equation)")
-        initial[name] = r.number(value, f"model.initial.{name}")
+        initial[name] = r.value(value, f"model.initial.{name}")
 
     values = {}
     for name, value in r.table(data, "values").items():
@@ -223,11 +226,11 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
         if name in sequences:
             if not isinstance(value, list):
                 raise r.error(key, f"'{name}' changes with time: give a list indexed by t from 0")
-            values[name] = [r.number(v, f"{key}[{i}]") for i, v in enumerate(value)]
+            values[name] = [r.value(v, f"{key}[{i}]") for i, v in enumerate(value)]
             if steps is not None and len(values[name]) > steps + 1:
                 raise r.error(key, f"has {len(values[name])} items but steps = {steps}")
         else:
-            values[name] = r.number(value, key)
+            values[name] = r.value(value, key)
 
     conventions = _conventions(r, r.table(data, "conventions"))
     training = _training(r, r.table(data, "training"), values, mentioned, sequences)
@@ -263,13 +266,14 @@ def from_dict(data: dict, origin: str = "<spec>") -> Problem:
         claims=claims,
         sequences=sequences,
         matrices=frozenset(
-            [n for n, v in values.items() if isinstance(v, np.ndarray) and r.given_as_matrix(data["values"][n])]
+            [n for n in values if f"values.{n}" in r.matrices]
             + [n for n, s in r.table(model, "shapes", where="model.shapes").items() if isinstance(s, list) and len(s) == 2]
         ),
     )
 
 
-_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\[\s*t\s*\])?\s*=(?!=)(.*)\Z")
+# name = …, name[t] = …, or an update of an earlier value: c += …, -=, *=, /=, **=, @=
+_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\[\s*t\s*\])?\s*(\*\*|[-+*/@])?=(?!=)(.*)\Z")
 
 
 def _equations(r: "_Reader", model: dict, recurrent_model: bool) -> list[Equation]:
@@ -285,12 +289,18 @@ def _equations(r: "_Reader", model: dict, recurrent_model: bool) -> list[Equatio
         m = _ASSIGNMENT.match(line)
         if not m:
             raise r.error(where, f"expected 'name = expression', got {_clip(line)!r}")
-        target, time, rhs = m.group(1), m.group(2), m.group(3).strip()
+        target, time, update, rhs = m.group(1), m.group(2), m.group(3), m.group(4).strip()
         if not NAME.match(target) or target in RESERVED or target in (*RULES, *REDUCTIONS, *STACKING):
             raise r.error(where, f"'{target}' cannot be assigned")
         if time and not recurrent_model:
             raise r.error(where, f"'{target}[t]' needs model.steps")
         r.expression(rhs, where)
+        if update:  # c += a is c = c + (a): a new version of c
+            if time:
+                raise r.error(where, f"'{target}[t] {update}=' is not allowed: write {target}[t] = …")
+            if target not in {e.target for e in equations if not e.recurrent}:
+                raise r.error(where, f"'{target} {update}= …' needs an earlier line '{target} = …'")
+            rhs = f"{target} {update} ({rhs})"
         equations.append(Equation(number, target, bool(time), rhs))
         if len(equations) > MAX_EQUATIONS:
             raise r.error("model.equations", f"has more than {MAX_EQUATIONS} equations")
@@ -366,9 +376,9 @@ def _training(r: "_Reader", table: dict, values, mentioned, sequences) -> Traini
             if name in sequences:
                 if not isinstance(value, list):
                     raise r.error(key, "changes with time: give a list indexed by t from 0")
-                entry[name] = [r.number(v, f"{key}[{j}]") for j, v in enumerate(value)]
+                entry[name] = [r.value(v, f"{key}[{j}]") for j, v in enumerate(value)]
             else:
-                entry[name] = r.number(value, key)
+                entry[name] = r.value(value, key)
         parsed.append(entry)
     return Training(lr, tuple(parsed))
 
@@ -456,9 +466,11 @@ def _clip(text: str) -> str:
 class _Reader:
     """Typed access to the TOML tables, raising errors that name the key."""
 
-    def __init__(self, origin: str):
+    def __init__(self, origin: str, folder: Path | None = None):
         self.origin = origin
+        self.folder = folder
         self.callable: set[str] = set()
+        self.matrices: set[str] = set()  # keys given as a list of lists or a 2-d array file
 
     def error(self, key: str, message: str) -> SympropError:
         return SympropError(f"{key}: {message}", where=self.origin)
@@ -558,9 +570,24 @@ class _Reader:
             raise self.error(where, f"has {array.size} entries (the limit is {MAX_ENTRIES})")
         return array
 
-    @staticmethod
-    def given_as_matrix(value) -> bool:
-        return isinstance(value, list) and bool(value) and isinstance(value[0], list)
+    def value(self, value, where: str) -> Number:
+        """A number, a list, a list of lists, or an array file beside the spec:
+        ``"W.npy"`` or ``"weights.npz:W"`` (1-d: a column vector; 2-d: a matrix)."""
+        if not isinstance(value, str):
+            if isinstance(value, list) and value and isinstance(value[0], list):
+                self.matrices.add(where)
+            return self.number(value, where)
+        try:
+            array = read_array(value, self.folder, MAX_ENTRIES)
+        except SympropError as e:
+            raise self.error(where, str(e)) from None
+        if not np.all(np.isfinite(array)) or np.any(np.abs(array) > 1e100):
+            bad = array.reshape(-1)[np.argmax(~np.isfinite(array.reshape(-1)) | (np.abs(array.reshape(-1)) > 1e100))]
+            raise self.error(where, f"entries must be finite numbers up to 1e100, got {bad}")
+        if array.ndim == 2:
+            self.matrices.add(where)
+            return array
+        return float(array) if array.ndim == 0 else array.reshape(-1, 1)
 
     def _entry(self, x, where: str) -> float:
         if isinstance(x, bool) or not isinstance(x, int | float):
