@@ -117,7 +117,7 @@ SPECS = {
     "param assigned": ("title='t'\n[model]\nparams=['w']\nequations='w = 2'\nloss='w'\n", "'w' is a parameter and cannot be assigned"),
     "nan value": (spec_with("w*x").replace("x = 1.0", "x = nan"), "values.x: must be finite, got nan"),
     "inf value": (spec_with("w*x").replace("x = 1.0", "x = inf"), "values.x: must be finite, got inf"),
-    "string value": (spec_with("w*x").replace("x = 1.0", "x = \"1\""), "values.x: must be a number or a list of numbers, got a string"),
+    "string value": (spec_with("w*x").replace("x = 1.0", "x = \"1\""), "values.x: must be a number, a list of numbers or an array file"),
     "bool value": (spec_with("w*x").replace("x = 1.0", "x = true"), "values.x: must be a number or a list of numbers, got a boolean"),
     "ragged": (spec_with("w*x").replace("x = 1.0", "x = [[1, 2], [3]]"), "values.x: matrix rows must all have the same length"),
     "nan in list": (spec_with("w*x").replace("x = 1.0", "x = [1, nan]"), "values.x: entries must be finite"),

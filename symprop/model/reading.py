@@ -68,8 +68,8 @@ def read_array(reference: str, folder: Path | None, max_entries: int) -> np.ndar
     SympropError with the reason (the caller adds the key)."""
     m = ARRAY_REFERENCE.match(reference)
     if not m:
-        raise SympropError(f"{_clip(reference)!r} is not a number, a list, or an array file "
-                           "('FILE.npy' or 'FILE.npz:NAME')")
+        raise SympropError(f"must be a number, a list of numbers or an array file ('FILE.npy' or "
+                           f"'FILE.npz:NAME'), got the string {_clip(reference)!r}")
     if folder is None:
         raise SympropError("an array file can only be read for a spec in a file "
                            "(it is looked up beside the spec)")
