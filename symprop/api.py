@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .derive.backprop import derivation_of
 from .derive.closed_form import closed_gradients
+from .model.functions import plain
 from .derive.graph import graph_of
 from .derive.program import program_of
 from .document.render import render
@@ -104,7 +105,7 @@ class Problem:
     def gradients(self) -> dict:
         """``{param: sympy.Expr}``: each gradient in closed form (a matrix for a
         matrix parameter), in the params, inputs and undefined functions."""
-        return closed_gradients(self.derivation())
+        return {name: plain(g) for name, g in closed_gradients(self.derivation()).items()}
 
     @_user_errors
     def solve(self) -> dict:

@@ -17,42 +17,53 @@ def problem():
     return symprop.load("masha_backprop")
 
 
-def symbols(problem):
-    g = problem.gradients()
-    names = {s.name: s for e in g.values() for s in e.free_symbols}
-    return g, names
+W1, W2, W3, X, Y = sympy.symbols("w1 w2 w3 x y")  # as a SymPy user writes them
+F = sympy.Function("f")
+SIGMOID = sympy.Lambda(sympy.Symbol("z"), 1 / (1 + sympy.exp(-sympy.Symbol("z"))))
 
 
 def test_closed_forms_are_the_textbook_ones(problem):
-    g, s = symbols(problem)
-    f = problem.graph().functions["f"]
-    fp = f.prime
-    w1, w2, w3, x, y = (s[n] for n in ("w1", "w2", "w3", "x", "y"))
-    yhat = w3 * f(w2 * f(x * w1))
+    g = problem.gradients()
+    fp = lambda u: sympy.Subs(sympy.Derivative(F(sympy.Symbol("s")), sympy.Symbol("s")),  # noqa: E731
+                              sympy.Symbol("s"), u)
+    yhat = W3 * F(W2 * F(X * W1))
     expected = {
-        "w3": (yhat - y) * f(f(x * w1) * w2),
-        "w2": (yhat - y) * w3 * fp(f(x * w1) * w2) * f(x * w1),
-        "w1": (yhat - y) * w3 * fp(f(x * w1) * w2) * w2 * fp(x * w1) * x,
+        "w3": (yhat - Y) * F(F(X * W1) * W2),
+        "w2": (yhat - Y) * W3 * fp(F(X * W1) * W2) * F(X * W1),
+        "w1": (yhat - Y) * W3 * fp(F(X * W1) * W2) * W2 * fp(X * W1) * X,
     }
     for name, e in expected.items():
         assert sympy.expand(g[name] - e) == 0, name
 
 
+def test_gradients_are_plain_sympy_and_agree_with_sympy_diff(problem):
+    """Seed 001's loss, differentiated by SymPy itself, is what gradients() gives:
+    first with f left undefined, then made concrete with the sigmoid."""
+    g = problem.gradients()
+    assert {type(f).__name__ for e in g.values() for f in e.atoms(sympy.Function)} <= {"f"}
+    loss = (Y - W3 * F(W2 * F(X * W1))) ** 2 / 2
+    for name, w in (("w1", W1), ("w2", W2), ("w3", W3)):
+        assert sympy.simplify(g[name] - sympy.diff(loss, w)) == 0, name
+        ours = g[name].subs(F, SIGMOID).doit()
+        theirs = sympy.diff(loss.subs(F, SIGMOID), w)
+        assert not ours.has(F)
+        point = {W1: 0.3, W2: -0.7, W3: 1.1, X: 0.9, Y: 2.0}
+        assert float(ours.subs(point)) == pytest.approx(float(theirs.subs(point)), rel=1e-12), name
+
+
 def test_gradients_print_with_prime_notation(problem):
     from symprop.document.printing import text
+    from symprop.document.render.latex_printer import SympropLatexPrinter
 
     assert "f'(w₁·x)" in text(problem.gradients()["w1"])
+    assert r"f'(w_{1} \cdot x)" in SympropLatexPrinter().doprint(problem.gradients()["w1"])
 
 
-def _numbers(problem, f, fp, seed):
-    g, s = symbols(problem)
+def _numbers(problem, f, seed):
     rng = random.Random(seed)
     point = {n: rng.uniform(-1.5, 1.5) for n in ("w1", "w2", "w3", "x", "y")}
-    cls = problem.graph().functions["f"]
-    ours = {
-        k: float(v.replace(cls, f).replace(cls.prime, fp).xreplace({s[n]: point[n] for n in point}))
-        for k, v in g.items()
-    }
+    at = {sympy.Symbol(n): v for n, v in point.items()}
+    ours = {k: float(v.subs(F, f).doit().subs(at)) for k, v in problem.gradients().items()}
     return point, ours
 
 
@@ -63,8 +74,7 @@ def _loss(point, act):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_gradients_match_finite_differences_with_sigmoid(problem, seed):
-    sig = lambda z: 1 / (1 + sympy.exp(-z))  # noqa: E731
-    point, ours = _numbers(problem, sig, lambda z: sig(z) * (1 - sig(z)), seed)
+    point, ours = _numbers(problem, SIGMOID, seed)
     act = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
     for w in ("w1", "w2", "w3"):
         h = 1e-6
@@ -90,7 +100,5 @@ def test_the_seed_sign_is_wrong():
     assert seed_claim == pytest.approx(-fd, rel=1e-6)
     assert abs(seed_claim - fd) > 0.1
     problem = symprop.load("masha_backprop")
-    g, s = symbols(problem)
-    cls = problem.graph().functions["f"]
-    ours = g["w3"].replace(cls, sympy.tanh).xreplace({s[n]: v for n, v in point.items()})
+    ours = problem.gradients()["w3"].subs(F, sympy.tanh).subs({sympy.Symbol(n): v for n, v in point.items()})
     assert float(ours) == pytest.approx(fd, rel=1e-6)

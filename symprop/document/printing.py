@@ -11,6 +11,7 @@ import unicodedata
 from sympy.printing.str import StrPrinter
 
 from ..derive.mathobj import Verbatim
+from ..model.functions import as_prime
 
 GREEK = {
     name: chr(code)
@@ -144,6 +145,16 @@ class TextPrinter(StrPrinter):
         if name.endswith("_prime"):
             name = name[: -len("_prime")] + "'"
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Derivative(self, expr):
+        """f'(u) for SymPy's form of an undefined activation's derivative."""
+        prime = as_prime(expr)
+        if prime is None:
+            return super()._print_Derivative(expr)
+        name, order, at = prime
+        return f"{name}{chr(39) * order}({self._print(at)})"
+
+    _print_Subs = _print_Derivative
 
     def doprint(self, expr):
         out = super().doprint(expr).replace("**", "^").replace("*", "·")

@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 import sympy
 from sympy import Function
+from sympy.core.function import AppliedUndef
 
 
 class relu(Function):
@@ -117,15 +118,21 @@ STACKING = ("concat",)
 
 
 def undefined_function(name: str) -> type:
-    """An activation left symbolic (``functions = ["f"]``): f, printed with f'."""
+    """An activation left symbolic (``functions = ["f"]``): f, printed with f'.
+
+    Inside symprop f, f' and f'' are classes of their own (so rules and
+    printers know them); ``plain`` turns them into SymPy's ``Function('f')``
+    and its ``Derivative``/``Subs`` for users."""
+    second = type(f"{name}_second", (Function,), {"nargs": 1, "undefined_order": (name, 2)})
     prime = type(
         f"{name}_prime",
         (Function,),
         {
             "nargs": 1,
-            "fdiff": lambda self, argindex=1: sympy.Function(f"{name}_second")(self.args[0]),
+            "fdiff": lambda self, argindex=1: second(self.args[0]),
             "_sympystr": lambda self, printer: f"{name}'({printer._print(self.args[0])})",
             "undefined_prime_of": name,
+            "undefined_order": (name, 1),
         },
     )
     return type(
@@ -135,9 +142,48 @@ def undefined_function(name: str) -> type:
             "nargs": 1,
             "fdiff": lambda self, argindex=1: prime(self.args[0]),
             "undefined_name": name,
+            "undefined_order": (name, 0),
             "prime": prime,
         },
     )
+
+
+def plain(expr):
+    """``expr`` in SymPy's own terms, as a user's ``sympy.symbols('w x')`` and
+    ``sympy.diff`` write it: symbols without assumptions, an undefined
+    activation f as ``sympy.Function('f')``, f'(u) as ``Derivative(f(u), u)``
+    for a symbol u and ``Subs(Derivative(f(ξ), ξ), ξ, u)`` otherwise; so
+    ``subs(f, Lambda(…))`` and comparing with ``sympy.diff`` work.  A matrix
+    is converted entry by entry."""
+    if isinstance(expr, sympy.MatrixBase):
+        return expr.applyfunc(plain)
+    expr = expr.xreplace({s: sympy.Symbol(s.name) for s in expr.free_symbols})
+
+    def swap(e):
+        name, order = type(e).undefined_order
+        f, (u,) = sympy.Function(name), e.args
+        if order == 0:
+            return f(u)
+        if isinstance(u, sympy.Symbol):
+            return sympy.Derivative(f(u), (u, order))
+        xi = sympy.Dummy("xi")
+        return sympy.Subs(sympy.Derivative(f(xi), (xi, order)), xi, u)
+
+    return expr.replace(lambda e: hasattr(type(e), "undefined_order"), swap)
+
+
+def as_prime(expr) -> tuple[str, int, object] | None:
+    """(f, n, u) when ``expr`` is ``plain``'s form of the n-th derivative of an
+    undefined function f at u; printers show it as f'(u)."""
+    derivative, at = expr, None
+    if isinstance(expr, sympy.Subs) and len(expr.variables) == 1:
+        derivative, at = expr.expr, expr.variables[0]
+    if not isinstance(derivative, sympy.Derivative) or len(derivative.variable_count) != 1:
+        return None
+    (v, n), f = derivative.variable_count[0], derivative.expr
+    if not isinstance(f, AppliedUndef) or f.args != (v,) or at not in (None, v):
+        return None
+    return type(f).__name__, int(n), v if at is None else expr.point[0]
 
 
 def internal_names(undefined: list[str]) -> set[str]:

@@ -10,6 +10,7 @@ import re
 from sympy.printing.latex import LatexPrinter
 
 from ...derive.mathobj import Verbatim
+from ...model.functions import as_prime
 from ..printing import positive_first, product_parts, split_name
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}
@@ -80,6 +81,16 @@ class SympropLatexPrinter(LatexPrinter):
         else:
             text = rf"{name}\left({args}\right)"
         return f"{text}^{{{exp}}}" if exp else text
+
+    def _print_Derivative(self, expr):
+        """f'(u) for SymPy's form of an undefined activation's derivative."""
+        prime = as_prime(expr)
+        if prime is None:
+            return super()._print_Derivative(expr)
+        name, order, at = prime
+        return rf"{name}{chr(39) * order}\left({self._print(at)}\right)"
+
+    _print_Subs = _print_Derivative
 
     def _print_ExpBase(self, expr, exp=None):
         """e^{x} for a short exponent, \\exp(…) for a long one."""
