@@ -12,6 +12,7 @@ import re
 import stat
 import sys
 import tempfile
+import textwrap
 
 import click
 
@@ -20,8 +21,9 @@ from .api import check_report
 from .document.solution import AUDIENCES
 from .document.strings import LANGUAGES
 from .errors import SympropError
+from .model.functions import REDUCTIONS, RULES, STACKING
 from .model.reading import read_spec
-from .model.shipped import resolve, shipped, title_of
+from .model.shipped import reference, resolve, shipped, title_of
 from .model.spec import Problem, load
 
 
@@ -144,7 +146,24 @@ OUTPUT = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EPILOG = f"""\b
+A spec in short (the whole reference: symprop spec-format):
+  title = "..."                 lang = "en" | "ru" | "zh"
+  [model]  params = ["w1", "b"]   functions = ["f"] (left undefined)
+           equations = one per line: z = W @ x + b, h[t] = tanh(...),
+                       c += a (a new version of c)
+           loss = "(y - yhat)**2 / 2"   steps = 3 (recurrent)
+  [values] w1 = 0.5   x = [1, 2] (a column)   W = [[1, 2], [3, 4]]
+           W = "weights.npz:W" or "x.npy" (a file beside the spec)
+  [training] lr = 0.1   [[training.batches]]
+  [expected] loss = 0.25   "grad.w1" = -0.1   "value.h[2]" = 0.7
+\b
+{textwrap.fill("Functions: " + ", ".join(sorted({*RULES, *REDUCTIONS, *STACKING})), 76,
+               subsequent_indent="  ")}
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, prog_name="symprop")
 def main():
     """Derive backpropagation symbolically and check every number.
@@ -152,6 +171,13 @@ def main():
     SPEC is a TOML problem file, the name of a shipped problem (see
     `symprop list`), or - to read the spec from standard input.
     """
+
+
+@main.command("spec-format")
+def spec_format():
+    """The reference of the spec format (Markdown): every key, the expression
+    language, shapes, recurrent models, claims, limits."""
+    click.echo(_run(reference), nl=False)
 
 
 FORMATS = ["text", "json", "latex", "myst", "markdown"]

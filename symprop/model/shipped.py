@@ -16,6 +16,15 @@ def derivations_dir() -> Path:
     return package.parent / "derivations"
 
 
+def reference() -> str:
+    """The spec-format reference (docs/spec-format.md, packaged as symprop/spec-format.md)."""
+    package = Path(__file__).parent.parent
+    for path in (package / "spec-format.md", package.parent / "docs" / "spec-format.md"):
+        if path.is_file():
+            return path.read_text("utf-8")
+    raise SympropError("the spec-format reference is not installed with this copy of symprop")
+
+
 def shipped() -> dict[str, Path]:
     folder = derivations_dir()
     return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
