@@ -16,8 +16,9 @@ from symprop.model.functions import (
 )
 
 x = sympy.Symbol("x", real=True)
+a, b = sympy.symbols("a b", real=True)
 POINTS = [-1.3, -0.2, 0.4, 1.7]
-REFERENCE = {  # independent definitions, in plain SymPy
+REFERENCE = {  # independent definitions, in plain SymPy (a parameter at its default)
     "relu": sympy.Piecewise((x, x > 0), (0, True)),
     "sigmoid": 1 / (1 + sympy.exp(-x)),
     "tanh": sympy.tanh(x),
@@ -26,16 +27,24 @@ REFERENCE = {  # independent definitions, in plain SymPy
     "sin": sympy.sin(x),
     "cos": sympy.cos(x),
     "sqrt": sympy.sqrt(x),
+    "abs": sympy.Piecewise((x, x > 0), (-x, True)),
+    "softplus": sympy.log(1 + sympy.exp(x)),
+    "logsigmoid": sympy.log(1 / (1 + sympy.exp(-x))),
+    "leaky_relu": sympy.Piecewise((x, x > 0), (sympy.Float(0.01) * x, True)),
+    "elu": sympy.Piecewise((x, x > 0), (sympy.exp(x) - 1, True)),
+    "max": sympy.Piecewise((a, a > b), (b, True)),
+    "min": sympy.Piecewise((a, a < b), (b, True)),
 }
+ONE_INPUT = sorted(n for n in RULES if RULES[n].inputs == 1)
 
 
 def test_every_rule_has_a_reference():
     assert set(RULES) == set(REFERENCE)
 
 
-@pytest.mark.parametrize("name", sorted(RULES))
+@pytest.mark.parametrize("name", ONE_INPUT)
 def test_rule_matches_sympy_diff(name):
-    ours = differentiate(RULES[name].apply(x), x)
+    ours = differentiate(RULES[name].of(x), x)
     theirs = sympy.diff(REFERENCE[name], x)
     namespace = numeric_namespace(0.0)
     f_ours = sympy.lambdify(x, ours, modules=[namespace, "math"])
@@ -46,11 +55,21 @@ def test_rule_matches_sympy_diff(name):
         assert float(f_ours(p)) == pytest.approx(float(f_theirs(p)), rel=1e-12)
 
 
-@pytest.mark.parametrize("name", sorted(RULES))
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_two_input_rules_match_sympy_diff_away_from_ties(name):
+    namespace = numeric_namespace(0.0)
+    for v in (a, b):
+        ours = sympy.lambdify((a, b), differentiate(RULES[name].of(a, b), v), modules=[namespace, "numpy"])
+        theirs = sympy.lambdify((a, b), sympy.diff(REFERENCE[name], v), modules=["numpy"])
+        for p, q in [(0.3, -1.2), (-2.0, 0.5), (1.5, 1.4)]:
+            assert float(ours(p, q)) == float(theirs(p, q))
+
+
+@pytest.mark.parametrize("name", ONE_INPUT)
 def test_rule_is_written_in_terms_of_the_output(name):
     y = sympy.Symbol("y", real=True)
-    d = differentiate(RULES[name].apply(x), x, node=y)
-    expected_uses_output = {"sigmoid", "tanh", "exp", "sqrt"}
+    d = differentiate(RULES[name].of(x), x, node=y)
+    expected_uses_output = {"sigmoid", "tanh", "exp", "sqrt", "elu"}
     assert (y in d.free_symbols) == (name in expected_uses_output), d
 
 

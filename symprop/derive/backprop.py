@@ -90,20 +90,21 @@ def differentiate(expr: sympy.Expr, s: Symbol, node: Symbol | None = None) -> sy
                 return RULES["sqrt"].derivative(base, out) * differentiate(base, s)
             return exp * base ** (exp - 1) * differentiate(base, s)
         return expr * (differentiate(exp, s) * sympy.log(base) + exp * differentiate(base, s) / base)
-    if isinstance(expr, sympy.Function) and len(expr.args) == 1:
-        (arg,) = expr.args
-        return _rule(expr)(arg, out) * differentiate(arg, s)
+    if isinstance(expr, sympy.Function):  # f(x), max(a, b), leaky_relu(x, slope)
+        partials = _rule(expr)(expr.args, out)  # one a variable input; a literal parameter has none
+        return sympy.Add(*(d * differentiate(a, s) for a, d in zip(expr.args, partials) if s in a.free_symbols))
     raise SympropError(f"no derivative rule for {type(expr).__name__}")
 
 
 def _rule(expr: sympy.Function):
+    """(arguments, output) -> the derivative with respect to each input."""
     func = type(expr)
     if hasattr(func, "prime"):  # an undefined activation f: f'
-        return lambda x, y: func.prime(x)
+        return lambda args, y: [func.prime(args[0])]
     name = func.__name__
     rule = RULES.get(name) or INTERNAL_RULES.get(name)
     if rule is not None and rule.apply is func:
-        return rule.derivative
+        return rule.partials
     raise SympropError(f"no derivative rule for the function '{name}'")
 
 

@@ -23,7 +23,7 @@ import sympy
 
 from ..errors import SympropError
 from ..model.functions import REDUCTIONS, RULES
-from ..model.parse import MAX_EXPONENT, TIME, parse_syntax
+from ..model.parse import MAX_EXPONENT, SOFTMAX, TIME, call_parameters, check_call, parse_syntax
 from ..model.spec import LOSS, Problem
 
 Shape = tuple[int, int] | None
@@ -36,11 +36,15 @@ class Op:
     op: leaf, at (a named value at a fixed step), num, neg, T, add, mul
     (elementwise; a scalar or a row/column broadcasts), div, pow (a constant
     exponent in ``extra``), powv (any exponent), matmul, fn (``name``: an
-    activation), softmax / sum / mean (``extra``: the axis or None), concat,
+    activation of one input, or max/min of two; ``extra``: the literal
+    parameters, as leaky_relu's slope, or None), softmax / log_softmax / sum /
+    mean (``extra``: the axis or None), concat,
     index (``extra``: (i,) an entry of a vector, ("row", i), or (i, j)),
     ones; and for derivations: adj (dL/d a named value), delta (dL/d the
-    argument of an activation), diag and deriv (an activation's derivative,
-    ``extra`` = (rule, x, y), as a diagonal matrix or entry by entry).
+    argument of an activation), diag and deriv (an activation's derivative
+    with respect to one input, ``args`` its inputs and its output, ``extra`` =
+    (the derivative in SymPy, the symbols that stand for ``args``), as a
+    diagonal matrix or entry by entry).
     """
 
     op: str
@@ -564,12 +568,9 @@ class _Reader:
         name = node.func.id
         if name not in self.functions:
             raise SympropError(f"unknown function '{name}'")
-        if node.keywords:
-            raise SympropError(f"{name}() takes plain arguments")
+        axis = check_call(node)  # the arguments, as the spec's reader checked them
         args = node.args
         if name == "concat":
-            if len(args) < 2:
-                raise SympropError("concat() stacks two or more column vectors")
             parts = [self.build(a) for a in args]
             for k, p in enumerate(parts, start=1):
                 if p.shape is not None and p.shape[1] != 1:
@@ -578,26 +579,23 @@ class _Reader:
             rows = sum((p.shape or (1, 1))[0] for p in parts)
             return Op("concat", tuple(parts), one((rows, 1)))
         if name in REDUCTIONS:
-            if len(args) not in (1, 2):
-                raise SympropError(f"{name}() takes an argument and an optional axis")
-            arg = self.build(args[0])
-            axis = None
-            if len(args) == 2:
-                a = args[1]
-                if not (isinstance(a, ast.Constant) and type(a.value) is int and a.value in (0, 1)):
-                    raise SympropError(f"{name}: the axis must be 0 or 1")
-                axis = a.value
-            return self.reduction(name, arg, axis)
-        if len(args) != 1:
-            raise SympropError(f"{name}() takes exactly one argument")
-        arg = self.build(args[0])
-        return Op("fn", (arg,), arg.shape, name=name)
+            return self.reduction(name, self.build(args[0]), axis)
+        rule = RULES.get(name)
+        inputs = [self.build(a) for a in args[: rule.inputs if rule else 1]]
+        shape = inputs[0].shape
+        if len(inputs) == 2:  # max(a, b): shaped as a + b
+            try:
+                shape = broadcast(inputs[0].shape, inputs[1].shape)
+            except SympropError as e:
+                raise SympropError(f"'{name}()' {e}") from None
+        params = tuple(int(p) if p.is_Integer else float(p) for p in call_parameters(node)) if rule and rule.parameters else None
+        return Op("fn", tuple(inputs), shape, name=name, extra=params)
 
     def reduction(self, name: str, arg: Op, axis: int | None) -> Op:
-        if name == "softmax":
+        if name in SOFTMAX:
             if axis is None and (arg.shape is None or arg.shape[1] != 1):
-                raise SympropError(f"softmax() needs a column vector, got {describe(arg.shape)}")
-            return Op("softmax", (arg,), arg.shape, extra=axis)
+                raise SympropError(f"{name}() needs a column vector, got {describe(arg.shape)}")
+            return Op(name, (arg,), arg.shape, extra=axis)
         if arg.shape is None:
             return arg
         if axis is None:

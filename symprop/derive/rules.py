@@ -47,8 +47,10 @@ VJP = {
     "pow": lambda A, e, g, xs, out: [A.mul(g, A.mul(A.num(e.extra), A.power(xs[0], e.extra - 1)))],
     "powv": _powv_rule,
     "matmul": lambda A, e, g, xs, out: [A.matmul(g, A.T(xs[1])), A.matmul(A.T(xs[0]), g)],
-    "fn": lambda A, e, g, xs, out: [A.activation(e.name, xs[0], out, g)],
+    "fn": lambda A, e, g, xs, out: [
+        A.unbroadcast(d, a.shape) for a, d in zip(e.args, A.activation(e, xs, out, g))],
     "softmax": lambda A, e, g, xs, out: [A.softmax_back(out, g, e.extra)],
+    "log_softmax": lambda A, e, g, xs, out: [A.log_softmax_back(out, g, e.extra)],
     "sum": lambda A, e, g, xs, out: [A.spread(g, e.args[0].shape)],
     "mean": lambda A, e, g, xs, out: [
         A.spread(A.div(g, A.num(_count(e))), e.args[0].shape)],
@@ -118,12 +120,26 @@ class Symbolic:
         return g
 
     @staticmethod
-    def activation(name: str, x: Op, y: Op, g: Op) -> Op:
-        xs, ys = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
-        d = RULES[name].derivative(xs, ys) if name in RULES else undefined_function(name).prime(xs)
-        if x.shape is not None and x.shape[1] == 1 and x.shape[0] > 1:  # the Jacobian diag(f′)
-            return P.matmul(Op("diag", (x, y), x.shape, name=name, extra=(d, xs, ys)), g)
-        return P.mul(Op("deriv", (x, y), x.shape, name=name, extra=(d, xs, ys)), g)
+    def activation(e: Op, xs: tuple, y: Op, g: Op) -> list[Op]:
+        """g through the function e, for each input: diag(f′(z))·g for one
+        column vector, f′(z) ⊙ g (∂max/∂a ⊙ g …) otherwise."""
+        name, ys = e.name, sympy.Symbol("y", real=True)
+        rule = RULES.get(name)
+        names = ("x",) if rule is None or rule.inputs == 1 else ("a", "b")
+        symbols = tuple(sympy.Symbol(s, real=True) for s in names)
+        if rule is None:
+            partials = [undefined_function(name).prime(symbols[0])]
+        else:
+            partials = rule.partials([*symbols, *(P.number_of(p) for p in e.extra or ())], ys)
+        x = xs[0]
+        out = []
+        for d in partials:
+            extra = (d, (*symbols, ys))
+            if len(xs) == 1 and x.shape is not None and x.shape[1] == 1 and x.shape[0] > 1:  # the Jacobian diag(f′)
+                out.append(P.matmul(Op("diag", (x, y), x.shape, name=name, extra=extra), g))
+            else:
+                out.append(P.mul(Op("deriv", (*xs, y), e.shape, name=name, extra=extra), g))
+        return out
 
     @staticmethod
     def softmax_back(z: Op, g: Op, axis) -> Op:
@@ -131,6 +147,19 @@ class Symbolic:
             return P.mul(z, P.sub(g, P.matmul(P.T(z), g)))
         inner = Op("sum", (P.mul(z, g),), P.one((z.shape[0], 1) if axis == 1 else (1, z.shape[1])), extra=axis)
         return P.mul(z, P.sub(g, inner))
+
+    @staticmethod
+    def log_softmax_back(out: Op, g: Op, axis) -> Op:
+        """g − softmax(z)·sum(g) along the axis; softmax(z) is exp of the output."""
+        if out.op == "log_softmax":
+            p = Op("softmax", out.args, out.shape, extra=out.extra)
+        else:
+            p = Op("fn", (out,), out.shape, name="exp")
+        if axis is None:
+            total = Op("sum", (g,), None)
+        else:
+            total = Op("sum", (g,), P.one((g.shape[0], 1) if axis == 1 else (1, g.shape[1])), extra=axis)
+        return P.sub(g, P.mul(p, total))
 
     @staticmethod
     def spread(g: Op, shape) -> Op:

@@ -138,7 +138,8 @@ class _Sweep:
         for a, ga in zip(e.args, vjp(Symbolic, e, g, e.args, out)):
             if P.is_zero(ga):
                 continue
-            if owner is not None and e.op in ("fn", "softmax") and a.op not in ("leaf", "at", "num"):
+            if owner is not None and e.op in ("fn", "softmax", "log_softmax") and len(e.args) == 1 \
+                    and a.op not in ("leaf", "at", "num"):
                 ga = self.delta(owner, ga, a.shape)
             self.walk(a, ga, None, from_cell)
 

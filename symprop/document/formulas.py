@@ -10,23 +10,24 @@ rows of a derivation: each adjoint, with its one-term adjoints written out
 from ..derive.mathobj import Verbatim
 from ..derive.program import Op, shift, step_key
 from ..derive.sweep import Formula, MatrixForm
+from .render.latex_printer import function_name
 
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
-_ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "sum", "mean", "concat")
+_ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat")
 
 TEXT = {
     "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
     "open": "(", "close": ")", "diag": "diag({})", "pow": "{}^{}", "div": "{}/{}",
     "grad": "∇_{} L", "sum": "Σₜ ", "call": "{}({})", "rows": "({})[{}…{}]", "entry": "{}[{}]",
-    "iverson": "[t = {}]·", "axis": "{}, {}",
+    "iverson": "[t = {}]·", "axis": "{}, {}", "abs": "|{}|",
 }
 LATEX = {
     "adj": r"\frac{{\partial L}}{{\partial {}}}", "delta": r"\delta_{{{}}}", "T": r"{}^{{\top}}",
     "dot": r" \cdot ", "had": r" \odot ", "ones": r"\mathbf{1}", "open": r"\left(", "close": r"\right)",
     "diag": r"\operatorname{{diag}}\left({}\right)", "pow": "{}^{{{}}}", "div": r"\frac{{{}}}{{{}}}",
-    "grad": r"\nabla_{{{}}} L", "sum": r"\sum_{t} ", "call": r"\operatorname{{{}}}\left({}\right)",
+    "grad": r"\nabla_{{{}}} L", "sum": r"\sum_{t} ", "call": r"{}\left({}\right)",
     "rows": r"\left[{}\right]_{{{}:{}}}", "entry": r"\left[{}\right]_{{{}}}", "iverson": r"[t = {}]\,",
-    "axis": "{}, {}",
+    "axis": "{}, {}", "abs": r"\left|{}\right|",
 }
 
 
@@ -89,12 +90,18 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return style["pow"].format(wrap(a[0], "pow"), m.extra)
     if op == "powv":
         return style["pow"].format(wrap(a[0], "pow"), go(a[1]))
-    if op in ("sum", "mean", "softmax", "fn"):
+    if op in ("sum", "mean", "softmax", "log_softmax", "fn"):
         name = m.name if op == "fn" else op
-        inner = go(a[0]) if m.extra is None or op == "fn" else style["axis"].format(go(a[0]), m.extra)
-        return style["call"].format(name, inner)
+        if op == "fn" and name == "abs":
+            return style["abs"].format(go(a[0]))
+        if op == "fn":  # its inputs, then its parameters (leaky_relu's slope)
+            inner = ", ".join([go(x) for x in a] + [str(p) for p in m.extra or ()])
+        else:
+            inner = go(a[0]) if m.extra is None else style["axis"].format(go(a[0]), m.extra)
+        return style["call"].format(function_name(name) if style is LATEX else name, inner)
     if op == "concat":
-        return style["call"].format("concat", ", ".join(go(x) for x in a))
+        return style["call"].format(function_name("concat") if style is LATEX else "concat",
+                                    ", ".join(go(x) for x in a))
     if op == "rows":
         start, stop = m.extra
         return style["rows"].format(go(a[0]), start + 1, stop)
@@ -105,8 +112,8 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
     if op == "iverson":
         return style["iverson"].format(m.extra) + wrap(a[0], "mul")
     if op in ("diag", "deriv"):
-        d, x, y = m.extra
-        pieces = {x: Verbatim(wrap(a[0], "T")), y: Verbatim(wrap(a[1], "T"))}
+        d, symbols = m.extra  # the symbols stand for the inputs and the output
+        pieces = {s: Verbatim(wrap(arg, "T")) for s, arg in zip(symbols, a)}
         inner = printer.doprint(d.xreplace(pieces))
         if op == "diag":
             return style["diag"].format(inner)

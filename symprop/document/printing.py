@@ -91,6 +91,17 @@ def product_parts(printer, expr, wrap) -> list[str]:
     return parts
 
 
+def step_bracket(expr) -> tuple | None:
+    """The step H(x, h0) as an Iverson bracket, (x, relation): [x > 0] for h0 = 0,
+    [x ≥ 0] for h0 = 1, and [u < 0], [u ≤ 0] for x = -u; None for h0 = ½ (H(x))."""
+    x, at_zero = expr.args
+    if at_zero not in (0, 1):
+        return None
+    flip = x.could_extract_minus_sign()
+    return (-x if flip else x), {(0, False): ">", (1, False): "≥", (0, True): "<", (1, True): "≤"}[
+        (int(at_zero), flip)]
+
+
 def positive_first(terms: list) -> list:
     """ŷ - y rather than -y + ŷ: terms without a minus sign first, else as given."""
     return [t for t in terms if not t.could_extract_minus_sign()] + [
@@ -137,6 +148,15 @@ class TextPrinter(StrPrinter):
     def _print_Sum(self, expr):
         body, index, low, high = expr.args
         return f"Σ_({self._print(index)}={self._print(low)}..{self._print(high)}) {self._print(body)}"
+
+    def _print_Abs(self, expr):
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Heaviside(self, expr):
+        bracket = step_bracket(expr)
+        if bracket is None:
+            return f"H({self._print(expr.args[0])})"
+        return f"[{self._print(bracket[0])} {bracket[1]} 0]"
 
     def _print_Function(self, expr):
         name = type(expr).__name__

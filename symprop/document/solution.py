@@ -20,6 +20,7 @@ from ..derive.graph import graph_of
 from ..derive.mathobj import Partial, Product, Sum
 from ..derive.program import has_arrays, program_of, walk
 from ..derive.sweep import matrix_form_of, through_time
+from ..errors import SympropError
 from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
 from ..model.spec import in_language
 from .numbers import (  # noqa: F401
@@ -32,6 +33,7 @@ from .numbers import (  # noqa: F401
     _short_value,
     paren,
 )
+from .render.latex_printer import function_name
 from .strings import phrase
 
 
@@ -554,11 +556,14 @@ class _Builder:
         if not self.scalar or self.program.recurrent:
             return []
         z, y, rule = _sym("z"), _sym("y"), RULES[g]
-        gz = rule.apply(z)
-        through_output = rule.derivative(z, y)
+        if rule.inputs != 1:
+            raise SympropError(f"document.parts: 'activation:{f}={g}': {g}() takes two arguments, {f} one",
+                               where=self.problem.origin)
+        gz = rule.of(z)  # a parameter (leaky_relu's slope) at its default
+        through_output = rule.partials([z], y)[0]
         if isinstance(through_output, sympy.Mul):  # σ·(1 − σ): the function's value first
             through_output = Product(*sorted(through_output.args, key=lambda a: a != y))
-        shown = Pre("σ", r"\sigma") if g == "sigmoid" else Pre(g, rf"\operatorname{{{g}}}")
+        shown = Pre("σ", r"\sigma") if g == "sigmoid" else Pre(g, function_name(g))
         rows = [[Pre(f"{f}(z)", f"{f}(z)"), gz.rewrite(sympy.exp) if g == "sigmoid" else gz],
                 [Pre(f"{f}′(z)", f"{f}'(z)"), through_output.xreplace({y: gz})]]
         out = [self.p("activation_intro", f=_sym(f), g=shown), Rows(rows)]
@@ -566,7 +571,7 @@ class _Builder:
         for n in self.graph.nodes:
             e = n.expr
             if isinstance(e, sympy.Function) and type(e).__name__ == f and len(e.args) == 1:
-                locals_.append([Partial(n.symbol, e.args[0]), rule.derivative(e.args[0], n.symbol)])
+                locals_.append([Partial(n.symbol, e.args[0]), rule.partials(e.args, n.symbol)[0]])
         if locals_:
             out += [self.p("activation_nodes"), Rows(locals_)]
         return out

@@ -127,6 +127,14 @@ class _WithNumbers:
                 return self._shown(value)
         return super()._print_Function(expr, *args, **kwargs)
 
+    def _print_Heaviside(self, expr, *args, **kwargs):
+        """A step (max's H(z − w), leaky_relu's [z > 0]) as its value, 0, ½ or 1."""
+        inner, at_zero = expr.args
+        if not self.numbers.known(inner):
+            return super()._print_Heaviside(expr, *args, **kwargs)
+        z = float(inner.xreplace({s: self.numbers.of(s) for s in inner.free_symbols}))
+        return self._shown(1.0 if z > 0 else 0.0 if z < 0 else float(at_zero))
+
 
 class _TextNumbers(_WithNumbers, TextPrinter):
     pass

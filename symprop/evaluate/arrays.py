@@ -41,12 +41,26 @@ class NumPy:
     """The algebra of numbers: the vector-Jacobian rules evaluated with NumPy."""
 
     def __init__(self, relu_grad_at_zero: float = 0.0):
-        namespace = numeric_namespace(relu_grad_at_zero)
-        x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
-        self.apply = {name: sympy.lambdify(x, rule.apply(x), modules=[namespace, "numpy"])
-                      for name, rule in RULES.items()}
-        self.derivative = {name: sympy.lambdify((x, y), rule.derivative(x, y), modules=[namespace, "numpy"])
-                           for name, rule in RULES.items()}
+        self.namespace = numeric_namespace(relu_grad_at_zero)
+        y = sympy.Symbol("y", real=True)
+        # each rule once, over symbols for its inputs (and output) and its parameters:
+        # apply[name](*inputs, *params), partials[name](*inputs, y, *params) -> [d out/d input]
+        self.apply, self.partials, self._formulas = {}, {}, {}
+        for name, rule in RULES.items():
+            inputs = sympy.symbols("x" if rule.inputs == 1 else "a b", real=True, seq=True)
+            params = [sympy.Symbol(p, real=True) for p, _ in rule.parameters]
+            self.apply[name] = self.compile([*inputs, *params], rule.apply(*inputs, *params))
+            self.partials[name] = self.compile([*inputs, y, *params], rule.partials([*inputs, *params], y))
+
+    def compile(self, symbols, expr):
+        return sympy.lambdify(symbols, expr, modules=[self.namespace, "numpy"])
+
+    def formula(self, d, symbols):
+        """A derivative as a derivation prints it (``deriv``), made a function of its symbols."""
+        key = (d, symbols)
+        if key not in self._formulas:
+            self._formulas[key] = self.compile(list(symbols), d)
+        return self._formulas[key]
 
     @staticmethod
     def num(v) -> float:
@@ -73,8 +87,8 @@ class NumPy:
             return a * b
         return squash(a @ b)
 
-    def fn(self, name, a):
-        return self.apply[name](a)
+    def fn(self, name, *args):
+        return self.apply[name](*args)
 
     @staticmethod
     def unbroadcast(g, shape):
@@ -88,14 +102,20 @@ class NumPy:
             g = np.sum(g, axis=1, keepdims=True)
         return squash(g)
 
-    def activation(self, name, x, y, g):
-        return self.derivative[name](x, y) * g
+    def activation(self, e, xs, y, g):
+        return [squash(d * g) for d in self.partials[e.name](*xs, y, *(e.extra or ()))]
 
     @staticmethod
     def softmax_back(z, g, axis):
         if axis is None:
             return z * (g - np.sum(z * g))
         return z * (g - np.sum(z * g, axis=axis, keepdims=True))
+
+    @staticmethod
+    def log_softmax_back(out, g, axis):
+        if axis is None:
+            return g - np.exp(out) * np.sum(g)
+        return g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)
 
     @staticmethod
     def spread(g, shape):
@@ -129,6 +149,12 @@ def _softmax(a, axis):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+def _log_softmax(a, axis):
+    axis = 0 if axis is None else axis
+    shifted = a - np.max(a, axis=axis, keepdims=True)  # no overflow at large logits
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
 def _reduce(fn, a, axis):
     if not isinstance(a, np.ndarray):
         return a
@@ -152,8 +178,9 @@ FORWARD = {
     "pow": lambda A, e, x: x[0] ** e.extra,
     "powv": lambda A, e, x: x[0] ** x[1],
     "matmul": lambda A, e, x: A.matmul(x[0], x[1]),
-    "fn": lambda A, e, x: A.fn(e.name, x[0]),
+    "fn": lambda A, e, x: A.fn(e.name, *x, *(e.extra or ())),
     "softmax": lambda A, e, x: _softmax(x[0], e.extra),
+    "log_softmax": lambda A, e, x: _log_softmax(x[0], e.extra),
     "sum": lambda A, e, x: _reduce(np.sum, x[0], e.extra),
     "mean": lambda A, e, x: _reduce(np.mean, x[0], e.extra),
     "concat": lambda A, e, x: np.vstack([np.reshape(v, (-1, 1)) for v in x]),
@@ -169,6 +196,8 @@ class Pass:
     values: dict[str, Number]  # by key: "z", "h[2]", "L[1]", "h[0]"; leaves too
     adjoints: dict[str, Number]  # ∂L/∂key for every line instance and parameter
     kinks: list[str] = field(default_factory=list)  # instances where relu′ is taken at exactly 0
+    # instances where another function is taken at its kink (max at a tie, abs at 0 …): PyTorch's value
+    corners: list[str] = field(default_factory=list)
     leaves: dict[str, Number] = field(default_factory=dict)  # the leaf numbers it ran at
 
 
@@ -332,10 +361,11 @@ class Machine:
             return "overflow", f"{number(base)} to the power {number(k)}"
         return "overflow", f"{number(a[0])} {_SIGN[op]} {number(a[1])}"
 
-    def backward(self, values, tapes) -> tuple[dict[str, Number], list[str]]:
+    def backward(self, values, tapes) -> tuple[dict[str, Number], list[str], list[str]]:
         program = self.program
         adjoint: dict[str, Number] = {}
         kinks: list[str] = []
+        corners: list[str] = []
 
         with Watch(program.problem.origin) as numbers:
             def push(key, g):
@@ -347,7 +377,7 @@ class Machine:
                 numbers.at(LOSS, backward=True)
                 tape: dict[int, Number] = {}
                 self._eval(program.loss.expr, None, values, tape)
-                self._back(program.loss.expr, 1.0, None, tape, push, kinks, LOSS)
+                self._back(program.loss.expr, 1.0, None, tape, push, (kinks, corners), LOSS)
             else:
                 w = 1.0 / program.steps if program.problem.reduce == "mean" else 1.0
                 for t in range(1, program.steps + 1):
@@ -357,10 +387,11 @@ class Machine:
                 if g is None:
                     continue
                 numbers.at(key, t, backward=True)
-                self._back(expr, g, t, tape, push, kinks, key)
-        return adjoint, kinks
+                self._back(expr, g, t, tape, push, (kinks, corners), key)
+        return adjoint, kinks, corners
 
-    def _back(self, root: Op, g, t, tape, push, kinks, key) -> None:
+    def _back(self, root: Op, g, t, tape, push, met, key) -> None:
+        """The adjoints of the leaves of root; ``met``: (relu's kinks, other kinks) found, by key."""
         A = self.algebra
         stack = [(root, g)]
         while stack:
@@ -372,7 +403,10 @@ class Machine:
                 continue
             xs = [tape[id(a)] for a in e.args]
             if e.op == "fn" and e.name == "relu" and np.any(np.asarray(xs[0]) == 0):
-                kinks.append(key)
+                met[0].append(key)
+            elif e.op == "fn" and e.name in RULES and RULES[e.name].kink is not None:
+                if np.any(RULES[e.name].kink(*xs, *(e.extra or ()))):
+                    met[1].append(key)
             for a, ga in zip(e.args, vjp(A, e, g, xs, tape[id(e)])):
                 stack.append((a, ga))
 
@@ -380,15 +414,17 @@ class Machine:
         """The forward and backward pass at these values (``[values]`` form)."""
         leaves = self.leaf_values(values)
         numbers, tapes = self.forward(leaves)
-        adjoint, kinks = self.backward(numbers, tapes)
-        return Pass(float(numbers[LOSS]), numbers, adjoint, sorted(set(kinks), key=kinks.index), leaves)
+        adjoint, kinks, corners = self.backward(numbers, tapes)
+        return Pass(float(numbers[LOSS]), numbers, adjoint, kinks=list(dict.fromkeys(kinks)), leaves=leaves,
+                    corners=list(dict.fromkeys(corners)))
 
     def loss_at(self, leaves: dict[str, Number]) -> float:
         values, _ = self.forward(leaves)
         return values[LOSS]
 
 
-_WHAT = {"matmul": "a matrix product", "sum": "a sum", "mean": "a mean", "softmax": "softmax"}
+_WHAT = {"matmul": "a matrix product", "sum": "a sum", "mean": "a mean", "softmax": "softmax",
+         "log_softmax": "log_softmax"}
 _SIGN = {"add": "+", "mul": "*", "matmul": "*", "div": "/"}
 
 
@@ -443,8 +479,10 @@ class FormulaValues:
 
     def derivative(self, m: Op, t) -> np.ndarray:
         """f'(z) entry by entry, for diag(f'(z)) or f'(z) in a formula."""
-        x, y = self.get(m.args[0], t), self.get(m.args[1], t)
-        return self.machine.algebra.derivative[m.name](x, y) * np.ones_like(np.asarray(x, dtype=float))
+        d, symbols = m.extra
+        args = [self.get(a, t) for a in m.args]  # the inputs, then the output
+        value = self.machine.algebra.formula(d, symbols)(*args)
+        return value * np.ones(np.broadcast_shapes(*(np.shape(a) for a in args)))
 
     def formula(self, f: Formula, t) -> Number:
         """The value of a formula at step t (None outside the cell)."""

@@ -40,8 +40,8 @@ from ..derive.program import Program, has_arrays, program_of
 from ..derive.sweep import through_time
 from ..errors import SympropError
 from ..model.claim_syntax import ADJOINT, DIAG, SUM_T, ClaimSpec
-from ..model.functions import RULES, numeric_namespace
-from ..model.parse import MAX_EXPONENT
+from ..model.functions import REDUCTIONS, RULES, numeric_namespace
+from ..model.parse import MAX_EXPONENT, SOFTMAX, call_parameters
 from ..model.spec import LOSS, Problem
 from .arrays import Machine, NumPy, squash
 
@@ -203,16 +203,19 @@ class _Numbers:
             return np.zeros_like(v) if isinstance(v, np.ndarray) else np.float64(0.0)
         return g
 
-    def apply(self, f: str, x):
+    def apply(self, f: str, *args):
+        """f at its inputs, then its parameters (leaky_relu's slope; a missing one at its default)."""
         if f not in RULES:
             raise SympropError(f"'{f}' is left undefined (model.functions): there are no numbers for it")
+        args = [float(a) if isinstance(a, sympy.Basic) else a for a in RULES[f].arguments(args)]
         with np.errstate(all="ignore"):
-            return squash(self.algebra.apply[f](x))
+            return squash(self.algebra.apply[f](*args))
 
     def prime(self, f: str, x):
         y = self.apply(f, x)
+        params = [float(p) for p in RULES[f].arguments([x])[1:]]
         with np.errstate(all="ignore"):
-            d = self.algebra.derivative[f](x, y) * np.ones_like(np.asarray(x, dtype=float))
+            d = self.algebra.partials[f](x, y, *params)[0] * np.ones_like(np.asarray(x, dtype=float))
         return squash(d)
 
 
@@ -267,12 +270,12 @@ class _Symbols:
                                "to check the formula with numbers")
         return e
 
-    def apply(self, f: str, x):
-        return RULES[f].apply(x) if f in RULES else self.graph.functions[f](x)
+    def apply(self, f: str, *args):
+        return RULES[f].of(*args) if f in RULES else self.graph.functions[f](*args)
 
     def prime(self, f: str, x):
         if f in RULES:
-            return RULES[f].derivative(x, RULES[f].apply(x))
+            return RULES[f].partials([x], RULES[f].of(x))[0]
         return self.graph.functions[f].prime(x)
 
 
@@ -437,6 +440,9 @@ class _Evaluator:
                     raise SympropError(f"sum_t(): {e} is outside the steps at t = {s}") from None
                 total = term if total is None else self.add(total, term)
             return total
+        if name in RULES:  # its inputs, then the literal parameters (slope, alpha)
+            inputs = [self.ev(a) for a in node.args[: RULES[name].inputs]]
+            return w.apply(name, *inputs, *call_parameters(node))
         v = self.ev(node.args[0])
         if name == DIAG:
             shape = _shape(v)
@@ -445,7 +451,7 @@ class _Evaluator:
             if 1 not in shape:
                 raise _NotDefined(f"diag() is not defined for a {_show(shape)} matrix: it takes a vector")
             return np.diagflat(v)
-        if name in ("sum", "mean", "softmax"):
+        if name in REDUCTIONS:
             return self.reduce(name, v, node.args[1].value if len(node.args) == 2 else None)
         if name == "concat":
             parts = [v] + [self.ev(a) for a in node.args[1:]]
@@ -467,15 +473,16 @@ class _Evaluator:
 
     def reduce(self, name: str, v, axis):
         if not isinstance(v, np.ndarray):
-            if name == "softmax":
-                raise _NotDefined("softmax() is not defined for a scalar")
+            if name in SOFTMAX:
+                raise _NotDefined(f"{name}() is not defined for a scalar")
             return v
-        if name == "softmax":
+        if name in SOFTMAX:
             if axis is None and v.shape[1] != 1:
-                raise _NotDefined(f"softmax() is not defined for a {_show(v.shape)} matrix")
+                raise _NotDefined(f"{name}() is not defined for a {_show(v.shape)} matrix")
             a = 0 if axis is None else axis
-            e = np.exp(v - np.max(v, axis=a, keepdims=True))
-            return squash(e / np.sum(e, axis=a, keepdims=True))
+            shifted = v - np.max(v, axis=a, keepdims=True)
+            total = np.sum(np.exp(shifted), axis=a, keepdims=True)
+            return squash(shifted - np.log(total) if name == "log_softmax" else np.exp(shifted) / total)
         fn = np.sum if name == "sum" else np.mean
         if axis is None:
             return np.float64(fn(v))

@@ -222,7 +222,7 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
     report = {
         "max_abs_error": max(errors, default=0.0),
         "max_rel_error": max(relative, default=0.0),
-        "passed": not not_finite and (not failures or bool(run.kinks)),
+        "passed": not not_finite and (not failures or bool(run.kinks or run.corners)),
         "params": {k: {"max_abs_error": max((a for a, _ in v), default=0.0),
                        "max_rel_error": max((r for _, r in v), default=0.0)} for k, v in per_param.items()},
     }
@@ -233,8 +233,8 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
         report["disagree"] = failures
     if not_finite:
         report["not_finite"] = not_finite
-    if run.kinks:
-        report["kinks"] = run.kinks
+    if run.kinks or run.corners:
+        report["kinks"] = list(dict.fromkeys(run.kinks + run.corners))
     return report
 
 

@@ -49,8 +49,13 @@ def _forward_table(torch) -> dict:
             return x[0][e.extra[1]:e.extra[1] + 1, :]
         return x[0].reshape(-1)[e.extra[0]]
 
+    F = torch.nn.functional
     functions = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "exp": torch.exp,
-                 "log": torch.log, "sin": torch.sin, "cos": torch.cos, "sqrt": torch.sqrt}
+                 "log": torch.log, "sin": torch.sin, "cos": torch.cos, "sqrt": torch.sqrt, "abs": torch.abs,
+                 "max": torch.maximum, "min": torch.minimum, "leaky_relu": F.leaky_relu, "elu": F.elu,
+                 "logsigmoid": F.logsigmoid,
+                 # linear above 37, where log(1 + exp(x)) = x in float64 (torch's default, 20, is not)
+                 "softplus": lambda x: F.softplus(x, beta=1.0, threshold=37.0)}
     return {
         "neg": lambda e, x: -x[0],
         "T": lambda e, x: x[0].T if x[0].dim() == 2 else x[0],
@@ -60,8 +65,9 @@ def _forward_table(torch) -> dict:
         "pow": lambda e, x: x[0] ** e.extra,
         "powv": lambda e, x: x[0] ** x[1],
         "matmul": matmul,
-        "fn": lambda e, x: functions[e.name](x[0]),
+        "fn": lambda e, x: functions[e.name](*x, *(e.extra or ())),
         "softmax": softmax,
+        "log_softmax": lambda e, x: torch.log_softmax(x[0], dim=0 if e.extra is None else e.extra),
         "sum": reduce(torch.sum),
         "mean": reduce(torch.mean),
         "concat": lambda e, x: torch.cat([v.reshape(-1, 1) for v in x]),

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from ..errors import SympropError
 from .functions import REDUCTIONS, RULES, STACKING
-from .parse import MAX_LITERAL, TIME, parse_syntax
+from .parse import MAX_LITERAL, TIME, check_call, parse_syntax
 
 ADJOINT = "adjoint"
 DIAG = "diag"
@@ -242,7 +242,7 @@ class _Checker:
             if inner.keywords or len(inner.args) != 1 or not isinstance(inner.args[0], ast.Name):
                 raise SympropError(f"write the derivative of f as D(f)(z){column(node)}")
             f = inner.args[0].id
-            if f not in self.ctx.functions and f not in RULES:
+            if f not in self.ctx.functions and (f not in RULES or RULES[f].inputs != 1):
                 raise SympropError(f"D({f}): '{f}' is not a function of one argument{column(node)}")
             if len(node.args) != 1:
                 raise SympropError(f"D({f})() takes exactly one argument{column(node)}")
@@ -280,6 +280,9 @@ class _Checker:
                                        and args[1].value in (0, 1)):
                 raise SympropError(f"{name}: the axis must be 0 or 1{column(node)}")
             args = args[:1]
+        elif name in RULES:  # the spec's own check: max(a, b), leaky_relu(x, slope)
+            check_call(node)
+            args = args[: RULES[name].inputs]
         elif len(args) != 1:
             raise SympropError(f"{name}() takes exactly one argument{column(node)}")
         for a in args:

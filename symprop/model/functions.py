@@ -5,6 +5,9 @@ one the custom functions differentiate with: one line a function, each
 derivative written in terms of the input ``x`` and the output ``y``, the
 textbook form (sigma' = sigma(1 - sigma), tanh' = 1 - tanh^2).  SymPy's own
 functions differentiate themselves; a test checks they agree with the table.
+max and min take two inputs; leaky_relu and elu a literal parameter.  At a
+kink the derivative is PyTorch's (written with the step H(x, h0), h0 at 0):
+max and min split a tie half and half, abs'(0) = 0, leaky_relu'(0) = slope.
 """
 
 from dataclasses import dataclass
@@ -13,7 +16,8 @@ from typing import Callable
 import numpy as np
 import sympy
 from sympy import Function
-from sympy.core.function import AppliedUndef
+from sympy.core.function import AppliedUndef, ArgumentIndexError
+from sympy.core.logic import fuzzy_and
 
 
 class relu(Function):
@@ -83,12 +87,102 @@ class sigmoid(Function):
         return 1 / (1 + sympy.exp(-x))
 
 
+class _Elementwise(Function):
+    """A function of ``RULES`` entry by entry: its derivatives come from the
+    table, its value at real numbers from ``value``."""
+
+    @classmethod
+    def eval(cls, *args):
+        if all(a.is_number and a.is_extended_real for a in args):
+            return cls.value(*args)
+        return None
+
+    def fdiff(self, argindex=1):
+        rule = RULES[type(self).__name__]
+        if argindex > rule.inputs:  # a literal parameter (the slope) is no variable
+            raise ArgumentIndexError(self, argindex)
+        return rule.partials(self.args, self)[argindex - 1]
+
+    def _eval_is_real(self):
+        return fuzzy_and(a.is_real for a in self.args)
+
+
+class softplus(_Elementwise):
+    """log(1 + exp(x)), whose derivative is sigmoid(x)."""
+
+    nargs = 1
+    value = staticmethod(lambda x: sympy.log(1 + sympy.exp(x)))
+
+
+class logsigmoid(_Elementwise):
+    """log(sigmoid(x)) = -softplus(-x), whose derivative is sigmoid(-x)."""
+
+    nargs = 1
+    value = staticmethod(lambda x: -sympy.log(1 + sympy.exp(-x)))
+
+
+class leaky_relu(_Elementwise):
+    """x for x > 0, slope·x otherwise (the slope a number)."""
+
+    nargs = 2
+    value = staticmethod(lambda x, slope: x if x > 0 else slope * x)
+
+
+class elu(_Elementwise):
+    """x for x > 0, alpha·(exp(x) - 1) otherwise (alpha a number)."""
+
+    nargs = 2
+    value = staticmethod(lambda x, alpha: x if x > 0 else alpha * (sympy.exp(x) - 1))
+
+
+# max and min of two values, entry by entry: named as the spec calls them.
+maximum = type("max", (_Elementwise,), {"nargs": 2, "value": staticmethod(lambda a, b: a if a >= b else b)})
+minimum = type("min", (_Elementwise,), {"nargs": 2, "value": staticmethod(lambda a, b: a if a <= b else b)})
+
+
 @dataclass(frozen=True)
 class Rule:
-    """An elementwise function and its derivative d(out)/d(x) as ``(x, out)``."""
+    """A function of entries and its derivatives, as data.
+
+    ``apply(*inputs, *parameters)`` builds it.  ``derivative(*inputs, y,
+    *parameters)`` is d(out)/d(x) for one input x, written with the output y
+    where books do; a pair (d out/d a, d out/d b) for two inputs.
+    ``parameters``: literal numbers after the inputs, as (name, default).
+    At a kink the derivative is PyTorch's: the step H(x, h0) is h0 at 0;
+    ``kink(*inputs, *parameters)`` says, on NumPy numbers, where one is met
+    (relu's kinks, whose value is a convention, are told apart by evaluate).
+    """
 
     apply: Callable
     derivative: Callable
+    inputs: int = 1
+    parameters: tuple[tuple[str, float], ...] = ()
+    kink: Callable | None = None
+
+    def arguments(self, args) -> list:
+        """The arguments of a call, a missing parameter at its default."""
+        missing = self.parameters[max(len(args) - self.inputs, 0):]
+        return [*args, *(number(default) for _, default in missing)]
+
+    def of(self, *args):
+        """The function at these arguments (a missing parameter at its default)."""
+        return self.apply(*self.arguments(args))
+
+    def partials(self, args, y) -> list:
+        """d(out)/d(each input) of a call with these arguments and output y."""
+        args = self.arguments(args)
+        d = self.derivative(*args[: self.inputs], y, *args[self.inputs:])
+        return list(d) if self.inputs > 1 else [d]
+
+
+def number(v) -> sympy.Number:
+    """A number of the text (int or float) as SymPy's: 2 exact, 0.2 a Float."""
+    return sympy.Integer(v) if isinstance(v, int) else sympy.Float(v)
+
+
+def _step(x, at_zero):
+    """H(x): 1 for x > 0, 0 for x < 0, ``at_zero`` at 0."""
+    return sympy.Heaviside(x, at_zero)
 
 
 RULES: dict[str, Rule] = {
@@ -100,6 +194,18 @@ RULES: dict[str, Rule] = {
     "sin": Rule(sympy.sin, lambda x, y: sympy.cos(x)),
     "cos": Rule(sympy.cos, lambda x, y: -sympy.sin(x)),
     "sqrt": Rule(sympy.sqrt, lambda x, y: 1 / (2 * y)),
+    "abs": Rule(sympy.Abs, lambda x, y: sympy.sign(x), kink=lambda x: x == 0),  # sign(0) = 0
+    "softplus": Rule(softplus, lambda x, y: sigmoid(x)),
+    "logsigmoid": Rule(logsigmoid, lambda x, y: sigmoid(-x)),
+    "leaky_relu": Rule(leaky_relu, lambda x, y, slope: _step(x, 0) + slope * _step(-x, 1),
+                       parameters=(("slope", 0.01),), kink=lambda x, slope: (x == 0) & (slope != 1)),
+    "elu": Rule(elu, lambda x, y, alpha: _step(x, 0) + (y + alpha) * _step(-x, 1),
+                parameters=(("alpha", 1),), kink=lambda x, alpha: (x == 0) & (alpha != 1)),
+    # a tie (a = b) splits the gradient half and half, as torch.maximum does
+    "max": Rule(maximum, lambda a, b, y: (_step(a - b, sympy.S.Half), _step(b - a, sympy.S.Half)), inputs=2,
+                kink=lambda a, b: a == b),
+    "min": Rule(minimum, lambda a, b, y: (_step(b - a, sympy.S.Half), _step(a - b, sympy.S.Half)), inputs=2,
+                kink=lambda a, b: a == b),
 }
 
 # Functions SymPy may produce by itself while simplifying (sqrt(x**2) is
@@ -111,7 +217,7 @@ INTERNAL_RULES: dict[str, Rule] = {
 
 # Functions of a whole vector or matrix rather than of each entry; an optional
 # second argument, a literal 0 or 1, is the axis (1: along each row).
-REDUCTIONS = ("softmax", "sum", "mean")
+REDUCTIONS = ("softmax", "log_softmax", "sum", "mean")
 
 # Functions that stack several values into one column vector.
 STACKING = ("concat",)
@@ -212,4 +318,10 @@ def numeric_namespace(relu_grad_at_zero: float) -> dict:
         "relu": lambda x: np.maximum(x, 0.0),
         "relu_prime": _relu_prime,
         "sigmoid": _sigmoid,
+        "max": np.maximum,
+        "min": np.minimum,
+        "softplus": lambda x: np.logaddexp(0.0, x),  # no overflow at large |x|
+        "logsigmoid": lambda x: -np.logaddexp(0.0, -x),
+        "leaky_relu": lambda x, slope: np.where(x > 0, x, slope * x),
+        "elu": lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))),
     }

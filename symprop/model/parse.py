@@ -10,9 +10,11 @@ A value is a SymPy scalar expression or an ``ImmutableMatrix`` of them (a list
 is a column vector).  ``+ - * / **`` act entry by entry, a scalar combining
 with every entry and a 1xm row or an nx1 column repeated to fit an nxm matrix
 (NumPy's broadcasting of a row or a column); ``@`` is the matrix product; a
-1x1 matrix counts as a scalar.  ``softmax``, ``sum`` and ``mean`` take an
-optional axis (1: each row, 0: each column; the result keeps two dimensions);
-``concat`` stacks column vectors and scalars into one column vector.
+1x1 matrix counts as a scalar.  ``softmax``, ``log_softmax``, ``sum`` and
+``mean`` take an optional axis (1: each row, 0: each column; the result keeps
+two dimensions); ``concat`` stacks column vectors and scalars into one column
+vector; ``max`` and ``min`` take two values (shaped as for ``+``), and
+``leaky_relu``/``elu`` an optional literal number (slope, alpha).
 """
 
 import ast
@@ -25,6 +27,7 @@ from sympy import ImmutableMatrix
 
 from ..errors import SympropError
 from .functions import REDUCTIONS, RULES, STACKING
+from .functions import number as sympy_number
 
 MAX_TEXT = 10_000  # characters in one expression
 MAX_DEPTH = 60  # nesting of the syntax tree
@@ -32,6 +35,7 @@ MAX_NODES = 2_000  # syntax tree nodes in one expression
 MAX_LITERAL = 1e100  # absolute value of a number written in the text
 MAX_EXPONENT = 1_000  # a numeric exponent
 MAX_ENTRIES = 10_000  # entries of a matrix built while evaluating
+SOFTMAX = ("softmax", "log_softmax")  # reductions that keep the shape and need a column without an axis
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 TIME = "t"
@@ -157,7 +161,7 @@ def check_syntax(text: str, function_names: set[str]) -> None:
                 )
             calls.append(node)
     for node in calls:  # after the walk, which names a keyword argument as not allowed
-        _call_axis(node)
+        check_call(node)
 
 
 def names_in(text: str) -> set[str]:
@@ -225,10 +229,11 @@ class _Folder:
             value = self.fold(node.operand)
             return None if value is None else -value if isinstance(node.op, ast.USub) else value
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in RULES:
-            args = [self.fold(a) for a in node.args]
-            if len(args) != 1 or args[0] is None:
+            rule = RULES[node.func.id]
+            inputs = [self.fold(a) for a in node.args[: rule.inputs]]
+            if len(inputs) != rule.inputs or None in inputs or len(node.args) > rule.inputs + len(rule.parameters):
                 return None
-            return self.check(RULES[node.func.id].apply(args[0]), node)
+            return self.check(rule.apply(*inputs, *call_parameters(node)), node)
         if isinstance(node, ast.BinOp):
             chain = []  # a left-nested chain in a loop, as the builder does
             while isinstance(node, ast.BinOp):
@@ -349,23 +354,38 @@ class _Builder:
         if name not in self.functions.names():
             known = ", ".join(sorted(self.functions.names()))
             raise SympropError(f"unknown function '{name}'{_column(node)} (known: {known})")
-        axis = _call_axis(node)
+        axis = check_call(node)
         if name in STACKING:
             return self._concat(node)
+        if name in RULES and RULES[name].inputs == 2:
+            return self._pairwise(name, node)
         arg = self.build(node.args[0])
         if name in REDUCTIONS:
             if axis is not None:
                 return self._reduce_axis(name, arg, axis)
             return self._reduce(name, arg, node)
-        func = RULES[name].apply if name in RULES else self.functions.undefined[name]
+        if name in RULES:
+            params = call_parameters(node)
+            func = lambda v: RULES[name].apply(v, *params)  # noqa: E731
+        else:
+            func = self.functions.undefined[name]
         if isinstance(arg, ImmutableMatrix):
             return _real(arg.applyfunc(func), node)
         return _real(func(arg), node)
 
+    def _pairwise(self, name: str, node: ast.Call) -> Value:
+        """max(a, b), min(a, b): entry by entry, shaped as for ``+``."""
+        func = RULES[name].apply
+        a, b = (as_scalar(self.build(arg)) for arg in node.args)
+        if shape_of(a) is None and shape_of(b) is None:
+            return _real(func(a, b), node)
+        rows, cols = _broadcast(shape_of(a), shape_of(b), f"{name}()", node)
+        return _real(ImmutableMatrix(rows, cols, lambda i, j: func(_spread(a, i, j), _spread(b, i, j))), node)
+
     def _reduce(self, name: str, arg: Value, node: ast.AST) -> Value:
         if not isinstance(arg, ImmutableMatrix):
-            if name == "softmax":
-                raise SympropError(f"softmax() needs a column vector, got a scalar{_column(node)}")
+            if name in SOFTMAX:
+                raise SympropError(f"{name}() needs a column vector, got a scalar{_column(node)}")
             return arg
         entries = list(arg)
         if name == "sum":
@@ -374,24 +394,30 @@ class _Builder:
             return sympy.Add(*entries) / len(entries)
         if arg.shape[1] != 1:
             raise SympropError(
-                f"softmax() needs a column vector, got {describe_shape(arg)}{_column(node)}"
+                f"{name}() needs a column vector, got {describe_shape(arg)}{_column(node)}"
             )
         exps = [sympy.exp(e) for e in entries]
         total = sympy.Add(*exps)
+        if name == "log_softmax":
+            return ImmutableMatrix([e - sympy.log(total) for e in entries])
         return ImmutableMatrix([e / total for e in exps])
 
     def _reduce_axis(self, name: str, arg: Value, axis: int) -> Value:
         """NumPy's keepdims=True: axis 1 works on each row and gives a column,
         axis 0 on each column and gives a row; softmax keeps the shape."""
-        m = arg if isinstance(arg, ImmutableMatrix) else ImmutableMatrix([[arg]])
-        if name == "softmax":  # as without an axis: exp(z) over the sum of exp(z) along the line
-            m = m.applyfunc(sympy.exp)
+        z = arg if isinstance(arg, ImmutableMatrix) else ImmutableMatrix([[arg]])
+        # softmax as without an axis: exp(z) over the sum of exp(z) along the line
+        m = z.applyfunc(sympy.exp) if name in SOFTMAX else z
         rows, cols = m.shape
         lines = [m.row(i) for i in range(rows)] if axis == 1 else [m.col(j) for j in range(cols)]
         totals = [sympy.Add(*line) for line in lines]
         if name == "softmax":
             return as_scalar(
                 ImmutableMatrix(rows, cols, lambda i, j: m[i, j] / totals[i if axis == 1 else j])
+            )
+        if name == "log_softmax":
+            return as_scalar(
+                ImmutableMatrix(rows, cols, lambda i, j: z[i, j] - sympy.log(totals[i if axis == 1 else j]))
             )
         if name == "mean":
             count = cols if axis == 1 else rows
@@ -470,13 +496,24 @@ class _Builder:
             )
 
 
-def _call_axis(node: ast.Call) -> int | None:
-    """Check the arguments of a call to a known function; return the axis of a
-    reduction (None without one).  An axis is the literal 0 or 1."""
+def check_call(node: ast.Call) -> int | None:
+    """Check the arguments of a call to a known function (every reader of the
+    language asks here); return the axis of a reduction (None without one).
+    An axis is the literal 0 or 1; a parameter (slope, alpha) a literal number."""
     name = node.func.id
     args = node.args
     if node.keywords or any(isinstance(a, ast.Starred) for a in args):
         raise SympropError(f"{name}() takes plain arguments, without names{_column(node)}")
+    rule = RULES.get(name)
+    if rule is not None and (rule.inputs > 1 or rule.parameters):
+        optional = "".join(f" and an optional {what} (a number)" for what, _ in rule.parameters)
+        if not rule.inputs <= len(args) <= rule.inputs + len(rule.parameters):
+            count = "two arguments" if rule.inputs == 2 else "one argument"
+            raise SympropError(f"{name}() takes {count}{optional}{_column(node)}")
+        for (what, _), arg in zip(rule.parameters, args[rule.inputs:]):
+            if _literal(arg) is None:
+                raise SympropError(f"{name}: the {what} must be a number, got {_text(arg)}{_column(arg)}")
+        return None
     if name in STACKING:
         if len(args) < 2:
             raise SympropError(f"{name}() stacks two or more column vectors or scalars{_column(node)}")
@@ -495,6 +532,25 @@ def _call_axis(node: ast.Call) -> int | None:
     if len(args) != 1:
         raise SympropError(f"{name}() takes exactly one argument{_column(node)}")
     return None
+
+
+def _literal(node: ast.AST) -> int | float | None:
+    """A number written in the text (``0.2``, ``-0.1``), None for anything else."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        sign, node = (-1 if isinstance(node.op, ast.USub) else 1), node.operand
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float) and abs(node.value) <= MAX_LITERAL:
+        return sign * node.value
+    return None
+
+
+def call_parameters(node: ast.Call) -> tuple[sympy.Number, ...]:
+    """The literal parameters of a call to a rule (leaky_relu's slope), a
+    missing one at its default, as SymPy numbers (checked by ``check_call``)."""
+    rule = RULES[node.func.id]
+    given = [_literal(a) for a in node.args[rule.inputs:]]
+    defaults = [default for _, default in rule.parameters[len(given):]]
+    return tuple(sympy_number(v) for v in given + defaults)
 
 
 def _broadcast(ls: tuple[int, int] | None, rs: tuple[int, int] | None, op: str, node) -> tuple[int, int]:

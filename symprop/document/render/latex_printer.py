@@ -11,7 +11,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ...derive.mathobj import Verbatim
 from ...model.functions import as_prime
-from ..printing import positive_first, product_parts, split_name
+from ..printing import positive_first, product_parts, split_name, step_bracket
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}
 GREEK = {
@@ -41,6 +41,21 @@ def latex_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
     return text
 
 
+# Functions as books set them; any other name is \operatorname{name} (relu and
+# sigmoid: see _print_Function).
+FUNCTIONS = {
+    "max": r"\max", "min": r"\min", "softplus": r"\operatorname{softplus}", "logsigmoid": r"\log\sigma",
+    "leaky_relu": r"\operatorname{LeakyReLU}", "elu": r"\operatorname{ELU}",
+    "log_softmax": r"\log\operatorname{softmax}",
+}
+RELATIONS = {">": ">", "≥": r"\geq", "<": "<", "≤": r"\leq"}
+
+
+def function_name(name: str) -> str:
+    """A function's name in LaTeX: \\max, \\operatorname{softplus}, \\operatorname{tanh}."""
+    return FUNCTIONS.get(name) or r"\operatorname{" + name.replace("_", r"\_") + "}"
+
+
 LONG_EXPONENT = 4.0  # em: a longer exponent of e is written \exp(…)
 
 
@@ -64,7 +79,7 @@ class SympropLatexPrinter(LatexPrinter):
 
     def _print_Function(self, expr, exp=None):
         name = type(expr).__name__
-        special = name in ("relu_prime", "relu", "sigmoid") or name.endswith("_prime") or hasattr(
+        special = name in ("relu_prime", "relu", "sigmoid", *FUNCTIONS) or name.endswith("_prime") or hasattr(
             type(expr), "undefined_name"
         )
         if not special:  # print the arguments once: twice a level is 2^depth
@@ -78,6 +93,8 @@ class SympropLatexPrinter(LatexPrinter):
             text = rf"\operatorname{{ReLU}}\left({args}\right)"
         elif name == "sigmoid":
             text = rf"\sigma\left({args}\right)"
+        elif name in FUNCTIONS:
+            text = rf"{FUNCTIONS[name]}\left({args}\right)"
         else:
             text = rf"{name}\left({args}\right)"
         return f"{text}^{{{exp}}}" if exp else text
@@ -91,6 +108,15 @@ class SympropLatexPrinter(LatexPrinter):
         return rf"{name}{chr(39) * order}\left({self._print(at)}\right)"
 
     _print_Subs = _print_Derivative
+
+    def _print_Heaviside(self, expr, exp=None):
+        """The step as an Iverson bracket, [z > 0], as relu' is; H(a − b) with H(0) = ½."""
+        bracket = step_bracket(expr)
+        if bracket is None:
+            text = rf"H\left({self._print(expr.args[0])}\right)"
+        else:
+            text = rf"\left[{self._print(bracket[0])} {RELATIONS[bracket[1]]} 0\right]"
+        return f"{text}^{{{exp}}}" if exp else text
 
     def _print_ExpBase(self, expr, exp=None):
         """e^{x} for a short exponent, \\exp(…) for a long one."""
