@@ -337,7 +337,7 @@ def test_json_rows_beside_the_numbers(name):
     formula = [r for r in rows if "reason" in r]
     numbers = [r for r in rows if "computed" in r]
     assert formula and all(set(r) == {"key", "claimed", "ok", "reason"} for r in formula)
-    assert all(set(r) == {"key", "claimed", "computed", "ok"} for r in numbers)
+    assert all(set(r) == {"key", "claimed", "computed", "ok", "verdict", "tol", "rtol"} for r in numbers)
     assert len(numbers) == (4 if name == "masha_rnn" else 0)
     spec_text = (DERIVATIONS / f"{name}.toml").read_text()
     for r in formula:

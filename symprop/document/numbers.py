@@ -1,7 +1,9 @@
 """Numbers as a worked solution prints them, and mathematics already printed."""
 
 import math
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -71,15 +73,16 @@ def _sci_latex(text: str) -> str:
 class Number:
     """A number or an array of them, printed by each renderer its own way."""
 
-    def __init__(self, value, digits: int | None = None):
+    def __init__(self, value, digits: int | None = None, write=None):
         self.value = value
         self.digits = DIGITS if digits is None else digits
+        self.write = write or (lambda x: _fmt(x, self.digits))  # one entry as text, 1.2e-7 for 1.2·10⁻⁷
 
     def _t(self, x) -> str:
-        return _sci_text(_fmt(x, self.digits))
+        return _sci_text(self.write(x))
 
     def _l(self, x) -> str:
-        return _sci_latex(_fmt(x, self.digits))
+        return _sci_latex(self.write(x))
 
     def text(self) -> str:
         v = self.value
@@ -88,7 +91,7 @@ class Number:
                 return "(" + ", ".join(self._t(x) for x in v[:, 0]) + ")ᵀ"
             return "[" + "; ".join(", ".join(self._t(x) for x in row) for row in v) + "]"
         if isinstance(v, list):
-            return "[" + ", ".join(Number(x, self.digits).text() for x in v) + "]"
+            return "[" + ", ".join(Number(x, self.digits, self.write).text() for x in v) + "]"
         return self._t(v)
 
     def latex(self) -> str:
@@ -99,7 +102,7 @@ class Number:
             rows = r" \\ ".join(" & ".join(self._l(x) for x in row) for row in v)
             return r"\begin{pmatrix} " + rows + r" \end{pmatrix}"
         if isinstance(v, list):
-            return r"\left[" + ", ".join(Number(x, self.digits).latex() for x in v) + r"\right]"
+            return r"\left[" + ", ".join(Number(x, self.digits, self.write).latex() for x in v) + r"\right]"
         return self._l(v)
 
 
@@ -111,6 +114,72 @@ def _number(value, digits: int | None = None):
     if isinstance(value, np.ndarray) and value.size > MAX_ENTRIES_SHOWN:
         return Pre(f"({value.shape[0]}×{value.shape[1]})", rf"({value.shape[0]} \times {value.shape[1]})")
     return Number(value, digits)
+
+
+def as_written(x: float, decimals: int | None = None) -> str:
+    """A number as a spec writes it: the shortest decimal that reads back the
+    same (4.96, 1e-07, 2), or ``decimals`` fixed (4.90 for digits = 2)."""
+    if decimals is not None:
+        return f"{x:.{decimals}f}"
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
+MAX_CLAIM_DECIMALS = 12  # the computed number of a claim that agrees
+MAX_SHOWN_DECIMALS = 15  # … of one that does not, to show where it differs
+
+
+def claim_cells(row: dict, digits: int | None = None) -> tuple:
+    """A claim's two numbers (a row of ``compare_claims``), as every format prints
+    them: the claimed one as the spec writes it (with the claim's ``digits``, that
+    many decimals), and the computed one in the same form (a number, [a, b], or a
+    matrix) with the document's decimals (``digits``, default 4), the claim's if
+    more (up to 12), and in a claim that is not ok as many as show the entries
+    that disagree differ from the claim (up to 15)."""
+    claimed, computed = np.asarray(row["claimed"], float), np.asarray(row["computed"], float)
+    written = np.vectorize(lambda x: as_written(x, row.get("digits")), otypes=[str])(claimed)
+    decimals = max([DIGITS if digits is None else digits]
+                   + [min(MAX_CLAIM_DECIMALS, max(0, -Decimal(w).as_tuple().exponent)) for w in written.flat])
+    if row["verdict"] != "ok":
+        index = {"".join(f"[{i}]" for i in at): at for at in np.ndindex(*claimed.shape)}
+        differ = [index[e] for e in row.get("disagree", [])] or [()]
+        while decimals < MAX_SHOWN_DECIMALS and any(
+                float(_fmt(computed[at], decimals)) == claimed[at] for at in differ):
+            decimals += 1
+
+    def cell(value: np.ndarray, write) -> "Number | Pre":
+        if value.size > MAX_ENTRIES_SHOWN:
+            return Pre(f"({'×'.join(map(str, value.shape))})", "(" + r" \times ".join(map(str, value.shape)) + ")")
+        shaped = value.tolist() if value.ndim == 1 else value if value.ndim == 2 else float(value)
+        return Number(shaped, decimals, write)
+
+    return cell(claimed, lambda x: as_written(x, row.get("digits"))), cell(computed, None)
+
+
+MAX_ENTRIES_NAMED = 4  # entries of a claim that disagree, named beside its verdict
+
+
+def disagreeing(row: dict, base: int = 0) -> str:
+    """The entries of a vector or matrix claim that are not ok, as keys write them
+    ([1][0], counted from ``base``), when some are and not all; else ""."""
+    entries = row.get("disagree", [])
+    if not entries or len(entries) == np.size(row["claimed"]):
+        return ""
+    named = [re.sub(r"\d+", lambda m: str(int(m.group()) + base), e) for e in entries[:MAX_ENTRIES_NAMED]]
+    return ", ".join(named) + (", …" if len(entries) > MAX_ENTRIES_NAMED else "")
+
+
+def rule_cell(row: dict) -> "Pre | None":
+    """A claim's tolerance as mathematics: ±0.001, ±0.1 %, ±(0.001 + 0.1 %); None for digits."""
+    if "digits" in row:
+        return None
+    tol, rel = as_written(row["tol"]), as_written(float(f"{row['rtol'] * 100:.12g}"))
+    tol, rel = (_sci_text(tol), _sci_latex(tol)), (_sci_text(rel) + " %", _sci_latex(rel) + r"\,\%")
+    if not row["rtol"]:
+        return Pre(f"±{tol[0]}", rf"\pm {tol[1]}")
+    if not row["tol"]:
+        return Pre(f"±{rel[0]}", rf"\pm {rel[1]}")
+    return Pre(f"±({tol[0]} + {rel[0]})", rf"\pm ({tol[1]} + {rel[1]})")
 
 
 def _short_value(value) -> str:

@@ -30,8 +30,14 @@ from .numbers import (  # noqa: F401
     _fmt,
     _number,
     _power_of_ten_above,
+    _sci_latex,
+    _sci_text,
     _short_value,
+    as_written,
+    claim_cells,
+    disagreeing,
     paren,
+    rule_cell,
 )
 from .render.latex_printer import function_name
 from .strings import phrase
@@ -963,22 +969,62 @@ class _Builder:
         return out
 
     def errata(self, solution) -> list:
-        """The source's printed answers beside the computed ones, and its formulas that are wrong."""
-        out = []
-        if solution.expected:
-            out.append(self.p("claims_intro", tol=self.num(self.problem.tolerance)))
-            header = [self.word("claim"), self.word("claimed"), self.word("computed"), self.word("verdict")]
-            rows = []
-            for row in solution.expected:
-                claimed = _as_printed(row["claimed"])
-                decimals = len(claimed.text.split(".")[1]) if "." in claimed.text else 0
-                computed = self.num(row["computed"]) if decimals <= 4 else _number(row["computed"], min(decimals, 12))
-                rows.append([_claim_symbol(row["key"], self.problem), claimed, computed,
-                             self.word("right" if row["ok"] else "wrong")])
-            out.append(Table(header, rows))
-            ok = sum(r["ok"] for r in solution.expected)
-            out.append(self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(rows))))
+        """The source's printed answers beside the computed ones: each claim as
+        written, the computed number with digits enough to show any difference,
+        and the verdict; the rule (tolerance, or digits) once, or a column when
+        the claims have their own."""
+        rows_in = solution.expected or []
+        if not rows_in:
+            return []
+        problem, n = self.problem, len(solution.steps)
+        mixed = len({claim_rule_key(r) for r in rows_in}) > 1
+        steps = n > 1 and any(c.step is not None or c.kind == "final" for c in problem.expected.values())
+        header = [self.word("claim")] + ([self.word("step")] if steps else []) + [
+            self.word("claimed"), self.word("computed")] + ([self.word("tolerance")] if mixed else []) + [
+            self.word("verdict")]
+        rows = []
+        for row in rows_in:
+            claim = problem.expected[row["key"]]
+            step = claim.step or (n if claim.kind in ("updated", "final") else 1)
+            claimed, computed = claim_cells(row, self.digits)
+            verdict = self.word({"ok": "right", "wrong": "wrong", "truncated": "truncated"}[row["verdict"]])
+            entries = disagreeing(row, problem.conventions.index_base)
+            verdict += f" ({entries})" if entries else ""
+            rows.append([_claim_symbol(claim, step), *([sympy.Integer(step)] if steps else []), claimed, computed,
+                         *([claim_rule_cell(self.lang, row)] if mixed else []), verdict])
+        ok = sum(r["ok"] for r in rows_in)
+        truncated = sum(r["verdict"] == "truncated" for r in rows_in)
+        out = [self.p("claims_intro", rule=self.p("rule_mixed") if mixed else claim_rule(self.lang, rows_in[0])),
+               Table(header, rows), self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(rows)))]
+        if truncated:
+            out.append(self.p("claims_truncated", k=sympy.Integer(truncated)))
         return out
+
+
+def claim_rule_key(row: dict) -> tuple:
+    """What a claim is compared by: (tol, rtol), or digits."""
+    return (row["digits"],) if "digits" in row else (row["tol"], row["rtol"])
+
+
+def claim_rule(lang: str, row: dict) -> Para:
+    """The rule of a claim, in words: tolerance 0.001; relative tolerance 1e-6;
+    both; or printed to 2 decimals."""
+    if "digits" in row:
+        return para(lang, "rule_digits", n=sympy.Integer(row["digits"]))
+
+    def num(x):
+        return Pre(_sci_text(as_written(x)), _sci_latex(as_written(x)))
+
+    if row["rtol"] and row["tol"]:
+        return para(lang, "rule_tol_rtol", tol=num(row["tol"]), rtol=num(row["rtol"]))
+    if row["rtol"]:
+        return para(lang, "rule_rtol", rtol=num(row["rtol"]))
+    return para(lang, "rule_tol", tol=num(row["tol"]))
+
+
+def claim_rule_cell(lang: str, row: dict):
+    """A claim's rule in a table's cell: ±0.001 (mathematics), or words for digits."""
+    return rule_cell(row) or phrase(lang, "rule_digits_short").format(n=row["digits"])
 
 
 def _texttt(text: str) -> str:
@@ -989,22 +1035,17 @@ def _texttt(text: str) -> str:
     return r"\texttt{" + "".join(special.get(ch, ch) for ch in text) + "}"
 
 
-def _as_printed(value) -> Pre:
-    """A number the source prints, as it prints it (the TOML's own digits)."""
-    text = repr(float(value))
-    text = text[:-2] if text.endswith(".0") else text
-    return Pre(text, text)
-
-
-def _claim_symbol(key: str, problem):
-    if key == "loss":
+def _claim_symbol(claim, step: int):
+    """L, a value, ∂L/∂w, or w⁽ᵏ⁾ after step k (the loss after the last update: L⁽ⁿ⁾)."""
+    if claim.kind == "loss":
         return _sym("L")
-    what, rest = key.split(".", 1)
-    if what == "value":
-        return _sym(rest)
-    if what == "updated":
-        return _sym(f"{rest}@1")
-    return _adj(rest)
+    if claim.kind == "final":
+        return _sym(f"L@{step}")
+    if claim.kind == "value":
+        return _sym(claim.name)
+    if claim.kind == "updated":
+        return _sym(f"{claim.name}@{step}")
+    return _adj(claim.name)
 
 
 AUDIENCES = ("teacher", "student")

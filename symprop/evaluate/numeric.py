@@ -4,7 +4,6 @@ finite differences, the scalar engine on small problems, the printed matrix
 formulas, and a source's claims.
 """
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +14,7 @@ from ..errors import SympropError
 from ..model.spec import LOSS, Problem
 from .arrays import FormulaValues, Machine, Pass
 from .claims import FormulaClaim, formula_claims
+from .expected import compare_claims
 from .faults import NumericFault, Watch, finite, gap
 from .scalar import scalar_check
 
@@ -52,6 +52,7 @@ class Solution:
     checks: dict
     expected: list[dict] | None = None  # the numeric claims: key, claimed, computed, ok
     formula_claims: list[FormulaClaim] = field(default_factory=list)  # formula.* and through_time.*
+    final_loss: float | None = None  # after the last update, on the last step's values (when claimed)
 
     @property
     def first(self) -> Step:
@@ -115,6 +116,8 @@ def solve(problem: Problem) -> Solution:
         checks["matrix_form"] = verify(problem, machine, runs[0])
     solution = Solution(problem, steps, checks)
     if problem.expected:
+        if any(c.kind == "final" for c in problem.expected.values()):
+            solution.final_loss = float(machine.loss_at(machine.leaf_values(values)))
         solution.expected = compare_claims(problem, solution)
     solution.formula_claims = formula_claims(problem, solution)
     return solution
@@ -276,64 +279,3 @@ def _diff(a, b) -> float:
     if a.size != b.size:
         raise SympropError(f"matrix form: shape {a.shape} where the engine has {b.shape}")
     return gap(a.reshape(-1), b.reshape(-1))
-
-
-_KEY = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)\Z")
-
-
-def lookup(problem: Problem, table: dict, name_and_index: str, what: str):
-    """The number a claim key names: ``h[3]`` (a step), ``W[1][0]`` (an entry)."""
-    m = _KEY.match(name_and_index)
-    name, indices = m.group(1), [int(i) for i in re.findall(r"\d+", m.group(2))]
-    key = name
-    if name in problem.sequences or name == "L":
-        if indices:
-            key = f"{name}[{indices.pop(0)}]"
-    if key not in table:
-        raise SympropError(f"expected.{what}.{name_and_index}: no {what} named {key!r}",
-                           where=problem.origin)
-    value = table[key]
-    if not indices:
-        return value
-    if not isinstance(value, np.ndarray):
-        raise SympropError(f"expected.{what}.{name_and_index}: {key} is a scalar", where=problem.origin)
-    try:
-        if value.shape[1] == 1 and len(indices) == 1:
-            return float(value[indices[0], 0])
-        if len(indices) == 2:
-            return float(value[indices[0], indices[1]])
-        return value[indices[0]]
-    except IndexError:
-        raise SympropError(
-            f"expected.{what}.{name_and_index}: index out of range for {key} "
-            f"({value.shape[0]}x{value.shape[1]})",
-            where=problem.origin,
-        ) from None
-
-
-def compare_claims(problem: Problem, solution: Solution) -> list[dict]:
-    first, last = solution.first, solution.steps[-1]
-    tables = {
-        "value": {**first.values, "L": first.loss},
-        "adjoint": first.adjoints,
-        "grad": first.gradients,
-        "updated": last.updated or {},
-    }
-    rows = []
-    for key, claimed in problem.expected.items():
-        if key == "loss":
-            computed = first.loss
-        else:
-            what, rest = key.split(".", 1)
-            if what == "updated" and last.updated is None:
-                raise SympropError(f"expected.{key}: needs training.lr", where=problem.origin)
-            computed = lookup(problem, tables[what], rest, what)
-        claimed_arr, computed_arr = np.asarray(claimed, float), np.asarray(computed, float)
-        if claimed_arr.size != computed_arr.size:
-            raise SympropError(
-                f"expected.{key}: claims {claimed_arr.size} numbers but {computed_arr.size} are computed",
-                where=problem.origin,
-            )
-        ok = bool(np.all(np.abs(claimed_arr.ravel() - computed_arr.ravel()) <= problem.tolerance))
-        rows.append({"key": key, "claimed": to_json(claimed), "computed": to_json(computed), "ok": ok})
-    return rows

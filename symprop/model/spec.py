@@ -69,6 +69,21 @@ class PartSpec:
     question: dict[str, str] = field(default_factory=dict)  # the source's wording, by language
 
 
+@dataclass(frozen=True)
+class NumericClaim:
+    """A number, a vector or a matrix a source claims in ``[expected]``, and how it
+    is compared, entry by entry: within tol + rtol·|computed|, or, with ``digits``,
+    as the source printed it to that many decimals (rounded, or else truncated)."""
+
+    value: Number  # a float; a flat list is 1-d (a vector either way), a list of lists 2-d
+    kind: str  # loss, value, adjoint, grad, updated, or final (the loss after the last update)
+    name: str = ""  # what value./adjoint./grad./updated. names, with its indices: "W[1][0]"
+    step: int | None = None  # step.K.: the K-th training step, from 1; None: the first (updated: the last)
+    tol: float = 1e-3
+    rtol: float = 0.0
+    digits: int | None = None
+
+
 @dataclass
 class Problem:
     """A validated problem spec: data.  The API (``symprop.api.Problem``) runs the
@@ -89,7 +104,7 @@ class Problem:
     values: dict[str, object] = field(default_factory=dict)
     conventions: Conventions = Conventions()
     training: Training = Training()
-    expected: dict[str, object] = field(default_factory=dict)
+    expected: dict[str, NumericClaim] = field(default_factory=dict)  # by key, as written after "expected."
     tolerance: float = 1e-3
     claims: tuple[ClaimSpec, ...] = ()  # formula.* and through_time.* in [expected] (claim_syntax.py)
     sequences: frozenset[str] = frozenset()  # names indexed by time
@@ -239,7 +254,7 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         recurrent=frozenset(e.target for e in equations if e.recurrent), sequences=sequences,
         mentioned=frozenset(mentioned), functions=frozenset(functions), steps=steps,
     )
-    expected, tolerance, claims = _expected(r, r.table(data, "expected"), context)
+    expected, tolerance, claims = _expected(r, r.table(data, "expected"), context, training)
     statement, parts = _document(r, r.table(data, "document"), functions)
     return Problem(
         origin=origin,
@@ -383,7 +398,11 @@ def _training(r: "_Reader", table: dict, values, mentioned, sequences) -> Traini
     return Training(lr, tuple(parsed))
 
 
-_CLAIM = re.compile(r"(loss|value|adjoint|grad|updated)(?:\.([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*))?\Z")
+# [step.K.]loss, value.NAME, adjoint.NAME, grad.PARAM, updated.PARAM (NAME with [i][j]); final.loss
+_CLAIM = re.compile(r"(?:step\.(\d+)\.)?(loss|value|adjoint|grad|updated)(?:\.([A-Za-z][A-Za-z0-9_]*(?:\[\d+\])*))?\Z")
+FINAL_LOSS = "final.loss"
+RULE_KEYS = ("value", "tol", "rtol", "digits")  # a claim given as a table
+MAX_DIGITS = 15
 
 
 def _document(r: "_Reader", table: dict, functions: list[str]) -> tuple[dict[str, str], tuple[PartSpec, ...]]:
@@ -421,42 +440,127 @@ def _document(r: "_Reader", table: dict, functions: list[str]) -> tuple[dict[str
     return statement, tuple(parts)
 
 
-def _expected(r: "_Reader", table: dict, context: ClaimContext) -> tuple[dict[str, object], float,
-                                                                      tuple[ClaimSpec, ...]]:
-    """[expected]: the numbers a source claims (loss, value.*, adjoint.*, grad.*,
-    updated.*), the tolerance, and its claims about formulas and structure
-    (formula.grad.*, formula.adjoint.*, through_time.*; see claim_syntax.py)."""
+def _claim_key(key: str) -> re.Match | None:
+    """The parts of a numeric claim's key, or None for another key."""
+    m = _CLAIM.match(key)
+    return m if m and (m.group(2) == "loss") == (m.group(3) is None) else None
+
+
+def _expected(r: "_Reader", table: dict, context: ClaimContext, training: Training) -> tuple[
+        dict[str, NumericClaim], float, tuple[ClaimSpec, ...]]:
+    """[expected]: the numbers a source claims ([step.K.]loss, value.*, adjoint.*,
+    grad.*, updated.*, and final.loss), each with its rule (the spec-wide
+    tolerance, rtol or digits, or its own table), the spec-wide tolerance, and
+    its claims about formulas and structure (formula.grad.*, formula.adjoint.*,
+    through_time.*; see claim_syntax.py)."""
     flat = {}
 
     def walk(prefix: str, value):
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not (prefix == FINAL_LOSS or _claim_key(prefix)):
             for k, v in value.items():
                 walk(f"{prefix}.{k}" if prefix else k, v)
-        else:
+        else:  # a number, or a claim's own table: { value = 0.3589, tol = 1e-4 }
             flat[prefix] = value
 
     walk("", table)
-    tolerance = flat.pop("tolerance", 1e-3)
-    tolerance = r.number(tolerance, "expected.tolerance")
-    if not isinstance(tolerance, float) or tolerance < 0:
-        raise r.error("expected.tolerance", "must be a non-negative number")
+    default = _rule(r, "expected", {k: flat.pop(k) for k in ("tolerance", "rtol", "digits") if k in flat},
+                    "tolerance", (1e-3, 0.0, None))
+    steps = len(training.batches) or 1
     claims, structure = {}, []
     for key, value in flat.items():
+        where = f"expected.{key}"
         if is_structure_key(key):
             try:
                 structure.append(read_claim(key, value, context))
             except SympropError as e:
-                raise r.error(f"expected.{key}", str(e)) from None
+                raise r.error(where, str(e)) from None
             continue
-        m = _CLAIM.match(key)
-        if not m or (m.group(1) == "loss") != (m.group(2) is None):
-            raise r.error(
-                f"expected.{key}",
-                "is not a claim: use loss, value.NAME, adjoint.NAME, grad.PARAM or updated.PARAM "
-                "(or formula.grad.PARAM, formula.adjoint.NAME, through_time.PARAM)",
-            )
-        claims[key] = r.number(value, f"expected.{key}")
-    return claims, tolerance, tuple(structure)
+        m = _claim_key(key)
+        if key.startswith("final.") and key != FINAL_LOSS:
+            raise r.error(where, "only final.loss can be claimed (the loss after the last update)")
+        if not m and key != FINAL_LOSS:
+            raise r.error(where, "is not a claim: use loss, value.NAME, adjoint.NAME, grad.PARAM or "
+                                 "updated.PARAM (each may start with step.K.), final.loss "
+                                 "(or formula.grad.PARAM, formula.adjoint.NAME, through_time.PARAM)")
+        kind, name, step = ("final", "", None) if not m else (m.group(2), m.group(3) or "", m.group(1))
+        if step is not None and not 1 <= int(step) <= steps:
+            raise r.error(where, f"step {int(step)} is out of range: " + (
+                f"there are {steps} steps, one a [[training.batches]] entry: step.1 to step.{steps}" if steps > 1
+                else "there is one step (no [[training.batches]]): step.1"))
+        if kind in ("updated", "final") and training.lr is None:
+            raise r.error(where, "needs training.lr")
+        rule = default
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(RULE_KEYS))
+            if unknown:
+                raise r.error(where, f"unknown key{'s' if len(unknown) > 1 else ''} "
+                                     f"{', '.join(map(repr, unknown))} (a claim's table takes {', '.join(RULE_KEYS)})")
+            if "value" not in value:
+                raise r.error(where, "needs value: { value = 0.36, tol = 1e-4 }")
+            if len(value) > 1:
+                rule = _rule(r, where, {k: v for k, v in value.items() if k != "value"}, "tol", (0.0, 0.0, None))
+            value = value["value"]
+        number = r.number(value, where)
+        if isinstance(value, list) and not isinstance(value[0], list):
+            number = number.reshape(-1)  # a flat list: a vector, as a column or as a row
+        tol, rtol, digits = rule
+        if digits is not None:
+            scaled = np.asarray(number) * 10.0**digits
+            if np.any(np.abs(scaled - np.round(scaled)) > 1e-6 * np.maximum(1.0, np.abs(scaled))):
+                raise r.error(where, f"has more than {digits} decimals, but digits = {digits}")
+        claims[key] = NumericClaim(number, kind, name, None if step is None else int(step), tol, rtol, digits)
+    return claims, default[0], tuple(structure)
+
+
+def _rule(r: "_Reader", where: str, given: dict, tol_key: str, default: tuple) -> tuple[float, float, int | None]:
+    """(tol, rtol, digits) from expected.tolerance, .rtol and .digits (``tol_key``
+    "tolerance"), or from a claim's own tol, rtol and digits ("tol"); what is not
+    given is 0, and nothing given is ``default``."""
+    if not given:
+        return default
+
+    def error(key: str, message: str) -> SympropError:  # expected.rtol: …, or expected.grad.w: rtol …
+        return r.error(f"{where}.{key}", message) if tol_key == "tolerance" else r.error(where, f"{key} {message}")
+
+    for key in (tol_key, "rtol"):
+        v = given.get(key, 0.0)
+        if type(v) not in (int, float) or not math.isfinite(v) or v < 0:
+            raise error(key, "must be a non-negative number")
+    digits = given.get("digits")
+    if digits is not None and (type(digits) is not int or not 0 <= digits <= MAX_DIGITS):
+        raise error("digits", f"must be a whole number from 0 to {MAX_DIGITS}")
+    if digits is not None and (tol_key in given or "rtol" in given):
+        raise error("digits", f"is given with {tol_key if tol_key in given else 'rtol'}: give one of them")
+    return float(given.get(tol_key, 0.0)), float(given.get("rtol", 0.0)), digits
+
+
+@dataclass(frozen=True)
+class VariantBounds:
+    """[variants]: the range of each value a variant draws (``w = [-1, 1]``)
+    and the grid step (``step = 0.5``); None where the spec says nothing."""
+
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    step: float | None = None
+
+
+def _variants(r: "_Reader", table: dict, values: dict) -> VariantBounds | None:
+    if not table:
+        return None
+    bounds, step = {}, None
+    for name, given in table.items():
+        key = f"variants.{name}"
+        if name == "step":
+            step = r.number(given, key)
+            if not isinstance(step, float) or step <= 0:
+                raise r.error(key, "must be a positive number")
+            continue
+        if name not in values:
+            raise r.error(key, f"'{name}' has no value under [values] to vary")
+        if (not isinstance(given, list) or len(given) != 2
+                or not all(type(v) in (int, float) and math.isfinite(v) for v in given) or given[0] >= given[1]):
+            raise r.error(key, "must be [low, high] with low < high")
+        bounds[name] = (float(given[0]), float(given[1]))
+    return VariantBounds(bounds, step)
 
 
 def _clip(text: str) -> str:

@@ -1,8 +1,8 @@
 """The report of ``symprop check`` as plain Unicode text."""
 
-import numpy as np
-
+from ..numbers import disagreeing
 from ..printing import unicode_name
+from ..solution import Number, Para, Pre, claim_cells, claim_rule, claim_rule_cell, claim_rule_key
 from .document import no_controls
 
 
@@ -10,12 +10,13 @@ def _name(problem, key: str) -> str:
     return unicode_name(key, problem.conventions.index_base, problem.sequences | {"L"})
 
 
-def _number(value) -> str:
-    if isinstance(value, np.ndarray):
-        if value.shape[1] == 1:
-            return "[" + ", ".join(_number(v) for v in value[:, 0]) + "]"
-        return "[" + "; ".join(", ".join(_number(v) for v in row) for row in value) + "]"
-    return f"{value:.6g}"
+def _plain(item) -> str:
+    """Words and mathematics as plain text: a Para, a Pre, a Number, a string."""
+    if isinstance(item, Para):
+        return "".join(_plain(part) for part in item.parts)
+    if isinstance(item, Pre):
+        return item.text
+    return item.text() if isinstance(item, Number) else str(item)
 
 
 def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
@@ -72,19 +73,19 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
     numbers = [row for row in expected or [] if "computed" in row]
     formulas = [row for row in expected or [] if "computed" not in row]
     if numbers:
-        expected = numbers
-        out += ["", f"Claims of the source (tolerance {problem.tolerance:g})"]
-        rows = [["claim", "claimed", "computed", ""]]
-        for row in expected:
-            rows.append([
-                row["key"],
-                _number(np.asarray(row["claimed"], float)) if isinstance(row["claimed"], list) else _number(row["claimed"]),
-                _number(np.asarray(row["computed"], float)) if isinstance(row["computed"], list) else _number(row["computed"]),
-                "ok" if row["ok"] else "WRONG",
-            ])
+        mixed = len({claim_rule_key(r) for r in numbers}) > 1
+        out += ["", "Claims of the source" + ("" if mixed else f" ({_plain(claim_rule('en', numbers[0]))})")]
+        rows = [["claim", "claimed", "computed"] + (["tolerance"] if mixed else []) + [""]]
+        for row in numbers:
+            verdict = {"ok": "ok", "wrong": "WRONG", "truncated": "truncated, not rounded"}[row["verdict"]]
+            verdict += f" at {disagreeing(row)}" if disagreeing(row) else ""
+            rule = [_plain(claim_rule_cell("en", row))] if mixed else []
+            rows.append([row["key"], *(_plain(c) for c in claim_cells(row)), *rule, verdict])
         out += _table(rows)
-        wrong = sum(not r["ok"] for r in expected)
-        out.append(f"  {len(expected) - wrong} of {len(expected)} claims agree")
+        wrong = sum(not r["ok"] for r in numbers)
+        truncated = sum(r["verdict"] == "truncated" for r in numbers)
+        out.append(f"  {len(numbers) - wrong} of {len(numbers)} claims agree"
+                   + (f" ({truncated} truncated, not rounded)" if truncated else ""))
     if formulas:
         out += ["", "Claims of the source about formulas and structure"]
         for row in formulas:
