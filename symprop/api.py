@@ -7,14 +7,17 @@ they build.  Nothing below this module imports it.
 """
 
 import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomli_w
+
 from .derive.backprop import derivation_of
 from .derive.closed_form import closed_gradients
-from .model.functions import plain
 from .derive.graph import graph_of
 from .derive.program import program_of
+from .document.answer_key import answer_key, key_json, variant_spec
 from .document.render import render
 from .document.render.document import no_controls
 from .document.render.text import check_text
@@ -24,7 +27,9 @@ from .errors import SympropError
 from .evaluate import numeric
 from .evaluate.arrays import Machine
 from .evaluate.check import run_checks
+from .evaluate.variants import draw_variants
 from .model import spec
+from .model.functions import plain
 from .model.shipped import resolve
 
 FORMATS = ("text", "latex", "myst", "markdown")
@@ -136,6 +141,14 @@ class Problem:
         _document_options(fmt, lang, audience, digits)
         return render(derivation_document(self.spec, lang, audience, digits), fmt, standalone)
 
+    @_user_errors
+    def variants(self, count: int = 10, seed: int = 0) -> "Variants":
+        """``count`` variants of the problem with new numbers and their answers
+        (the same seed gives the same variants)."""
+        _given(count, int, "an integer", "count")
+        _given(seed, int, "an integer", "seed")
+        return Variants(self.spec, draw_variants(self.spec, count, seed))
+
     def _repr_markdown_(self) -> str:
         """Jupyter shows Markdown with $…$ math; a LaTeX repr would go to MathJax,
         which takes formulas, not a document with sections and tables."""
@@ -165,6 +178,33 @@ class Solution:
 
     def _repr_markdown_(self) -> str:
         return self.document("markdown")
+
+
+@dataclass
+class Variants:
+    """Variants of a problem: each as a spec (a TOML table with its answers in
+    ``[expected]``), and one answer key."""
+
+    problem: spec.Problem
+    drawn: list
+
+    def specs(self) -> list[dict]:
+        """Each variant's spec as a dict (``symprop.from_dict`` reads it)."""
+        return [variant_spec(self.problem, v, k) for k, v in enumerate(self.drawn, start=1)]
+
+    def toml(self) -> list[str]:
+        """Each variant's spec as TOML text."""
+        return [tomli_w.dumps(data, multiline_strings=True) for data in self.specs()]
+
+    @_user_errors
+    def key(self, fmt: str = "markdown", lang: str | None = None, fractions: bool = False,
+            standalone: bool = False) -> str:
+        """The answer key: every variant's numbers and answers (JSON: a list of
+        {"values", "answers"} with exact answers as strings "3/8")."""
+        if fmt == "json":
+            return json.dumps(key_json(self.drawn), ensure_ascii=False, indent=2) + "\n"
+        _document_options(fmt, lang, "teacher", None)
+        return render(answer_key(self.problem, self.drawn, lang, fractions), fmt, standalone)
 
 
 def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool]:

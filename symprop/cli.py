@@ -13,10 +13,11 @@ import stat
 import sys
 import tempfile
 import textwrap
+from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, api
 from .api import check_report
 from .document.solution import AUDIENCES
 from .document.strings import LANGUAGES
@@ -289,6 +290,43 @@ def graph(spec, fmt, grad, unrolled, lang, output):
         return draw(_load(spec), fmt, grad=grad, unrolled=unrolled, lang=lang)
 
     _emit(_run(action), output)
+
+
+KEY_SUFFIX = {"text": "txt", "json": "json", "latex": "tex", "myst": "md", "markdown": "md"}
+
+
+@main.command()
+@SPEC
+@click.option("-n", "count", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many variants.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="The same seed gives the same variants, byte for byte.")
+@click.option("--output", "-o", "folder", required=True, metavar="DIR",
+              help="The folder for the specs (NAME-01.toml, …) and the answer key (key.EXT).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True,
+              help="The format of the answer key.")
+@LANG
+@click.option("--fractions", is_flag=True, help="Exact answers as fractions (3/8), not decimals (0.375).")
+def variants(spec, count, seed, folder, fmt, lang, fractions):
+    """Variants of a problem with new numbers: each a spec with its answers in
+    [expected], and one answer key. Bounds and step: [variants] in the spec."""
+
+    def action():
+        problem = _load(spec)
+        drawn = api.Problem(problem).variants(count, seed)
+        return drawn.toml(), drawn.key(fmt, lang, fractions, standalone=fmt == "latex")
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise _cannot_write(folder, e) from None
+    specs, key = _run(action)
+    stem = "variant" if spec == "-" else Path(str(resolve(spec))).stem
+    for k, text in enumerate(specs, start=1):
+        _emit(f"# variant {k} of {count}: symprop variants {stem} -n {count} --seed {seed}\n{text}",
+              os.path.join(folder, f"{stem}-{k:02d}.toml"))
+    _emit(key, os.path.join(folder, f"key.{KEY_SUFFIX[fmt]}"))
+    click.echo(f"{count} variants and key.{KEY_SUFFIX[fmt]} written to {folder}", err=True)
 
 
 @main.command("list")

@@ -23,7 +23,8 @@ MAX_STEPS = 100_000
 MAX_ENTRIES = 100_000  # numbers in one value
 MAX_PARAM_ENTRIES = 100_000
 
-TOP_KEYS = {"title", "source", "lang", "model", "values", "conventions", "training", "expected", "document"}
+TOP_KEYS = {"title", "source", "lang", "model", "values", "conventions", "training", "expected", "document",
+            "variants"}
 LANGUAGES = ("en", "ru", "zh")
 DOCUMENT_KEYS = {"statement", "parts"}
 PART_KEYS = {"letter", "question", "show"}
@@ -113,6 +114,8 @@ class Problem:
     sources: dict[str, str] = field(default_factory=dict)
     statement: dict[str, str] = field(default_factory=dict)  # the source's problem text, by language
     parts: tuple["PartSpec", ...] = ()  # the source's parts; empty: symprop's default order
+    variants: "VariantBounds | None" = None  # [variants]: how new values for the problem are drawn
+    data: dict = field(default_factory=dict, repr=False, compare=False)  # the TOML as read
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def title_in(self, lang: str) -> str:
@@ -256,7 +259,10 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     )
     expected, tolerance, claims = _expected(r, r.table(data, "expected"), context, training)
     statement, parts = _document(r, r.table(data, "document"), functions)
+    variants = _variants(r, r.table(data, "variants"), values)
     return Problem(
+        variants=variants,
+        data=data,
         origin=origin,
         title=title,
         source=source,

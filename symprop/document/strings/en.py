@@ -119,4 +119,14 @@ STRINGS = {
     # pictures
     "picture_shared": "{name} (shared)",
     "list_separator": ", ",
+    # answer keys of variants
+    "variant_title": "{title}, variant {k}",
+    "key_title": "{title}: answer key",
+    "key_intro": "Every variant is the same problem with new numbers; the answers were computed and checked by symprop.",
+    "key_exact": "The answers are exact (rational arithmetic).",
+    "variant": "Variant {k}",
+    "key_given": "Given:",
+    "key_quantity": "quantity",
+    "key_answer": "answer",
+    "key_value": "value",
 }

@@ -121,4 +121,14 @@ STRINGS = {
     # pictures
     "picture_shared": "{name} (общий)",
     "list_separator": ", ",
+    # answer keys of variants
+    "variant_title": "{title}, вариант {k}",
+    "key_title": "{title}: ответы",
+    "key_intro": "Каждый вариант — та же задача с другими числами; ответы вычислены и проверены symprop.",
+    "key_exact": "Ответы точные (вычислены в рациональных числах).",
+    "variant": "Вариант {k}",
+    "key_given": "Дано:",
+    "key_quantity": "величина",
+    "key_answer": "ответ",
+    "key_value": "значение",
 }

@@ -127,4 +127,14 @@ STRINGS = {
     # pictures
     "picture_shared": "{name}（共享）",
     "list_separator": "、",
+    # answer keys of variants
+    "variant_title": "{title}，第 {k} 套",
+    "key_title": "{title}：参考答案",
+    "key_intro": "每套题都是同一道题换了数字；答案由 symprop 计算并验证。",
+    "key_exact": "答案是精确值（有理数运算）。",
+    "variant": "第 {k} 套",
+    "key_given": "已知：",
+    "key_quantity": "量",
+    "key_answer": "答案",
+    "key_value": "值",
 }

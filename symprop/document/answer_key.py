@@ -1,0 +1,142 @@
+"""Variants of a problem as specs and as one answer key.
+
+A variant's spec is the source's TOML with the new values, its title marked
+with the variant's number, and ``[expected]`` holding every answer (the
+source's own claims are about its own numbers, so they are left out); the
+answer key lists, variant by variant, the given numbers and the answers.
+Exact answers print as books print them: 0.375, or 3/8 with ``fractions``;
+1/3 always as a fraction.
+"""
+
+import copy
+
+import numpy as np
+import sympy
+
+from ..evaluate.exact import decimals
+from ..evaluate.variants import Variant
+from ..model.spec import Problem
+from .numbers import Pre, _fmt
+from .printing import text as math_text
+from .render.latex_printer import SympropLatexPrinter
+from .solution import Document, Para, Section, Table, UserText
+from .strings import phrase
+
+DIGITS = 6  # decimals of an answer that is not exact
+
+
+def variant_spec(problem: Problem, variant: Variant, number: int) -> dict:
+    """The TOML table of one variant."""
+    data = copy.deepcopy(problem.data)
+    title = data.get("title")
+    if isinstance(title, dict):
+        data["title"] = {lang: phrase(lang, "variant_title").format(title=t, k=number) for lang, t in title.items()}
+    else:
+        data["title"] = phrase(problem.lang, "variant_title").format(title=title, k=number)
+    data["values"] = {name: _toml_value(v) for name, v in variant.values.items()}
+    expected = {}
+    for key, value in variant.answers.items():
+        expected.update(_entries(key, value))
+    expected["tolerance"] = 1e-9 if variant.exact is not None else 1e-6
+    data["expected"] = expected
+    return data
+
+
+def _toml_value(value):
+    if isinstance(value, list):
+        return [_toml_value(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [float(v) for v in value[:, 0]] if value.shape[1] == 1 else value.tolist()
+    return float(value)
+
+
+def _entries(key: str, value) -> dict[str, float]:
+    """A claim for each entry: ``grad.W[0][1]``; a column's entries ``[i]``."""
+    if isinstance(value, sympy.MatrixBase):
+        value = np.array(value.tolist(), dtype=object)
+    if isinstance(value, np.ndarray):
+        rows, cols = value.shape
+        if cols == 1:
+            return {f"{key}[{i}]": float(value[i, 0]) for i in range(rows)}
+        return {f"{key}[{i}][{j}]": float(value[i, j]) for i in range(rows) for j in range(cols)}
+    return {key: float(value)}
+
+
+def answer_key(problem: Problem, variants: list[Variant], lang: str | None = None,
+               fractions: bool = False) -> Document:
+    """One document: for each variant, the given numbers and the answers."""
+    lang = lang or problem.lang
+    title = phrase(lang, "key_title").format(title=problem.title_in(lang))
+    intro = [Para([phrase(lang, "key_intro")])]
+    if variants and all(v.exact is not None for v in variants):
+        intro.append(Para([phrase(lang, "key_exact")]))
+    sections = []
+    for k, v in enumerate(variants, start=1):
+        given = [Para([phrase(lang, "key_given")]),
+                 Table([phrase(lang, "key_quantity"), phrase(lang, "key_value")],
+                       [[_code(name), _number(value, fractions)] for name, value in _given(v.values).items()])]
+        answers = Table([phrase(lang, "key_quantity"), phrase(lang, "key_answer")],
+                        [[_code(key), _number(value, fractions)]
+                         for entry in v.answers.items() for key, value in _answer_rows(*entry).items()])
+        sections.append(Section(phrase(lang, "variant").format(k=k), [*given, answers]))
+    return Document(title=UserText(title), lang=lang, source=problem.source_in(lang), statement=intro,
+                    parts=[], appendix=sections)
+
+
+def _given(values: dict) -> dict:
+    out = {}
+    for name, value in values.items():
+        if isinstance(value, list):
+            out.update({f"{name}[{t}]": v for t, v in enumerate(value)})
+        else:
+            out[name] = value
+    return out
+
+
+def _answer_rows(key: str, value) -> dict:
+    if isinstance(value, sympy.MatrixBase | np.ndarray) and np.shape(value) != (1, 1):
+        matrix = value if isinstance(value, sympy.MatrixBase) else sympy.Matrix(value.tolist())
+        if matrix.shape[1] == 1:
+            return {f"{key}[{i}]": matrix[i, 0] for i in range(matrix.shape[0])}
+        return {f"{key}[{i}][{j}]": matrix[i, j] for i in range(matrix.shape[0]) for j in range(matrix.shape[1])}
+    return {key: value}
+
+
+def _code(key: str) -> Pre:
+    return Pre(key, r"\texttt{" + key.replace("_", r"\_") + "}")
+
+
+def _number(value, fractions: bool) -> Pre:
+    """An exact rational as a decimal when one prints it (0.375), else p/q;
+    with ``fractions`` always p/q; a float with DIGITS decimals."""
+    if isinstance(value, np.ndarray):
+        return Pre(math_text(sympy.Matrix(value.tolist())), SympropLatexPrinter().doprint(sympy.Matrix(value.tolist())))
+    if isinstance(value, sympy.Rational):
+        if value.q == 1 or (not fractions and decimals(value) is not None):
+            text = _fmt(float(value), max(decimals(value), 0))
+            return Pre(text, text)
+        sign = "-" if value < 0 else ""
+        p, q = abs(value.p), value.q
+        return Pre(f"{sign}{p}/{q}", rf"{sign}\frac{{{p}}}{{{q}}}")
+    text = _fmt(float(value), DIGITS)
+    return Pre(text, text)
+
+
+def key_json(variants: list[Variant]) -> list[dict]:
+    """The answer key as data: values as floats, an exact answer as its
+    fraction "p/q" (a whole number "3"), other answers as floats."""
+
+    def plain(value):
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, sympy.MatrixBase):
+            return [[plain(e) for e in row] for row in value.tolist()]
+        if isinstance(value, np.ndarray):
+            return [float(v) for v in value[:, 0]] if value.shape[1] == 1 else value.tolist()
+        if isinstance(value, sympy.Rational):
+            return str(value)
+        return float(value)
+
+    return [{"values": {k: plain(v) for k, v in variant.values.items()},
+             "answers": {k: plain(v) for k, v in variant.answers.items()},
+             "exact": variant.exact is not None} for variant in variants]

@@ -1,0 +1,195 @@
+"""Variants of a problem: the same network with new numbers, each with its answers.
+
+Values are drawn on a grid (``[variants] step``, default 0.5) within bounds
+(``[variants] w = [-1, 1]``, default [-2, 2], widened to hold the source's
+own value), so that a class gets numbers people compute by hand.  A draw is
+kept only when it is "nice": no kink met (relu, abs, max and min exactly at
+their corner, where the derivative is a convention), no saturated tanh or
+sigmoid (|argument| <= 3), every number finite, some gradient nonzero, and,
+for a model whose numbers are rational (no transcendental function), every
+answer exact in at most ``MAX_DECIMALS`` decimals, computed in rationals.
+A value the source gives as 0 stays 0 (an unused x[0], a zero state).
+Random numbers come from ``random.Random(seed)``: the same seed gives the same
+variants.
+"""
+
+import dataclasses
+import math
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..derive.graph import graph_of
+from ..derive.program import program_of
+from ..errors import SympropError
+from ..model.functions import RULES
+from ..model.spec import Problem
+from .arrays import Machine
+from .exact import ExactPass, decimals, exact_pass
+from .faults import NumericFault
+from .scalar import leaf_values
+
+MAX_DECIMALS = 4
+DEFAULT_STEP = 0.5
+DEFAULT_BOUND = 2.0
+SATURATED = 3.0  # |argument| of tanh or sigmoid beyond which a variant is refused
+TRIES = 400  # draws per variant before the conditions are relaxed
+
+
+@dataclass
+class Variant:
+    values: dict[str, object]  # as Problem.values: float, column/matrix array, list for a sequence
+    answers: dict[str, object]  # claim key -> float, or an array (exact when ``exact`` is set)
+    exact: ExactPass | None
+
+
+def draw_variants(problem: Problem, count: int, seed: int) -> list[Variant]:
+    if not 1 <= count <= 1000:
+        raise SympropError("the number of variants must be from 1 to 1000", where=problem.origin)
+    if not problem.values:
+        raise SympropError("values: a problem without numbers has no variants", where=problem.origin)
+    rng = random.Random(seed)
+    machine = Machine(program_of(problem), problem.conventions.relu_grad_at_zero)
+    rational = exact_pass(problem) is not None
+    # kinks every draw meets (relu(0) at t = 1 from a zero state and a zero
+    # input) are the problem's own, and allowed
+    draws = [_corners(problem, _draw(problem, random.Random(seed * 7919 + k))) for k in range(20)]
+    structural = set.intersection(*[d for d in draws if d is not None] or [set()])
+    seen = {_fingerprint(problem.values)}
+    found = []
+    for number in range(1, count + 1):
+        for attempt in range(3 * TRIES):
+            values = _draw(problem, rng)
+            key = _fingerprint(values)
+            if key in seen:
+                continue
+            # at first every condition; then any decimals; at last kinks and saturation allowed
+            variant = _judge(problem, machine, values, rational, exact=attempt < TRIES,
+                             allowed=structural if attempt < 2 * TRIES else None)
+            if variant is not None:
+                seen.add(key)
+                found.append(variant)
+                break
+        else:
+            raise SympropError(f"variants: found no new values for variant {number} "
+                               "(widen the bounds under [variants] or give a smaller step)", where=problem.origin)
+    return found
+
+
+def _grid(problem: Problem, name: str, original: float) -> list[float]:
+    bounds = problem.variants.bounds if problem.variants else {}
+    step = (problem.variants.step if problem.variants else None) or DEFAULT_STEP
+    if name in bounds:
+        low, high = bounds[name]
+    else:
+        reach = max(DEFAULT_BOUND, math.ceil(abs(original) / step) * step)
+        low, high = -reach, reach
+    first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+    points = [k * step for k in range(first, last + 1) if k != 0]
+    if not points:
+        raise SympropError(f"variants.{name}: no nonzero value with step {step} in [{low}, {high}]",
+                           where=problem.origin)
+    return points
+
+
+def _draw(problem: Problem, rng: random.Random) -> dict[str, object]:
+    def new(name, value):
+        if isinstance(value, np.ndarray):
+            return np.array([[new(name, float(v)) for v in row] for row in value], dtype=float)
+        return 0.0 if value == 0 else rng.choice(_grid(problem, name, value))
+
+    return {name: [new(name, v) for v in value] if isinstance(value, list) else new(name, value)
+            for name, value in problem.values.items()}
+
+
+def _fingerprint(values: dict) -> tuple:
+    def flat(v):
+        if isinstance(v, list):
+            return tuple(flat(x) for x in v)
+        return tuple(np.ravel(v).tolist()) if isinstance(v, np.ndarray) else float(v)
+
+    return tuple((name, flat(v)) for name, v in sorted(values.items()))
+
+
+def _judge(problem: Problem, machine: Machine, values: dict, rational: bool, exact: bool,
+           allowed: set[str] | None) -> Variant | None:
+    """The variant these values make, or None when they are not nice."""
+    try:
+        run = machine.run(values)
+    except NumericFault:
+        return None
+    grads = [np.ravel(run.adjoints.get(p.key, 0.0)) for p in machine.program.params]
+    if not any(np.any(g != 0) for g in grads):
+        return None
+    if allowed is not None:
+        corners = _corners(problem, values)
+        if corners is None or not corners <= allowed:
+            return None
+    varied = dataclasses.replace(problem, values=values, expected={}, claims=(), _cache={})
+    answers = _answers(varied, machine, run)
+    result = exact_pass(varied) if rational else None
+    if result is not None:
+        exact_answers = _exact_answers(result)
+        if exact and any(decimals(v) is None or decimals(v) > MAX_DECIMALS
+                         for a in exact_answers.values() for v in _entries(a)):
+            return None
+        return Variant(values, exact_answers, result)
+    if rational and exact:
+        return None
+    return Variant(values, answers, None)
+
+
+def _corners(problem: Problem, values: dict) -> set[str] | None:
+    """Where a kink is met (relu, abs, max, min at their corner), looked at
+    entry by entry on the scalar graph; None when a tanh or a sigmoid is
+    saturated."""
+    graph = graph_of(problem)
+    known = {s: sympy.Float(v) for s, v in leaf_values(graph, values).items()}
+    rules = {rule.apply: rule for rule in RULES.values() if rule.kink is not None}
+    found = set()
+    for n in graph.nodes:
+        for f in n.expr.atoms(sympy.Function):
+            name = type(f).__name__
+            if name in ("tanh", "sigmoid", "relu") or type(f) in rules:
+                x = [float(a.xreplace(known)) for a in f.args]
+                if name in ("tanh", "sigmoid") and abs(x[0]) > SATURATED:
+                    return None
+                if (name == "relu" and x[0] == 0) or (type(f) in rules and bool(rules[type(f)].kink(*x))):
+                    found.add(f"{n.key}:{f}")
+        known[n.symbol] = sympy.Float(float(n.expr.xreplace(known)))
+    return found
+
+
+def _answers(problem: Problem, machine: Machine, run) -> dict[str, object]:
+    """loss, value.* of every equation's quantity, grad.*, updated.* (floats)."""
+    out = {"loss": float(run.loss)}
+    for key in _shown_values(machine):
+        out[f"value.{key}"] = run.values[key]
+    for p in machine.program.params:
+        out[f"grad.{p.key}"] = run.adjoints.get(p.key, 0.0 * run.values[p.key])
+    if problem.training.lr is not None:
+        for p in machine.program.params:
+            out[f"updated.{p.key}"] = run.values[p.key] - problem.training.lr * out[f"grad.{p.key}"]
+    return out
+
+
+def _shown_values(machine: Machine) -> list[str]:
+    program = machine.program
+    keys = [line.key for line in program.before if "@" not in line.key]
+    for t in range(1, (program.steps or 0) + 1):
+        keys += [f"{line.key}[{t}]" for line in program.cell if line.key != "L"]
+    return keys + [line.key for line in program.after if "@" not in line.key]
+
+
+def _exact_answers(result: ExactPass) -> dict[str, object]:
+    out = {"loss": result.loss}
+    out.update({f"value.{k}": v for k, v in result.values.items() if not k.startswith("L[") and "@" not in k})
+    out.update({f"grad.{k}": v for k, v in result.gradients.items()})
+    out.update({f"updated.{k}": v for k, v in (result.updated or {}).items()})
+    return out
+
+
+def _entries(value) -> list:
+    return list(value) if isinstance(value, sympy.MatrixBase) else [value]
