@@ -147,11 +147,17 @@ class SympropDirective(SphinxDirective):
 
     def _refuse(self, message: str, line: int | None = None) -> list[nodes.Node]:
         """Log the error at the page's line, remember the page (re-read on
-        the next build, exit status 1), and put nothing into the page."""
+        the next build, exit status 1), and put nothing of the problem into
+        the page: a title (so a page that is just the directive still has
+        one, and Sphinx adds no warnings of its own) and a line saying so."""
         message = f"symprop: {message}"
         logger.error(message, location=(self.env.docname, line or self.lineno))
         _failed(self.env)[self.env.docname] = message
-        return []
+        title = getattr(self, "_title", None) or f"symprop: {self.arguments[0] if self.arguments else 'the inline spec'}"
+        box = nodes.container(classes=[BOX])
+        box += nodes.rubric(title, title, classes=[TITLE])
+        box += nodes.paragraph(text="This problem is not shown: symprop refused it (the build's log says why).")
+        return [box]
 
     # Options ----------------------------------------------------------------------------
 
@@ -291,6 +297,7 @@ class SympropDirective(SphinxDirective):
                           "(Jupyter Book: parse: myst_enable_extensions)")
         o = self._options()
         problem, text, label, first, is_shipped = self._spec()
+        self._title = " ".join(problem.spec.title_in(o["lang"] or problem.lang).split())
         strict = (o["claims"] or ("report" if is_shipped else "strict")) == "strict"
         self._check(problem, text, label, first, strict)
         doc, show = self._document(problem, o)
