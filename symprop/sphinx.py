@@ -215,13 +215,14 @@ class SympropDirective(SphinxDirective):
         else:
             raise Refused(f"{name}: no such file (relative to the page) or shipped problem "
                           f"(shipped: {', '.join(problems) or 'none'})")
-        self.env.note_dependency(str(path))
+        self.env.note_dependency(str(path))  # before loading: fixing a spec symprop refused reads the page again
+        label = name if is_shipped else str(relative)
+        self._label, self._named = label, (str(path), label)  # messages name the spec as the page does
+        problem = load(path)  # within symprop's limits, so the text below is small
         text = path.read_text("utf-8", errors="replace")
         for extra in _array_files(text, path.parent):
             self.env.note_dependency(str(extra))
-        label = name if is_shipped else str(relative)
-        self._label, self._named = label, (str(path), label)  # messages name the spec as the page does
-        return load(path), text, label, None, is_shipped
+        return problem, text, label, None, is_shipped
 
     def _body_line(self) -> int:
         """The page's line of the body's first line (MyST counts the option lines in content_offset)."""

@@ -95,6 +95,7 @@ GOOD = {
     "parts.md": "# Part a\n\n```{symprop} masha_rnn\n:show: solution\n:parts: a\n:audience: student\n```\n",
     "graph.md": "# The graph\n\n```{symprop} udl_toy\n:show: graph\n```\n",
     "digits.md": "# Two decimals\n\n```{symprop} udl_toy\n:show: solution\n:parts: a\n:digits: 2\n:lang: en\n```\n",
+    "report.md": "# A source, quoted\n\n```{symprop} quoted/masha_rnn.toml\n:claims: report\n:lang: en\n```\n",
 }
 
 
@@ -102,7 +103,7 @@ GOOD = {
 def good(tmp_path_factory):
     _require_dot()
     root = tmp_path_factory.mktemp("good")
-    src = site(root, GOOD, {"problems/relu_cell.toml": right_claims(MASHA)})
+    src = site(root, GOOD, {"problems/relu_cell.toml": right_claims(MASHA), "quoted/masha_rnn.toml": MASHA})
     run = build(src, root / "out", "-W", "--keep-going", "-q", "-j", "2")
     assert run.returncode == 0, run.stderr[-3000:]
     return root / "out"
@@ -169,6 +170,13 @@ def test_show_graph_alone(good):
 def test_digits(good):
     text = main_text(good / "digits.html")
     assert "\\sin(1.23) = 0.94" in text and "0.9425" not in text
+
+
+def test_claims_report_shows_a_copied_sources_errors_in_the_appendix(good):
+    text = main_text(good / "report.html")
+    answers, appendix = text.split("The answers given by the source")
+    assert "6.5625" in answers and "5.8475" not in answers
+    assert "5.8475" in appendix and "wrong" in appendix
 
 
 # Pages that do not build ---------------------------------------------------------------------
@@ -333,3 +341,14 @@ def test_symprop_runs_without_sphinx():
             "'sphinx_design'}))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "[]", run.stderr
+
+
+def test_the_dependencies_of_a_spec_and_the_lines_of_its_claims(tmp_path):
+    from symprop.sphinx import _array_files, _claim_lines
+
+    (tmp_path / "w.npz").write_bytes(b"")
+    (tmp_path / "x.npy").write_bytes(b"")
+    text = ('title = "t"\n[model]\ninitial = { h = "x.npy" }\n[values]\nW = "w.npz:W"\ny = "gone.npy"\n'
+            '[expected]          # the source\nloss = 1\n"grad.W[0][1]" = 2\n[document]\nstatement = "s"\n')
+    assert _array_files(text, tmp_path) == [tmp_path / "w.npz", tmp_path / "x.npy"]
+    assert _claim_lines(text) == {"loss": 8, "grad.W[0][1]": 9}
