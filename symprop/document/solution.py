@@ -452,7 +452,7 @@ class _Builder:
             return self.p("q_matrix_first")
         if name == "activation":
             f, _, g = arg.partition("=")
-            return self.p("q_activation", f=_sym(f.strip()), g=Pre(g.strip(), rf"\operatorname{{{g.strip()}}}"))
+            return self.p("q_activation", f=_sym(f.strip()), g=Pre(g.strip(), function_name(g.strip())))
         return self.p("q_" + name)
 
     def piece(self, piece: str, solution) -> list:

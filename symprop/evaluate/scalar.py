@@ -31,7 +31,7 @@ def scalar_terms(program: Program) -> int:
 
     def work(e) -> int:
         inner = (e.args[0].shape or (1, 1))[1] if e.op == "matmul" else 1
-        if e.op == "softmax":  # every entry reads every entry, and SymPy differentiates each
+        if e.op in ("softmax", "log_softmax"):  # every entry reads every entry, and SymPy differentiates each
             inner = 50 * size(e.shape)
         return size(e.shape) * inner + sum(work(a) for a in e.args)
 

@@ -93,9 +93,17 @@ class _Elementwise(Function):
 
     @classmethod
     def eval(cls, *args):
-        if all(a.is_number and a.is_extended_real for a in args):
-            return cls.value(*args)
+        """Computed at floats; at exact numbers only when the value is exact
+        (max(2, 3) = 3, while softplus(800) stays, to be computed stably)."""
+        if all(a.is_Number for a in args):  # a number itself, not softplus(0) - 1: comparable
+            value = cls.value(*args)
+            if value.is_Rational or any(a.is_Float for a in args):
+                return value
         return None
+
+    def _eval_evalf(self, prec):
+        args = [a.evalf(prec) for a in self.args]
+        return self.func(*args).evalf(prec) if all(a.is_Float for a in args) else None
 
     def fdiff(self, argindex=1):
         rule = RULES[type(self).__name__]
