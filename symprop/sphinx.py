@@ -36,6 +36,7 @@ from sphinx.util.nodes import clean_astext
 from . import __version__
 from .api import load, loads
 from .document.render import render
+from .document.render.document import no_controls
 from .document.solution import AUDIENCES, Figure, derivation_document, solution_document
 from .document.strings import LANGUAGES, STRINGS
 from .errors import SympropError
@@ -88,7 +89,7 @@ def _claim_lines(text: str) -> dict[str, int]:
     """The line (from 1) of each key of the spec's ``[expected]`` table."""
     found, inside = {}, False
     for i, line in enumerate(text.splitlines(), 1):
-        s = line.split("#", 1)[0].strip() if not line.lstrip().startswith(("'", '"')) else line.strip()
+        s = line.split("#", 1)[0].strip()
         if s.startswith("["):
             inside = s.replace(" ", "") == "[expected]"
             continue
@@ -150,7 +151,7 @@ class SympropDirective(SphinxDirective):
         the next build, exit status 1), and put nothing of the problem into
         the page: a title (so a page that is just the directive still has
         one, and Sphinx adds no warnings of its own) and a line saying so."""
-        message = f"symprop: {message}"
+        message = no_controls(f"symprop: {message}")  # the spec's words never drive a terminal
         logger.error(message, location=(self.env.docname, line or self.lineno))
         _failed(self.env)[self.env.docname] = message
         title = getattr(self, "_title", None) or f"symprop: {self.arguments[0] if self.arguments else 'the inline spec'}"
