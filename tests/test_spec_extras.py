@@ -234,3 +234,10 @@ def test_a_2d_file_is_a_matrix_and_a_1d_file_a_column(tmp_path):
     numbers = problem.solve()
     assert numbers["loss"] == pytest.approx(1 + 4 + 3 + 8)
     np.testing.assert_allclose(np.array(numbers["gradients"]["M"]), [[1, 2], [1, 2]])
+
+
+def test_a_two_input_function_cannot_stand_for_an_activation():
+    text = ('title = "x"\n[model]\nparams = ["w"]\nfunctions = ["f"]\nequations = "z = f(w)"\nloss = "z"\n'
+            '[[document.parts]]\nshow = ["activation:f=max"]\n')
+    with pytest.raises(SympropError, match="document.parts\\[0\\].show: 'activation:f=max': write"):
+        symprop.loads(text)

@@ -433,7 +433,7 @@ def _document(r: "_Reader", table: dict, functions: list[str]) -> tuple[dict[str
                 raise r.error(f"{where}.show", f"unknown piece {_clip(piece)!r} (known: {', '.join(PIECES)})")
             if name == "activation":
                 m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([a-z_]+)\s*", arg)
-                if not m or m.group(1) not in functions or m.group(2) not in RULES:
+                if not m or m.group(1) not in functions or m.group(2) not in RULES or RULES[m.group(2)].inputs != 1:
                     raise r.error(f"{where}.show", f"{_clip(piece)!r}: write 'activation:f=sigmoid', f one of "
                                   "model.functions and sigmoid a built-in function")
             elif arg:
