@@ -120,7 +120,7 @@ def test_per_claim_tol_and_rtol():
     g = GRAD_W[1, 0]  # 6.5
     got = rows(LAYER + f"""
 "grad.W[1][0]" = {{ value = {g + 0.004}, tol = 0.005 }}
-"grad.W[0][0]" = {{ value = {g * 0}, tol = 0.005 }}
+"grad.W[0][0]" = {{ value = {GRAD_W[0, 0] + 0.006}, tol = 0.005 }}
 "grad.W[1][1]" = {{ value = {GRAD_W[1, 1] * (1 + 1e-4)}, rtol = 2e-4 }}
 "grad.W[2][0]" = {{ value = {GRAD_W[2, 0] * (1 + 1e-4)}, rtol = 5e-5 }}
 "grad.W[2][1]" = {{ value = {GRAD_W[2, 1] + 0.0015}, tol = 0.001, rtol = 1e-3 }}
