@@ -158,8 +158,9 @@ A spec in short (the whole reference: symprop spec-format):
            W = "weights.npz:W" or "x.npy" (a file beside the spec)
   [training] lr = 0.1   [[training.batches]]
   [expected] loss = 0.25   "grad.w1" = -0.1   "value.h[2]" = 0.7
-             "grad.W" = [[1, 2], [3, 4]]   "step.2.loss" = 0.3   "final.loss" = 0.2
-             "grad.w5" = {{ value = 0.3589, tol = 1e-4 }}   {{ value = 4.96, digits = 2 }}
+             "grad.W" = [[1, 2], [3, 4]]   "step.2.loss" = 0.3
+             "final.loss" = 0.2   "grad.b" = {{ value = 0.36, tol = 1e-4 }}
+             "grad.w2" = {{ value = 4.96, digits = 2 }} (printed to 2 decimals)
 \b
 {textwrap.fill("Functions: " + ", ".join(sorted({*RULES, *REDUCTIONS, *STACKING})), 76,
                subsequent_indent="  ")}
