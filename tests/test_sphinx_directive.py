@@ -51,7 +51,8 @@ PAGES = doc_blocks("````", "markdown")  # the page alone, a page under a heading
 
 
 def build(src: Path, out: Path, *flags: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sphinx", *flags, "-b", "html", str(src), str(out)],
+    # --no-color: Sphinx colours its messages on CI (CI=true), which the lines read here must not hold
+    return subprocess.run([sys.executable, "-m", "sphinx", "--no-color", *flags, "-b", "html", str(src), str(out)],
                           capture_output=True, text=True, timeout=300)
 
 
