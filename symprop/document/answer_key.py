@@ -17,8 +17,6 @@ from ..evaluate.exact import decimals
 from ..evaluate.variants import Variant
 from ..model.spec import Problem
 from .numbers import Pre, _fmt
-from .printing import text as math_text
-from .render.latex_printer import SympropLatexPrinter
 from .solution import Document, Para, Section, Table, UserText
 from .strings import phrase
 
@@ -33,33 +31,33 @@ def variant_spec(problem: Problem, variant: Variant, number: int) -> dict:
         data["title"] = {lang: phrase(lang, "variant_title").format(title=t, k=number) for lang, t in title.items()}
     else:
         data["title"] = phrase(problem.lang, "variant_title").format(title=title, k=number)
-    data["values"] = {name: _toml_value(v) for name, v in variant.values.items()}
-    expected = {}
-    for key, value in variant.answers.items():
-        expected.update(_entries(key, value))
+    data["values"] = {name: _listed(v, float) for name, v in variant.values.items()}
+    expected = {k: float(e) for key, value in variant.answers.items() for k, e in _by_entry(key, value).items()}
     expected["tolerance"] = 1e-9 if variant.exact is not None else 1e-6
     data["expected"] = expected
     return data
 
 
-def _toml_value(value):
+def _listed(value, number):
+    """A value as TOML and JSON hold it, each entry through ``number``: a
+    column as a flat list, a matrix as rows, a sequence item by item."""
     if isinstance(value, list):
-        return [_toml_value(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [float(v) for v in value[:, 0]] if value.shape[1] == 1 else value.tolist()
-    return float(value)
+        return [_listed(v, number) for v in value]
+    if isinstance(value, sympy.MatrixBase | np.ndarray):
+        rows = [[number(e) for e in row] for row in np.array(value, dtype=object).tolist()]
+        return [row[0] for row in rows] if len(rows[0]) == 1 else rows
+    return number(value)
 
 
-def _entries(key: str, value) -> dict[str, float]:
-    """A claim for each entry: ``grad.W[0][1]``; a column's entries ``[i]``."""
-    if isinstance(value, sympy.MatrixBase):
-        value = np.array(value.tolist(), dtype=object)
-    if isinstance(value, np.ndarray):
-        rows, cols = value.shape
-        if cols == 1:
-            return {f"{key}[{i}]": float(value[i, 0]) for i in range(rows)}
-        return {f"{key}[{i}][{j}]": float(value[i, j]) for i in range(rows) for j in range(cols)}
-    return {key: float(value)}
+def _by_entry(key: str, value) -> dict:
+    """``key`` for a number, one key an entry for an array: ``grad.W[0][1]``,
+    a column's entries ``[i]``."""
+    if not isinstance(value, sympy.MatrixBase | np.ndarray) or np.shape(value) == (1, 1):
+        return {key: value}
+    rows = np.array(value, dtype=object).tolist()
+    if len(rows[0]) == 1:
+        return {f"{key}[{i}]": row[0] for i, row in enumerate(rows)}
+    return {f"{key}[{i}][{j}]": e for i, row in enumerate(rows) for j, e in enumerate(row)}
 
 
 def answer_key(problem: Problem, variants: list[Variant], lang: str | None = None,
@@ -77,29 +75,20 @@ def answer_key(problem: Problem, variants: list[Variant], lang: str | None = Non
                        [[_code(name), _number(value, fractions)] for name, value in _given(v.values).items()])]
         answers = Table([phrase(lang, "key_quantity"), phrase(lang, "key_answer")],
                         [[_code(key), _number(value, fractions)]
-                         for entry in v.answers.items() for key, value in _answer_rows(*entry).items()])
+                         for entry in v.answers.items() for key, value in _by_entry(*entry).items()])
         sections.append(Section(phrase(lang, "variant").format(k=k), [*given, answers]))
     return Document(title=UserText(title), lang=lang, source=problem.source_in(lang), statement=intro,
                     parts=[], appendix=sections)
 
 
 def _given(values: dict) -> dict:
+    """The given numbers by entry: ``W[0][1]``, a sequence's ``y[2]``."""
     out = {}
     for name, value in values.items():
-        if isinstance(value, list):
-            out.update({f"{name}[{t}]": v for t, v in enumerate(value)})
-        else:
-            out[name] = value
+        items = {f"{name}[{t}]": v for t, v in enumerate(value)} if isinstance(value, list) else {name: value}
+        for key, item in items.items():
+            out.update(_by_entry(key, item))
     return out
-
-
-def _answer_rows(key: str, value) -> dict:
-    if isinstance(value, sympy.MatrixBase | np.ndarray) and np.shape(value) != (1, 1):
-        matrix = value if isinstance(value, sympy.MatrixBase) else sympy.Matrix(value.tolist())
-        if matrix.shape[1] == 1:
-            return {f"{key}[{i}]": matrix[i, 0] for i in range(matrix.shape[0])}
-        return {f"{key}[{i}][{j}]": matrix[i, j] for i in range(matrix.shape[0]) for j in range(matrix.shape[1])}
-    return {key: value}
 
 
 def _code(key: str) -> Pre:
@@ -109,8 +98,6 @@ def _code(key: str) -> Pre:
 def _number(value, fractions: bool) -> Pre:
     """An exact rational as a decimal when one prints it (0.375), else p/q;
     with ``fractions`` always p/q; a float with DIGITS decimals."""
-    if isinstance(value, np.ndarray):
-        return Pre(math_text(sympy.Matrix(value.tolist())), SympropLatexPrinter().doprint(sympy.Matrix(value.tolist())))
     if isinstance(value, sympy.Rational):
         if value.q == 1 or (not fractions and decimals(value) is not None):
             text = _fmt(float(value), max(decimals(value), 0))
@@ -127,16 +114,8 @@ def key_json(variants: list[Variant]) -> list[dict]:
     fraction "p/q" (a whole number "3"), other answers as floats."""
 
     def plain(value):
-        if isinstance(value, list):
-            return [plain(v) for v in value]
-        if isinstance(value, sympy.MatrixBase):
-            return [[plain(e) for e in row] for row in value.tolist()]
-        if isinstance(value, np.ndarray):
-            return [float(v) for v in value[:, 0]] if value.shape[1] == 1 else value.tolist()
-        if isinstance(value, sympy.Rational):
-            return str(value)
-        return float(value)
+        return str(value) if isinstance(value, sympy.Rational) else float(value)
 
-    return [{"values": {k: plain(v) for k, v in variant.values.items()},
-             "answers": {k: plain(v) for k, v in variant.answers.items()},
+    return [{"values": {k: _listed(v, float) for k, v in variant.values.items()},
+             "answers": {k: _listed(v, plain) for k, v in variant.answers.items()},
              "exact": variant.exact is not None} for variant in variants]

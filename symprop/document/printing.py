@@ -109,7 +109,23 @@ def positive_first(terms: list) -> list:
     ]
 
 
-class TextPrinter(StrPrinter):
+class PrimeNotation:
+    """f'(u) for SymPy's form of an undefined activation's derivative
+    (``Derivative``/``Subs``, as ``gradients()`` gives it); each printer says
+    how a call looks (``primed``)."""
+
+    def _print_Derivative(self, expr):
+        prime = as_prime(expr)
+        if prime is None:
+            return super()._print_Derivative(expr)
+        name, order, at = prime
+        return self.primed(name + "'" * order, self._print(at))
+
+    def _print_Subs(self, expr):
+        return self._print_Derivative(expr) if as_prime(expr) else super()._print_Subs(expr)
+
+
+class TextPrinter(PrimeNotation, StrPrinter):
     """One-line Unicode: ω₀·x, f'(h₁), and relu'(z) as the indicator [z > 0]."""
 
     printmethod = "_symprop_text"  # not _sympystr: that one is for plain sstr (JSON)
@@ -166,15 +182,8 @@ class TextPrinter(StrPrinter):
             name = name[: -len("_prime")] + "'"
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
-    def _print_Derivative(self, expr):
-        """f'(u) for SymPy's form of an undefined activation's derivative."""
-        prime = as_prime(expr)
-        if prime is None:
-            return super()._print_Derivative(expr)
-        name, order, at = prime
-        return f"{name}{chr(39) * order}({self._print(at)})"
-
-    _print_Subs = _print_Derivative
+    def primed(self, name: str, at: str) -> str:
+        return f"{name}({at})"
 
     def doprint(self, expr):
         out = super().doprint(expr).replace("**", "^").replace("*", "·")

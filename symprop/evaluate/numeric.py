@@ -103,7 +103,7 @@ def solve(problem: Problem) -> Solution:
     for batch in problem.training.batches or [{}]:
         values.update(batch)
         run = machine.run(values)
-        step = _step(program, run, lr)
+        step = step_of(program, run, lr)
         steps.append(step)
         runs.append(run)
         if step.updated is not None:
@@ -123,7 +123,7 @@ def solve(problem: Problem) -> Solution:
     return solution
 
 
-def _step(program: Program, run: Pass, lr: float | None) -> Step:
+def step_of(program: Program, run: Pass, lr: float | None) -> Step:
     """The numbers of one pass, by the names a solution shows."""
     computed = [line.key for line in program.before]
     computed += [k for k, leaf in program.leaves.items() if leaf.kind == "initial"]

@@ -29,6 +29,7 @@ from ..model.spec import Problem
 from .arrays import Machine
 from .exact import ExactPass, decimals, exact_pass
 from .faults import NumericFault
+from .numeric import step_of
 from .scalar import leaf_values
 
 MAX_DECIMALS = 4
@@ -127,18 +128,19 @@ def _judge(problem: Problem, machine: Machine, values: dict, rational: bool, exa
         corners = _corners(problem, values)
         if corners is None or not corners <= allowed:
             return None
+    leaves = machine.program.leaves
     varied = dataclasses.replace(problem, values=values, expected={}, claims=(), _cache={})
-    answers = _answers(varied, machine, run)
     result = exact_pass(varied) if rational else None
     if result is not None:
-        exact_answers = _exact_answers(result)
+        answers = _claims(result.loss, result.values, result.gradients, result.updated, leaves)
         if exact and any(decimals(v) is None or decimals(v) > MAX_DECIMALS
-                         for a in exact_answers.values() for v in _entries(a)):
+                         for a in answers.values() for v in _entries(a)):
             return None
-        return Variant(values, exact_answers, result)
+        return Variant(values, answers, result)
     if rational and exact:
         return None
-    return Variant(values, answers, None)
+    step = step_of(machine.program, run, problem.training.lr)
+    return Variant(values, _claims(float(step.loss), step.values, step.gradients, step.updated, leaves), None)
 
 
 def _corners(problem: Problem, values: dict) -> set[str] | None:
@@ -162,32 +164,15 @@ def _corners(problem: Problem, values: dict) -> set[str] | None:
     return found
 
 
-def _answers(problem: Problem, machine: Machine, run) -> dict[str, object]:
-    """loss, value.* of every equation's quantity, grad.*, updated.* (floats)."""
-    out = {"loss": float(run.loss)}
-    for key in _shown_values(machine):
-        out[f"value.{key}"] = run.values[key]
-    for p in machine.program.params:
-        out[f"grad.{p.key}"] = run.adjoints.get(p.key, 0.0 * run.values[p.key])
-    if problem.training.lr is not None:
-        for p in machine.program.params:
-            out[f"updated.{p.key}"] = run.values[p.key] - problem.training.lr * out[f"grad.{p.key}"]
-    return out
-
-
-def _shown_values(machine: Machine) -> list[str]:
-    program = machine.program
-    keys = [line.key for line in program.before if "@" not in line.key]
-    for t in range(1, (program.steps or 0) + 1):
-        keys += [f"{line.key}[{t}]" for line in program.cell if line.key != "L"]
-    return keys + [line.key for line in program.after if "@" not in line.key]
-
-
-def _exact_answers(result: ExactPass) -> dict[str, object]:
-    out = {"loss": result.loss}
-    out.update({f"value.{k}": v for k, v in result.values.items() if not k.startswith("L[") and "@" not in k})
-    out.update({f"grad.{k}": v for k, v in result.gradients.items()})
-    out.update({f"updated.{k}": v for k, v in (result.updated or {}).items()})
+def _claims(loss, values: dict, gradients: dict, updated: dict | None, leaves) -> dict[str, object]:
+    """The answers by claim key (loss, value.*, grad.*, updated.*) from one
+    step's numbers, floats (``numeric.step_of``) or rationals (``ExactPass``):
+    every computed value but a per-step loss and an earlier version."""
+    out = {"loss": loss}
+    out.update({f"value.{k}": v for k, v in values.items()
+                if k not in leaves and "@" not in k and not k.startswith("L[")})
+    out.update({f"grad.{k}": v for k, v in gradients.items()})
+    out.update({f"updated.{k}": v for k, v in (updated or {}).items()})
     return out
 
 

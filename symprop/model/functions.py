@@ -245,7 +245,6 @@ def undefined_function(name: str) -> type:
             "nargs": 1,
             "fdiff": lambda self, argindex=1: second(self.args[0]),
             "_sympystr": lambda self, printer: f"{name}'({printer._print(self.args[0])})",
-            "undefined_prime_of": name,
             "undefined_order": (name, 1),
         },
     )
@@ -283,7 +282,7 @@ def plain(expr):
         xi = sympy.Dummy("xi")
         return sympy.Subs(sympy.Derivative(f(xi), (xi, order)), xi, u)
 
-    return expr.replace(lambda e: hasattr(type(e), "undefined_order"), swap)
+    return expr.replace(lambda e: is_undefined(type(e)), swap)
 
 
 def as_prime(expr) -> tuple[str, int, object] | None:
@@ -309,7 +308,8 @@ def internal_names(undefined: list[str]) -> set[str]:
 
 
 def is_undefined(func) -> bool:
-    return hasattr(func, "undefined_name") or hasattr(func, "undefined_prime_of")
+    """f, f' or f'' of an activation left undefined (``functions``)."""
+    return hasattr(func, "undefined_order")
 
 
 def _sigmoid(x):

@@ -10,8 +10,7 @@ import re
 from sympy.printing.latex import LatexPrinter
 
 from ...derive.mathobj import Verbatim
-from ...model.functions import as_prime
-from ..printing import positive_first, product_parts, split_name, step_bracket
+from ..printing import PrimeNotation, positive_first, product_parts, split_name, step_bracket
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}
 GREEK = {
@@ -59,7 +58,7 @@ def function_name(name: str) -> str:
 LONG_EXPONENT = 4.0  # em: a longer exponent of e is written \exp(…)
 
 
-class SympropLatexPrinter(LatexPrinter):
+class SympropLatexPrinter(PrimeNotation, LatexPrinter):
     """sympy's LatexPrinter with symprop's names, derivatives and display objects."""
 
     def __init__(self, index_base: int = 0, sequences=frozenset()):
@@ -99,15 +98,8 @@ class SympropLatexPrinter(LatexPrinter):
             text = rf"{name}\left({args}\right)"
         return f"{text}^{{{exp}}}" if exp else text
 
-    def _print_Derivative(self, expr):
-        """f'(u) for SymPy's form of an undefined activation's derivative."""
-        prime = as_prime(expr)
-        if prime is None:
-            return super()._print_Derivative(expr)
-        name, order, at = prime
-        return rf"{name}{chr(39) * order}\left({self._print(at)}\right)"
-
-    _print_Subs = _print_Derivative
+    def primed(self, name: str, at: str) -> str:
+        return rf"{name}\left({at}\right)"
 
     def _print_Heaviside(self, expr, exp=None):
         """The step as an Iverson bracket, [z > 0], as relu' is; H(a − b) with H(0) = ½."""
