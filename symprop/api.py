@@ -55,6 +55,12 @@ def _given(value, kind, what: str, name: str):
     return value
 
 
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise SympropError(f"{name} must be True or False, got {type(value).__name__} {value!r:.40}")
+    return value
+
+
 def _choice(value, choices, name: str, optional: bool = False):
     if (value is None and optional) or (isinstance(value, str) and value in choices):
         return value
@@ -170,11 +176,15 @@ class Solution:
 
     @_user_errors
     def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False,
-                 audience: str = "teacher", digits: int | None = None) -> str:
-        """The worked solution as text, LaTeX, MyST or Markdown."""
+                 audience: str = "teacher", digits: int | None = None, fractions: bool = False,
+                 exact: bool = True) -> str:
+        """The worked solution as text, LaTeX, MyST or Markdown: exact numbers
+        where the solution has them (``exact``; 3/8 for 0.375 with ``fractions``)."""
         _document_options(fmt, lang, audience, digits)
-        return render(solution_document(self.numbers.problem, self.numbers, lang, audience, digits), fmt,
-                      standalone)
+        _flag(fractions, "fractions")
+        _flag(exact, "exact")
+        return render(solution_document(self.numbers.problem, self.numbers, lang, audience, digits, exact, fractions),
+                      fmt, standalone)
 
     def _repr_markdown_(self) -> str:
         return self.document("markdown")
@@ -204,6 +214,7 @@ class Variants:
         if fmt == "json":
             return json.dumps(key_json(self.drawn), ensure_ascii=False, indent=2) + "\n"
         _document_options(fmt, lang, "teacher", None)
+        _flag(fractions, "fractions")
         return render(answer_key(self.problem, self.drawn, lang, fractions), fmt, standalone)
 
 

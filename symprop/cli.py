@@ -192,7 +192,10 @@ LANG = click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None,
 AUDIENCE = click.option("--audience", type=click.Choice(list(AUDIENCES)), default="teacher", show_default=True,
                         help="student leaves out the teacher's appendix (the checks and the source's errors).")
 DIGITS = click.option("--digits", type=click.IntRange(1, 12), default=None,
-                      help="Decimals of the numbers shown (default 4, or as the source prints them).")
+                      help="Decimals of a number that is not exact (default 4, or as the source prints them).")
+FRACTIONS = click.option("--fractions", is_flag=True, help="Exact numbers as fractions (3/8), not decimals (0.375).")
+FLOATS = click.option("--floats", is_flag=True, help="Every number in floating point with --digits decimals, "
+                      "even where the inputs and the model give exact ones.")
 STANDALONE = click.option("--standalone", is_flag=True,
                           help="With --format latex: a whole document for pdflatex, not a fragment.")
 
@@ -209,10 +212,17 @@ def _document(doc, fmt: str, standalone: bool) -> str:
 @LANG
 @AUDIENCE
 @DIGITS
+@FRACTIONS
+@FLOATS
 @STANDALONE
 @OUTPUT
-def solve(spec, fmt, lang, audience, digits, standalone, output):
-    """A worked solution: forward pass, derivatives, backward pass, a gradient step, checks."""
+def solve(spec, fmt, lang, audience, digits, fractions, floats, standalone, output):
+    """A worked solution: forward pass, derivatives, backward pass, a gradient step, checks.
+
+    Where every input is a short decimal and the model has no transcendental
+    function (linear, ReLU, max, abs, powers), the numbers are exact: 0.03125,
+    1/3, or 3/8 with --fractions (JSON adds "exact" with every number as "p/q").
+    """
     _writable(output)
 
     def action():
@@ -220,11 +230,14 @@ def solve(spec, fmt, lang, audience, digits, standalone, output):
         from .evaluate.numeric import solve as run
 
         solution = run(problem)
+        if floats:
+            solution.exact = None
         if fmt == "json":
             return _json(solution.to_json())
         from .document.solution import solution_document
 
-        return _document(solution_document(problem, solution, lang, audience, digits), fmt, standalone)
+        return _document(solution_document(problem, solution, lang, audience, digits, fractions=fractions),
+                         fmt, standalone)
 
     _emit(_run(action), output)
 
@@ -309,7 +322,7 @@ KEY_SUFFIX = {"text": "txt", "json": "json", "latex": "tex", "myst": "md", "mark
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True,
               help="The format of the answer key.")
 @LANG
-@click.option("--fractions", is_flag=True, help="Exact answers as fractions (3/8), not decimals (0.375).")
+@FRACTIONS
 def variants(spec, count, seed, folder, fmt, lang, fractions):
     """Variants of a problem with new numbers: each a spec with its answers in
     [expected], and one answer key. Bounds and step: [variants] in the spec."""

@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 SHOW = ("title", "statement", "graph", "solution", "derivation", "appendix")
 CLAIMS = ("strict", "report")
-OPTIONS = ("show", "parts", "lang", "audience", "digits", "claims")
+OPTIONS = ("show", "parts", "lang", "audience", "digits", "claims", "fractions", "floats")
 BOX, TITLE, BODY, SECTION = "symprop", "symprop-title", "symprop-body", "symprop-section"
 
 
@@ -186,10 +186,14 @@ class SympropDirective(SphinxDirective):
                 raise Refused(f":show: takes {', '.join(SHOW)}; not {item!r}")
         if "show" in self.options and not show:
             raise Refused(f":show: needs at least one of {', '.join(SHOW)}")
+        for flag in ("fractions", "floats"):
+            if self.options.get(flag, "").strip():
+                raise Refused(f":{flag}: takes no value (it is on when given)")
         if "parts" in self.options and not _words(self.options["parts"]):
             raise Refused(":parts: needs the letters of the parts to show, e.g. a, b")
         return {"lang": self._option("lang", LANGUAGES), "audience": self._option("audience", AUDIENCES) or "teacher",
                 "digits": digits, "claims": self._option("claims", CLAIMS), "show": show,
+                "fractions": "fractions" in self.options, "exact": "floats" not in self.options,
                 "parts": _words(self.options.get("parts"))}
 
     # The spec -----------------------------------------------------------------------------
@@ -285,7 +289,7 @@ class SympropDirective(SphinxDirective):
             raise Refused(":parts: chooses parts of the solution or derivation: show one of them")
         if has_values and "derivation" not in show:  # the statement gives the numbers too
             doc = solution_document(problem.spec, problem.solution().numbers, o["lang"], o["audience"],
-                                    o["digits"])
+                                    o["digits"], o["exact"], o["fractions"])
         else:
             doc = derivation_document(problem.spec, o["lang"], o["audience"], o["digits"])
         return _chosen(doc, show, o["parts"]), show

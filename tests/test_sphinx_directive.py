@@ -97,6 +97,8 @@ GOOD = {
     "graph.md": "# The graph\n\n```{symprop} udl_toy\n:show: graph\n```\n",
     "digits.md": "# Two decimals\n\n```{symprop} udl_toy\n:show: solution\n:parts: a\n:digits: 2\n:lang: en\n```\n",
     "report.md": "# A source, quoted\n\n```{symprop} quoted/masha_rnn.toml\n:claims: report\n:lang: en\n```\n",
+    "fractions.md": "# Fractions\n\n```{symprop} masha_rnn\n:show: solution\n:fractions:\n:lang: en\n```\n",
+    "floats.md": "# Floats\n\n```{symprop} udl_toy\n:show: solution\n:parts: a\n:floats:\n```\n",
 }
 
 
@@ -173,6 +175,14 @@ def test_digits(good):
     assert "\\sin(1.23) = 0.94" in text and "0.9425" not in text
 
 
+def test_fractions_and_floats(good):
+    text = main_text(good / "fractions.html")
+    # seed 000 in fractions: L = 1 + 25/16 + 4 = 105/16, u⁽¹⁾ = 1/2 - 1/10 · 5/4 = 3/8
+    assert "1 + \\frac{25}{16} + 4 = \\frac{105}{16}" in text
+    assert "= \\frac{3}{8}" in text and "0.375" not in text
+    assert "\\sin(1.23) = 0.9425" in main_text(good / "floats.html")  # a model with sin is floats anyway
+
+
 def test_claims_report_shows_a_copied_sources_errors_in_the_appendix(good):
     text = main_text(good / "report.html")
     answers, appendix = text.split("The answers given by the source")
@@ -201,6 +211,7 @@ BAD = {
     "both.md": "# Both\n\n```{symprop} masha_rnn\ntitle = \"x\"\n```\n",
     "student.md": "# St\n\n```{symprop} masha_rnn\n:audience: student\n:show: solution, appendix\n```\n",
     "symbolic.md": "# Sy\n\n```{symprop} masha_backprop\n:show: solution\n```\n",
+    "flag.md": "# Fl\n\n```{symprop} masha_rnn\n:fractions: yes\n```\n",
 }
 EXPECTED = {  # page: (line, what the one error says)
     "wrong.md": (1, ['masha_rnn.toml: 5 claims in [expected] are wrong', 'line 23: "loss" = 5.8475, but '
@@ -223,6 +234,7 @@ EXPECTED = {  # page: (line, what the one error says)
     "both.md": (3, ["not both"]),
     "student.md": (3, [":audience: student leaves it out"]),
     "symbolic.md": (3, ["masha_backprop: :show: solution needs [values]"]),
+    "flag.md": (3, [":fractions: takes no value (it is on when given)"]),
 }
 
 

@@ -13,10 +13,9 @@ import copy
 import numpy as np
 import sympy
 
-from ..evaluate.exact import decimals
 from ..evaluate.variants import Variant
 from ..model.spec import Problem
-from .numbers import Pre, _fmt
+from .numbers import Number, Pre
 from .solution import Document, Para, Section, Table, UserText
 from .strings import phrase
 
@@ -95,18 +94,10 @@ def _code(key: str) -> Pre:
     return Pre(key, r"\texttt{" + key.replace("_", r"\_") + "}")
 
 
-def _number(value, fractions: bool) -> Pre:
+def _number(value, fractions: bool) -> Number:
     """An exact rational as a decimal when one prints it (0.375), else p/q;
     with ``fractions`` always p/q; a float with DIGITS decimals."""
-    if isinstance(value, sympy.Rational):
-        if value.q == 1 or (not fractions and decimals(value) is not None):
-            text = _fmt(float(value), max(decimals(value), 0))
-            return Pre(text, text)
-        sign = "-" if value < 0 else ""
-        p, q = abs(value.p), value.q
-        return Pre(f"{sign}{p}/{q}", rf"{sign}\frac{{{p}}}{{{q}}}")
-    text = _fmt(float(value), DIGITS)
-    return Pre(text, text)
+    return Number(value, DIGITS, fractions=fractions)
 
 
 def key_json(variants: list[Variant]) -> list[dict]:

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
+from sympy import Rational
+
+from ..evaluate.exact import decimals, rational, short
 
 
 @dataclass
@@ -48,6 +51,42 @@ def _fmt(x: float, digits: int | None = None) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def exact_text(x: Rational, fractions: bool = False) -> str:
+    """An exact number as a book prints it: 0.375 (every decimal it has), 1/3
+    when no decimal ends, 3/8 with ``fractions``; a whole number as one."""
+    places = decimals(x)
+    if x.q == 1:
+        return str(x.p)
+    if places is None or fractions:
+        return f"{x.p}/{x.q}"
+    digits = str(abs(x.p) * 10**places // x.q).rjust(places + 1, "0")  # digit by digit, never a float
+    return ("-" if x < 0 else "") + digits[:-places] + "." + digits[-places:]
+
+
+def exactly(value):
+    """A given number (a float, an array of them, a sequence) as the exact
+    decimal it is written as, when that is short (0.1 is 1/10); else as it is."""
+    if isinstance(value, list):
+        return [exactly(v) for v in value]
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return value
+        entries = [rational(x) for x in value.flat]
+        return np.array(entries, dtype=object).reshape(value.shape) if all(map(short, entries)) else value
+    if isinstance(value, Rational):
+        return value
+    if not math.isfinite(value):
+        return value
+    x = rational(value)
+    return x if short(x) else value
+
+
+def _entry(x, digits: int, fractions: bool) -> str:
+    """One entry as text: an exact number exactly (``exact_text``), a float
+    with ``digits`` decimals (``_fmt``)."""
+    return exact_text(x, fractions) if isinstance(x, Rational) else _fmt(x, digits)
+
+
 def _sci_text(text: str) -> str:
     """1.2e-7 as 1.2·10⁻⁷."""
     if "e" not in text or text in ("inf", "-inf"):
@@ -60,7 +99,10 @@ def _sci_text(text: str) -> str:
 
 
 def _sci_latex(text: str) -> str:
-    r"""1.2e-7 as 1.2 \cdot 10^{-7}."""
+    r"""1.2e-7 as 1.2 \cdot 10^{-7}, -3/8 as -\frac{3}{8}."""
+    if "/" in text:
+        sign, p, q = re.fullmatch(r"(-?)(\d+)/(\d+)", text).groups()
+        return rf"{sign}\frac{{{p}}}{{{q}}}"
     if "e" not in text or text in ("inf", "-inf"):
         return text
     mantissa, exponent = text.split("e")
@@ -73,10 +115,11 @@ def _sci_latex(text: str) -> str:
 class Number:
     """A number or an array of them, printed by each renderer its own way."""
 
-    def __init__(self, value, digits: int | None = None, write=None):
+    def __init__(self, value, digits: int | None = None, write=None, fractions: bool = False):
         self.value = value
         self.digits = DIGITS if digits is None else digits
-        self.write = write or (lambda x: _fmt(x, self.digits))  # one entry as text, 1.2e-7 for 1.2·10⁻⁷
+        # one entry as text: 1.2e-7 for 1.2·10⁻⁷, an exact 3/8 as 0.375 (or 3/8 with fractions)
+        self.write = write or (lambda x: _entry(x, self.digits, fractions))
 
     def _t(self, x) -> str:
         return _sci_text(self.write(x))
@@ -110,10 +153,25 @@ LONG_COLUMN = 6  # a column vector longer than this is printed as (…)ᵀ
 MAX_ENTRIES_SHOWN = 64  # a larger array is shown by its shape
 
 
-def _number(value, digits: int | None = None):
+def _number(value, digits: int | None = None, fractions: bool = False):
     if isinstance(value, np.ndarray) and value.size > MAX_ENTRIES_SHOWN:
         return Pre(f"({value.shape[0]}×{value.shape[1]})", rf"({value.shape[0]} \times {value.shape[1]})")
-    return Number(value, digits)
+    return Number(value, digits, fractions=fractions)
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a document prints numbers: floats with ``digits`` decimals (--digits);
+    with ``exact``, a given number as the short decimal it is written as (an
+    exact pass's numbers are rationals already); exact numbers as fractions
+    with ``fractions`` (3/8, not 0.375)."""
+
+    digits: int | None = None
+    exact: bool = False
+    fractions: bool = False
+
+    def number(self, value):
+        return _number(exactly(value) if self.exact else value, self.digits, self.fractions)
 
 
 def as_written(x: float, decimals: int | None = None) -> str:
@@ -188,6 +246,12 @@ def _short_value(value) -> str:
     if not np.any(array):
         return "0"
     return _fmt(float(array)) if array.size == 1 else f"({array.shape[0]}×{array.shape[1]})"
+
+
+def factor(text: str) -> str:
+    """A number as a factor in text: in brackets when negative or a fraction
+    (1/10·3/2 would not read as a product of two numbers)."""
+    return f"({text})" if "/" in text or text.startswith("-") else text
 
 
 def paren(text: str, latex: bool = False) -> str:

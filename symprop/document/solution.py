@@ -7,7 +7,7 @@ format turns it into text, LaTeX, MyST or Markdown.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -27,6 +27,7 @@ from .numbers import (  # noqa: F401
     MAX_ENTRIES_SHOWN,
     Number,
     Pre,
+    Style,
     _fmt,
     _number,
     _power_of_ten_above,
@@ -36,6 +37,7 @@ from .numbers import (  # noqa: F401
     as_written,
     claim_cells,
     disagreeing,
+    factor,
     paren,
     rule_cell,
 )
@@ -141,11 +143,12 @@ MAX_FIGURE = 40  # vertices of a computational graph a document draws
 
 
 class _Builder:
-    def __init__(self, problem, lang: str | None, audience: str = "teacher", digits: int | None = None):
+    def __init__(self, problem, lang: str | None, audience: str = "teacher", style: Style = Style()):
         self.problem = problem
         self.lang = lang or problem.lang
         self.audience = audience
-        self.digits = digits
+        self.style = style
+        self.digits = style.digits
         self.program = program_of(problem)
         self.matrix = matrix_form_of(problem) if has_arrays(self.program) else None
         # The entry-by-entry engine shows scalar closed forms; a large matrix
@@ -161,8 +164,8 @@ class _Builder:
         return graph_of(self.problem)
 
     def num(self, value):
-        """A number as this document prints it (--digits)."""
-        return _number(value, self.digits)
+        """A number as this document prints it (--digits, exact, --fractions)."""
+        return self.style.number(value)
 
     def p(self, key: str, **math) -> Para:
         return para(self.lang, key, **math)
@@ -775,7 +778,7 @@ class _Builder:
         if expr is not None and expr != lhs:
             row.append(expr)
             if numbers is not None:
-                middle = substituted(expr, numbers, self.digits, self.problem)
+                middle = substituted(expr, numbers, self.style, self.problem)
                 if middle is not None:
                     row.append(middle)
         if value is not None:
@@ -894,13 +897,12 @@ class _Builder:
                 out.append(self.p("batch_step", i=sympy.Integer(i), loss=self.num(st.loss)))
             rows = []
             for name, new in st.updated.items():
-                grad = st.gradients[name]
-                old = new + lr * grad
+                grad, old = st.gradients[name], st.leaves[name]
                 rule = _sym(name) - Product(_sym("eta"), _adj(name))
                 row = [_sym(f"{name}@{i}"), rule]
                 if not isinstance(new, np.ndarray):
                     o, r, gr = self.num(old), self.num(lr), self.num(grad)
-                    row.append(Pre(f"{o.text()} - {r.text()}·{paren(gr.text())}",
+                    row.append(Pre(f"{o.text()} - {factor(r.text())}·{factor(gr.text())}",
                                    rf"{o.latex()} - {r.latex()} \cdot {paren(gr.latex(), True)}"))
                 row.append(self.num(new))
                 rows.append(row)
@@ -1053,16 +1055,21 @@ AUDIENCES = ("teacher", "student")
 
 def derivation_document(problem, lang: str | None = None, audience: str = "teacher",
                         digits: int | None = None) -> Document:
-    return _document(problem, None, lang, audience, digits)
+    return _document(problem, None, lang, audience, Style(digits))
 
 
 def solution_document(problem, solution, lang: str | None = None, audience: str = "teacher",
-                      digits: int | None = None) -> Document:
-    return _document(problem, solution, lang, audience, digits)
+                      digits: int | None = None, exact: bool = True, fractions: bool = False) -> Document:
+    """The worked solution; with ``exact``, in exact numbers where the solution
+    has them (``numeric.Solution.exact``), 3/8 for 0.375 with ``fractions``."""
+    if exact and solution.exact is not None:
+        return _document(problem, replace(solution, steps=solution.exact), lang, audience,
+                         Style(digits, exact=True, fractions=fractions))
+    return _document(problem, solution, lang, audience, Style(digits))
 
 
-def _document(problem, solution, lang, audience, digits) -> Document:
-    b = _Builder(problem, lang, audience, digits)
+def _document(problem, solution, lang, audience, style: Style) -> Document:
+    b = _Builder(problem, lang, audience, style)
     statement = b.statement(solution is not None)
     text = in_language(problem.statement, b.lang) if problem.statement else None
     if text:

@@ -11,9 +11,10 @@ import re
 import numpy as np
 import sympy
 from sympy import Symbol
+from sympy.printing.precedence import PRECEDENCE
 
 from ..derive.backprop import AdjointSymbol
-from .numbers import Pre, _number, paren
+from .numbers import Pre, paren
 from .printing import TextPrinter
 from .render.latex_printer import SympropLatexPrinter
 
@@ -46,7 +47,7 @@ class Numbers:
             return name
         return _STEP.sub(lambda m: f"[{self.t + int(m.group(1) or 0)}]", name)
 
-    def of(self, symbol) -> float | None:
+    def of(self, symbol) -> "float | sympy.Rational | None":
         adjoint = isinstance(symbol, AdjointSymbol)
         name = self._concrete(symbol.of if adjoint else symbol.name)
         key, entry = self.where.get(Symbol(name, real=True), (name, ()))
@@ -67,7 +68,7 @@ class Numbers:
             if not entry or entry[0] >= len(value):
                 return None
             value, entry = value[entry[0]], entry[1:]
-        array = np.asarray(value, dtype=float)
+        array = np.asarray(value)  # floats, or exact.py's rationals (dtype object)
         if entry:
             if array.ndim == 2 and len(entry) == 1:  # a column vector's entry i
                 entry = (entry[0], 0)
@@ -76,7 +77,8 @@ class Numbers:
             array = array[entry]
         if np.size(array) != 1:
             return None
-        return float(np.asarray(array).reshape(-1)[0])
+        number = np.asarray(array).reshape(-1)[0]
+        return number if isinstance(number, sympy.Rational) else float(number)
 
     def known(self, expr) -> bool:
         """Every symbol of ``expr`` has a number."""
@@ -106,13 +108,22 @@ class _WithNumbers:
 
     latex = False
 
-    def __init__(self, numbers, digits, relu_at_zero, index_base, sequences):
+    def __init__(self, numbers, style, relu_at_zero, index_base, sequences):
         super().__init__(index_base, sequences)
-        self.numbers, self.digits, self.relu_at_zero = numbers, digits, relu_at_zero
+        self.numbers, self.style, self.relu_at_zero = numbers, style, relu_at_zero
 
-    def _shown(self, value: float) -> str:
-        n = _number(value, self.digits)
+    def _shown(self, value) -> str:
+        """A number inside a formula, in brackets when negative."""
+        n = self.style.number(value)
         return paren(n.latex() if self.latex else n.text(), self.latex)
+
+    def parenthesize(self, item, level, *args, **kwargs):
+        """A fraction in text in brackets as a factor or a power's base
+        (3/8·2 would read as 3/16), not as a term or an argument."""
+        out = super().parenthesize(item, level, *args, **kwargs)
+        if not self.latex and level >= PRECEDENCE["Mul"] and re.fullmatch(r"\d+/\d+", out):
+            return f"({out})"
+        return out
 
     def _print_Symbol(self, expr, *args, **kwargs):
         value = self.numbers.of(expr)
@@ -144,7 +155,7 @@ class _LatexNumbers(_WithNumbers, SympropLatexPrinter):
     latex = True
 
 
-def substituted(expr, numbers: Numbers, digits: int | None, problem) -> Pre | None:
+def substituted(expr, numbers: Numbers, style, problem) -> Pre | None:
     """``expr`` with every symbol printed as its number; None when one has none,
     or when there is nothing to put in (a lone symbol or a number)."""
     if not isinstance(expr, sympy.Basic) or not expr.free_symbols or isinstance(expr, Symbol):
@@ -153,5 +164,5 @@ def substituted(expr, numbers: Numbers, digits: int | None, problem) -> Pre | No
         return None
     base, seq = problem.conventions.index_base, problem.sequences
     at_zero = problem.conventions.relu_grad_at_zero
-    return Pre(_TextNumbers(numbers, digits, at_zero, base, seq).doprint(expr),
-               _LatexNumbers(numbers, digits, at_zero, base, seq).doprint(expr))
+    return Pre(_TextNumbers(numbers, style, at_zero, base, seq).doprint(expr),
+               _LatexNumbers(numbers, style, at_zero, base, seq).doprint(expr))

@@ -9,33 +9,87 @@ and the floating-point numbers stand.  Small problems only: the sweep works
 entry by entry (``MAX_EXACT_NODES``).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
 from sympy import ImmutableMatrix, Rational, Symbol
 
 from ..derive.backprop import derivation_of
-from ..derive.graph import graph_of
+from ..derive.graph import Graph, Quantity, graph_of
 from ..model.functions import relu_prime
 from .scalar import leaf_values
 
 MAX_EXACT_NODES = 2_000
+MAX_EXACT_DECIMALS = 10  # an exact decimal longer than this is not "short"
+SHORT_DENOMINATOR = 1_000  # nor a fraction such as 1/3 with a larger denominator
+
+
+@dataclass
+class ExactStep:
+    """One step's numbers in rationals, by the keys ``numeric.Step`` has: a
+    number a Rational, an array a NumPy array of them (dtype object)."""
+
+    loss: Rational
+    values: dict[str, object]
+    adjoints: dict[str, object]
+    gradients: dict[str, object]
+    updated: dict[str, object] | None
+    kinks: list[str] = field(default_factory=list)
+    leaves: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass
 class ExactPass:
-    """One forward and backward pass in rationals, by key as ``Pass`` has them."""
+    """One forward and backward pass in rationals: every symbol's number and adjoint."""
 
-    loss: Rational
-    values: dict[str, object]  # "z", "h[2]": a Rational or an ImmutableMatrix of them
-    gradients: dict[str, object]
-    updated: dict[str, object] | None
+    graph: Graph
+    known: dict[Symbol, Rational]
+    adjoint: dict[Symbol, Rational]
+    lr: Rational | None
+
+    @property
+    def loss(self) -> Rational:
+        return self.known[self.graph.loss]
+
+    def value(self, key: str):
+        return _gather(self.graph.quantities[key], self.known)
+
+    def gradient(self, key: str):
+        return _gather(self.graph.quantities[key], self.adjoint)
+
+    @property
+    def values(self) -> dict[str, object]:
+        return {q.key: self.value(q.key) for q in self.graph.quantities.values() if q.kind == "node"}
+
+    @property
+    def gradients(self) -> dict[str, object]:
+        return {q.name: self.gradient(q.key) for q in self.graph.params}
+
+    @property
+    def updated(self) -> dict[str, object] | None:
+        if self.lr is None:
+            return None
+        return {q.name: self.value(q.key) - self.lr * self.gradient(q.key) for q in self.graph.params}
+
+    def like(self, step) -> ExactStep | None:
+        """The numbers of a ``numeric.Step``, key for key; None when the scalar
+        graph does not name one of them."""
+        table = self.graph.quantities
+        if any(k not in table for k in [*step.values, *step.adjoints, *step.gradients, *step.leaves]):
+            return None
+        return ExactStep(
+            loss=self.loss, values={k: self.value(k) for k in step.values},
+            adjoints={k: self.gradient(k) for k in step.adjoints},
+            gradients={k: self.gradient(k) for k in step.gradients},
+            updated=self.updated if step.updated is not None else None,
+            kinks=list(step.kinks), leaves={k: self.value(k) for k in step.leaves})
 
 
 def rational(x) -> Rational:
-    """A number as written: the shortest decimal that gives the float."""
-    return Rational(repr(float(x)))
+    """A number as written: the shortest decimal that gives the float (a
+    Rational stays as it is)."""
+    return x if isinstance(x, Rational) else Rational(repr(float(x)))
 
 
 def _rationals(expr):
@@ -45,8 +99,9 @@ def _rationals(expr):
 
 
 def exact_pass(problem, values: dict | None = None) -> ExactPass | None:
-    """The first step in rationals, or None when a number is not rational
-    (a transcendental function) or the problem is too large."""
+    """The pass in rationals at ``values`` (the problem's own by default; a
+    value may be a Rational, or an array of them), or None when a number is
+    not rational (a transcendental function) or the problem is too large."""
     graph = graph_of(problem)
     if len(graph.nodes) > MAX_EXACT_NODES:
         return None
@@ -76,26 +131,42 @@ def exact_pass(problem, values: dict | None = None) -> ExactPass | None:
             if dv is None:
                 return None
             adjoint[parent] = adjoint.get(parent, 0) + upstream * dv
-
-    def gather(q, table):
-        if isinstance(q.value, ImmutableMatrix):
-            return q.value.applyfunc(lambda e: table.get(e, 0) if isinstance(e, Symbol) else rational(e))
-        return table.get(q.value, 0) if isinstance(q.value, Symbol) else rational(q.value)
-
-    nodes = {q.key: gather(q, known) for q in graph.quantities.values() if q.kind == "node"}
-    gradients = {q.name: gather(q, adjoint) for q in graph.params}
-    updated = None
-    if problem.training.lr is not None:
-        lr = rational(problem.training.lr)
-        updated = {q.name: gather(q, known) - lr * gradients[q.name] for q in graph.params}
-    return ExactPass(known[graph.loss], nodes, gradients, updated)
+    lr = problem.training.lr
+    return ExactPass(graph, known, adjoint, None if lr is None else rational(lr))
 
 
-def as_float(value):
-    """A Rational as a float, a matrix of them as a float array."""
-    if isinstance(value, ImmutableMatrix):
-        return np.array(value.tolist(), dtype=float)
-    return float(value)
+def exact_steps(problem, steps: list) -> list[ExactStep] | None:
+    """The steps of a worked solution (``numeric.Step``s, batch by batch) in
+    rationals, each update feeding the next exactly; None when a number is
+    not rational or not short (``short``): then the floats stand."""
+    values = dict(problem.values)
+    out = []
+    for batch, step in zip(problem.training.batches or [{}], steps, strict=False):
+        values.update(batch)
+        run = exact_pass(problem, values)
+        exact = run.like(step) if run is not None else None
+        if exact is None or not all(short(e) for e in _numbers(exact)):
+            return None
+        out.append(exact)
+        if exact.updated is not None:
+            values.update(exact.updated)
+    return out
+
+
+def _numbers(step: ExactStep):
+    for table in (step.values, step.adjoints, step.gradients, step.updated or {}):
+        for v in table.values():
+            yield from np.ravel(v) if isinstance(v, np.ndarray) else [v]
+    yield step.loss
+
+
+def _gather(q: Quantity, table: dict):
+    def entry(e):
+        return table.get(e, sympy.S.Zero) if isinstance(e, Symbol) else rational(e)
+
+    if isinstance(q.value, ImmutableMatrix):
+        return np.array([[entry(e) for e in row] for row in q.value.tolist()], dtype=object)
+    return entry(q.value)
 
 
 def decimals(value: Rational) -> int | None:
@@ -110,3 +181,10 @@ def decimals(value: Rational) -> int | None:
         q //= 5
         fives += 1
     return max(twos, fives) if q == 1 else None
+
+
+def short(value: Rational) -> bool:
+    """A number a book prints exactly: 0.375 (at most ``MAX_EXACT_DECIMALS``
+    decimals) or 1/3 (a small denominator)."""
+    places = decimals(value)
+    return places <= MAX_EXACT_DECIMALS if places is not None else value.q <= SHORT_DENOMINATOR

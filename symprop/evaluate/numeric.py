@@ -14,6 +14,7 @@ from ..errors import SympropError
 from ..model.spec import LOSS, Problem
 from .arrays import FormulaValues, Machine, Pass
 from .claims import FormulaClaim, formula_claims
+from .exact import ExactStep, exact_steps
 from .expected import compare_claims
 from .faults import NumericFault, Watch, finite, gap
 from .scalar import scalar_check
@@ -53,6 +54,7 @@ class Solution:
     expected: list[dict] | None = None  # the numeric claims: key, claimed, computed, ok
     formula_claims: list[FormulaClaim] = field(default_factory=list)  # formula.* and through_time.*
     final_loss: float | None = None  # after the last update, on the last step's values (when claimed)
+    exact: list[ExactStep] | None = None  # the steps in rationals, when every number is rational and short
 
     @property
     def first(self) -> Step:
@@ -88,9 +90,31 @@ class Solution:
                 "note": "relu' is evaluated exactly at 0 here: the derivative does not exist "
                 "and the convention relu'(0) is used",
             }
+        if self.exact is not None:
+            out["exact"] = self._exact_json()
         out["checks"] = self.checks
         if self.expected is not None or self.formula_claims:
             out["expected"] = (self.expected or []) + [c.to_json() for c in self.formula_claims]
+        return out
+
+
+    def _exact_json(self) -> dict:
+        """The first step's numbers and the last update as exact strings ("3/8", "-2")."""
+
+        def exact(value, matrix: bool = False):
+            if isinstance(value, np.ndarray):
+                rows = [[str(e) for e in row] for row in value]
+                return [row[0] for row in rows] if value.shape[1] == 1 and not matrix else rows
+            return str(value)
+
+        def params(table):
+            return {k: exact(v, k in self.problem.matrices) for k, v in table.items()}
+
+        first = self.exact[0]
+        out = {"loss": exact(first.loss), "values": {k: exact(v) for k, v in first.values.items()},
+               "adjoints": {k: exact(v) for k, v in first.adjoints.items()}, "gradients": params(first.gradients)}
+        if first.updated is not None:
+            out["updated"] = params(self.exact[-1].updated)
         return out
 
 
@@ -115,6 +139,8 @@ def solve(problem: Problem) -> Solution:
     if has_arrays(program):
         checks["matrix_form"] = verify(problem, machine, runs[0])
     solution = Solution(problem, steps, checks)
+    if "skipped" not in checks["scalar_engine"]:  # small enough for the scalar graph
+        solution.exact = exact_steps(problem, steps)
     if problem.expected:
         if any(c.kind == "final" for c in problem.expected.values()):
             solution.final_loss = float(machine.loss_at(machine.leaf_values(values)))

@@ -263,7 +263,8 @@ def leaf_values(graph: Graph, values: dict[str, object]) -> dict[Symbol, float]:
                 f"{_shape_text(q.value)}",
                 where=graph.problem.origin,
             )
-        result[symbol] = float(given[entry if len(entry) == 2 else (entry[0], 0)]) if entry else given
+        value = given[entry if len(entry) == 2 else (entry[0], 0)] if entry else given
+        result[symbol] = value if isinstance(value, sympy.Rational) else float(value)  # exact.py's stay exact
     if missing:
         raise SympropError(
             f"no values for {', '.join(missing)} (give them under [values])",

@@ -177,4 +177,4 @@ def _claims(loss, values: dict, gradients: dict, updated: dict | None, leaves) -
 
 
 def _entries(value) -> list:
-    return list(value) if isinstance(value, sympy.MatrixBase) else [value]
+    return list(np.ravel(value)) if isinstance(value, np.ndarray) else [value]
