@@ -143,7 +143,7 @@ MAX_FIGURE = 40  # vertices of a computational graph a document draws
 
 
 class _Builder:
-    def __init__(self, problem, lang: str | None, audience: str = "teacher", style: Style = Style()):
+    def __init__(self, problem, lang: str | None, audience: str, style: Style):
         self.problem = problem
         self.lang = lang or problem.lang
         self.audience = audience
