@@ -142,8 +142,10 @@ class Number:
         if isinstance(v, np.ndarray):
             if v.shape[1] == 1 and v.shape[0] > LONG_COLUMN:  # a long column, written as a row
                 return r"\left(" + ", ".join(self._l(x) for x in v[:, 0]) + r"\right)^{\top}"
-            rows = r" \\ ".join(" & ".join(self._l(x) for x in row) for row in v)
-            return r"\begin{pmatrix} " + rows + r" \end{pmatrix}"
+            entries = [[self._l(x) for x in row] for row in v]
+            # rows of fractions apart, so that one's denominator does not touch the next numerator
+            gap = r" \\[3pt] " if any(r"\frac" in e for row in entries for e in row) else r" \\ "
+            return r"\begin{pmatrix} " + gap.join(" & ".join(row) for row in entries) + r" \end{pmatrix}"
         if isinstance(v, list):
             return r"\left[" + ", ".join(Number(x, self.digits, self.write).latex() for x in v) + r"\right]"
         return self._l(v)
