@@ -281,3 +281,22 @@ def test_the_api_takes_fractions_and_exact():
         solution.document("text", fractions="yes")
     with pytest.raises(symprop.SympropError, match="^exact must be True or False"):
         solution.document("text", exact=1)
+
+
+# The exact pass as a check ---------------------------------------------------------------------
+
+def test_check_reports_the_exact_pass_and_the_agreement_can_fail():
+    from symprop.evaluate.exact import agreement
+
+    report, ok = symprop.load("udl_toy").check()
+    assert "exact arithmetic" not in report  # sin: no exact numbers, no such check
+    solution = symprop.loads(MATRIX).solution()
+    assert solution.checks["exact"]["passed"] and solution.checks["exact"]["compared"] == 17  # h 2, ∂h 2, ∂W 4, ∂c 2, W⁽¹⁾ 4, c⁽¹⁾ 2, L
+    report, ok = symprop.loads(MATRIX).check()
+    assert ok and "exact arithmetic (rationals): 17 numbers, max abs error 0.0e+00: passed" in report
+    wrong = solution.exact[0]
+    wrong.gradients["c"] = wrong.gradients["c"] + F(1, 10**6)  # one entry off by 1e-6
+    assert not agreement(solution.steps, solution.exact)["passed"]
+    assert agreement(solution.steps, solution.exact)["max_abs_error"] == pytest.approx(1e-6)
+    text = symprop.loads(MATRIX).solution().document("text", lang="en")
+    assert "Every number here is exact: computed in rational arithmetic" in text

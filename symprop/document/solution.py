@@ -968,6 +968,12 @@ class _Builder:
         if mf:
             out.append(self.p("matrix_check", n=sympy.Integer(mf["compared"]),
                               err=_power_of_ten_above(mf["max_abs_error"])))
+        exact = checks.get("exact")
+        if exact and not exact["passed"]:
+            out.append(self.p("exact_failed", err=_number(exact["max_abs_error"], 2)))
+        elif exact and self.style.exact:
+            out.append(self.p("exact_check", n=sympy.Integer(exact["compared"]),
+                              err=_power_of_ten_above(exact["max_abs_error"])))
         return out
 
     def errata(self, solution) -> list:

@@ -18,6 +18,7 @@ from sympy import ImmutableMatrix, Rational, Symbol
 from ..derive.backprop import derivation_of
 from ..derive.graph import Graph, Quantity, graph_of
 from ..model.functions import relu_prime
+from .faults import gap
 from .scalar import leaf_values
 
 MAX_EXACT_NODES = 2_000
@@ -153,11 +154,22 @@ def exact_steps(problem, steps: list) -> list[ExactStep] | None:
     return out
 
 
-def _numbers(step: ExactStep):
+def _numbers(step):
+    """Every number of a step (an ``ExactStep`` or a ``numeric.Step``), in one order."""
     for table in (step.values, step.adjoints, step.gradients, step.updated or {}):
         for v in table.values():
             yield from np.ravel(v) if isinstance(v, np.ndarray) else [v]
     yield step.loss
+
+
+def agreement(steps: list, exact: list[ExactStep]) -> dict:
+    """The floating-point steps against the exact ones: how many numbers, the
+    largest difference, and whether it is a rounding error's size."""
+    ours = [float(x) for s in steps for x in _numbers(s)]
+    theirs = [float(x) for e in exact for x in _numbers(e)]
+    worst = gap(ours, theirs)
+    scale = max([1.0] + [abs(x) for x in theirs])
+    return {"compared": len(theirs), "max_abs_error": worst, "passed": worst <= 1e-9 * scale}
 
 
 def _gather(q: Quantity, table: dict):

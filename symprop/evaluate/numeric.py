@@ -14,7 +14,7 @@ from ..errors import SympropError
 from ..model.spec import LOSS, Problem
 from .arrays import FormulaValues, Machine, Pass
 from .claims import FormulaClaim, formula_claims
-from .exact import ExactStep, exact_steps
+from .exact import ExactStep, agreement, exact_steps
 from .expected import compare_claims
 from .faults import NumericFault, Watch, finite, gap
 from .scalar import scalar_check
@@ -141,6 +141,8 @@ def solve(problem: Problem) -> Solution:
     solution = Solution(problem, steps, checks)
     if "skipped" not in checks["scalar_engine"]:  # small enough for the scalar graph
         solution.exact = exact_steps(problem, steps)
+        if solution.exact is not None:
+            checks["exact"] = agreement(steps, solution.exact)
     if problem.expected:
         if any(c.kind == "final" for c in problem.expected.values()):
             solution.final_loss = float(machine.loss_at(machine.leaf_values(values)))

@@ -66,6 +66,8 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
         out += _per_param(checks["torch"])
     out += _check_line("entry-by-entry scalar engine", checks.get("scalar_engine"), lambda r: (
         f": {r['compared']} adjoints and gradients, max abs error {r['max_abs_error']:.1e}"))
+    out += _check_line("exact arithmetic (rationals)", checks.get("exact"), lambda r: (
+        f": {r['compared']} numbers, max abs error {r['max_abs_error']:.1e}"))
     out += _check_line("matrix-form formulas, evaluated", checks.get("matrix_form"), lambda r: (
         f": {r['compared']} adjoints and gradients, max abs error {r['max_abs_error']:.1e}"))
     out += _check_line("sympy.diff of the expanded loss", checks.get("sympy_diff"), lambda r: (

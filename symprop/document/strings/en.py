@@ -37,6 +37,8 @@ STRINGS = {
     "checks": "Checks",
     "fd": "Central finite differences of the loss agree with every gradient: every difference is below {err}.",
     "fd_failed": "Central finite differences DISAGREE with the gradients of {names} (largest difference {err}).",
+    "exact_check": "Every number here is exact: computed in rational arithmetic from the inputs as written; the floating-point computation gives the same {n} numbers (every difference below {err}).",
+    "exact_failed": "Computed in rational arithmetic, the numbers DISAGREE with the floating-point ones (largest difference {err}): an error in symprop; please report it.",
     "matrix_check": "Evaluated with these numbers, the matrix formulas give the same {n} adjoints and gradients (every difference below {err}).",
     "claims_intro": "The numbers the source prints, beside the computed ones ({rule}):",
     "claims_truncated": "{k} of them the source truncated rather than rounded.",
