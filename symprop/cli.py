@@ -232,6 +232,9 @@ def solve(spec, fmt, lang, audience, digits, fractions, floats, standalone, outp
         solution = run(problem)
         if floats:
             solution.exact = None
+        elif fractions and solution.exact is None:
+            click.echo("symprop: note: this problem's numbers are not exact (a function such as tanh or exp, or "
+                       "answers longer than 10 decimals): --fractions changes nothing", err=True)
         if fmt == "json":
             return _json(solution.to_json())
         from .document.solution import solution_document

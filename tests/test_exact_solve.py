@@ -143,6 +143,12 @@ def test_a_transcendental_model_stays_in_floating_point(spec_file):
     assert "0.2539" in cli("solve", path).stdout  # tanh(1)/3 = 0.25386…
 
 
+def test_fractions_on_a_problem_without_exact_numbers_says_so(spec_file):
+    run = cli("solve", str(spec_file(THIRDS.replace("z = w*x / 3", "z = tanh(w*x) / 3"))), "--fractions")
+    assert run.returncode == 0 and "0.2539" in run.stdout
+    assert run.stderr.count("\n") == 1 and "not exact" in run.stderr and "--fractions changes nothing" in run.stderr
+
+
 def test_long_exact_answers_stay_in_floating_point():
     # 0.1234² · 0.5678² has 16 decimals: not short, so no exact numbers at all
     spec = SMALL.replace("w = 0.25", "w = 0.1234").replace("x = 0.125", "x = 0.5678")
