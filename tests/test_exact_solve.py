@@ -306,3 +306,23 @@ def test_check_reports_the_exact_pass_and_the_agreement_can_fail():
     assert agreement(solution.steps, solution.exact)["max_abs_error"] == pytest.approx(1e-6)
     text = symprop.loads(MATRIX).solution().document("text", lang="en")
     assert "Every number here is exact: computed in rational arithmetic" in text
+
+
+def test_a_given_initial_state_prints_as_the_other_numbers(spec_file):
+    spec = """
+title = "A cell from one half"
+[model]
+params = ["w"]
+steps = 2
+initial = { h = 0.5 }
+equations = "h[t] = relu(w*h[t-1] + x[t])"
+loss = "(h[t] - 1)**2"
+[values]
+w = 0.5
+x = [0, 0.25, 0.5]
+"""
+    # h1 = 1/4 + 1/4 = 1/2, h2 = 1/4 + 1/2 = 3/4: L = 1/4 + 1/16 = 5/16
+    text = cli("solve", str(spec_file(spec)), "--fractions", "--lang", "en").stdout
+    assert "The hidden state starts at h₀ = 1/2." in text
+    assert "= 5/16" in text
+    assert "h₀ = 0.5." in cli("solve", str(spec_file(spec)), "--lang", "en").stdout

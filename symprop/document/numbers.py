@@ -242,14 +242,6 @@ def rule_cell(row: dict) -> "Pre | None":
     return Pre(f"±({tol[0]} + {rel[0]})", rf"\pm ({tol[1]} + {rel[1]})")
 
 
-def _short_value(value) -> str:
-    """An initial state as text: 0 when every entry is 0."""
-    array = np.asarray(value, dtype=float)
-    if not np.any(array):
-        return "0"
-    return _fmt(float(array)) if array.size == 1 else f"({array.shape[0]}×{array.shape[1]})"
-
-
 def factor(text: str) -> str:
     """A number as a factor in text: in brackets when negative or a fraction
     (1/10·3/2 would not read as a product of two numbers)."""

@@ -33,7 +33,6 @@ from .numbers import (  # noqa: F401
     _power_of_ten_above,
     _sci_latex,
     _sci_text,
-    _short_value,
     as_written,
     claim_cells,
     disagreeing,
@@ -223,7 +222,9 @@ class _Builder:
                 out.append(Rows([[_sym("L"), g.nodes[-1].expr]]))
             for key, q in g.quantities.items():
                 if q.kind == "initial":
-                    out.append(self.p("initial", h0=sympy.Eq(_sym(key), q.value, evaluate=False)))
+                    value = q.value
+                    value = np.array(value.tolist(), dtype=float) if isinstance(value, sympy.MatrixBase) else float(value)
+                    out.append(self.p("initial", h0=self.initial_state(key, value)))
         else:
             out.append(self.p("model_intro"))
             if self.matrix is not None:
@@ -259,11 +260,15 @@ class _Builder:
             out.append(Rows(rows))
         for key, leaf in program.leaves.items():
             if leaf.kind == "initial":
-                out.append(self.p("initial", h0=Pre(self.name_of("text")(key) + " = " + _short_value(
-                    problem.initial[leaf.name]), self.name_of("latex")(key) + " = " + _short_value(
-                    problem.initial[leaf.name]))))
+                value = np.asarray(problem.initial[leaf.name], dtype=float)
+                out.append(self.p("initial", h0=self.initial_state(key, value if np.any(value) else 0.0)))
         relu = any(e.op == "fn" and e.name == "relu" for line in program.lines() for e in walk(line.expr))
         return out + self.given(solving, relu)
+
+    def initial_state(self, key: str, value) -> Pre:
+        """h₀ = 0.5, as this document prints numbers (a large state by its shape)."""
+        n = self.num(value)
+        return Pre(f"{self.name_of('text')(key)} = {n.text()}", f"{self.name_of('latex')(key)} = {n.latex()}")
 
     def given(self, solving: bool, relu: bool) -> list:
         """Every input of the problem, the conventions, and (without parts) the task."""
