@@ -437,3 +437,22 @@ def test_numeric_claims_and_their_errors_are_unchanged():
     with pytest.raises(symprop.SympropError if hasattr(symprop, "SympropError") else Exception,
                        match="expected.gradient.w: is not a claim"):
         spec.load("x", text=BASE + '"gradient.w" = 1\n')
+
+
+def test_an_agreement_simplify_shows_at_one_step_only_is_not_called_symbolic(monkeypatch):
+    """Each step is compared at random points and by simplify: when simplify
+    shows t = 1 but not t = 2, the claim agrees, but not "symbolically"."""
+    from symprop.evaluate import claims as module
+
+    real, calls = module._simplified, []
+
+    def first_only(e):
+        calls.append(e)
+        return real(e) if len(calls) == 1 else None
+
+    monkeypatch.setattr(module, "_simplified", first_only)
+    text = SYMBOLIC_RNN.split('"formula.adjoint.h[3]"')[0]  # the one claim about adjoint(h[t])
+    (claim,) = formula_claims(spec.load("r.toml", text=text))
+    assert claim.ok and len(calls) == 2
+    assert claim.reason.startswith("agrees at ") and "(simplify could not show it), t = 1, 2" in claim.reason
+    assert "symbolically" not in claim.reason

@@ -603,11 +603,16 @@ def _compare_numbers(claim: ClaimSpec, pairs) -> tuple[str, str, str]:
 
 
 def _compare_symbols(world: _Symbols, pairs, each_step: bool) -> tuple[str, str, str]:
+    """The first disagreement; else "agrees" when simplify showed every step's
+    agreement, and how it agrees when some step agreed only at random points."""
+    weakest = "agrees"
     for t, c, r in pairs:
         why, detail, reason = _compare_exprs(world, c, r)
         if why != "agrees":
             return why, detail, reason + (_at(t) if each_step else "")
-    return "agrees", "", "agrees"
+        if reason != "agrees":
+            weakest = reason
+    return "agrees", "", weakest
 
 
 def _simplified(e):
