@@ -9,6 +9,7 @@ derivatives.  It checks the array engine on problems small enough to expand
 built, never on text.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,37 @@ def scalar_terms(program: Program) -> int:
     return sum(work(line.expr) for line in outside) + steps * sum(work(line.expr) for line in program.cell)
 
 
+class LogSumExp(sympy.Function):
+    """log(exp(a) + exp(b) + …), computed without overflow (numbers only)."""
+
+    def _eval_is_extended_real(self):
+        return True
+
+
+def stable(expr):
+    """softmax and log_softmax as the array engine computes them: log Σ exp(aᵢ)
+    as LogSumExp(a…), 1/(Σ exp(aᵢ))ⁿ as exp(−n·LogSumExp(a…)), and the
+    exponentials of a product as one, exp(a − LogSumExp(a…)); so large logits
+    (800) give numbers, not inf/inf.  Only for lambdify: documents print the
+    plain form."""
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.exp):
+        return expr
+
+    def sum_of_exps(e) -> bool:
+        return e.is_Add and all(isinstance(t, sympy.exp) for t in e.args)
+
+    def lse(e):
+        return LogSumExp(*[t.args[0] for t in e.args])
+
+    out = expr.replace(lambda x: isinstance(x, sympy.log) and sum_of_exps(x.args[0]), lambda x: lse(x.args[0]))
+    out = out.replace(lambda x: x.is_Pow and x.exp.is_negative and sum_of_exps(x.base),
+                      lambda x: sympy.exp(x.exp * lse(x.base)))
+    return out.replace(
+        lambda x: x.is_Mul and sum(isinstance(f, sympy.exp) for f in x.args) > 1,
+        lambda x: sympy.Mul(*[f for f in x.args if not isinstance(f, sympy.exp)],
+                            sympy.exp(sympy.Add(*[f.args[0] for f in x.args if isinstance(f, sympy.exp)]))))
+
+
 def _lambdify(args, expr, namespace, cache=None):
     """lambdify with the arguments renamed to plain identifiers a0, a1, ...
 
@@ -51,17 +83,21 @@ def _lambdify(args, expr, namespace, cache=None):
     plain = [Symbol(f"a{i}", real=True) for i in range(len(args))]
     rename = dict(zip(args, plain))
     if isinstance(expr, list):
-        expr = [e.xreplace(rename) if isinstance(e, sympy.Basic) else e for e in expr]
+        expr = [stable(e.xreplace(rename)) if isinstance(e, sympy.Basic) else e for e in expr]
         key = tuple(expr)
     else:
-        expr = expr.xreplace(rename)
+        expr = stable(expr.xreplace(rename))
         key = expr
     if cache is not None and (len(plain), key) in cache:
         return cache[(len(plain), key)]
-    f = sympy.lambdify(plain, expr, modules=[namespace, "numpy"], cse=True)
+    f = sympy.lambdify(plain, expr, modules=[{**namespace, "LogSumExp": _logsumexp}, "numpy"], cse=True)
     if cache is not None:
         cache[(len(plain), key)] = f
     return f
+
+
+def _logsumexp(*xs):
+    return functools.reduce(np.logaddexp, xs)
 
 
 def _ordered(symbols) -> list[Symbol]:
