@@ -13,6 +13,7 @@ import copy
 import numpy as np
 import sympy
 
+from ..evaluate.numeric import to_json
 from ..evaluate.variants import Variant
 from ..model.spec import Problem
 from .numbers import Number, Pre
@@ -30,22 +31,11 @@ def variant_spec(problem: Problem, variant: Variant, number: int) -> dict:
         data["title"] = {lang: phrase(lang, "variant_title").format(title=t, k=number) for lang, t in title.items()}
     else:
         data["title"] = phrase(problem.lang, "variant_title").format(title=title, k=number)
-    data["values"] = {name: _listed(v, float) for name, v in variant.values.items()}
+    data["values"] = {name: to_json(v) for name, v in variant.values.items()}
     expected = {k: float(e) for key, value in variant.answers.items() for k, e in _by_entry(key, value).items()}
     expected["tolerance"] = 1e-9 if variant.exact is not None else 1e-6
     data["expected"] = expected
     return data
-
-
-def _listed(value, number):
-    """A value as TOML and JSON hold it, each entry through ``number``: a
-    column as a flat list, a matrix as rows, a sequence item by item."""
-    if isinstance(value, list):
-        return [_listed(v, number) for v in value]
-    if isinstance(value, sympy.MatrixBase | np.ndarray):
-        rows = [[number(e) for e in row] for row in np.array(value, dtype=object).tolist()]
-        return [row[0] for row in rows] if len(rows[0]) == 1 else rows
-    return number(value)
 
 
 def _by_entry(key: str, value) -> dict:
@@ -107,6 +97,6 @@ def key_json(variants: list[Variant]) -> list[dict]:
     def plain(value):
         return str(value) if isinstance(value, sympy.Rational) else float(value)
 
-    return [{"values": {k: _listed(v, float) for k, v in variant.values.items()},
-             "answers": {k: _listed(v, plain) for k, v in variant.answers.items()},
+    return [{"values": {k: to_json(v) for k, v in variant.values.items()},
+             "answers": {k: to_json(v, number=plain) for k, v in variant.answers.items()},
              "exact": variant.exact is not None} for variant in variants]

@@ -7,6 +7,7 @@ formulas, and a source's claims.
 from dataclasses import dataclass, field
 
 import numpy as np
+import sympy
 
 from ..derive.program import Program, has_arrays, program_of
 from ..derive.sweep import matrix_form_of
@@ -24,13 +25,16 @@ FD_ENTRIES = 40  # parameter entries the finite differences sample on a large pr
 FD_STEPS = 200_000  # time steps the finite differences may run in all (two passes an entry)
 
 
-def to_json(value, matrix: bool = False):
-    """A float, a flat list for a column vector, nested lists for a matrix."""
-    if isinstance(value, np.ndarray):
-        if value.shape[1] == 1 and not matrix:
-            return [float(v) for v in value[:, 0]]
-        return [[float(v) for v in row] for row in value]
-    return float(value)
+def to_json(value, matrix: bool = False, number=float):
+    """A value as JSON and TOML hold it, each entry through ``number`` (float,
+    or str for an exact "3/8"): a column vector as a flat list (unless
+    ``matrix``), a matrix as rows, a sequence item by item."""
+    if isinstance(value, list):
+        return [to_json(v, matrix, number) for v in value]
+    if isinstance(value, np.ndarray | sympy.MatrixBase):
+        rows = [[number(e) for e in row] for row in np.array(value, dtype=object).tolist()]
+        return [row[0] for row in rows] if len(rows[0]) == 1 and not matrix else rows
+    return number(value)
 
 
 @dataclass
@@ -60,20 +64,25 @@ class Solution:
     def first(self) -> Step:
         return self.steps[0]
 
-    def _params(self, table: dict) -> dict:
-        return {k: to_json(v, k in self.problem.matrices) for k, v in table.items()}
+    def _params(self, table: dict, number=float) -> dict:
+        return {k: to_json(v, k in self.problem.matrices, number) for k, v in table.items()}
+
+    def _numbers(self, steps: list, number) -> dict:
+        """The first step's numbers and the last update, each entry through ``number``."""
+        first = steps[0]
+        out = {
+            "loss": number(first.loss),
+            "values": {k: to_json(v, number=number) for k, v in first.values.items()},
+            "adjoints": {k: to_json(v, number=number) for k, v in first.adjoints.items()},
+            "gradients": self._params(first.gradients, number),
+        }
+        if first.updated is not None:
+            out["updated"] = self._params(steps[-1].updated, number)
+        return out
 
     def to_json(self) -> dict:
         first = self.first
-        out = {
-            "title": self.problem.title,
-            "loss": float(first.loss),
-            "values": {k: to_json(v) for k, v in first.values.items()},
-            "adjoints": {k: to_json(v) for k, v in first.adjoints.items()},
-            "gradients": self._params(first.gradients),
-        }
-        if first.updated is not None:
-            out["updated"] = self._params(self.steps[-1].updated)
+        out = {"title": self.problem.title, **self._numbers(self.steps, float)}
         if len(self.steps) > 1 or self.problem.training.batches:
             out["history"] = [
                 {
@@ -91,30 +100,10 @@ class Solution:
                 "and the convention relu'(0) is used",
             }
         if self.exact is not None:
-            out["exact"] = self._exact_json()
+            out["exact"] = self._numbers(self.exact, str)  # "3/8", "-2"
         out["checks"] = self.checks
         if self.expected is not None or self.formula_claims:
             out["expected"] = (self.expected or []) + [c.to_json() for c in self.formula_claims]
-        return out
-
-
-    def _exact_json(self) -> dict:
-        """The first step's numbers and the last update as exact strings ("3/8", "-2")."""
-
-        def exact(value, matrix: bool = False):
-            if isinstance(value, np.ndarray):
-                rows = [[str(e) for e in row] for row in value]
-                return [row[0] for row in rows] if value.shape[1] == 1 and not matrix else rows
-            return str(value)
-
-        def params(table):
-            return {k: exact(v, k in self.problem.matrices) for k, v in table.items()}
-
-        first = self.exact[0]
-        out = {"loss": exact(first.loss), "values": {k: exact(v) for k, v in first.values.items()},
-               "adjoints": {k: exact(v) for k, v in first.adjoints.items()}, "gradients": params(first.gradients)}
-        if first.updated is not None:
-            out["updated"] = params(self.exact[-1].updated)
         return out
 
 
