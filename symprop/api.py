@@ -8,6 +8,7 @@ they build.  Nothing below this module imports it.
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,13 @@ def _given(value, kind, what: str, name: str):
     if not isinstance(value, kind) or isinstance(value, bool):
         raise SympropError(f"{name} must be {what}, got {type(value).__name__} {value!r:.40}")
     return value
+
+
+def strict_json(data) -> str:
+    """Strict JSON (no NaN or Infinity), UTF-8 as it is but for the C1
+    control characters, which a terminal would obey."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    return re.sub("[\x80-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _flag(value, name: str) -> bool:
@@ -212,7 +220,7 @@ class Variants:
         """The answer key: every variant's numbers and answers (JSON: a list of
         {"values", "answers"} with exact answers as strings "3/8")."""
         if fmt == "json":
-            return json.dumps(key_json(self.drawn), ensure_ascii=False, indent=2) + "\n"
+            return strict_json(key_json(self.drawn))
         _document_options(fmt, lang, "teacher", None)
         _flag(fractions, "fractions")
         return render(answer_key(self.problem, self.drawn, lang, fractions), fmt, standalone)

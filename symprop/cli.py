@@ -6,9 +6,7 @@ exit 2 (click's own).  Results go to stdout, nothing else does.
 
 import contextlib
 import errno
-import json
 import os
-import re
 import stat
 import sys
 import tempfile
@@ -18,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__, api
-from .api import check_report
+from .api import check_report, strict_json
 from .document.solution import AUDIENCES
 from .document.strings import LANGUAGES
 from .errors import SympropError
@@ -52,13 +50,6 @@ def _run(action):
         raise click.ClickException(
             f"internal error ({type(e).__name__}: {message}); please report it with the spec"
         ) from None
-
-
-def _json(data) -> str:
-    """Strict JSON (no NaN or Infinity), UTF-8 as it is but for the C1
-    control characters, which a terminal would obey."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
-    return re.sub("[\x80-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _destination(output: str) -> tuple[str, os.stat_result | None, bool]:
@@ -236,7 +227,7 @@ def solve(spec, fmt, lang, audience, digits, fractions, floats, standalone, outp
             click.echo("symprop: note: this problem's numbers are not exact (a function such as tanh or exp, or "
                        "answers longer than 10 decimals): --fractions changes nothing", err=True)
         if fmt == "json":
-            return _json(solution.to_json())
+            return strict_json(solution.to_json())
         from .document.solution import solution_document
 
         return _document(solution_document(problem, solution, lang, audience, digits, fractions=fractions),
@@ -262,7 +253,7 @@ def derive(spec, fmt, lang, audience, digits, standalone, output):
         if fmt == "json":
             from .document.render.json import derivation_json
 
-            return _json(derivation_json(problem))
+            return strict_json(derivation_json(problem))
         from .document.solution import derivation_document
 
         return _document(derivation_document(problem, lang, audience, digits), fmt, standalone)

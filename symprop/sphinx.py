@@ -239,8 +239,9 @@ class SympropDirective(SphinxDirective):
 
     # Claims -------------------------------------------------------------------------------
 
-    def _check(self, problem, text: str, label: str, first: int | None, strict: bool) -> None:
-        """Refuse when symprop's own checks fail, or (strict) when a claim disagrees."""
+    def _check(self, problem, text: str, label: str, first: int | None, strict: bool):
+        """Refuse when symprop's own checks fail, or (strict) when a claim
+        disagrees; the numbers checked (a solution, or None without values)."""
         report = run_checks(problem.spec, "fd")
         for name, check in report.checks.items():
             if not check.get("passed", True):
@@ -248,11 +249,11 @@ class SympropDirective(SphinxDirective):
                               "cannot be shown; please report it with the spec")
         wrong = [row for row in report.expected or [] if not row.get("ok", True)]
         if not wrong:
-            return
+            return report.solution
         if not strict:
             logger.info("symprop: %s: %d claim(s) of the source disagree; the teacher's appendix shows them",
                         label, len(wrong), location=(self.env.docname, self.lineno))
-            return
+            return report.solution
         lines = _claim_lines(text)
         said, at = [], None
         for row in wrong:
@@ -273,7 +274,7 @@ class SympropDirective(SphinxDirective):
 
     # The document -------------------------------------------------------------------------
 
-    def _document(self, problem, o: dict):
+    def _document(self, problem, o: dict, solution):
         has_values = bool(problem.values)
         show = set(o["show"]) or {"title", "statement", "graph", "appendix",
                                   "solution" if has_values else "derivation"}
@@ -288,7 +289,7 @@ class SympropDirective(SphinxDirective):
         if o["parts"] and not show & {"solution", "derivation"}:
             raise Refused(":parts: chooses parts of the solution or derivation: show one of them")
         if has_values and "derivation" not in show:  # the statement gives the numbers too
-            doc = solution_document(problem.spec, problem.solution().numbers, o["lang"], o["audience"],
+            doc = solution_document(problem.spec, solution, o["lang"], o["audience"],
                                     o["digits"], o["exact"], o["fractions"])
         else:
             doc = derivation_document(problem.spec, o["lang"], o["audience"], o["digits"])
@@ -305,8 +306,8 @@ class SympropDirective(SphinxDirective):
         problem, text, label, first, is_shipped = self._spec()
         self._title = " ".join(problem.spec.title_in(o["lang"] or problem.lang).split())
         strict = (o["claims"] or ("report" if is_shipped else "strict")) == "strict"
-        self._check(problem, text, label, first, strict)
-        doc, show = self._document(problem, o)
+        solution = self._check(problem, text, label, first, strict)
+        doc, show = self._document(problem, o, solution)
         return [self._nodes(doc, show)]
 
     def _parse(self, markdown: str, into: nodes.Element) -> None:

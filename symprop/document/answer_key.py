@@ -17,7 +17,7 @@ from ..evaluate.numeric import to_json
 from ..evaluate.variants import Variant
 from ..model.spec import Problem
 from .numbers import Number, Pre
-from .solution import Document, Para, Section, Table, UserText
+from .solution import Document, Para, Section, Table, UserText, _texttt
 from .strings import phrase
 
 DIGITS = 6  # decimals of an answer that is not exact
@@ -81,7 +81,7 @@ def _given(values: dict) -> dict:
 
 
 def _code(key: str) -> Pre:
-    return Pre(key, r"\texttt{" + key.replace("_", r"\_") + "}")
+    return Pre(key, _texttt(key))
 
 
 def _number(value, fractions: bool) -> Number:

@@ -147,7 +147,6 @@ class _Builder:
         self.lang = lang or problem.lang
         self.audience = audience
         self.style = style
-        self.digits = style.digits
         self.program = program_of(problem)
         self.matrix = matrix_form_of(problem) if has_arrays(self.program) else None
         # The entry-by-entry engine shows scalar closed forms; a large matrix
@@ -222,9 +221,7 @@ class _Builder:
                 out.append(Rows([[_sym("L"), g.nodes[-1].expr]]))
             for key, q in g.quantities.items():
                 if q.kind == "initial":
-                    value = q.value
-                    value = np.array(value.tolist(), dtype=float) if isinstance(value, sympy.MatrixBase) else float(value)
-                    out.append(self.p("initial", h0=self.initial_state(key, value)))
+                    out.append(self.p("initial", h0=self.initial_state(key, q.value)))
         else:
             out.append(self.p("model_intro"))
             if self.matrix is not None:
@@ -260,14 +257,15 @@ class _Builder:
             out.append(Rows(rows))
         for key, leaf in program.leaves.items():
             if leaf.kind == "initial":
-                value = np.asarray(problem.initial[leaf.name], dtype=float)
-                out.append(self.p("initial", h0=self.initial_state(key, value if np.any(value) else 0.0)))
+                out.append(self.p("initial", h0=self.initial_state(key, problem.initial[leaf.name], zero=True)))
         relu = any(e.op == "fn" and e.name == "relu" for line in program.lines() for e in walk(line.expr))
         return out + self.given(solving, relu)
 
-    def initial_state(self, key: str, value) -> Pre:
-        """h₀ = 0.5, as this document prints numbers (a large state by its shape)."""
-        n = self.num(value)
+    def initial_state(self, key: str, value, zero: bool = False) -> Pre:
+        """h₀ = 0.5, as this document prints numbers (a large state by its
+        shape); with ``zero``, a state of zeros as 0."""
+        array = np.array(value.tolist() if isinstance(value, sympy.MatrixBase) else value, dtype=float)
+        n = self.num(0.0 if zero and not np.any(array) else array if array.ndim else float(array))
         return Pre(f"{self.name_of('text')(key)} = {n.text()}", f"{self.name_of('latex')(key)} = {n.latex()}")
 
     def given(self, solving: bool, relu: bool) -> list:
@@ -999,7 +997,7 @@ class _Builder:
         for row in rows_in:
             claim = problem.expected[row["key"]]
             step = claim.step or (n if claim.kind in ("updated", "final") else 1)
-            claimed, computed = claim_cells(row, self.digits)
+            claimed, computed = claim_cells(row, self.style.digits)
             verdict = self.word({"ok": "right", "wrong": "wrong", "truncated": "truncated"}[row["verdict"]])
             entries = disagreeing(row, problem.conventions.index_base)
             verdict += f" ({entries})" if entries else ""

@@ -94,13 +94,13 @@ def _split(name: str) -> tuple[str, tuple[int, ...]]:
         return name, ()
 
 
-def _indicator(expr, numbers: Numbers, relu_at_zero: float) -> float | None:
-    """The value of relu′(z) at this pass, when z has a number."""
-    inner = expr.args[0]
+def _indicator(inner, numbers: Numbers, at_zero: float) -> float | None:
+    """A step's value at this pass (relu′(z), max's H(z − w)): 1 above 0, 0
+    below, ``at_zero`` at 0; None when z has no number."""
     if not numbers.known(inner):
         return None
     z = float(inner.xreplace({s: numbers.of(s) for s in inner.free_symbols}))
-    return 1.0 if z > 0 else 0.0 if z < 0 else relu_at_zero
+    return 1.0 if z > 0 else 0.0 if z < 0 else float(at_zero)
 
 
 class _WithNumbers:
@@ -133,7 +133,7 @@ class _WithNumbers:
 
     def _print_Function(self, expr, *args, **kwargs):
         if type(expr).__name__ == "relu_prime":
-            value = _indicator(expr, self.numbers, self.relu_at_zero)
+            value = _indicator(expr.args[0], self.numbers, self.relu_at_zero)
             if value is not None:
                 return self._shown(value)
         return super()._print_Function(expr, *args, **kwargs)
@@ -141,10 +141,8 @@ class _WithNumbers:
     def _print_Heaviside(self, expr, *args, **kwargs):
         """A step (max's H(z − w), leaky_relu's [z > 0]) as its value, 0, ½ or 1."""
         inner, at_zero = expr.args
-        if not self.numbers.known(inner):
-            return super()._print_Heaviside(expr, *args, **kwargs)
-        z = float(inner.xreplace({s: self.numbers.of(s) for s in inner.free_symbols}))
-        return self._shown(1.0 if z > 0 else 0.0 if z < 0 else float(at_zero))
+        value = _indicator(inner, self.numbers, at_zero)
+        return super()._print_Heaviside(expr, *args, **kwargs) if value is None else self._shown(value)
 
 
 class _TextNumbers(_WithNumbers, TextPrinter):

@@ -23,7 +23,7 @@ from ..model.spec import Problem
 from . import torch_check
 from .claims import FormulaClaim, formula_claims, random_values
 from .faults import LARGEST, finite
-from .numeric import solve
+from .numeric import Solution, solve
 from .scalar import MAX_SCALAR_TERMS, scalar_terms
 
 MAX_DIFF_NODES = 400  # plain sympy.diff is a cross-check for small graphs only
@@ -108,6 +108,7 @@ class CheckReport:
     expected: list[dict] | None
     ok: bool
     formula_claims: list[FormulaClaim] = dataclasses.field(default_factory=list)
+    solution: Solution | None = None  # the numbers checked (with [values]), for a document of them
 
 
 def run_checks(problem: Problem, against: str = "all") -> CheckReport:
@@ -150,4 +151,4 @@ def run_checks(problem: Problem, against: str = "all") -> CheckReport:
     claims = solution.formula_claims
     ok = ok and all(r["ok"] for r in solution.expected or []) and all(c.ok for c in claims)
     rows = (solution.expected or []) + [c.to_json() for c in claims]
-    return CheckReport(checks, rows if solution.expected is not None or claims else None, ok, claims)
+    return CheckReport(checks, rows if solution.expected is not None or claims else None, ok, claims, solution)

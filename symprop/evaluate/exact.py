@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
-from sympy import ImmutableMatrix, Rational, Symbol
+from sympy import Rational, Symbol
 
 from ..derive.backprop import derivation_of
-from ..derive.graph import Graph, Quantity, graph_of
+from ..derive.graph import Graph, graph_of
 from ..model.functions import relu_prime
 from .faults import gap
-from .scalar import leaf_values
+from .scalar import gather, leaf_values
 
 MAX_EXACT_NODES = 2_000
 MAX_EXACT_DECIMALS = 10  # an exact decimal longer than this is not "short"
@@ -54,10 +54,10 @@ class ExactPass:
         return self.known[self.graph.loss]
 
     def value(self, key: str):
-        return _gather(self.graph.quantities[key], self.known)
+        return gather(self.graph.quantities[key], self.known, rational, object)
 
     def gradient(self, key: str):
-        return _gather(self.graph.quantities[key], self.adjoint)
+        return gather(self.graph.quantities[key], self.adjoint, rational, object)
 
     @property
     def values(self) -> dict[str, object]:
@@ -170,15 +170,6 @@ def agreement(steps: list, exact: list[ExactStep]) -> dict:
     worst = gap(ours, theirs)
     scale = max([1.0] + [abs(x) for x in theirs])
     return {"compared": len(theirs), "max_abs_error": worst, "passed": worst <= 1e-9 * scale}
-
-
-def _gather(q: Quantity, table: dict):
-    def entry(e):
-        return table.get(e, sympy.S.Zero) if isinstance(e, Symbol) else rational(e)
-
-    if isinstance(q.value, ImmutableMatrix):
-        return np.array([[entry(e) for e in row] for row in q.value.tolist()], dtype=object)
-    return entry(q.value)
 
 
 def decimals(value: Rational) -> int | None:

@@ -314,19 +314,16 @@ def _shape_text(value) -> str:
     return "scalar" if shape is None else f"{shape[0]}x{shape[1]}"
 
 
-def gather(q: Quantity, numbers: dict[Symbol, float]):
-    """A quantity's number: a float, or an array shaped like the quantity."""
+def gather(q: Quantity, numbers: dict, convert=float, dtype=float):
+    """A quantity's number: a float (or ``convert``'s number, a Rational), or
+    an array of them shaped like the quantity; a symbol without one is 0."""
+
+    def number(entry):
+        return convert(numbers.get(entry, 0) if isinstance(entry, Symbol) else entry)
+
     if isinstance(q.value, ImmutableMatrix):
-        return np.array(
-            [[_number(e, numbers) for e in row] for row in q.value.tolist()], dtype=float
-        )
-    return _number(q.value, numbers)
-
-
-def _number(entry, numbers) -> float:
-    if isinstance(entry, Symbol):
-        return float(numbers.get(entry, 0.0))
-    return float(entry)
+        return np.array([[number(e) for e in row] for row in q.value.tolist()], dtype=dtype)
+    return number(q.value)
 
 
 def scalar_check(problem, program: Program, values: dict, gradients: dict, adjoints: dict) -> dict:
