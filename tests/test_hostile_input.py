@@ -128,7 +128,7 @@ SPECS = {
     "self reference": (spec_with("z*w*x"), "'z' is used before it is assigned"),
     "vector loss": (spec_with("w*x").replace("x = 1.0", "x = [1.0, 2.0]"), "the loss must be a scalar"),
     "shape mismatch": (spec_with("w*x + v").replace("x = 1.0", "x = [1.0, 2.0]\nv = [1.0, 2.0, 3.0]"), "same shape, got 2x1 and 3x1"),
-    "matmul shapes": (spec_with("w @ x").replace("x = 1.0", "x = [1.0, 2.0]"), "'@' cannot multiply 1x1 by 2x1"),
+    "matmul shapes": (spec_with("w @ x").replace("x = 1.0", "x = [1.0, 2.0]"), "'@' multiplies vectors and matrices, but w is a scalar: write * for a product with a number"),
     "steps huge": ("title='t'\n[model]\nparams=['w']\nsteps=1000000000\nequations='h[t] = w*h[t-1]'\nloss='h[t]'\n", "model.steps: must be a whole number from 1 to 100000"),
     "shape huge": ("title='t'\n[model]\nparams=['W']\nequations='z = sum(W)'\nloss='z'\n[model.shapes]\nW = [1000, 1000]\n", "model.shapes.W: has 1000000 entries"),
     "lr negative": (spec_with("w*x") + "[training]\nlr = -1\n", "training.lr: must be a positive number"),

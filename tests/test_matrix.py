@@ -218,10 +218,22 @@ y = [1, 0, 2]
 
 
 def test_shape_errors_name_the_equation_and_both_shapes(spec_file):
-    text = BATCH_SPEC.replace("w.T @ x + b", "w @ x + b")
+    text = BATCH_SPEC.replace("w.T @ x + b", "W @ x + b").replace("w = [0.3, -0.2]", "W = [[0.3, -0.2]]")
+    text = text.replace('params = ["w", "b"]', 'params = ["W", "b"]').replace("x = [1.0, 2.0]\ny = 1.0\n[training]", "x = [1.0, 2.0, 3.0]\ny = 1.0\n[training]")
     result = run("solve", str(spec_file(text)))
     assert result.exit_code == 1
-    assert "model.equations line 1: '@' cannot multiply 2x1 by 2x1" in result.stderr
+    assert "model.equations line 1: '@' cannot multiply 1x2 by a 1-d vector of 3" in result.stderr
+
+
+def test_two_1d_vectors_multiply_as_numpy_does(spec_file):
+    """w @ x of two 1-d vectors is NumPy's inner product, the same as w.T @ x."""
+    inner = run("solve", str(spec_file(BATCH_SPEC.replace("w.T @ x + b", "w @ x + b"))), "--format", "json")
+    book = run("solve", str(spec_file(BATCH_SPEC)), "--format", "json")
+    assert inner.exit_code == 0, inner.output
+    w, b, x, y = np.array([0.3, -0.2]), 0.1, np.array([1.0, 2.0]), 1.0
+    yhat = 1 / (1 + np.exp(-(w @ x + b)))
+    assert json.loads(inner.stdout)["history"][0]["loss"] == pytest.approx((yhat - y) ** 2, rel=1e-12)
+    assert json.loads(inner.stdout)["history"] == json.loads(book.stdout)["history"]
 
 
 SYMBOLIC_LAYER = """

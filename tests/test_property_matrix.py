@@ -88,15 +88,17 @@ def mlp_spec(params, acts, X, y) -> dict:
 
 
 def rnn_spec(params, act, xs, ys, T) -> dict:
+    """The columns of rnn_forward written as lists of lists (NumPy's 2-d
+    columns): h₀, b and every x[t] alike, so that W @ h + U @ x + b is a column."""
     H = params["W"].shape[0]
     spec = {
         "title": "random RNN",
-        "model": {"params": list(params), "steps": T, "initial": {"h": [0.0] * H},
+        "model": {"params": list(params), "steps": T, "initial": {"h": [[0.0]] * H},
                   "equations": f"h[t] = {act}(W @ h[t-1] + U @ x[t] + b)\nyhat[t] = V @ h[t]",
                   "loss": "(yhat[t] - y[t])**2"},
         "values": spec_values(params),
     }
-    spec["values"]["x"] = [[row[0] for row in x.tolist()] for x in xs]
+    spec["values"]["x"] = [x.tolist() for x in xs]
     spec["values"]["y"] = ys
     return spec
 

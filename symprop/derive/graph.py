@@ -31,6 +31,7 @@ from ..model.parse import (
     time_indexed_names,
 )
 from ..model.spec import LOSS, Problem
+from .program import program_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,6 +287,7 @@ def _blocks(problem: Problem):
 class _Builder:
     def __init__(self, problem: Problem):
         self.problem = problem
+        self.texts = program_of(problem).texts
         self.graph = Graph(problem)
         self.graph.functions = {name: undefined_function(name) for name in problem.functions}
         self.functions = Functions(self.graph.functions)
@@ -304,9 +306,11 @@ class _Builder:
     def error(self, place: str, message: str) -> SympropError:
         return SympropError(f"{place}: {message}", where=self.problem.origin)
 
-    def evaluate(self, text: str, place: str) -> Value:
+    def evaluate(self, text: str, place: str, line: int | None) -> Value:
+        """An equation's value, read as the array engine reads it: in the
+        column form of its NumPy meaning (``program.texts``)."""
         try:
-            return parse_expression(text, self.scope, self.functions)
+            return parse_expression(self.texts.get(line, text), self.scope, self.functions)
         except SympropError as e:
             raise self.error(place, str(e)) from None
 
@@ -338,7 +342,7 @@ class _Builder:
         return self.graph
 
     def assign(self, eq) -> None:
-        value = self.evaluate(eq.text, f"model.equations line {eq.line}")
+        value = self.evaluate(eq.text, f"model.equations line {eq.line}", eq.line)
         self.seen[eq.target] += 1
         last = self.seen[eq.target] == self.counts[eq.target]
         key = eq.target if last else f"{eq.target}@{self.seen[eq.target]}"
@@ -353,7 +357,7 @@ class _Builder:
         if self.per_step_loss:
             lines.append((LOSS, self.problem.loss, "model.loss", None))
         for name, text, place, line in lines:
-            value = self.evaluate(text, place)
+            value = self.evaluate(text, place, line)
             if name == LOSS:
                 value = self.scalar_loss(value)
             key = _offset_key(name, 0)
@@ -426,7 +430,7 @@ class _Builder:
 
     def total_loss(self) -> Symbol:
         if not self.per_step_loss:
-            value = self.scalar_loss(self.evaluate(self.problem.loss, "model.loss"))
+            value = self.scalar_loss(self.evaluate(self.problem.loss, "model.loss", None))
             return self.add(LOSS, LOSS, None, value, None, "loss")
         terms = [self.graph.quantities[f"{LOSS}[{t}]"].value for t in range(1, self.problem.steps + 1)]
         total = sympy.Add(*terms)

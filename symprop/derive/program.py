@@ -16,7 +16,7 @@ printers work on these trees.
 
 import ast
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import sympy
@@ -64,8 +64,10 @@ def size(shape: Shape) -> int:
     return 1 if shape is None else shape[0] * shape[1]
 
 
-def describe(shape: Shape) -> str:
-    return "a scalar" if shape is None else f"{shape[0]}x{shape[1]}"
+def describe(shape: Shape, flat: bool = False) -> str:
+    if shape is None:
+        return "a 1-d vector of 1" if flat else "a scalar"
+    return f"a 1-d vector of {shape[0]}" if flat else f"{shape[0]}x{shape[1]}"
 
 
 def step_key(name: str, step: int | None) -> str:
@@ -124,18 +126,17 @@ def matmul(a: Op, b: Op) -> Op:
 
 
 def broadcast(a: Shape, b: Shape) -> Shape:
-    """The shape of an elementwise result: equal shapes, or a scalar, a 1xm row
-    or an nx1 column repeated to fit an nxm matrix (as NumPy does)."""
+    """The shape of an elementwise result, by NumPy's rule: along each axis the
+    sizes are equal or one of them is 1, which is repeated (a scalar, a 1xm
+    row or an nx1 column fits an nxm matrix; a column and a row make a matrix)."""
     if a is None or a == b:
         return b
     if b is None:
         return a
-    for small, big in ((a, b), (b, a)):
-        if (small[0] == 1 and small[1] == big[1]) or (small[1] == 1 and small[0] == big[0]):
-            if big[0] > 1 and big[1] > 1:
-                return big
+    if all(x == y or 1 in (x, y) for x, y in zip(a, b)):
+        return (max(a[0], b[0]), max(a[1], b[1]))
     raise SympropError(f"needs operands of the same shape, got {describe(a)} and {describe(b)}; "
-                       "only a scalar, a 1xm row or an nx1 column is repeated to fit an nxm matrix")
+                       "only an axis of size 1 is repeated to fit (NumPy's broadcasting)")
 
 
 def add(a: Op, b: Op) -> Op:
@@ -265,6 +266,9 @@ class Program:
     loss: Line | None = None  # the total; for a per-step loss, Σ_t L[t] (or the mean)
     leaves: dict[str, Leaf] = field(default_factory=dict)
     states: set[str] = field(default_factory=set)  # cell names read at an earlier step
+    # each equation (by line; the loss as None) in the column reading that both
+    # engines build: NumPy's 1-d vectors made explicit (``X + b.T``)
+    texts: dict[int | None, str] = field(default_factory=dict)
 
     @property
     def recurrent(self) -> bool:
@@ -361,6 +365,13 @@ class _Reader:
         self.cell_names = {e.target for e in problem.equations if e.recurrent}
         self.sequences = problem.sequences
         self.place = "model.equations"
+        # NumPy's ndim of each Op built (a 1-d array is kept as a column), by
+        # identity: the same tree may be a matrix's transpose or a row read as 1-d
+        self.ndims: dict[int, tuple[Op, int]] = {}
+        self.names_ndim: dict[str, int] = {}  # of line keys and cell names
+        self.unwrap: set[int] = set()  # syntax nodes (by id) replaced by their .value
+        self.wrap: set[int] = set()  # syntax nodes (by id) transposed (.T)
+        self.free_T: int | None = None  # the x.T that is the left operand of an @
 
     def error(self, message: str) -> SympropError:
         return SympropError(f"{self.place}: {message}", where=self.problem.origin)
@@ -382,17 +393,37 @@ class _Reader:
             self.program.leaves[key] = Leaf(key, name, kind, shape, name in self.problem.matrices)
         return self.program.leaves[key]
 
+    def mark(self, e: Op, ndim: int) -> Op:
+        """``e``, noted with its number of dimensions in NumPy's reading."""
+        self.ndims[id(e)] = (e, ndim)
+        return e
+
+    def ndim(self, e: Op) -> int:
+        return self.ndims[id(e)][1] if id(e) in self.ndims else 0
+
+    def is_flat(self, e: Op) -> bool:
+        """A 1-d array of more than one entry (kept as a column)."""
+        return e.shape is not None and self.ndim(e) == 1
+
+    def given_ndim(self, name: str, given) -> int:
+        """A number is 0-d, a list 1-d, a list of lists (or 2-d shapes) 2-d."""
+        if name in self.problem.matrices:
+            return 2
+        if isinstance(given, list):
+            given = given[-1] if given else None
+        return 1 if isinstance(given, np.ndarray) or name in self.problem.shapes else 0
+
     def name(self, name: str) -> Op:
         if name in self.current:
             key = self.current[name]
-            return Op("leaf", shape=self.program.shape_of(key), name=key)
+            return self.mark(Op("leaf", shape=self.program.shape_of(key), name=key), self.names_ndim[key])
         if name in self.sequences:
             raise SympropError(f"'{name}' changes with time; write {name}[t] or {name}[t-1]")
         if name in {e.target for e in self.problem.equations}:
             raise SympropError(f"'{name}' is used before it is assigned")
         kind = "param" if name in self.problem.params else "input"
         leaf = self._leaf(name, kind, shape=self._given_shape(name))
-        return Op("leaf", shape=leaf.shape, name=name)
+        return self.mark(Op("leaf", shape=leaf.shape, name=name), self.given_ndim(name, self.problem.values.get(name)))
 
     def state_shape(self, name: str) -> Shape:
         given = self.problem.initial.get(name)
@@ -407,11 +438,12 @@ class _Reader:
                 if step > 0 or (step == 0 and name not in self.cell_shapes):
                     raise SympropError(f"'{step_key(name, step)}' is used before it is computed")
                 if step == 0:
-                    return Op("leaf", shape=self.cell_shapes[name], name=name, step=0)
+                    return self.mark(Op("leaf", shape=self.cell_shapes[name], name=name, step=0),
+                                     self.names_ndim[name])
                 self.program.states.add(name)
                 shape = self.state_shape(name)
                 self._initial(name, shape)
-                return Op("leaf", shape=shape, name=name, step=step)
+                return self.mark(Op("leaf", shape=shape, name=name, step=step), self.state_ndim(name))
             if not 0 <= step <= steps:
                 raise SympropError(f"{name}[{step}] is outside the steps 0..{steps}")
             if self.in_cell:
@@ -419,14 +451,19 @@ class _Reader:
             if step == 0:
                 shape = self.state_shape(name)
                 self._initial(name, shape)
+                ndim = self.state_ndim(name)
             else:
-                shape = self.cell_shapes[name]
-            return Op("at", shape=shape, name=name, step=step)
+                shape, ndim = self.cell_shapes[name], self.names_ndim[name]
+            return self.mark(Op("at", shape=shape, name=name, step=step), ndim)
         # a sequence input
         if not relative and not 0 <= step <= steps:
             raise SympropError(f"{name}[{step}] is outside the steps 0..{steps}")
         leaf = self._leaf(name, "sequence", shape=self._given_shape(name))
-        return Op("leaf" if relative else "at", shape=leaf.shape, name=name, step=step)
+        return self.mark(Op("leaf" if relative else "at", shape=leaf.shape, name=name, step=step),
+                         self.given_ndim(name, self.problem.values.get(name)))
+
+    def state_ndim(self, name: str) -> int:
+        return self.given_ndim(name, self.problem.initial.get(name))
 
     def _initial(self, name: str, shape: Shape) -> None:
         kind = "initial" if name in self.problem.initial else "input"
@@ -452,17 +489,19 @@ class _Reader:
                     raise self.error("the [t] lines must stand together, not split by lines without [t]")
                 phase = "cell"
                 self.in_cell = True
-                expr = self.expression(eq.text)
+                expr = self.expression(eq.text, eq.line)
                 self.cell_shapes[eq.target] = expr.shape
+                self.names_ndim[eq.target] = self.ndim(expr)
                 program.cell.append(Line(eq.target, eq.target, expr, eq.line))
                 continue
             if phase == "cell":
                 phase = "after"
                 self.finish_cell()
             self.in_cell = False
-            expr = self.expression(eq.text)
+            expr = self.expression(eq.text, eq.line)
             seen[eq.target] = seen.get(eq.target, 0) + 1
             key = eq.target if seen[eq.target] == counts[eq.target] else f"{eq.target}@{seen[eq.target]}"
+            self.names_ndim[key] = self.ndim(expr)
             (program.after if phase == "after" else program.before).append(Line(key, eq.target, expr, eq.line))
             self.current[eq.target] = key
         if phase == "cell":
@@ -470,22 +509,23 @@ class _Reader:
         self.place = "model.loss"
         if per_step:
             self.in_cell = True
-            expr = self.scalar_loss(self.expression(problem.loss))
+            expr = self.scalar_loss(self.expression(problem.loss, None))
             program.cell.append(Line(LOSS, LOSS, expr, None))
             self.cell_shapes[LOSS] = None
             program.loss = Line(LOSS, LOSS, None, None)
         else:
             self.in_cell = False
-            program.loss = Line(LOSS, LOSS, self.scalar_loss(self.expression(problem.loss)), None)
+            program.loss = Line(LOSS, LOSS, self.scalar_loss(self.expression(problem.loss, None)), None)
         return program
 
     def finish_cell(self) -> None:
         for name in self.program.states:
             made, taken = self.cell_shapes.get(name), self.state_shape(name)
-            if made != taken:
+            ndim, taken_ndim = self.names_ndim[name], self.state_ndim(name)
+            if made != taken or (made is not None and ndim != taken_ndim):
                 raise SympropError(
-                    f"model.equations: {name}[t] is {describe(made)} but {name}[t-1] was taken as "
-                    f"{describe(taken)}: give model.initial or model.shapes for '{name}'",
+                    f"model.equations: {name}[t] is {describe(made, ndim == 1)} but {name}[t-1] was taken as "
+                    f"{describe(taken, taken_ndim == 1)}: give model.initial or model.shapes for '{name}'",
                     where=self.problem.origin,
                 )
 
@@ -495,11 +535,16 @@ class _Reader:
                              "(wrap it in sum() or mean())")
         return value
 
-    def expression(self, text: str) -> Op:
+    def expression(self, text: str, line: int | None) -> Op:
+        """One equation's tree; its column reading goes to ``program.texts``."""
+        self.unwrap, self.wrap = set(), set()
         try:
-            return self.build(parse_syntax(text).body)
+            tree = parse_syntax(text)
+            expr = self.build(tree.body)
         except SympropError as e:
             raise self.error(str(e)) from None
+        self.program.texts[line] = ast.unparse(_Columns(self.unwrap, self.wrap).visit(tree))
+        return expr
 
     # Syntax -----------------------------------------------------------------------
 
@@ -517,12 +562,11 @@ class _Reader:
         if isinstance(node, ast.UnaryOp):
             inner = self.build(node.operand)
             if isinstance(node.op, ast.USub):
-                return Op("neg", (inner,), inner.shape)
+                return self.mark(Op("neg", (inner,), inner.shape), self.ndim(inner))
             if isinstance(node.op, ast.UAdd):
                 return inner
         if isinstance(node, ast.Attribute) and node.attr == "T":
-            inner = self.build(node.value)
-            return inner if inner.shape is None else Op("T", (inner,), (inner.shape[1], inner.shape[0]))
+            return self.transpose(node)
         if isinstance(node, ast.Subscript):
             return self.subscript(node)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -531,38 +575,115 @@ class _Reader:
             return self.binary(node)
         raise SympropError(f"syntax '{type(node).__name__}' is not allowed")
 
+    def transpose(self, node: ast.Attribute) -> Op:
+        """``.T``; NumPy leaves a 1-d vector as it is, which agrees with a book
+        only as the left operand of ``@`` (xᵀW, xᵀy): elsewhere it is refused."""
+        inner = self.build(node.value)
+        if inner.shape is None:
+            return inner
+        if not self.is_flat(inner):
+            return self.mark(Op("T", (inner,), (inner.shape[1], inner.shape[0])), 2)
+        if id(node) != self.free_T:
+            x = _snippet(node.value)
+            raise SympropError(
+                f"'{x}.T': {x} is a 1-d vector, which NumPy leaves as it is when transposed (so a @ {x}.T "
+                f"is the inner product, not a book's outer product a {x}ᵀ); write outer(a, {x}) for the outer "
+                f"product, or give {x} as a list of lists: [[1], [2]] is a column, [[1, 2]] a row")
+        self.unwrap.add(id(node))
+        return inner
+
+    def align(self, parts: list[Op], nodes: list, what: str) -> list[Op]:
+        """NumPy's broadcasting of 1-d vectors against 2-d values: a 1-d vector
+        lines up with the last axis, as a row (``X + b`` is X + 𝟙bᵀ).  Against
+        an n×1 column a 1-d vector of n would make an n×n matrix, where a book
+        means a column: refused."""
+        if max(self.ndim(p) for p in parts) < 2:
+            return parts
+        out = []
+        for p, node in zip(parts, nodes):
+            if not self.is_flat(p):
+                out.append(p)
+                continue
+            n = p.shape[0]
+            for m in parts:
+                if self.ndim(m) == 2 and m.shape is not None and (m.shape[1] != n or m.shape == (n, 1)):
+                    if m.shape[1] == 1 and m.shape[0] != n:
+                        continue  # NumPy's m×n, which no book reads otherwise
+                    b = _snippet(node)
+                    raise SympropError(
+                        f"'{what}': {b} is a 1-d vector of {n}, which NumPy lines up with the last "
+                        f"axis, as a row (1x{n}), and the other operand is {describe(m.shape)}; "
+                        f"for a column give {b} as a list of lists, one number a row: [[1], [2]]")
+            self.wrap ^= {id(node)}
+            out.append(T(p))
+        return out
+
+    def elementwise(self, parts: list[Op], nodes: list, what: str) -> tuple[list[Op], Shape, int]:
+        """The operands aligned as NumPy does, the result's shape and ndim."""
+        ndim = max(self.ndim(p) for p in parts)
+        parts = self.align(parts, nodes, what)
+        shape = parts[0].shape
+        for p in parts[1:]:
+            try:
+                shape = broadcast(shape, p.shape)
+            except SympropError as e:
+                raise SympropError(f"'{what}' {e}") from None
+        return parts, shape, ndim
+
     def binary(self, node: ast.BinOp) -> Op:
-        a, b = self.build(node.left), self.build(node.right)
         if isinstance(node.op, ast.MatMult):
-            ra, ca = a.shape or (1, 1)
-            rb, cb = b.shape or (1, 1)
-            if ca != rb:
-                raise SympropError(f"'@' cannot multiply {ra}x{ca} by {rb}x{cb}")
-            return Op("matmul", (a, b), one((ra, cb)))
+            return self.matmul(node)
+        a, b = self.build(node.left), self.build(node.right)
         symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}.get(type(node.op))
         if symbol is None:
             raise SympropError(f"operator {type(node.op).__name__} is not allowed")
         if symbol == "**":
-            if b.shape is not None:
-                raise SympropError("an exponent must be a scalar")
-            if b.op == "num" or (b.op == "neg" and b.args[0].op == "num"):
-                k = b.extra if b.op == "num" else -b.args[0].extra
-                if abs(k) > MAX_EXPONENT:
-                    raise SympropError(f"exponent {k} is out of range (at most {MAX_EXPONENT})")
-                if a.op == "num":  # a constant: folded, as the source means a number
-                    if a.extra != 0 and abs(k) * math.log10(abs(a.extra) + 1) > 300:
-                        raise SympropError(f"number {a.extra}**{k} is too large")
-                    if isinstance(a.extra, int) and isinstance(k, int) and k >= 0:
-                        return scalar(a.extra ** k)
-                return Op("pow", (a,), a.shape, extra=k)
-            return Op("powv", (a, b), a.shape)
-        try:
-            shape = broadcast(a.shape, b.shape)
-        except SympropError as e:
-            raise SympropError(f"'{symbol}' {e}") from None
+            return self.mark(self.power_of(a, b), self.ndim(a))
+        (a, b), shape, ndim = self.elementwise([a, b], [node.left, node.right], symbol)
         if symbol == "-":
-            return Op("add", (a, Op("neg", (b,), b.shape)), shape)
-        return Op({"+": "add", "*": "mul", "/": "div"}[symbol], (a, b), shape)
+            return self.mark(Op("add", (a, self.mark(Op("neg", (b,), b.shape), self.ndim(b))), shape), ndim)
+        return self.mark(Op({"+": "add", "*": "mul", "/": "div"}[symbol], (a, b), shape), ndim)
+
+    def power_of(self, a: Op, b: Op) -> Op:
+        if b.shape is not None:
+            raise SympropError("an exponent must be a scalar")
+        if b.op == "num" or (b.op == "neg" and b.args[0].op == "num"):
+            k = b.extra if b.op == "num" else -b.args[0].extra
+            if abs(k) > MAX_EXPONENT:
+                raise SympropError(f"exponent {k} is out of range (at most {MAX_EXPONENT})")
+            if a.op == "num":  # a constant: folded, as the source means a number
+                if a.extra != 0 and abs(k) * math.log10(abs(a.extra) + 1) > 300:
+                    raise SympropError(f"number {a.extra}**{k} is too large")
+                if isinstance(a.extra, int) and isinstance(k, int) and k >= 0:
+                    return scalar(a.extra ** k)
+            return Op("pow", (a,), a.shape, extra=k)
+        return Op("powv", (a, b), a.shape)
+
+    def matmul(self, node: ast.BinOp) -> Op:
+        """``@`` as NumPy's matmul: a 1-d vector on the left is a row, on the
+        right a column, and the result of either is 1-d (Wx, xᵀW, xᵀy)."""
+        if isinstance(node.left, ast.Attribute) and node.left.attr == "T":
+            self.free_T = id(node.left)
+        a, b = self.build(node.left), self.build(node.right)
+        da, db = self.ndim(a), self.ndim(b)
+        if 0 in (da, db):
+            raise SympropError(f"'@' multiplies vectors and matrices, but {_snippet(node.right if db == 0 else node.left)} "
+                               f"is a scalar: write * for a product with a number")
+        fa, fb = da == 1, db == 1
+        ra, ca = (1, (a.shape or (1,))[0]) if fa else (a.shape or (1, 1))
+        rb, cb = b.shape or (1, 1)
+        if ca != rb:
+            raise SympropError(f"'@' cannot multiply {describe(a.shape, fa)} by {describe(b.shape, fb)}"
+                               if fa or fb else f"'@' cannot multiply {ra}x{ca} by {rb}x{cb}")
+        ndim = 2 if da == db == 2 else (0 if da == db == 1 else 1)
+        if not fa:
+            return self.mark(matmul(a, b), ndim)
+        self.wrap ^= {id(node.left)}
+        row = matmul(T(a), b)
+        if fb or row.shape is None:
+            return self.mark(row, ndim)
+        self.wrap ^= {id(node)}
+        return self.mark(T(row), ndim)
 
     def call(self, node: ast.Call) -> Op:
         name = node.func.id
@@ -571,37 +692,38 @@ class _Reader:
         axis = check_call(node)  # the arguments, as the spec's reader checked them
         args = node.args
         if name == "concat":
-            parts = [self.build(a) for a in args]
-            for k, p in enumerate(parts, start=1):
-                if p.shape is not None and p.shape[1] != 1:
-                    raise SympropError(f"concat() stacks column vectors and scalars, but argument {k} "
-                                       f"is {describe(p.shape)}")
-            rows = sum((p.shape or (1, 1))[0] for p in parts)
-            return Op("concat", tuple(parts), one((rows, 1)))
+            return self.concat([self.build(a) for a in args])
         if name in REDUCTIONS:
             return self.reduction(name, self.build(args[0]), axis)
         rule = RULES.get(name)
-        inputs = [self.build(a) for a in args[: rule.inputs if rule else 1]]
-        shape = inputs[0].shape
-        if len(inputs) == 2:  # max(a, b): shaped as a + b
-            try:
-                shape = broadcast(inputs[0].shape, inputs[1].shape)
-            except SympropError as e:
-                raise SympropError(f"'{name}()' {e}") from None
+        count = rule.inputs if rule else 1
+        inputs, shape, ndim = self.elementwise([self.build(a) for a in args[:count]], args[:count], f"{name}()")
         params = tuple(int(p) if p.is_Integer else float(p) for p in call_parameters(node)) if rule and rule.parameters else None
-        return Op("fn", tuple(inputs), shape, name=name, extra=params)
+        return self.mark(Op("fn", tuple(inputs), shape, name=name, extra=params), ndim)
+
+    def concat(self, parts: list[Op]) -> Op:
+        for k, p in enumerate(parts, start=1):
+            if p.shape is not None and p.shape[1] != 1:
+                raise SympropError(f"concat() stacks column vectors and scalars, but argument {k} "
+                                   f"is {describe(p.shape)}")
+        rows = sum((p.shape or (1, 1))[0] for p in parts)
+        return self.mark(Op("concat", tuple(parts), one((rows, 1))), 2 if max(map(self.ndim, parts)) == 2 else 1)
 
     def reduction(self, name: str, arg: Op, axis: int | None) -> Op:
+        ndim = self.ndim(arg)
+        if axis is not None and axis >= max(ndim, 1):  # NumPy takes axis 0 of a scalar
+            what = "a scalar" if ndim == 0 else "a 1-d vector (its only axis is 0)"
+            raise SympropError(f"{name}(): axis {axis} does not exist for {what}")
         if name in SOFTMAX:
             if axis is None and (arg.shape is None or arg.shape[1] != 1):
                 raise SympropError(f"{name}() needs a column vector, got {describe(arg.shape)}")
-            return Op(name, (arg,), arg.shape, extra=axis)
-        if arg.shape is None:
-            return arg
+            return self.mark(Op(name, (arg,), arg.shape, extra=axis), ndim)
+        if arg.shape is None:  # a scalar, or one entry (NumPy's sum of a (1,) is 0-d, keepdims keeps it)
+            return arg if ndim == 0 or axis is not None else Op(name, (arg,), None)
         if axis is None:
             return Op(name, (arg,), None)
         rows, cols = arg.shape
-        return Op(name, (arg,), one((rows, 1) if axis == 1 else (1, cols)), extra=axis)
+        return self.mark(Op(name, (arg,), one((rows, 1) if axis == 1 else (1, cols)), extra=axis), ndim)
 
     def subscript(self, node: ast.Subscript) -> Op:
         base = node.value
@@ -612,16 +734,29 @@ class _Reader:
             return self.at_step(base.id, step, relative)
         value = self.build(base)
         i, _ = self.index(node.slice, allow_time=False)
-        if value.shape is None:
+        ndim = self.ndim(value)
+        if ndim == 0:
             raise SympropError("cannot index a scalar")
+        if value.shape is None:  # one entry: NumPy's (1,)[0] or (1, 1)[0]
+            if i != 0:
+                raise SympropError(f"index {i} is out of range for a value of one entry")
+            return self.mark(replace(value), ndim - 1)
         rows, cols = value.shape
-        if cols == 1 or rows == 1:
-            if not 0 <= i < rows * cols:
-                raise SympropError(f"index {i} is out of range for {rows}x{cols}")
-            return Op("index", (value,), None, extra=(i,))
+        if ndim == 1 or cols == 1:
+            if not 0 <= i < rows:
+                raise SympropError(f"index {i} is out of range for {describe(value.shape, ndim == 1)}")
+            return self.mark(Op("index", (value,), None, extra=(i,)), ndim - 1)
+        if rows == 1:  # NumPy: a 1xn row's [0] is the row itself, as a 1-d vector
+            if i != 0:
+                raise SympropError(f"index {i} is out of range for 1x{cols} (a row: [0] is the whole row, "
+                                   f"[0][j] its entry j)")
+            self.unwrap.add(id(node))
+            self.wrap ^= {id(node)}
+            return self.mark(T(value), 1)
         if not 0 <= i < rows:
             raise SympropError(f"row {i} is out of range for {rows}x{cols}")
-        return Op("index", (value,), (1, cols), extra=("row", i))
+        self.wrap ^= {id(node)}  # a row of a matrix is a 1-d vector: kept as a column
+        return self.mark(T(Op("index", (value,), (1, cols), extra=("row", i))), 1)
 
     def index(self, node, allow_time: bool) -> tuple[int, bool]:
         if isinstance(node, ast.Constant) and type(node.value) is int:
@@ -633,6 +768,28 @@ class _Reader:
                 and isinstance(node.right, ast.Constant) and type(node.right.value) is int):
             return (node.right.value if isinstance(node.op, ast.Add) else -node.right.value), True
         raise SympropError("an index must be a whole number, t, or t-k")
+
+
+def _snippet(node) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+class _Columns(ast.NodeTransformer):
+    """The text in the column reading: the nodes the reader noted become their
+    operand (x.T of a 1-d x is x) or are transposed (b → b.T)."""
+
+    def __init__(self, unwrap: set[int], wrap: set[int]):
+        self.unwrap, self.wrap = unwrap, wrap
+
+    def visit(self, node):
+        key = id(node)
+        node = self.generic_visit(node)
+        if key in self.unwrap:
+            node = node.value
+        if key in self.wrap:
+            node = ast.Attribute(node, "T", ast.Load())
+        return node
 
 
 def _mentions_time(node) -> bool:

@@ -554,15 +554,15 @@ def call_parameters(node: ast.Call) -> tuple[sympy.Number, ...]:
 
 
 def _broadcast(ls: tuple[int, int] | None, rs: tuple[int, int] | None, op: str, node) -> tuple[int, int]:
-    """The shape of an entrywise result: equal shapes, a scalar with anything,
-    or an nxm matrix with a 1xm row or an nx1 column (repeated to fit)."""
+    """The shape of an entrywise result by NumPy's rule: along each axis equal
+    sizes, or a size 1 repeated to fit (a column and a row make a matrix)."""
     if ls is None or rs is None or ls == rs:
         return ls or rs
-    if (ls[0] == rs[0] and 1 in (ls[1], rs[1])) or (ls[1] == rs[1] and 1 in (ls[0], rs[0])):
+    if all(x == y or 1 in (x, y) for x, y in zip(ls, rs)):
         return max(ls[0], rs[0]), max(ls[1], rs[1])
     raise SympropError(
         f"'{op}' needs operands of the same shape, got {ls[0]}x{ls[1]} and {rs[0]}x{rs[1]}; only "
-        f"a scalar, a 1xm row or an nx1 column is repeated to fit an nxm matrix{_column(node)}"
+        f"an axis of size 1 is repeated to fit (NumPy's broadcasting){_column(node)}"
     )
 
 

@@ -109,7 +109,9 @@ class Problem:
     tolerance: float = 1e-3
     claims: tuple[ClaimSpec, ...] = ()  # formula.* and through_time.* in [expected] (claim_syntax.py)
     sequences: frozenset[str] = frozenset()  # names indexed by time
-    matrices: frozenset[str] = frozenset()  # names given as a list of lists (or 2-d shapes)
+    # names given as a list of lists, a 2-d array or 2-d shapes (a sequence's
+    # items, an initial state): the rest are NumPy's 1-d vectors
+    matrices: frozenset[str] = frozenset()
     titles: dict[str, str] = field(default_factory=dict)  # by language, when the spec gives a table
     sources: dict[str, str] = field(default_factory=dict)
     statement: dict[str, str] = field(default_factory=dict)  # the source's problem text, by language
@@ -287,7 +289,8 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         claims=claims,
         sequences=sequences,
         matrices=frozenset(
-            [n for n in values if f"values.{n}" in r.matrices]
+            [n for n in values if f"values.{n}" in r.matrices or any(w.startswith(f"values.{n}[") for w in r.matrices)]
+            + [n for n in initial if f"model.initial.{n}" in r.matrices]
             + [n for n, s in r.table(model, "shapes", where="model.shapes").items() if isinstance(s, list) and len(s) == 2]
         ),
     )
