@@ -20,7 +20,8 @@ from symprop.errors import SympropError
 
 NAMES = ("a", "b", "c", "d")
 # the ways symprop refuses a text that NumPy computes, each said in its message
-DOCUMENTED_REFUSALS = ("which NumPy leaves as it is when transposed", "which NumPy lines up with the last axis")
+DOCUMENTED_REFUSALS = ("which NumPy leaves as it is when transposed", "which NumPy lines up with the last axis",
+                       "outer() takes vectors")
 
 
 def shapes():
@@ -58,6 +59,12 @@ def _sum(lib, x, axis=None):
     return np.sum(x) if axis is None else np.sum(x, axis=axis, keepdims=True)
 
 
+def _outer(lib, x, y):
+    if lib is torch:
+        return torch.outer(torch.as_tensor(x).reshape(-1), torch.as_tensor(y).reshape(-1))
+    return np.outer(x, y)
+
+
 UNARY = {
     "tanh": lambda lib, x: lib.tanh(x if lib is np or isinstance(x, torch.Tensor) else torch.tensor(x)),
     "sigmoid": lambda lib, x: 1 / (1 + lib.exp(-(x if lib is np or isinstance(x, torch.Tensor) else torch.tensor(x)))),
@@ -70,7 +77,7 @@ def trees(draw, depth=3):
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         name = draw(st.sampled_from(NAMES))
         return name, lambda lib, v, name=name: v[name]
-    kind = draw(st.sampled_from(["+", "-", "*", "/", "@", "@", ".T", "f", "[]", "sum", "sum0", "sum1"]))
+    kind = draw(st.sampled_from(["+", "-", "*", "/", "@", "@", ".T", "f", "[]", "sum", "sum0", "sum1", "outer"]))
     a_text, a = draw(trees(depth=depth - 1))
     if kind in "+-*@":
         b_text, b = draw(trees(depth=depth - 1))
@@ -80,6 +87,9 @@ def trees(draw, depth=3):
     if kind == "/":
         b_text, b = draw(trees(depth=depth - 1))
         return f"({a_text}) / (2 + ({b_text})**2)", lambda lib, v: a(lib, v) / (2 + b(lib, v) ** 2)
+    if kind == "outer":
+        b_text, b = draw(trees(depth=depth - 1))
+        return f"outer({a_text}, {b_text})", lambda lib, v: _outer(lib, a(lib, v), b(lib, v))
     if kind == ".T":
         return f"({a_text}).T", lambda lib, v: _swap(a(lib, v))
     if kind == "f":

@@ -22,7 +22,7 @@ import numpy as np
 import sympy
 
 from ..errors import SympropError
-from ..model.functions import REDUCTIONS, RULES
+from ..model.functions import REDUCTIONS, RULES, built_in_names
 from ..model.parse import MAX_EXPONENT, SOFTMAX, TIME, call_parameters, check_call, parse_syntax
 from ..model.spec import LOSS, Problem
 
@@ -358,7 +358,7 @@ class _Reader:
     def __init__(self, problem: Problem):
         self.problem = problem
         self.program = Program(problem)
-        self.functions = set(RULES) | set(REDUCTIONS) | set(problem.functions) | {"concat"}
+        self.functions = built_in_names() | set(problem.functions)
         self.current: dict[str, str] = {}  # plain name -> key of its newest value
         self.in_cell = False
         self.cell_shapes: dict[str, Shape] = {}  # cell names computed so far
@@ -372,6 +372,7 @@ class _Reader:
         self.unwrap: set[int] = set()  # syntax nodes (by id) replaced by their .value
         self.wrap: set[int] = set()  # syntax nodes (by id) transposed (.T)
         self.free_T: int | None = None  # the x.T that is the left operand of an @
+        self.outer: set[int] = set()  # outer(a, b) calls, written a @ b.T
 
     def error(self, message: str) -> SympropError:
         return SympropError(f"{self.place}: {message}", where=self.problem.origin)
@@ -537,13 +538,13 @@ class _Reader:
 
     def expression(self, text: str, line: int | None) -> Op:
         """One equation's tree; its column reading goes to ``program.texts``."""
-        self.unwrap, self.wrap = set(), set()
+        self.unwrap, self.wrap, self.outer = set(), set(), set()
         try:
             tree = parse_syntax(text)
             expr = self.build(tree.body)
         except SympropError as e:
             raise self.error(str(e)) from None
-        self.program.texts[line] = ast.unparse(_Columns(self.unwrap, self.wrap).visit(tree))
+        self.program.texts[line] = ast.unparse(_Columns(self.unwrap, self.wrap, self.outer).visit(tree))
         return expr
 
     # Syntax -----------------------------------------------------------------------
@@ -693,6 +694,8 @@ class _Reader:
         args = node.args
         if name == "concat":
             return self.concat([self.build(a) for a in args])
+        if name == "outer":
+            return self.outer_product(node)
         if name in REDUCTIONS:
             return self.reduction(name, self.build(args[0]), axis)
         rule = RULES.get(name)
@@ -700,6 +703,15 @@ class _Reader:
         inputs, shape, ndim = self.elementwise([self.build(a) for a in args[:count]], args[:count], f"{name}()")
         params = tuple(int(p) if p.is_Integer else float(p) for p in call_parameters(node)) if rule and rule.parameters else None
         return self.mark(Op("fn", tuple(inputs), shape, name=name, extra=params), ndim)
+
+    def outer_product(self, node: ast.Call) -> Op:
+        """outer(a, b) = a bᵀ of two vectors (or scalars), a matrix, as NumPy's outer."""
+        a, b = (self.build(x) for x in node.args)
+        for x, arg in ((a, node.args[0]), (b, node.args[1])):
+            if self.ndim(x) == 2:
+                raise SympropError(f"outer() takes vectors, but {_snippet(arg)} is {describe(x.shape)}")
+        self.outer.add(id(node))
+        return self.mark(matmul(a, T(b)), 2)
 
     def concat(self, parts: list[Op]) -> Op:
         for k, p in enumerate(parts, start=1):
@@ -779,12 +791,15 @@ class _Columns(ast.NodeTransformer):
     """The text in the column reading: the nodes the reader noted become their
     operand (x.T of a 1-d x is x) or are transposed (b → b.T)."""
 
-    def __init__(self, unwrap: set[int], wrap: set[int]):
-        self.unwrap, self.wrap = unwrap, wrap
+    def __init__(self, unwrap: set[int], wrap: set[int], outer: set[int]):
+        self.unwrap, self.wrap, self.outer = unwrap, wrap, outer
 
     def visit(self, node):
         key = id(node)
         node = self.generic_visit(node)
+        if key in self.outer:
+            a, b = node.args
+            node = ast.BinOp(a, ast.MatMult(), ast.Attribute(b, "T", ast.Load()))
         if key in self.unwrap:
             node = node.value
         if key in self.wrap:

@@ -230,6 +230,14 @@ REDUCTIONS = ("softmax", "log_softmax", "sum", "mean")
 # Functions that stack several values into one column vector.
 STACKING = ("concat",)
 
+# Products of two vectors that are not entry by entry: outer(a, b) = a bᵀ.
+PRODUCTS = ("outer",)
+
+
+def built_in_names() -> set[str]:
+    """Every function a spec may call by name."""
+    return set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS)
+
 
 def undefined_function(name: str) -> type:
     """An activation left symbolic (``functions = ["f"]``): f, printed with f'.

@@ -26,7 +26,7 @@ import sympy
 from sympy import ImmutableMatrix
 
 from ..errors import SympropError
-from .functions import REDUCTIONS, RULES, STACKING
+from .functions import PRODUCTS, REDUCTIONS, RULES, STACKING
 from .functions import number as sympy_number
 
 MAX_TEXT = 10_000  # characters in one expression
@@ -513,6 +513,10 @@ def check_call(node: ast.Call) -> int | None:
         for (what, _), arg in zip(rule.parameters, args[rule.inputs:]):
             if _literal(arg) is None:
                 raise SympropError(f"{name}: the {what} must be a number, got {_text(arg)}{_column(arg)}")
+        return None
+    if name in PRODUCTS:
+        if len(args) != 2:
+            raise SympropError(f"{name}() takes two vectors{_column(node)}")
         return None
     if name in STACKING:
         if len(args) < 2:

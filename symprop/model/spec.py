@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import SympropError
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
-from .functions import REDUCTIONS, RULES, STACKING, internal_names
+from .functions import RULES, built_in_names, internal_names
 from .parse import MAX_TEXT, NAME, TIME, check_syntax, constant_value, names_in, time_indexed_names
 from .reading import MAX_FILE, read_array, read_spec
 
@@ -181,13 +181,13 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         raise r.error("model.params", "needs at least one parameter")
     functions = r.name_list(model, "functions", "model.functions")
     for f in functions:
-        if f in RULES or f in REDUCTIONS or f in STACKING:
+        if f in built_in_names():
             raise r.error("model.functions", f"'{f}' is a built-in function and cannot be redefined")
     steps = model.get("steps")
     if steps is not None:
         if type(steps) is not int or not 1 <= steps <= MAX_STEPS:
             raise r.error("model.steps", f"must be a whole number from 1 to {MAX_STEPS}")
-    r.callable = set(RULES) | set(REDUCTIONS) | set(STACKING) | set(functions)
+    r.callable = built_in_names() | set(functions)
     equations = _equations(r, model, steps is not None)
     loss = r.string(model, "loss", "model.loss", required=True)
     r.expression(loss, "model.loss")
@@ -314,7 +314,7 @@ def _equations(r: "_Reader", model: dict, recurrent_model: bool) -> list[Equatio
         if not m:
             raise r.error(where, f"expected 'name = expression', got {_clip(line)!r}")
         target, time, update, rhs = m.group(1), m.group(2), m.group(3), m.group(4).strip()
-        if not NAME.match(target) or target in RESERVED or target in (*RULES, *REDUCTIONS, *STACKING):
+        if not NAME.match(target) or target in RESERVED or target in built_in_names():
             raise r.error(where, f"'{target}' cannot be assigned")
         if time and not recurrent_model:
             raise r.error(where, f"'{target}[t]' needs model.steps")
