@@ -241,3 +241,36 @@ def test_a_two_input_function_cannot_stand_for_an_activation():
             '[[document.parts]]\nshow = ["activation:f=max"]\n')
     with pytest.raises(SympropError, match="document.parts\\[0\\].show: 'activation:f=max': write"):
         symprop.loads(text)
+
+
+# What a teacher writes (issue 22, item 3) ----------------------------------------------
+
+
+def test_a_spec_without_a_title_is_named_by_its_file(tmp_path):
+    path = tmp_path / "week3_softmax.toml"
+    path.write_text('[model]\nparams = ["w"]\nequations = "z = w * x"\nloss = "(z - y)**2"\n'
+                    "[values]\nw = 0.5\nx = 2.0\ny = 1.0\n", encoding="utf-8")
+    problem = symprop.load(path)
+    assert problem.title == "week3_softmax"
+    assert problem.solve()["loss"] == pytest.approx((0.5 * 2.0 - 1.0) ** 2)
+    assert symprop.loads('[model]\nparams = ["w"]\nequations = "z = w"\nloss = "z"\n').title == "Problem"
+
+
+def test_T_is_a_name_outside_a_recurrent_model():
+    """A temperature T: softmax(z / T), the gradient as PyTorch's (z/T with T = 2)."""
+    problem = symprop.loads('title = "t"\n[model]\nparams = ["z"]\nequations = "p = softmax(z / T)"\n'
+                            'loss = "-sum(y * log(p))"\n[values]\nz = [1.0, 2.0, 0.5]\nT = 2.0\ny = [0, 1, 0]\n')
+    z = np.array([1.0, 2.0, 0.5])
+    p = np.exp(z / 2) / np.exp(z / 2).sum()
+    assert np.reshape(problem.solve()["gradients"]["z"], -1) == pytest.approx((p - [0, 1, 0]) / 2)
+
+
+def test_a_value_read_only_by_a_formula_claim():
+    text = ('title = "t"\n[model]\nparams = ["z"]\nequations = "p = softmax(z)"\nloss = "-log(p[1])"\n'
+            '[values]\nz = [1.0, 2.0, 0.5]\ny = [0, 1, 0]\n[expected]\n"formula.grad.z" = "{}"\n')
+    report, ok = symprop.loads(text.format("p - y")).check()
+    assert ok, report
+    report, ok = symprop.loads(text.format("p + y")).check()
+    assert not ok and "WRONG" in report
+    with pytest.raises(symprop.SympropError, match="'u' is not used by the model"):
+        symprop.loads(text.format("p - y").replace("y = [0, 1, 0]", "y = [0, 1, 0]\nu = 1.0"))

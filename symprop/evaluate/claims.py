@@ -287,7 +287,7 @@ def _world(problem: Problem, solution):
     if solution is not None:
         step = solution.first
         leaves = Machine(program, problem.conventions.relu_grad_at_zero).leaf_values(given)
-        values = {**leaves, **step.leaves, **step.values, LOSS: step.loss}
+        values = {**_claims_only(given, leaves), **leaves, **step.leaves, **step.values, LOSS: step.loss}
         return _Numbers(problem, values, {**step.adjoints, **step.gradients}, "values")
     if problem.values:
         values, how = given, "values"
@@ -299,7 +299,14 @@ def _world(problem: Problem, solution):
     else:
         values, how = random_values(program), "random values"
     run = Machine(program, problem.conventions.relu_grad_at_zero).run(values)
-    return _Numbers(problem, {**run.values, LOSS: run.loss}, run.adjoints, how)
+    return _Numbers(problem, {**_claims_only(given, run.values), **run.values, LOSS: run.loss}, run.adjoints, how)
+
+
+def _claims_only(given: dict, known: dict) -> dict:
+    """The given values the model does not read (a formula claim may), as the
+    array engine holds numbers: a 1x1 as a float."""
+    return {k: (np.float64(v.reshape(-1)[0]) if v.size == 1 else v) if isinstance(v, np.ndarray) else np.float64(v)
+            for k, v in given.items() if k not in known and not isinstance(v, list)}
 
 
 # The formula's value ----------------------------------------------------------------------

@@ -82,6 +82,7 @@ class ClaimContext:
     mentioned: frozenset[str]  # every name the equations and loss read
     functions: frozenset[str]  # model.functions
     steps: int | None
+    given: frozenset[str] = frozenset()  # the names of [values], some read by claims only
 
     @property
     def callable(self) -> set[str]:
@@ -89,7 +90,7 @@ class ClaimContext:
 
     @property
     def names(self) -> set[str]:
-        return set(self.params) | set(self.assigned) | set(self.mentioned) | {LOSS}
+        return set(self.params) | set(self.assigned) | set(self.mentioned) | set(self.given) | {LOSS}
 
 
 def _kind_of(value) -> str:

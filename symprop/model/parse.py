@@ -18,6 +18,7 @@ vector; ``max`` and ``min`` take two values (shaped as for ``+``), and
 """
 
 import ast
+import keyword
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -105,12 +106,21 @@ def parse_syntax(text: str) -> ast.Expression:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
+        for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_]*", text.strip()):
+            if keyword.iskeyword(m.group()) and m.group() not in ("and", "or", "not", "if", "else"):
+                raise SympropError(f"{keyword_message(m.group())} (column {m.start() + 1})") from None
         where = f" at column {e.offset}" if e.offset else ""
         raise SympropError(f"syntax error{where}: {e.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise SympropError(f"expression is nested too deeply (the limit is {MAX_DEPTH})") from None
     _check_size(tree)
     return tree
+
+
+def keyword_message(name: str) -> str:
+    """A Python keyword used as a name, and what to write instead."""
+    instead = "lambda_ or lamda (both print λ)" if name == "lambda" else f"{name}_"
+    return f"'{name}' is a Python keyword and cannot be a name: write {instead}"
 
 
 def _check_size(tree: ast.AST) -> None:

@@ -4,6 +4,7 @@ Every error is a ``SympropError`` whose one line names the file, the key and
 what is wrong.  See ``shared/spec-format.md`` for the contract.
 """
 
+import keyword
 import math
 import re
 import tomllib
@@ -15,7 +16,16 @@ import numpy as np
 from ..errors import SympropError
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import RULES, built_in_names, internal_names
-from .parse import MAX_TEXT, NAME, TIME, check_syntax, constant_value, names_in, time_indexed_names
+from .parse import (
+    MAX_TEXT,
+    NAME,
+    TIME,
+    check_syntax,
+    constant_value,
+    keyword_message,
+    names_in,
+    time_indexed_names,
+)
 from .reading import MAX_FILE, read_array, read_spec
 
 MAX_EQUATIONS = 2_000
@@ -169,7 +179,7 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     lang = r.string(data, "lang") or "en"
     if lang not in LANGUAGES:
         raise r.error("lang", f"must be one of {', '.join(LANGUAGES)}, got {_clip(lang)!r}")
-    titles = r.by_language(data, "title", required=True)
+    titles = r.by_language(data, "title") or {lang: _untitled(origin)}
     sources = r.by_language(data, "source")
     title = in_language(titles, lang)
     source = in_language(sources, lang) if sources else None
@@ -241,8 +251,8 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
             raise r.error(key, "is not a valid name")
         if name in assigned:
             raise r.error(key, f"'{name}' is computed by the equations and cannot be given")
-        if name not in mentioned and name not in params:
-            raise r.error(key, f"'{name}' is not used by the model")
+        if name not in mentioned and name not in params and name not in _claim_names(data):
+            raise r.error(key, f"'{name}' is not used by the model (nor by a formula claim)")
         if name in sequences:
             if not isinstance(value, list):
                 raise r.error(key, f"'{name}' changes with time: give a list indexed by t from 0")
@@ -257,7 +267,7 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     context = ClaimContext(
         params=frozenset(params), assigned=frozenset(assigned),
         recurrent=frozenset(e.target for e in equations if e.recurrent), sequences=sequences,
-        mentioned=frozenset(mentioned), functions=frozenset(functions), steps=steps,
+        mentioned=frozenset(mentioned), functions=frozenset(functions), steps=steps, given=frozenset(values),
     )
     expected, tolerance, claims = _expected(r, r.table(data, "expected"), context, training)
     statement, parts = _document(r, r.table(data, "document"), functions)
@@ -314,6 +324,8 @@ def _equations(r: "_Reader", model: dict, recurrent_model: bool) -> list[Equatio
         if not m:
             raise r.error(where, f"expected 'name = expression', got {_clip(line)!r}")
         target, time, update, rhs = m.group(1), m.group(2), m.group(3), m.group(4).strip()
+        if keyword.iskeyword(target):
+            raise r.error(where, _keyword(target))
         if not NAME.match(target) or target in RESERVED or target in built_in_names():
             raise r.error(where, f"'{target}' cannot be assigned")
         if time and not recurrent_model:
@@ -337,8 +349,9 @@ def _names(r: "_Reader", params: list[str], equations: list[Equation], loss: str
            functions: list[str]) -> None:
     """Every name a valid one that cannot clash with symprop's own."""
     internal = internal_names(functions)
+    reserved = RESERVED if any(e.recurrent for e in equations) else RESERVED - {"T"}
     for name in sorted(names):
-        if NAME.match(name) and name not in RESERVED and name not in internal:
+        if NAME.match(name) and name not in reserved and name not in internal:
             continue
         where = next((f"model.equations line {e.line}" for e in equations
                       if name == e.target or name in names_in(e.text)), "model.loss")
@@ -346,7 +359,8 @@ def _names(r: "_Reader", params: list[str], equations: list[Equation], loss: str
             where = "model.params"
         if not NAME.match(name):
             raise r.error(where, f"{_clip(name)!r} is not a valid name (a letter, then letters, digits or _)")
-        why = {LOSS: "the loss", "T": "the transpose, as in W.T", TIME: "the time index"}.get(
+        why = {LOSS: "the loss", "T": "the number of steps in a recurrent model's documents",
+               TIME: "the time index"}.get(
             name, "a function symprop uses inside")
         raise r.error(where, f"'{name}' is reserved ({why}); give this quantity another name")
 
@@ -598,7 +612,7 @@ class _Reader:
         """The value under ``key``, or None when there is none and none is required."""
         value = data.get(key)
         if value is None and required:
-            raise self.error(where, "is required")
+            raise self.error(where, f"is required{_WRITE.get(where, '')}")
         return value
 
     def table(self, data: dict, key: str, required: bool = False, where: str | None = None) -> dict:
@@ -643,7 +657,9 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.error(where, "must be a list of names")
         for name in value:
-            if not NAME.match(name) or name in RESERVED:
+            if keyword.iskeyword(name):
+                raise self.error(where, _keyword(name))
+            if not NAME.match(name) or name in RESERVED - {"T"}:
                 raise self.error(where, f"{_clip(name)!r} is not a valid name")
         if len(set(value)) != len(value):
             raise self.error(where, "lists a name twice")
@@ -708,6 +724,42 @@ class _Reader:
         if not math.isfinite(x) or abs(x) > 1e100:
             raise self.error(where, f"entries must be finite numbers, got {x}")
         return float(x)
+
+
+# What to write for a required key that is missing.
+_WRITE = {
+    "model": ": add a [model] table with params, equations and loss",
+    "model.params": ': list the names to differentiate by, params = ["w"]',
+    "model.equations": ': write one "name = expression" a line, equations = "z = w * x"',
+    "model.loss": ': write the objective, loss = "(z - y)**2"',
+}
+
+
+def _keyword(name: str) -> str:
+    """A Python keyword used as a name: what to write instead."""
+    return keyword_message(name)
+
+
+def _claim_names(data: dict) -> set[str]:
+    """The names the formula claims of [expected] read (a value may serve only them)."""
+    expected = data.get("expected")
+    names: set[str] = set()
+    if not isinstance(expected, dict):
+        return names
+    for key, text in expected.items():
+        if isinstance(key, str) and key.startswith("formula.") and isinstance(text, str):
+            try:
+                names |= names_in(text)
+            except SympropError:
+                continue  # the claim's own reader says what is wrong with it
+    return names
+
+
+def _untitled(origin: str) -> str:
+    """A spec without a title is named by its file."""
+    stem = Path(origin).stem if origin not in ("<spec>", "-", "<stdin>") else ""
+    stem = "".join(c if c.isprintable() else " " for c in stem).strip()
+    return stem or "Problem"
 
 
 def _toml_type(value) -> str:
