@@ -12,6 +12,7 @@ import numpy as np
 
 from ..derive.program import Op, program_of
 from ..errors import SympropError
+from ..model.functions import RULES
 from ..model.spec import LOSS
 from .arrays import Machine
 from .faults import largest
@@ -49,13 +50,7 @@ def _forward_table(torch) -> dict:
             return x[0][e.extra[1]:e.extra[1] + 1, :]
         return x[0].reshape(-1)[e.extra[0]]
 
-    F = torch.nn.functional
-    functions = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "exp": torch.exp,
-                 "log": torch.log, "sin": torch.sin, "cos": torch.cos, "sqrt": torch.sqrt, "abs": torch.abs,
-                 "max": torch.maximum, "min": torch.minimum, "leaky_relu": F.leaky_relu, "elu": F.elu,
-                 "logsigmoid": F.logsigmoid,
-                 # linear above 37, where log(1 + exp(x)) = x in float64 (torch's default, 20, is not)
-                 "softplus": lambda x: F.softplus(x, beta=1.0, threshold=37.0)}
+    functions = {name: rule.torch(torch) for name, rule in RULES.items()}
     return {
         "neg": lambda e, x: -x[0],
         "T": lambda e, x: x[0].T if x[0].dim() == 2 else x[0],

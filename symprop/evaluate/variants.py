@@ -34,7 +34,6 @@ from .scalar import leaf_values
 MAX_DECIMALS = 4
 DEFAULT_STEP = 0.5
 DEFAULT_BOUND = 2.0
-SATURATED = 3.0  # |argument| of tanh or sigmoid beyond which a variant is refused
 TRIES = 400  # draws per variant before the conditions are relaxed
 
 
@@ -148,13 +147,14 @@ def _corners(problem: Problem, values: dict) -> set[str] | None:
     graph = graph_of(problem)
     known = {s: sympy.Float(v) for s, v in leaf_values(graph, values).items()}
     rules = {rule.apply: rule for rule in RULES.values() if rule.kink is not None}
+    saturating = {name: rule.saturates for name, rule in RULES.items() if rule.saturates}
     found = set()
     for n in graph.nodes:
         for f in n.expr.atoms(sympy.Function):
             name = type(f).__name__
-            if name in ("tanh", "sigmoid", "relu") or type(f) in rules:
+            if name == "relu" or type(f) in rules or name in saturating:
                 x = [float(a.xreplace(known)) for a in f.args]
-                if name in ("tanh", "sigmoid") and abs(x[0]) > SATURATED:
+                if name in saturating and abs(x[0]) > saturating[name]:
                     return None
                 if (name == "relu" and x[0] == 0) or (type(f) in rules and bool(rules[type(f)].kink(*x))):
                     found.add(f"{n.key}:{f}")

@@ -10,6 +10,7 @@ kink the derivative is PyTorch's (written with the step H(x, h0), h0 at 0):
 max and min split a tie half and half, abs'(0) = 0, leaky_relu'(0) = slope.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -143,6 +144,45 @@ class elu(_Elementwise):
     value = staticmethod(lambda x, alpha: x if x > 0 else alpha * (sympy.exp(x) - 1))
 
 
+class silu(_Elementwise):
+    """x·sigmoid(x) (the swish), whose derivative is σ(x)(1 + x(1 − σ(x)))."""
+
+    nargs = 1
+    value = staticmethod(lambda x: x / (1 + sympy.exp(-x)))
+
+
+class gelu(_Elementwise):
+    """x·Φ(x), Φ the standard normal distribution function (PyTorch's gelu)."""
+
+    nargs = 1
+    value = staticmethod(lambda x: x * (1 + sympy.erf(x / sympy.sqrt(2))) / 2)
+
+
+class gelu_tanh(_Elementwise):
+    """The tanh approximation of gelu (PyTorch's gelu(x, approximate="tanh"))."""
+
+    nargs = 1
+    value = staticmethod(lambda x: x * (1 + sympy.tanh(_GELU_C * (x + _GELU_K * x**3))) / 2)
+
+
+_GELU_C = sympy.sqrt(2 / sympy.pi)
+_GELU_K = sympy.Rational(44715, 1_000_000)
+
+
+def _gelu_tanh_prime(x):
+    th = sympy.tanh(_GELU_C * (x + _GELU_K * x**3))
+    return (1 + th) / 2 + x * (1 - th**2) * _GELU_C * (1 + 3 * _GELU_K * x**2) / 2
+
+
+def _erf(x):
+    return np.vectorize(math.erf, otypes=[float])(x)
+
+
+def _gelu_tanh_numpy(x):
+    c = math.sqrt(2 / math.pi)
+    return 0.5 * x * (1 + np.tanh(c * (x + 0.044715 * x**3)))
+
+
 # max and min of two values, entry by entry: named as the spec calls them.
 maximum = type("max", (_Elementwise,), {"nargs": 2, "value": staticmethod(lambda a, b: a if a >= b else b)})
 minimum = type("min", (_Elementwise,), {"nargs": 2, "value": staticmethod(lambda a, b: a if a <= b else b)})
@@ -166,6 +206,10 @@ class Rule:
     inputs: int = 1
     parameters: tuple[tuple[str, float], ...] = ()
     kink: Callable | None = None
+    torch: Callable | None = None  # torch module -> its function of (inputs, parameters)
+    numpy: Callable | None = None  # its NumPy function, where SymPy's printer has none
+    latex: str | None = None  # its name as books set it (else \operatorname{name})
+    saturates: float | None = None  # |input| beyond which its gradient vanishes (variants avoid it)
 
     def arguments(self, args) -> list:
         """The arguments of a call, a missing parameter at its default."""
@@ -193,27 +237,55 @@ def _step(x, at_zero):
     return sympy.Heaviside(x, at_zero)
 
 
+def _torch_softplus(torch):
+    # linear above 37, where log(1 + exp(x)) = x in float64 (torch's default, 20, is not)
+    return lambda x: torch.nn.functional.softplus(x, beta=1.0, threshold=37.0)
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # stable for large |x|
+
+
 RULES: dict[str, Rule] = {
-    "relu": Rule(relu, lambda x, y: relu_prime(x)),
-    "sigmoid": Rule(sigmoid, lambda x, y: y * (1 - y)),
-    "tanh": Rule(sympy.tanh, lambda x, y: 1 - y**2),
-    "exp": Rule(sympy.exp, lambda x, y: y),
-    "log": Rule(sympy.log, lambda x, y: 1 / x),
-    "sin": Rule(sympy.sin, lambda x, y: sympy.cos(x)),
-    "cos": Rule(sympy.cos, lambda x, y: -sympy.sin(x)),
-    "sqrt": Rule(sympy.sqrt, lambda x, y: 1 / (2 * y)),
-    "abs": Rule(sympy.Abs, lambda x, y: sympy.sign(x), kink=lambda x: x == 0),  # sign(0) = 0
-    "softplus": Rule(softplus, lambda x, y: sigmoid(x)),
-    "logsigmoid": Rule(logsigmoid, lambda x, y: sigmoid(-x)),
+    "relu": Rule(relu, lambda x, y: relu_prime(x), torch=lambda t: t.relu,
+                 numpy=lambda x: np.maximum(x, 0.0)),
+    "sigmoid": Rule(sigmoid, lambda x, y: y * (1 - y), torch=lambda t: t.sigmoid, numpy=_sigmoid,
+                    saturates=3.0),
+    "tanh": Rule(sympy.tanh, lambda x, y: 1 - y**2, torch=lambda t: t.tanh, saturates=3.0),
+    "exp": Rule(sympy.exp, lambda x, y: y, torch=lambda t: t.exp),
+    "log": Rule(sympy.log, lambda x, y: 1 / x, torch=lambda t: t.log),
+    "sin": Rule(sympy.sin, lambda x, y: sympy.cos(x), torch=lambda t: t.sin),
+    "cos": Rule(sympy.cos, lambda x, y: -sympy.sin(x), torch=lambda t: t.cos),
+    "sqrt": Rule(sympy.sqrt, lambda x, y: 1 / (2 * y), torch=lambda t: t.sqrt),
+    "abs": Rule(sympy.Abs, lambda x, y: sympy.sign(x), kink=lambda x: x == 0,  # sign(0) = 0
+                torch=lambda t: t.abs),
+    "softplus": Rule(softplus, lambda x, y: sigmoid(x), torch=_torch_softplus,
+                     numpy=lambda x: np.logaddexp(0.0, x), latex=r"\operatorname{softplus}"),  # no overflow
+    "logsigmoid": Rule(logsigmoid, lambda x, y: sigmoid(-x), torch=lambda t: t.nn.functional.logsigmoid,
+                       numpy=lambda x: -np.logaddexp(0.0, -x), latex=r"\log\sigma"),
     "leaky_relu": Rule(leaky_relu, lambda x, y, slope: _step(x, 0) + slope * _step(-x, 1),
-                       parameters=(("slope", 0.01),), kink=lambda x, slope: (x == 0) & (slope != 1)),
+                       parameters=(("slope", 0.01),), kink=lambda x, slope: (x == 0) & (slope != 1),
+                       torch=lambda t: t.nn.functional.leaky_relu,
+                       numpy=lambda x, slope: np.where(x > 0, x, slope * x), latex=r"\operatorname{LeakyReLU}"),
     "elu": Rule(elu, lambda x, y, alpha: _step(x, 0) + (y + alpha) * _step(-x, 1),
-                parameters=(("alpha", 1),), kink=lambda x, alpha: (x == 0) & (alpha != 1)),
+                parameters=(("alpha", 1),), kink=lambda x, alpha: (x == 0) & (alpha != 1),
+                torch=lambda t: t.nn.functional.elu,
+                numpy=lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))),
+                latex=r"\operatorname{ELU}"),
+    "silu": Rule(silu, lambda x, y: sigmoid(x) * (1 + x * (1 - sigmoid(x))), torch=lambda t: t.nn.functional.silu,
+                 numpy=lambda x: x * _sigmoid(x), latex=r"\operatorname{SiLU}"),
+    "gelu": Rule(gelu, lambda x, y: (1 + sympy.erf(x / sympy.sqrt(2))) / 2
+                 + x * sympy.exp(-x**2 / 2) / sympy.sqrt(2 * sympy.pi),
+                 torch=lambda t: t.nn.functional.gelu, numpy=lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))),
+                 latex=r"\operatorname{GELU}"),
+    "gelu_tanh": Rule(gelu_tanh, lambda x, y: _gelu_tanh_prime(x),
+                      torch=lambda t: lambda x: t.nn.functional.gelu(x, approximate="tanh"),
+                      numpy=_gelu_tanh_numpy, latex=r"\operatorname{GELU}_{\tanh}"),
     # a tie (a = b) splits the gradient half and half, as torch.maximum does
     "max": Rule(maximum, lambda a, b, y: (_step(a - b, sympy.S.Half), _step(b - a, sympy.S.Half)), inputs=2,
-                kink=lambda a, b: a == b),
+                kink=lambda a, b: a == b, torch=lambda t: t.maximum, numpy=np.maximum, latex=r"\max"),
     "min": Rule(minimum, lambda a, b, y: (_step(b - a, sympy.S.Half), _step(a - b, sympy.S.Half)), inputs=2,
-                kink=lambda a, b: a == b),
+                kink=lambda a, b: a == b, torch=lambda t: t.minimum, numpy=np.minimum, latex=r"\min"),
 }
 
 # Functions SymPy may produce by itself while simplifying (sqrt(x**2) is
@@ -320,24 +392,12 @@ def is_undefined(func) -> bool:
     return hasattr(func, "undefined_order")
 
 
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # stable for large |x|
-
-
 def numeric_namespace(relu_grad_at_zero: float) -> dict:
-    """How lambdify computes the functions SymPy does not know."""
+    """How lambdify computes the functions SymPy does not know (each rule's
+    ``numpy``), and relu's derivative with its convention at 0."""
 
     def _relu_prime(x):
         return np.where(x > 0, 1.0, np.where(x < 0, 0.0, relu_grad_at_zero))
 
-    return {
-        "relu": lambda x: np.maximum(x, 0.0),
-        "relu_prime": _relu_prime,
-        "sigmoid": _sigmoid,
-        "max": np.maximum,
-        "min": np.minimum,
-        "softplus": lambda x: np.logaddexp(0.0, x),  # no overflow at large |x|
-        "logsigmoid": lambda x: -np.logaddexp(0.0, -x),
-        "leaky_relu": lambda x, slope: np.where(x > 0, x, slope * x),
-        "elu": lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))),
-    }
+    return {"relu_prime": _relu_prime, "erf": _erf,
+            **{name: r.numpy for name, r in RULES.items() if r.numpy is not None}}

@@ -10,6 +10,7 @@ import re
 from sympy.printing.latex import LatexPrinter
 
 from ...derive.mathobj import Verbatim
+from ...model.functions import RULES
 from ..printing import PrimeNotation, positive_first, product_parts, split_name, step_bracket
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}
@@ -42,11 +43,8 @@ def latex_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
 
 # Functions as books set them; any other name is \operatorname{name} (relu and
 # sigmoid: see _print_Function).
-FUNCTIONS = {
-    "max": r"\max", "min": r"\min", "softplus": r"\operatorname{softplus}", "logsigmoid": r"\log\sigma",
-    "leaky_relu": r"\operatorname{LeakyReLU}", "elu": r"\operatorname{ELU}",
-    "log_softmax": r"\log\operatorname{softmax}",
-}
+FUNCTIONS = {"log_softmax": r"\log\operatorname{softmax}",
+             **{name: rule.latex for name, rule in RULES.items() if rule.latex}}
 RELATIONS = {">": ">", "≥": r"\geq", "<": "<", "≤": r"\leq"}
 
 
