@@ -59,6 +59,22 @@ def _sum(lib, x, axis=None):
     return np.sum(x) if axis is None else np.sum(x, axis=axis, keepdims=True)
 
 
+COMPARE = {"<": lambda x, y: x < y, "<=": lambda x, y: x <= y, ">": lambda x, y: x > y,
+           ">=": lambda x, y: x >= y}
+
+
+def _as(lib, mask):
+    """A comparison's booleans as numbers (1.0 and 0.0)."""
+    return mask.to(torch.float64) if lib is torch and isinstance(mask, torch.Tensor) else np.asarray(mask, float)
+
+
+def _where(lib, mask, x, y):
+    if lib is torch:
+        x, y = (v if isinstance(v, torch.Tensor) else torch.tensor(v, dtype=torch.float64) for v in (x, y))
+        return torch.where(torch.as_tensor(mask), x, y)
+    return np.where(mask, x, y)
+
+
 def _outer(lib, x, y):
     if lib is torch:
         return torch.outer(torch.as_tensor(x).reshape(-1), torch.as_tensor(y).reshape(-1))
@@ -77,7 +93,8 @@ def trees(draw, depth=3):
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         name = draw(st.sampled_from(NAMES))
         return name, lambda lib, v, name=name: v[name]
-    kind = draw(st.sampled_from(["+", "-", "*", "/", "@", "@", ".T", "f", "[]", "sum", "sum0", "sum1", "outer"]))
+    kind = draw(st.sampled_from(["+", "-", "*", "/", "@", "@", ".T", "f", "[]", "sum", "sum0", "sum1", "outer",
+                                 "where", "mask"]))
     a_text, a = draw(trees(depth=depth - 1))
     if kind in "+-*@":
         b_text, b = draw(trees(depth=depth - 1))
@@ -87,6 +104,16 @@ def trees(draw, depth=3):
     if kind == "/":
         b_text, b = draw(trees(depth=depth - 1))
         return f"({a_text}) / (2 + ({b_text})**2)", lambda lib, v: a(lib, v) / (2 + b(lib, v) ** 2)
+    if kind in ("where", "mask"):
+        b_text, b = draw(trees(depth=depth - 1))
+        c_text, c = draw(trees(depth=depth - 1))
+        op = draw(st.sampled_from(["<", "<=", ">", ">="]))
+        if kind == "mask":
+            return (f"(({a_text}) {op} ({b_text})) * ({c_text})",
+                    lambda lib, v: _as(lib, COMPARE[op](a(lib, v), b(lib, v))) * c(lib, v))
+        d_text, d = draw(trees(depth=depth - 1))
+        return (f"where(({a_text}) {op} ({b_text}), {c_text}, {d_text})",
+                lambda lib, v: _where(lib, COMPARE[op](a(lib, v), b(lib, v)), c(lib, v), d(lib, v)))
     if kind == "outer":
         b_text, b = draw(trees(depth=depth - 1))
         return f"outer({a_text}, {b_text})", lambda lib, v: _outer(lib, a(lib, v), b(lib, v))

@@ -22,7 +22,7 @@ import numpy as np
 import sympy
 
 from ..errors import SympropError
-from ..model.functions import REDUCTIONS, RULES, built_in_names
+from ..model.functions import COMPARISONS, REDUCTIONS, RULES, built_in_names
 from ..model.parse import MAX_EXPONENT, SOFTMAX, TIME, call_parameters, check_call, parse_syntax
 from ..model.spec import LOSS, Problem
 
@@ -372,7 +372,7 @@ class _Reader:
         self.unwrap: set[int] = set()  # syntax nodes (by id) replaced by their .value
         self.wrap: set[int] = set()  # syntax nodes (by id) transposed (.T)
         self.free_T: int | None = None  # the x.T that is the left operand of an @
-        self.outer: set[int] = set()  # outer(a, b) calls, written a @ b.T
+        self.rebuild: dict[int, object] = {}  # syntax nodes (by id) written anew: outer(a, b) as a @ b.T
 
     def error(self, message: str) -> SympropError:
         return SympropError(f"{self.place}: {message}", where=self.problem.origin)
@@ -538,13 +538,13 @@ class _Reader:
 
     def expression(self, text: str, line: int | None) -> Op:
         """One equation's tree; its column reading goes to ``program.texts``."""
-        self.unwrap, self.wrap, self.outer = set(), set(), set()
+        self.unwrap, self.wrap, self.rebuild = set(), set(), {}
         try:
             tree = parse_syntax(text)
             expr = self.build(tree.body)
         except SympropError as e:
             raise self.error(str(e)) from None
-        self.program.texts[line] = ast.unparse(_Columns(self.unwrap, self.wrap, self.outer).visit(tree))
+        self.program.texts[line] = ast.unparse(_Columns(self.unwrap, self.wrap, self.rebuild).visit(tree))
         return expr
 
     # Syntax -----------------------------------------------------------------------
@@ -574,6 +574,8 @@ class _Reader:
             return self.call(node)
         if isinstance(node, ast.BinOp):
             return self.binary(node)
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
         raise SympropError(f"syntax '{type(node).__name__}' is not allowed")
 
     def transpose(self, node: ast.Attribute) -> Op:
@@ -696,6 +698,8 @@ class _Reader:
             return self.concat([self.build(a) for a in args])
         if name == "outer":
             return self.outer_product(node)
+        if name == "where":
+            return self.where(node)
         if name in REDUCTIONS:
             return self.reduction(name, self.build(args[0]), axis)
         rule = RULES.get(name)
@@ -710,8 +714,44 @@ class _Reader:
         for x, arg in ((a, node.args[0]), (b, node.args[1])):
             if self.ndim(x) == 2:
                 raise SympropError(f"outer() takes vectors, but {_snippet(arg)} is {describe(x.shape)}")
-        self.outer.add(id(node))
+        self.rebuild[id(node)] = lambda n: ast.BinOp(n.args[0], ast.MatMult(), ast.Attribute(n.args[1], "T", ast.Load()))
         return self.mark(matmul(a, T(b)), 2)
+
+    def compare(self, node: ast.Compare) -> Op:
+        """``a < b`` (also <=, >, >=): 1 where it holds and 0 elsewhere, as
+        NumPy's booleans count, a constant of the parameters (its derivative is 0)."""
+        if len(node.ops) != 1:
+            raise SympropError("a chain of comparisons is not allowed: compare two values at a time")
+        kind = type(node.ops[0]).__name__
+        if kind not in COMPARISONS:
+            raise SympropError(f"a comparison is <, <=, > or >=, got {kind}")
+        relation, h0 = COMPARISONS[kind]
+        (a, b), shape, ndim = self.elementwise([self.build(node.left), self.build(node.comparators[0])],
+                                               [node.left, node.comparators[0]], relation)
+
+        def heaviside(n: ast.Compare) -> ast.AST:  # [a < b] = H(b - a) with H(0) = 0; [a <= b] with H(0) = 1
+            left, right = n.left, n.comparators[0]
+            d = ast.BinOp(right, ast.Sub(), left) if relation in ("<", "<=") else ast.BinOp(left, ast.Sub(), right)
+            return ast.Call(ast.Name("heaviside", ast.Load()), [d, ast.Constant(h0)], [])
+
+        self.rebuild[id(node)] = heaviside
+        return self.mark(Op("cmp", (a, b), shape, extra=relation), ndim)
+
+    def where(self, node: ast.Call) -> Op:
+        """NumPy's where(a < b, x, y): x where the comparison holds, y elsewhere,
+        written m ⊙ x + (1 − m) ⊙ y; the gradient goes to the branch taken, as in PyTorch."""
+        if not isinstance(node.args[0], ast.Compare):
+            raise SympropError("where() takes a comparison first: where(a < b, x, y)")
+        parts = [self.build(a) for a in node.args]
+        ndim = max(self.ndim(p) for p in parts)
+        (m, x, y), shape, _ = self.elementwise(parts, node.args, "where()")
+        rest = Op("add", (ONE, Op("neg", (m,), m.shape)), m.shape)
+        chosen = Op("mul", (m, x), broadcast(m.shape, x.shape))
+        other = Op("mul", (rest, y), broadcast(m.shape, y.shape))
+        self.rebuild[id(node)] = lambda n: ast.BinOp(
+            ast.BinOp(n.args[0], ast.Mult(), n.args[1]), ast.Add(),
+            ast.BinOp(ast.BinOp(ast.Constant(1), ast.Sub(), n.args[0]), ast.Mult(), n.args[2]))
+        return self.mark(Op("add", (chosen, other), shape), ndim)
 
     def concat(self, parts: list[Op]) -> Op:
         for k, p in enumerate(parts, start=1):
@@ -791,15 +831,14 @@ class _Columns(ast.NodeTransformer):
     """The text in the column reading: the nodes the reader noted become their
     operand (x.T of a 1-d x is x) or are transposed (b → b.T)."""
 
-    def __init__(self, unwrap: set[int], wrap: set[int], outer: set[int]):
-        self.unwrap, self.wrap, self.outer = unwrap, wrap, outer
+    def __init__(self, unwrap: set[int], wrap: set[int], rebuild: dict):
+        self.unwrap, self.wrap, self.rebuild = unwrap, wrap, rebuild
 
     def visit(self, node):
         key = id(node)
         node = self.generic_visit(node)
-        if key in self.outer:
-            a, b = node.args
-            node = ast.BinOp(a, ast.MatMult(), ast.Attribute(b, "T", ast.Load()))
+        if key in self.rebuild:
+            node = self.rebuild[key](node)
         if key in self.unwrap:
             node = node.value
         if key in self.wrap:

@@ -57,6 +57,7 @@ VJP = {
     "concat": lambda A, e, g, xs, out: [
         A.rows(g, start, stop, a.shape) for a, (start, stop) in zip(e.args, _spans(e))],
     "index": lambda A, e, g, xs, out: [A.place(g, e.args[0].shape, e.extra)],
+    "cmp": lambda A, e, g, xs, out: [A.spread(A.num(0), a.shape) for a in e.args],  # a constant
 }
 
 

@@ -13,13 +13,15 @@ from ..derive.sweep import Formula, MatrixForm
 from .render.latex_printer import function_name
 
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
-_ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat")
+_ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat",
+          "cmp")
 
 TEXT = {
     "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
     "open": "(", "close": ")", "diag": "diag({})", "pow": "{}^{}", "div": "{}/{}",
     "grad": "∇_{} L", "sum": "Σₜ ", "call": "{}({})", "rows": "({})[{}…{}]", "entry": "{}[{}]",
-    "iverson": "[t = {}]·", "axis": "{}, {}", "abs": "|{}|",
+    "iverson": "[t = {}]·", "axis": "{}, {}", "abs": "|{}|", "cmp": "[{} {} {}]",
+    "<": "<", "<=": "≤", ">": ">", ">=": "≥",
 }
 LATEX = {
     "adj": r"\frac{{\partial L}}{{\partial {}}}", "delta": r"\delta_{{{}}}", "T": r"{}^{{\top}}",
@@ -27,7 +29,8 @@ LATEX = {
     "diag": r"\operatorname{{diag}}\left({}\right)", "pow": "{}^{{{}}}", "div": r"\frac{{{}}}{{{}}}",
     "grad": r"\nabla_{{{}}} L", "sum": r"\sum_{t} ", "call": r"{}\left({}\right)",
     "rows": r"\left[{}\right]_{{{}:{}}}", "entry": r"\left[{}\right]_{{{}}}", "iverson": r"[t = {}]\,",
-    "axis": "{}, {}", "abs": r"\left|{}\right|",
+    "axis": "{}, {}", "abs": r"\left|{}\right|", "cmp": r"\left[{} {} {}\right]",
+    "<": "<", "<=": r"\leq", ">": ">", ">=": r"\geq",
 }
 
 
@@ -109,6 +112,8 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return style["entry"].format(go(a[0]), ", ".join(str(i) for i in m.extra if i != "row"))
     if op == "place":
         return go(a[0])
+    if op == "cmp":
+        return style["cmp"].format(go(a[0]), style[m.extra], go(a[1]))
     if op == "iverson":
         return style["iverson"].format(m.extra) + wrap(a[0], "mul")
     if op in ("diag", "deriv"):

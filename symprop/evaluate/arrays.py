@@ -169,6 +169,8 @@ def _index(a, index):
     return np.float64(a.reshape(-1)[index[0]])
 
 
+_COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+
 FORWARD = {
     "neg": lambda A, e, x: -x[0],
     "T": lambda A, e, x: A.T(x[0]),
@@ -185,6 +187,7 @@ FORWARD = {
     "mean": lambda A, e, x: _reduce(np.mean, x[0], e.extra),
     "concat": lambda A, e, x: np.vstack([np.reshape(v, (-1, 1)) for v in x]),
     "index": lambda A, e, x: _index(x[0], e.extra),
+    "cmp": lambda A, e, x: squash(_COMPARE[e.extra](x[0], x[1]).astype(float)),
 }
 
 
@@ -407,6 +410,8 @@ class Machine:
             elif e.op == "fn" and e.name in RULES and RULES[e.name].kink is not None:
                 if np.any(RULES[e.name].kink(*xs, *(e.extra or ()))):
                     met[1].append(key)
+            elif e.op == "cmp" and np.any(np.asarray(xs[0]) == np.asarray(xs[1])):
+                met[1].append(key)  # a tie: the step of the comparison, where differences jump
             for a, ga in zip(e.args, vjp(A, e, g, xs, tape[id(e)])):
                 stack.append((a, ga))
 

@@ -183,6 +183,14 @@ def _gelu_tanh_numpy(x):
     return 0.5 * x * (1 + np.tanh(c * (x + 0.044715 * x**3)))
 
 
+class heaviside(_Elementwise):
+    """NumPy's heaviside(x, h0): 1 for x > 0, 0 for x < 0, h0 at 0; its
+    derivative is 0 (a comparison, [x > 0], is one)."""
+
+    nargs = 2
+    value = staticmethod(lambda x, h0: sympy.S.One if x > 0 else (sympy.S.Zero if x < 0 else h0))
+
+
 # max and min of two values, entry by entry: named as the spec calls them.
 maximum = type("max", (_Elementwise,), {"nargs": 2, "value": staticmethod(lambda a, b: a if a >= b else b)})
 minimum = type("min", (_Elementwise,), {"nargs": 2, "value": staticmethod(lambda a, b: a if a <= b else b)})
@@ -281,6 +289,9 @@ RULES: dict[str, Rule] = {
     "gelu_tanh": Rule(gelu_tanh, lambda x, y: _gelu_tanh_prime(x),
                       torch=lambda t: lambda x: t.nn.functional.gelu(x, approximate="tanh"),
                       numpy=_gelu_tanh_numpy, latex=r"\operatorname{GELU}_{\tanh}"),
+    "heaviside": Rule(heaviside, lambda x, y, h0: sympy.S.Zero, parameters=(("h0", 0.5),),
+                      kink=lambda x, h0: x == 0, numpy=np.heaviside, latex=r"H",
+                      torch=lambda t: lambda x, h0: (x > 0).to(x.dtype) + h0 * (x == 0).to(x.dtype) + 0 * x),
     # a tie (a = b) splits the gradient half and half, as torch.maximum does
     "max": Rule(maximum, lambda a, b, y: (_step(a - b, sympy.S.Half), _step(b - a, sympy.S.Half)), inputs=2,
                 kink=lambda a, b: a == b, torch=lambda t: t.maximum, numpy=np.maximum, latex=r"\max"),
@@ -305,10 +316,17 @@ STACKING = ("concat",)
 # Products of two vectors that are not entry by entry: outer(a, b) = a bᵀ.
 PRODUCTS = ("outer",)
 
+# where(a < b, x, y): NumPy's choice entry by entry, by a comparison.
+SELECTIONS = ("where",)
+
+# The comparisons where() and products with a mask take: name, NumPy's operator, h0
+# of heaviside(right - left, h0) (1 where equality counts), as a book prints it.
+COMPARISONS = {"Lt": ("<", 0), "LtE": ("<=", 1), "Gt": (">", 0), "GtE": (">=", 1)}
+
 
 def built_in_names() -> set[str]:
     """Every function a spec may call by name."""
-    return set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS)
+    return set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS) | set(SELECTIONS)
 
 
 def undefined_function(name: str) -> type:

@@ -27,7 +27,7 @@ import sympy
 from sympy import ImmutableMatrix
 
 from ..errors import SympropError
-from .functions import PRODUCTS, REDUCTIONS, RULES, STACKING
+from .functions import PRODUCTS, REDUCTIONS, RULES, SELECTIONS, STACKING
 from .functions import number as sympy_number
 
 MAX_TEXT = 10_000  # characters in one expression
@@ -143,7 +143,7 @@ def _check_size(tree: ast.AST) -> None:
 _ALLOWED = (
     ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Call, ast.Attribute,
     ast.Subscript, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult,
-    ast.USub, ast.UAdd,
+    ast.USub, ast.UAdd, ast.Compare, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
 )
 
 
@@ -152,6 +152,8 @@ def check_syntax(text: str, function_names: set[str]) -> None:
     tree = parse_syntax(text)
     calls = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Eq | ast.NotEq):
+            raise SympropError(f"{_describe(node)} is not allowed: compare with <, <=, > or >=")
         if not isinstance(node, _ALLOWED):
             raise SympropError(f"{_describe(node)} is not allowed{_column(node)}")
         if isinstance(node, ast.Constant):
@@ -161,6 +163,8 @@ def check_syntax(text: str, function_names: set[str]) -> None:
                 raise SympropError(f"number {_short(node.value)} is too large{_column(node)}")
         if isinstance(node, ast.Attribute) and node.attr != "T":
             raise SympropError(f"attribute '.{node.attr}' is not allowed (only .T){_column(node)}")
+        if isinstance(node, ast.Compare) and len(node.ops) != 1:
+            raise SympropError(f"a chain of comparisons is not allowed: compare two values at a time{_column(node)}")
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
                 raise SympropError(f"only named functions can be called{_column(node)}")
@@ -524,6 +528,10 @@ def check_call(node: ast.Call) -> int | None:
             if _literal(arg) is None:
                 raise SympropError(f"{name}: the {what} must be a number, got {_text(arg)}{_column(arg)}")
         return None
+    if name in SELECTIONS:
+        if len(args) != 3:
+            raise SympropError(f"{name}() takes a comparison and two values: where(a < b, x, y){_column(node)}")
+        return None
     if name in PRODUCTS:
         if len(args) != 2:
             raise SympropError(f"{name}() takes two vectors{_column(node)}")
@@ -631,6 +639,8 @@ def _describe(node: ast.AST) -> str:
         "DictComp": "a comprehension",
         "JoinedStr": "an f-string",
         "Compare": "a comparison",
+        "Eq": "'=='",
+        "NotEq": "'!='",
         "BoolOp": "'and'/'or'",
         "IfExp": "'if'",
         "NamedExpr": "':='",
