@@ -21,7 +21,7 @@ from symprop.errors import SympropError
 NAMES = ("a", "b", "c", "d")
 # the ways symprop refuses a text that NumPy computes, each said in its message
 DOCUMENTED_REFUSALS = ("which NumPy leaves as it is when transposed", "which NumPy lines up with the last axis",
-                       "outer() takes vectors")
+                       "outer() takes vectors", "picks nothing")
 
 
 def shapes():
@@ -59,6 +59,20 @@ def _sum(lib, x, axis=None):
     return np.sum(x) if axis is None else np.sum(x, axis=axis, keepdims=True)
 
 
+SLICES = [("[1:]", (slice(1, None),)), ("[:, 0]", (slice(None), 0)), ("[::-1]", (slice(None, None, -1),)),
+          ("[0, 1]", (0, 1)), ("[:1]", (slice(None, 1),)), ("[-1]", (-1,)), ("[1:, :1]", (slice(1, None), slice(None, 1))),
+          ("[-1, ::2]", (-1, slice(None, None, 2)))]
+
+
+def _take(lib, x, key):
+    """x[key] as NumPy reads it; for PyTorch (no negative steps) through the positions it picks."""
+    if lib is torch:
+        x = torch.as_tensor(x)
+        where = np.array(np.arange(x.numel()).reshape(tuple(x.shape))[key])  # a copy: no negative strides
+        return x.reshape(-1)[torch.as_tensor(where)]
+    return np.asarray(x)[key]
+
+
 COMPARE = {"<": lambda x, y: x < y, "<=": lambda x, y: x <= y, ">": lambda x, y: x > y,
            ">=": lambda x, y: x >= y}
 
@@ -94,7 +108,7 @@ def trees(draw, depth=3):
         name = draw(st.sampled_from(NAMES))
         return name, lambda lib, v, name=name: v[name]
     kind = draw(st.sampled_from(["+", "-", "*", "/", "@", "@", ".T", "f", "[]", "sum", "sum0", "sum1", "outer",
-                                 "where", "mask"]))
+                                 "where", "mask", "slice"]))
     a_text, a = draw(trees(depth=depth - 1))
     if kind in "+-*@":
         b_text, b = draw(trees(depth=depth - 1))
@@ -104,6 +118,9 @@ def trees(draw, depth=3):
     if kind == "/":
         b_text, b = draw(trees(depth=depth - 1))
         return f"({a_text}) / (2 + ({b_text})**2)", lambda lib, v: a(lib, v) / (2 + b(lib, v) ** 2)
+    if kind == "slice":
+        text, key = draw(st.sampled_from(SLICES))
+        return f"({a_text}){text}", lambda lib, v: _take(lib, a(lib, v), key)
     if kind in ("where", "mask"):
         b_text, b = draw(trees(depth=depth - 1))
         c_text, c = draw(trees(depth=depth - 1))

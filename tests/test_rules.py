@@ -32,6 +32,10 @@ REFERENCE = {  # independent definitions, in plain SymPy (a parameter at its def
     "logsigmoid": sympy.log(1 / (1 + sympy.exp(-x))),
     "leaky_relu": sympy.Piecewise((x, x > 0), (sympy.Float(0.01) * x, True)),
     "elu": sympy.Piecewise((x, x > 0), (sympy.exp(x) - 1, True)),
+    "silu": x / (1 + sympy.exp(-x)),
+    "gelu": x * (1 + sympy.erf(x / sympy.sqrt(2))) / 2,
+    "gelu_tanh": x / 2 * (1 + sympy.tanh(sympy.sqrt(2 / sympy.pi) * (x + sympy.Rational(44715, 10**6) * x**3))),
+    "heaviside": sympy.Piecewise((1, x > 0), (0, True)),
     "max": sympy.Piecewise((a, a > b), (b, True)),
     "min": sympy.Piecewise((a, a < b), (b, True)),
 }

@@ -785,6 +785,8 @@ class _Reader:
                 raise SympropError("'t' can only be used in the [t] lines and a per-step loss")
             return self.at_step(base.id, step, relative)
         value = self.build(base)
+        if isinstance(node.slice, ast.Tuple | ast.Slice):
+            return self.take(node, value)
         i, _ = self.index(node.slice, allow_time=False)
         ndim = self.ndim(value)
         if ndim == 0:
@@ -795,9 +797,12 @@ class _Reader:
             return self.mark(replace(value), ndim - 1)
         rows, cols = value.shape
         if ndim == 1 or cols == 1:
+            i = i + rows if i < 0 else i
             if not 0 <= i < rows:
                 raise SympropError(f"index {i} is out of range for {describe(value.shape, ndim == 1)}")
             return self.mark(Op("index", (value,), None, extra=(i,)), ndim - 1)
+        if i < 0:
+            i += rows
         if rows == 1:  # NumPy: a 1xn row's [0] is the row itself, as a 1-d vector
             if i != 0:
                 raise SympropError(f"index {i} is out of range for 1x{cols} (a row: [0] is the whole row, "
@@ -810,7 +815,33 @@ class _Reader:
         self.wrap ^= {id(node)}  # a row of a matrix is a 1-d vector: kept as a column
         return self.mark(T(Op("index", (value,), (1, cols), extra=("row", i))), 1)
 
+    def take(self, node: ast.Subscript, value: Op) -> Op:
+        """NumPy's basic indexing with slices: ``theta[1:]``, ``X[:, 0]``,
+        ``W[1, 2]``, ``X[1:, ::2]``; an integer drops its axis, a slice keeps it."""
+        ndim = self.ndim(value)
+        keys = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if ndim == 0:
+            raise SympropError("cannot index a scalar")
+        if len(keys) > ndim:
+            raise SympropError(f"too many indices: {_snippet(node.value)} has {ndim} dimension{'s' * (ndim > 1)}")
+        rows, cols = value.shape or (1, 1)
+        sizes = [rows] if ndim == 1 else [rows, cols]
+        picks = [_picks(k, n) for k, n in zip(keys + [ast.Slice()] * (ndim - len(keys)), sizes)]
+        kept = sum(isinstance(k, ast.Slice) for k in keys) + ndim - len(keys)
+        taken = (picks[0][0], picks[1][0] if ndim == 2 else (0,))
+        text = ast.unparse(node)[len(ast.unparse(node.value)):]
+        out = Op("take", (value,), one((len(taken[0]), len(taken[1]))), name=text, extra=taken)
+        self.rebuild[id(node)] = lambda n: ast.Subscript(n.value, ast.Tuple(
+            [_slice_of(p) for p in taken], ast.Load()), ast.Load())
+        if ndim == 2 and kept == 1 and not isinstance(keys[0], ast.Slice):  # X[i, a:b]: a row, kept as a column
+            self.wrap ^= {id(node)}
+            out = T(out)
+        return self.mark(out, kept)
+
     def index(self, node, allow_time: bool) -> tuple[int, bool]:
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and not allow_time:
+            i, _ = self.index(node.operand, False)
+            return -i, False
         if isinstance(node, ast.Constant) and type(node.value) is int:
             return node.value, False
         if isinstance(node, ast.Name) and node.id == TIME and allow_time:
@@ -820,6 +851,40 @@ class _Reader:
                 and isinstance(node.right, ast.Constant) and type(node.right.value) is int):
             return (node.right.value if isinstance(node.op, ast.Add) else -node.right.value), True
         raise SympropError("an index must be a whole number, t, or t-k")
+
+
+def _picks(key, n: int) -> tuple[tuple[int, ...], bool]:
+    """The positions an index or a slice of literal integers picks along an
+    axis of n, as Python counts them (negative from the end)."""
+    if isinstance(key, ast.Slice):
+        bounds = [None if part is None else _integer(part) for part in (key.lower, key.upper, key.step)]
+        if bounds[2] == 0:
+            raise SympropError("a slice step cannot be zero")
+        picked = tuple(range(n)[slice(*bounds)])
+        if not picked:
+            raise SympropError(f"the slice {ast.unparse(key)} picks nothing of {n}")
+        return picked, True
+    i = _integer(key)
+    if not -n <= i < n:
+        raise SympropError(f"index {i} is out of range for an axis of {n}")
+    return (i % n,), False
+
+
+def _integer(node) -> int:
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        sign, node = -1, node.operand
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return sign * node.value
+    raise SympropError(f"an index must be a whole number, got {_snippet(node)}")
+
+
+def _slice_of(picked: tuple[int, ...]) -> ast.Slice:
+    """Positions in even steps as a slice the scalar engine reads: 3:0:-1 is 3, 2, 1."""
+    step = picked[1] - picked[0] if len(picked) > 1 else 1
+    stop = picked[-1] + step
+    number = lambda v: None if v is None else ast.Constant(v)  # noqa: E731
+    return ast.Slice(number(picked[0]), number(None if stop < 0 else stop), number(step))
 
 
 def _snippet(node) -> str:

@@ -58,6 +58,7 @@ VJP = {
         A.rows(g, start, stop, a.shape) for a, (start, stop) in zip(e.args, _spans(e))],
     "index": lambda A, e, g, xs, out: [A.place(g, e.args[0].shape, e.extra)],
     "cmp": lambda A, e, g, xs, out: [A.spread(A.num(0), a.shape) for a in e.args],  # a constant
+    "take": lambda A, e, g, xs, out: [A.scatter(g, e.args[0].shape, e.extra)],
 }
 
 
@@ -173,3 +174,8 @@ class Symbolic:
     @staticmethod
     def place(g: Op, shape, index) -> Op:
         return Op("place", (g,), shape, extra=index)
+
+    @staticmethod
+    def scatter(g: Op, shape, taken) -> Op:
+        """g in the entries a slice took, zeros elsewhere."""
+        return Op("scatter", (g,), shape, extra=taken)

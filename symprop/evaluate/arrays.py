@@ -128,6 +128,12 @@ class NumPy:
         return squash(g[start:stop]) if shape is None else g[start:stop]
 
     @staticmethod
+    def scatter(g, shape, taken):
+        out = np.zeros(shape or (1, 1))
+        np.add.at(out, np.ix_(*taken), np.reshape(g, (len(taken[0]), len(taken[1]))))
+        return squash(out)
+
+    @staticmethod
     def place(g, shape, index):
         out = np.zeros(shape)
         if index[0] == "row":
@@ -188,6 +194,8 @@ FORWARD = {
     "concat": lambda A, e, x: np.vstack([np.reshape(v, (-1, 1)) for v in x]),
     "index": lambda A, e, x: _index(x[0], e.extra),
     "cmp": lambda A, e, x: squash(_COMPARE[e.extra](x[0], x[1]).astype(float)),
+    "take": lambda A, e, x: squash(np.reshape(x[0], np.shape(x[0]) or (1, 1))[np.ix_(*e.extra)]),
+    "scatter": lambda A, e, x: A.scatter(x[0], e.shape, e.extra),
 }
 
 

@@ -143,7 +143,7 @@ def _check_size(tree: ast.AST) -> None:
 _ALLOWED = (
     ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Call, ast.Attribute,
     ast.Subscript, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult,
-    ast.USub, ast.UAdd, ast.Compare, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
+    ast.USub, ast.UAdd, ast.Compare, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Slice, ast.Tuple,
 )
 
 
@@ -467,6 +467,8 @@ class _Builder:
             step, relative = self._index(node.slice, allow_time=True)
             return self.scope.at_step(base.id, step, relative)
         value = self.build(base)
+        if isinstance(node.slice, ast.Tuple):
+            return self._block(value, node)
         index, _ = self._index(node.slice, allow_time=False)
         shape = shape_of(value)
         if shape is None:
@@ -480,6 +482,19 @@ class _Builder:
         if not 0 <= index < rows:
             raise SympropError(f"row {index} is out of range for {rows}x{cols}{_column(node)}")
         return ImmutableMatrix(value.row(index))
+
+    @staticmethod
+    def _block(value: Value, node: ast.Subscript) -> Value:
+        """``X[r0:r1:rs, c0:c1:cs]``, the form a slice is read in (program.texts): the block
+        of those rows and columns, two dimensions kept."""
+        m = value if isinstance(value, ImmutableMatrix) else ImmutableMatrix([[value]])
+        picks = []
+        for part, n in zip(node.slice.elts, m.shape):
+            if not isinstance(part, ast.Slice):
+                raise SympropError(f"a block is read as two slices{_column(node)}")
+            bounds = [None if p is None else int(_literal(p)) for p in (part.lower, part.upper, part.step)]
+            picks.append(list(range(n)[slice(*bounds)]))
+        return as_scalar(m.extract(*picks))
 
     def _index(self, node: ast.AST, allow_time: bool) -> tuple[int, bool]:
         """An index and whether it is relative to t: ``3``, ``t``, ``t-1``."""
