@@ -22,7 +22,7 @@ import numpy as np
 import sympy
 
 from ..errors import SympropError
-from ..model.functions import COMPARISONS, REDUCTIONS, RULES, built_in_names
+from ..model.functions import COMPARISONS, COMPOSED, REDUCTIONS, RULES, built_in_names
 from ..model.parse import MAX_EXPONENT, SOFTMAX, TIME, call_parameters, check_call, parse_syntax
 from ..model.spec import LOSS, Problem
 
@@ -700,6 +700,8 @@ class _Reader:
             return self.outer_product(node)
         if name == "where":
             return self.where(node)
+        if name in COMPOSED:
+            return self.composed(node, axis)
         if name in REDUCTIONS:
             return self.reduction(name, self.build(args[0]), axis)
         rule = RULES.get(name)
@@ -714,7 +716,7 @@ class _Reader:
         for x, arg in ((a, node.args[0]), (b, node.args[1])):
             if self.ndim(x) == 2:
                 raise SympropError(f"outer() takes vectors, but {_snippet(arg)} is {describe(x.shape)}")
-        self.rebuild[id(node)] = lambda n: ast.BinOp(n.args[0], ast.MatMult(), ast.Attribute(n.args[1], "T", ast.Load()))
+        self.rebuild[id(node)] = lambda n, _: ast.BinOp(n.args[0], ast.MatMult(), ast.Attribute(n.args[1], "T", ast.Load()))
         return self.mark(matmul(a, T(b)), 2)
 
     def compare(self, node: ast.Compare) -> Op:
@@ -729,13 +731,20 @@ class _Reader:
         (a, b), shape, ndim = self.elementwise([self.build(node.left), self.build(node.comparators[0])],
                                                [node.left, node.comparators[0]], relation)
 
-        def heaviside(n: ast.Compare) -> ast.AST:  # [a < b] = H(b - a) with H(0) = 0; [a <= b] with H(0) = 1
+        def heaviside(n: ast.Compare, _) -> ast.AST:  # [a < b] = H(b - a) with H(0) = 0; [a <= b] with H(0) = 1
             left, right = n.left, n.comparators[0]
             d = ast.BinOp(right, ast.Sub(), left) if relation in ("<", "<=") else ast.BinOp(left, ast.Sub(), right)
             return ast.Call(ast.Name("heaviside", ast.Load()), [d, ast.Constant(h0)], [])
 
         self.rebuild[id(node)] = heaviside
         return self.mark(Op("cmp", (a, b), shape, extra=relation), ndim)
+
+    def composed(self, node: ast.Call, axis: int | None) -> Op:
+        """A function that is its definition (var, std, norm): read as that text."""
+        text = COMPOSED[node.func.id].format(x=ast.unparse(node.args[0]), axis="" if axis is None else f", {axis}")
+        body = parse_syntax(text).body
+        self.rebuild[id(node)] = lambda n, columns: columns.visit(body)
+        return self.build(body)
 
     def where(self, node: ast.Call) -> Op:
         """NumPy's where(a < b, x, y): x where the comparison holds, y elsewhere,
@@ -748,7 +757,7 @@ class _Reader:
         rest = Op("add", (ONE, Op("neg", (m,), m.shape)), m.shape)
         chosen = Op("mul", (m, x), broadcast(m.shape, x.shape))
         other = Op("mul", (rest, y), broadcast(m.shape, y.shape))
-        self.rebuild[id(node)] = lambda n: ast.BinOp(
+        self.rebuild[id(node)] = lambda n, _: ast.BinOp(
             ast.BinOp(n.args[0], ast.Mult(), n.args[1]), ast.Add(),
             ast.BinOp(ast.BinOp(ast.Constant(1), ast.Sub(), n.args[0]), ast.Mult(), n.args[2]))
         return self.mark(Op("add", (chosen, other), shape), ndim)
@@ -831,7 +840,7 @@ class _Reader:
         taken = (picks[0][0], picks[1][0] if ndim == 2 else (0,))
         text = ast.unparse(node)[len(ast.unparse(node.value)):]
         out = Op("take", (value,), one((len(taken[0]), len(taken[1]))), name=text, extra=taken)
-        self.rebuild[id(node)] = lambda n: ast.Subscript(n.value, ast.Tuple(
+        self.rebuild[id(node)] = lambda n, _: ast.Subscript(n.value, ast.Tuple(
             [_slice_of(p) for p in taken], ast.Load()), ast.Load())
         if ndim == 2 and kept == 1 and not isinstance(keys[0], ast.Slice):  # X[i, a:b]: a row, kept as a column
             self.wrap ^= {id(node)}
@@ -903,7 +912,7 @@ class _Columns(ast.NodeTransformer):
         key = id(node)
         node = self.generic_visit(node)
         if key in self.rebuild:
-            node = self.rebuild[key](node)
+            node = self.rebuild[key](node, self)
         if key in self.unwrap:
             node = node.value
         if key in self.wrap:

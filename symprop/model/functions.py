@@ -324,9 +324,19 @@ SELECTIONS = ("where",)
 COMPARISONS = {"Lt": ("<", 0), "LtE": ("<=", 1), "Gt": (">", 0), "GtE": (">=", 1)}
 
 
+# Functions that are their definition in other functions (x the argument, the
+# axis as written): population variance and standard deviation, as the batch
+# norm papers and CS231n, and the Frobenius norm.  Printed as the definition.
+COMPOSED = {
+    "var": "mean(({x} - mean({x}{axis}))**2{axis})",
+    "std": "sqrt(mean(({x} - mean({x}{axis}))**2{axis}))",
+    "norm": "sqrt(sum(({x})**2))",
+}
+
+
 def built_in_names() -> set[str]:
     """Every function a spec may call by name."""
-    return set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS) | set(SELECTIONS)
+    return set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS) | set(SELECTIONS) | set(COMPOSED)
 
 
 def undefined_function(name: str) -> type:

@@ -27,7 +27,7 @@ import sympy
 from sympy import ImmutableMatrix
 
 from ..errors import SympropError
-from .functions import PRODUCTS, REDUCTIONS, RULES, SELECTIONS, STACKING
+from .functions import COMPOSED, PRODUCTS, REDUCTIONS, RULES, SELECTIONS, STACKING
 from .functions import number as sympy_number
 
 MAX_TEXT = 10_000  # characters in one expression
@@ -555,7 +555,11 @@ def check_call(node: ast.Call) -> int | None:
         if len(args) < 2:
             raise SympropError(f"{name}() stacks two or more column vectors or scalars{_column(node)}")
         return None
-    if name in REDUCTIONS:
+    if name == "norm":
+        if len(args) != 1:
+            raise SympropError(f"norm() takes one argument (the Frobenius norm of every entry){_column(node)}")
+        return None
+    if name in REDUCTIONS or name in COMPOSED:
         if len(args) not in (1, 2):
             raise SympropError(f"{name}() takes one argument and an optional axis, 0 or 1{_column(node)}")
         if len(args) == 1:

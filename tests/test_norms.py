@@ -1,0 +1,79 @@
+"""var, std and norm as their definitions, and the normalisations built on
+them: batch norm and layer norm written as the papers (and CS231n) write
+them give PyTorch's F.batch_norm and F.layer_norm, gradients with respect to
+the input included, and every check of symprop agrees."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import symprop
+
+RNG = np.random.default_rng(7)
+X = RNG.normal(size=(4, 3))
+C = RNG.normal(size=(4, 3))
+GAMMA, BETA = RNG.normal(size=3), RNG.normal(size=3)
+EPS = 1e-5
+
+
+def spec(equations: str, loss: str, values: dict, params) -> str:
+    lines = [f"{k} = {np.asarray(v).tolist()}" for k, v in values.items()]
+    return ('title = "norms"\n[model]\n'
+            f'params = {list(params)!r}\nequations = """\n{equations}\n"""\nloss = "{loss}"\n'
+            "[values]\n" + "\n".join(lines) + "\n").replace("'", '"')
+
+
+def solved(text: str) -> dict:
+    problem = symprop.loads(text)
+    report, ok = problem.check()
+    assert ok, report
+    return problem.solve()
+
+
+def torch_grads(forward, values: dict) -> tuple[float, dict]:
+    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
+    loss = forward(**tensors)
+    loss.backward()
+    return float(loss), {k: t.grad.numpy() for k, t in tensors.items()}
+
+
+def assert_same(solution: dict, loss: float, grads: dict) -> None:
+    assert solution["loss"] == pytest.approx(loss, rel=1e-12)
+    for k, g in grads.items():
+        np.testing.assert_allclose(np.reshape(solution["gradients"][k], g.shape), g, rtol=1e-9, atol=1e-12)
+
+
+def test_batch_norm_is_pytorchs():
+    text = spec(f"mu = mean(X, 0)\nxhat = (X - mu) / sqrt(var(X, 0) + {EPS})\nY = gamma * xhat + beta",
+                "sum(Y * C)", {"X": X, "gamma": GAMMA, "beta": BETA, "C": C}, ["X", "gamma", "beta"])
+    loss, grads = torch_grads(lambda X, gamma, beta: (F.batch_norm(
+        X, None, None, gamma, beta, training=True, eps=EPS) * torch.tensor(C)).sum(),
+        {"X": X, "gamma": GAMMA, "beta": BETA})
+    assert_same(solved(text), loss, grads)
+
+
+def test_layer_norm_is_pytorchs():
+    text = spec(f"xhat = (X - mean(X, 1)) / std(X, 1)\nY = gamma * xhat + beta".replace(
+        "std(X, 1)", f"sqrt(var(X, 1) + {EPS})"), "sum(Y * C)",
+        {"X": X, "gamma": GAMMA, "beta": BETA, "C": C}, ["X", "gamma", "beta"])
+    loss, grads = torch_grads(lambda X, gamma, beta: (F.layer_norm(
+        X, (3,), gamma, beta, eps=EPS) * torch.tensor(C)).sum(), {"X": X, "gamma": GAMMA, "beta": BETA})
+    assert_same(solved(text), loss, grads)
+
+
+@pytest.mark.parametrize("expression,reference", [
+    ("var(X)", lambda X: X.var(correction=0)),
+    ("std(X, 0)", lambda X: X.std(dim=0, correction=0, keepdim=True)),
+    ("var(X, 1)", lambda X: X.var(dim=1, correction=0, keepdim=True)),
+    ("norm(X)", lambda X: torch.linalg.norm(X)),
+])
+def test_var_std_and_norm_are_torchs(expression, reference):
+    text = spec(f"E = {expression}", "sum(E * E)", {"X": X}, ["X"])
+    loss, grads = torch_grads(lambda X: (reference(X) ** 2).sum(), {"X": X})
+    assert_same(solved(text), loss, grads)
+
+
+def test_the_document_prints_the_definition():
+    text = spec("E = var(X, 0)", "sum(E)", {"X": X}, ["X"])
+    assert "E = mean((X - mean(X, 0))², 0)" in symprop.loads(text).solution().document("text")
