@@ -702,6 +702,12 @@ class _Reader:
             return self.where(node)
         if name in COMPOSED:
             return self.composed(node, axis)
+        if name == "onehot":
+            return self.onehot(node)
+        if name == "cross_entropy":
+            return self.cross_entropy(node)
+        if name in ("range", "arange"):
+            raise SympropError(f"{name}() picks the rows of a gather: write P[{name}(N), y]")
         if name in REDUCTIONS:
             return self.reduction(name, self.build(args[0]), axis)
         rule = RULES.get(name)
@@ -741,10 +747,44 @@ class _Reader:
 
     def composed(self, node: ast.Call, axis: int | None) -> Op:
         """A function that is its definition (var, std, norm): read as that text."""
-        text = COMPOSED[node.func.id].format(x=ast.unparse(node.args[0]), axis="" if axis is None else f", {axis}")
+        return self.read_as(node, COMPOSED[node.func.id].format(
+            x=ast.unparse(node.args[0]), axis="" if axis is None else f", {axis}"))
+
+    def read_as(self, node, text: str) -> Op:
+        """``node`` read as ``text`` means (its definition), in the text both engines read."""
         body = parse_syntax(text).body
         self.rebuild[id(node)] = lambda n, columns: columns.visit(body)
         return self.build(body)
+
+    def onehot(self, node: ast.Call) -> Op:
+        """onehot(y, C): row i is 1 at column y_i (whole numbers from 0 to C − 1), as F.one_hot."""
+        y, classes = self.build(node.args[0]), node.args[1].value
+        if self.ndim(y) == 2:
+            raise SympropError(f"onehot() takes labels as a list (1-d), but {_snippet(node.args[0])} is "
+                               f"{describe(y.shape)}")
+        return self.mark(Op("onehot", (y,), one(((y.shape or (1,))[0], classes)), extra=classes), 2)
+
+    def cross_entropy(self, node: ast.Call) -> Op:
+        """cross_entropy(Z, y) as PyTorch's F.cross_entropy: logits Z (a row per
+        sample), integer labels y, the mean over the rows."""
+        z_text, y_text = (ast.unparse(a) for a in node.args)
+        z = self.build(node.args[0])
+        if self.ndim(z) == 0:
+            raise SympropError("cross_entropy() takes logits as a vector or a matrix (a row per sample)")
+        if self.ndim(z) == 1:
+            return self.read_as(node, f"-sum(log_softmax({z_text}) * onehot({y_text}, {z.shape[0]}))")
+        classes = z.shape[1] if z.shape else 1
+        return self.read_as(node, f"-mean(sum(log_softmax({z_text}, 1) * onehot({y_text}, {classes}), 1))")
+
+    def gather(self, node: ast.Subscript, value: Op) -> Op:
+        """NumPy's P[range(N), y]: entry y_i of row i, a 1-d vector of N."""
+        picks, labels = node.slice.elts
+        count = picks.args[0].value if picks.args and isinstance(picks.args[0], ast.Constant) else None
+        if self.ndim(value) != 2 or value.shape is None or count != value.shape[0]:
+            raise SympropError(f"{_snippet(node)}: a gather takes every row of a matrix, "
+                               f"P[range(N), y] with N its number of rows")
+        text = f"sum({ast.unparse(node.value)} * onehot({ast.unparse(labels)}, {value.shape[1]}), 1)"
+        return self.mark(replace(self.read_as(node, text)), 1)
 
     def where(self, node: ast.Call) -> Op:
         """NumPy's where(a < b, x, y): x where the comparison holds, y elsewhere,
@@ -794,6 +834,9 @@ class _Reader:
                 raise SympropError("'t' can only be used in the [t] lines and a per-step loss")
             return self.at_step(base.id, step, relative)
         value = self.build(base)
+        if isinstance(node.slice, ast.Tuple) and len(node.slice.elts) == 2 and isinstance(
+                node.slice.elts[0], ast.Call) and getattr(node.slice.elts[0].func, "id", "") in ("range", "arange"):
+            return self.gather(node, value)
         if isinstance(node.slice, ast.Tuple | ast.Slice):
             return self.take(node, value)
         i, _ = self.index(node.slice, allow_time=False)

@@ -59,6 +59,7 @@ VJP = {
     "index": lambda A, e, g, xs, out: [A.place(g, e.args[0].shape, e.extra)],
     "cmp": lambda A, e, g, xs, out: [A.spread(A.num(0), a.shape) for a in e.args],  # a constant
     "take": lambda A, e, g, xs, out: [A.scatter(g, e.args[0].shape, e.extra)],
+    "onehot": lambda A, e, g, xs, out: [A.spread(A.num(0), e.args[0].shape)],  # labels are data
 }
 
 

@@ -14,7 +14,7 @@ from .render.latex_printer import function_name
 
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
 _ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat",
-          "cmp", "take")
+          "cmp", "take", "onehot")
 
 TEXT = {
     "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
@@ -112,6 +112,8 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return style["entry"].format(go(a[0]), ", ".join(str(i) for i in m.extra if i != "row"))
     if op == "place":
         return go(a[0])
+    if op == "onehot":
+        return style["call"].format("onehot" if style is TEXT else r"\operatorname{onehot}", go(a[0]))
     if op == "take":
         return wrap(a[0], "T") + (m.name if style is TEXT else m.name.replace("[", r"\left[").replace("]", r"\right]"))
     if op == "scatter":

@@ -175,6 +175,14 @@ def _index(a, index):
     return np.float64(a.reshape(-1)[index[0]])
 
 
+def _onehot(labels, classes: int):
+    ys = np.reshape(labels, -1)
+    if np.any(ys != np.round(ys)) or np.any(ys < 0) or np.any(ys >= classes):
+        bad = ys[(ys != np.round(ys)) | (ys < 0) | (ys >= classes)][0]
+        raise SympropError(f"a class label must be a whole number from 0 to {classes - 1}, got {bad:g}")
+    return squash(np.eye(classes)[ys.astype(int)])
+
+
 _COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
 FORWARD = {
@@ -194,6 +202,7 @@ FORWARD = {
     "concat": lambda A, e, x: np.vstack([np.reshape(v, (-1, 1)) for v in x]),
     "index": lambda A, e, x: _index(x[0], e.extra),
     "cmp": lambda A, e, x: squash(_COMPARE[e.extra](x[0], x[1]).astype(float)),
+    "onehot": lambda A, e, x: _onehot(x[0], e.extra),
     "take": lambda A, e, x: squash(np.reshape(x[0], np.shape(x[0]) or (1, 1))[np.ix_(*e.extra)]),
     "scatter": lambda A, e, x: A.scatter(x[0], e.shape, e.extra),
 }

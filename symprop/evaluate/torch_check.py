@@ -67,6 +67,8 @@ def _forward_table(torch) -> dict:
         "mean": reduce(torch.mean),
         "concat": lambda e, x: torch.cat([v.reshape(-1, 1) for v in x]),
         "index": index,
+        "onehot": lambda e, x: _squash(torch.nn.functional.one_hot(
+            x[0].detach().reshape(-1).long(), e.extra).to(torch.float64)),
         "take": lambda e, x: _squash(x[0].reshape(x[0].shape or (1, 1))[torch.tensor(e.extra[0])][
             :, torch.tensor(e.extra[1])]),
         "cmp": lambda e, x: {"<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge}[e.extra](

@@ -334,9 +334,16 @@ COMPOSED = {
 }
 
 
+# Integer class labels: onehot(y, C) (PyTorch's F.one_hot), cross_entropy(Z, y)
+# (F.cross_entropy: the mean over a batch of rows), and range(N) in a gather
+# P[range(N), y] (NumPy's integer-array indexing).
+LABELS = ("onehot", "cross_entropy", "range", "arange")
+
+
 def built_in_names() -> set[str]:
     """Every function a spec may call by name."""
-    return set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS) | set(SELECTIONS) | set(COMPOSED)
+    return (set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS) | set(SELECTIONS) | set(COMPOSED)
+            | set(LABELS))
 
 
 def undefined_function(name: str) -> type:

@@ -27,7 +27,17 @@ import sympy
 from sympy import ImmutableMatrix
 
 from ..errors import SympropError
-from .functions import COMPOSED, PRODUCTS, REDUCTIONS, RULES, SELECTIONS, STACKING
+from .functions import (
+    COMPOSED,
+    LABELS,
+    PRODUCTS,
+    REDUCTIONS,
+    RULES,
+    SELECTIONS,
+    STACKING,
+    built_in_names,
+    heaviside,
+)
 from .functions import number as sympy_number
 
 MAX_TEXT = 10_000  # characters in one expression
@@ -66,7 +76,7 @@ class Functions:
     undefined: dict[str, type]
 
     def names(self) -> set[str]:
-        return set(RULES) | set(REDUCTIONS) | set(STACKING) | set(self.undefined)
+        return built_in_names() | set(self.undefined)
 
 
 def shape_of(value: Value) -> tuple[int, int] | None:
@@ -371,6 +381,8 @@ class _Builder:
         axis = check_call(node)
         if name in STACKING:
             return self._concat(node)
+        if name == "onehot":
+            return self._onehot(self.build(node.args[0]), _literal(node.args[1]), node)
         if name in RULES and RULES[name].inputs == 2:
             return self._pairwise(name, node)
         arg = self.build(node.args[0])
@@ -437,6 +449,15 @@ class _Builder:
             count = cols if axis == 1 else rows
             totals = [total / count for total in totals]
         return as_scalar(ImmutableMatrix(totals) if axis == 1 else ImmutableMatrix([totals]))
+
+    @staticmethod
+    def _onehot(labels: Value, classes: int, node: ast.AST) -> Value:
+        """Row i is 1 at column y_i: [y_i = c] = H(y_i - c + 1/2) - H(y_i - c - 1/2) for whole y."""
+        ys = list(labels) if isinstance(labels, ImmutableMatrix) else [labels]
+        _check_entries(len(ys) * classes, node)
+        half = sympy.Rational(1, 2)
+        return as_scalar(ImmutableMatrix(len(ys), classes, lambda i, c: heaviside(ys[i] - c + half, 0)
+                                         - heaviside(ys[i] - c - half, 0)))
 
     def _concat(self, node: ast.Call) -> Value:
         """Column vectors and scalars stacked, in order, into one column vector."""
@@ -554,6 +575,13 @@ def check_call(node: ast.Call) -> int | None:
     if name in STACKING:
         if len(args) < 2:
             raise SympropError(f"{name}() stacks two or more column vectors or scalars{_column(node)}")
+        return None
+    if name in LABELS:
+        if len(args) != (1 if name in ("range", "arange") else 2):
+            usage = {"onehot": "onehot(y, C)", "cross_entropy": "cross_entropy(Z, y)"}.get(name, f"{name}(N)")
+            raise SympropError(f"{name}() is written {usage}{_column(node)}")
+        if name != "cross_entropy" and (type(_literal(args[-1])) is not int or _literal(args[-1]) < 1):
+            raise SympropError(f"{name}(): the count must be a whole number from 1{_column(args[-1])}")
         return None
     if name == "norm":
         if len(args) != 1:
