@@ -54,7 +54,7 @@ def test_batch_norm_is_pytorchs():
 
 
 def test_layer_norm_is_pytorchs():
-    text = spec(f"xhat = (X - mean(X, 1)) / std(X, 1)\nY = gamma * xhat + beta".replace(
+    text = spec("xhat = (X - mean(X, 1)) / std(X, 1)\nY = gamma * xhat + beta".replace(
         "std(X, 1)", f"sqrt(var(X, 1) + {EPS})"), "sum(Y * C)",
         {"X": X, "gamma": GAMMA, "beta": BETA, "C": C}, ["X", "gamma", "beta"])
     loss, grads = torch_grads(lambda X, gamma, beta: (F.layer_norm(

@@ -68,6 +68,8 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
             return str(int(v))
         if hasattr(v, "q") and style is LATEX:
             return rf"\frac{{{v.p}}}{{{v.q}}}"
+        if hasattr(v, "is_Number") and not v.is_Number:  # sqrt(2): as the printer sets it
+            return printer.doprint(v)
         return str(v)
     if op == "ones":
         return style["ones"]
@@ -97,6 +99,8 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         name = m.name if op == "fn" else op
         if op == "fn" and name == "abs":
             return style["abs"].format(go(a[0]))
+        if op == "fn" and name == "sqrt" and style is LATEX:
+            return rf"\sqrt{{{go(a[0])}}}"
         if op == "fn":  # its inputs, then its parameters (leaky_relu's slope)
             inner = ", ".join([go(x) for x in a] + [str(p) for p in m.extra or ()])
         else:

@@ -224,12 +224,27 @@ def _outer_size(inner: str) -> str:
 
 
 _NOT_FUNCTIONS = {r"\cdot", r"\odot", r"\times", r"\pm", r"\le", r"\ge", r"\leq", r"\geq", r"\to",
-                  r"\approx", r"\ne", r"\quad", r"\qquad", r"\sum", r"\prod", r"\in", r"\left", r"\right"}
+                  r"\approx", r"\ne", r"\quad", r"\qquad", r"\sum", r"\prod", r"\in", r"\left", r"\right",
+                  r"\frac", r"\dfrac", r"\tfrac"}
 
 
 def _after_function(out: str) -> bool:
     m = _FUNCTION_END.search(out)
-    return m is not None and m.group(1) not in _NOT_FUNCTIONS
+    return m is not None and m.group(1) not in _NOT_FUNCTIONS and not _after_numerator(out)
+
+
+def _after_numerator(out: str) -> bool:
+    """Whether ``out`` ends with the numerator group of a \\frac: the group after it
+    is the denominator, not a function's argument."""
+    text = out.rstrip()
+    if not text.endswith("}"):
+        return False
+    depth = 0
+    for j in range(len(text) - 1, -1, -1):
+        depth += {"}": 1, "{": -1}.get(text[j], 0)
+        if depth == 0:
+            return re.search(r"\\[dt]?frac$", text[:j]) is not None
+    return False
 
 
 def _tidy_nodes(nodes: list) -> str:

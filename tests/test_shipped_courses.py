@@ -1,0 +1,76 @@
+"""The shipped problems of today's courses, each against torch.nn.functional
+computed here from the spec's own numbers (not from symprop's program):
+batch norm (F.batch_norm), layer norm (F.layer_norm), one attention head
+(F.scaled_dot_product_attention), CS231n's two-layer classifier on integer
+labels (F.relu, F.cross_entropy, L2); `symprop check` passes on each, and the
+worked solution exists in English, Russian and Chinese."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from click.testing import CliRunner
+
+import symprop
+from symprop.cli import main
+
+
+def given(name: str) -> dict:
+    problem = symprop.load(name)
+    return {k: torch.tensor(np.asarray(v, dtype=float).reshape(np.shape(v)), dtype=torch.float64)
+            for k, v in problem.values.items()}
+
+
+def flat(t: torch.Tensor) -> torch.Tensor:
+    """A list in the spec is 1-d (symprop keeps it as a column)."""
+    return t.reshape(-1)
+
+
+def assert_gradients(name: str, loss: torch.Tensor, leaves: dict) -> None:
+    solution = symprop.load(name).solve()
+    assert solution["loss"] == pytest.approx(loss.item(), rel=1e-12)
+    grads = torch.autograd.grad(loss, list(leaves.values()))
+    for (key, leaf), g in zip(leaves.items(), grads):
+        np.testing.assert_allclose(np.reshape(solution["gradients"][key], tuple(leaf.shape)), g.numpy(),
+                                   rtol=1e-9, atol=1e-12, err_msg=f"{name}: {key}")
+
+
+def test_batchnorm():
+    v = given("batchnorm")
+    X, gamma, beta = (t.requires_grad_() for t in (v["X"], flat(v["gamma"]), flat(v["beta"])))
+    Y = F.batch_norm(X, None, None, gamma, beta, training=True, eps=float(v["eps"]))
+    assert_gradients("batchnorm", ((Y - v["T"]) ** 2).sum() / 2, {"X": X, "gamma": gamma, "beta": beta})
+
+
+def test_layernorm():
+    v = given("layernorm")
+    X, gamma, beta = (t.requires_grad_() for t in (v["X"], flat(v["gamma"]), flat(v["beta"])))
+    Y = F.layer_norm(X, (X.shape[1],), gamma, beta, eps=float(v["eps"]))
+    assert_gradients("layernorm", ((Y - v["T"]) ** 2).sum() / 2, {"X": X, "gamma": gamma, "beta": beta})
+
+
+def test_attention():
+    v = given("attention")
+    Wq, Wk, Wv = (v[k].requires_grad_() for k in ("Wq", "Wk", "Wv"))
+    X = v["X"]
+    O = F.scaled_dot_product_attention(X @ Wq, X @ Wk, X @ Wv)  # scale 1/sqrt(d_k), d_k = 2
+    assert_gradients("attention", ((O - v["T"]) ** 2).sum() / 2, {"Wq": Wq, "Wk": Wk, "Wv": Wv})
+
+
+def test_softmax_classifier():
+    v = given("softmax_classifier")
+    W1, b1, W2, b2 = (v["W1"].requires_grad_(), flat(v["b1"]).requires_grad_(), v["W2"].requires_grad_(),
+                      flat(v["b2"]).requires_grad_())
+    Z = F.relu(v["X"] @ W1 + b1) @ W2 + b2
+    loss = F.cross_entropy(Z, flat(v["y"]).long()) + float(v["reg"]) * ((W1 ** 2).sum() + (W2 ** 2).sum())
+    assert_gradients("softmax_classifier", loss, {"W1": W1, "b1": b1, "W2": W2, "b2": b2})
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "layernorm", "attention", "softmax_classifier"])
+def test_check_passes_and_the_solution_is_in_three_languages(name):
+    result = CliRunner().invoke(main, ["check", name])
+    assert result.exit_code == 0, result.output
+    assert "internal error" not in result.output
+    for lang in ("en", "ru", "zh"):
+        text = CliRunner().invoke(main, ["solve", name, "--lang", lang])
+        assert text.exit_code == 0 and symprop.load(name).spec.titles[lang] in text.output
