@@ -155,8 +155,8 @@ def test_normalising_a_batch_with_mean_axis_0_and_row_broadcasts():
     Z = X @ W
     mu = mean(Z, 0)
     D = Z - mu
-    var = mean(D * D, 0)
-    N = D / sqrt(var + 1)
+    v = mean(D * D, 0)
+    N = D / sqrt(v + 1)
     A = tanh(g * N + b)
     """
     spec = spec_of(params, {"X": X, "C": C}, equations, "sum(A * C)")

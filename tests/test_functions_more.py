@@ -344,8 +344,8 @@ BAD = [
     ("y = log_softmax(a) + b", "y", "model.equations line 1: log_softmax() needs a column vector, got a scalar"),
     ("y = max(v, u) + a + b", "sum(y)", "model.equations line 1: 'max()' needs operands of the same shape, "
      "got 2x1 and 3x1"),
-    ("max = a + b", "max", "model.equations line 1: 'max' cannot be assigned"),
-    ("abs = a + b", "abs", "model.equations line 1: 'abs' cannot be assigned"),
+    ("max = a + b", "max", "model.equations line 1: 'max' is a built-in function (max(…)); give this quantity another name"),
+    ("abs = a + b", "abs", "model.equations line 1: 'abs' is a built-in function (abs(…)); give this quantity another name"),
     ("y = max + a + b", "y", "model.equations line 1: 'max' is a function; call it as max(...)"),
     ("y = leaky_relu(a, slope=0.1) + b", "y", "model.equations line 1: a keyword argument is not allowed"),
 ]

@@ -121,7 +121,7 @@ SPECS = {
     "model type": ("title='t'\nmodel = 3\n", "model: must be a table"),
     "unknown key": ("title='t'\nfoo=1\n[model]\nparams=['w']\nequations='z=w'\nloss='z'\n", "foo: unknown key"),
     "bad line": ("title='t'\n[model]\nparams=['w']\nequations='z == w'\nloss='z'\n", "model.equations line 1: expected 'name = expression'"),
-    "assign function": ("title='t'\n[model]\nparams=['w']\nequations='sin = w'\nloss='w'\n", "'sin' cannot be assigned"),
+    "assign function": ("title='t'\n[model]\nparams=['w']\nequations='sin = w'\nloss='w'\n", "'sin' is a built-in function (sin(…)); give this quantity another name"),
     "param unused": ("title='t'\n[model]\nparams=['w', 'v']\nequations='z = w'\nloss='z'\n", "parameter 'v' is not used"),
     "param assigned": ("title='t'\n[model]\nparams=['w']\nequations='w = 2'\nloss='w'\n", "'w' is a parameter and cannot be assigned"),
     "nan value": (spec_with("w*x").replace("x = 1.0", "x = nan"), "values.x: must be finite, got nan"),

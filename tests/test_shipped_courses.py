@@ -38,14 +38,14 @@ def assert_gradients(name: str, loss: torch.Tensor, leaves: dict) -> None:
 def test_batchnorm():
     v = given("batchnorm")
     X, gamma, beta = (t.requires_grad_() for t in (v["X"], flat(v["gamma"]), flat(v["beta"])))
-    Y = F.batch_norm(X, None, None, gamma, beta, training=True, eps=float(v["eps"]))
+    Y = F.batch_norm(X, None, None, gamma, beta, training=True, eps=float(v["epsilon"]))
     assert_gradients("batchnorm", ((Y - v["T"]) ** 2).sum() / 2, {"X": X, "gamma": gamma, "beta": beta})
 
 
 def test_layernorm():
     v = given("layernorm")
     X, gamma, beta = (t.requires_grad_() for t in (v["X"], flat(v["gamma"]), flat(v["beta"])))
-    Y = F.layer_norm(X, (X.shape[1],), gamma, beta, eps=float(v["eps"]))
+    Y = F.layer_norm(X, (X.shape[1],), gamma, beta, eps=float(v["epsilon"]))
     assert_gradients("layernorm", ((Y - v["T"]) ** 2).sum() / 2, {"X": X, "gamma": gamma, "beta": beta})
 
 
@@ -62,7 +62,7 @@ def test_softmax_classifier():
     W1, b1, W2, b2 = (v["W1"].requires_grad_(), flat(v["b1"]).requires_grad_(), v["W2"].requires_grad_(),
                       flat(v["b2"]).requires_grad_())
     Z = F.relu(v["X"] @ W1 + b1) @ W2 + b2
-    loss = F.cross_entropy(Z, flat(v["y"]).long()) + float(v["reg"]) * ((W1 ** 2).sum() + (W2 ** 2).sum())
+    loss = F.cross_entropy(Z, flat(v["y"]).long()) + float(v["lambda_"]) * ((W1 ** 2).sum() + (W2 ** 2).sum())
     assert_gradients("softmax_classifier", loss, {"W1": W1, "b1": b1, "W2": W2, "b2": b2})
 
 

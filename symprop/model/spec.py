@@ -326,7 +326,9 @@ def _equations(r: "_Reader", model: dict, recurrent_model: bool) -> list[Equatio
         target, time, update, rhs = m.group(1), m.group(2), m.group(3), m.group(4).strip()
         if keyword.iskeyword(target):
             raise r.error(where, _keyword(target))
-        if not NAME.match(target) or target in RESERVED or target in built_in_names():
+        if target in built_in_names():
+            raise r.error(where, f"'{target}' is a built-in function ({target}(…)); give this quantity another name")
+        if not NAME.match(target) or target in RESERVED:
             raise r.error(where, f"'{target}' cannot be assigned")
         if time and not recurrent_model:
             raise r.error(where, f"'{target}[t]' needs model.steps")
