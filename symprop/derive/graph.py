@@ -212,6 +212,8 @@ class _Scope:
 
     def _initial(self, name: str) -> Value:
         key = f"{name}[0]"
+        if name in self.problem.initial_params:  # h[0] is the parameter h0
+            return self.graph.quantities[self.problem.initial_params[name]].value
         given = self.problem.initial.get(name)
         if given is None:  # a symbolic initial state: an input named h[0]
             return self._add_leaf(key, name, 0, "input", self.problem.shapes.get(name))
@@ -243,6 +245,9 @@ class _Scope:
         return cell.quantities[key].value
 
     def _state_shape(self, name: str):
+        if name in self.problem.initial_params:
+            given = self.problem.values.get(self.problem.initial_params[name])
+            return None if given is None or value_shape(given) == (1, 1) else value_shape(given)
         given = self.problem.initial.get(name)
         shape = value_shape(given) if given is not None else self.problem.shapes.get(name)
         return None if shape == (1, 1) else shape  # a 1x1 state counts as a scalar

@@ -269,6 +269,8 @@ class Program:
     # each equation (by line; the loss as None) in the column reading that both
     # engines build: NumPy's 1-d vectors made explicit (``X + b.T``)
     texts: dict[int | None, str] = field(default_factory=dict)
+    # an initial state given as a parameter (initial = { h = "h0" }): h[0] is the leaf h0
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def recurrent(self) -> bool:
@@ -427,6 +429,8 @@ class _Reader:
         return self.mark(Op("leaf", shape=leaf.shape, name=name), self.given_ndim(name, self.problem.values.get(name)))
 
     def state_shape(self, name: str) -> Shape:
+        if name in self.problem.initial_params:
+            return self._given_shape(self.problem.initial_params[name])
         given = self.problem.initial.get(name)
         if given is not None:
             return one(_value_shape(given))
@@ -464,9 +468,15 @@ class _Reader:
                          self.given_ndim(name, self.problem.values.get(name)))
 
     def state_ndim(self, name: str) -> int:
+        if name in self.problem.initial_params:
+            param = self.problem.initial_params[name]
+            return self.given_ndim(param, self.problem.values.get(param))
         return self.given_ndim(name, self.problem.initial.get(name))
 
     def _initial(self, name: str, shape: Shape) -> None:
+        if name in self.problem.initial_params:  # h[0] is the parameter h0
+            self.program.aliases[f"{name}[0]"] = self.problem.initial_params[name]
+            return
         kind = "initial" if name in self.problem.initial else "input"
         self._leaf(name, kind, key=f"{name}[0]", shape=shape)
 

@@ -226,9 +226,25 @@ def matrix_form(program: Program) -> MatrixForm:
                                          s.notes.get(key, "")))
         if key in s.deltas:
             form.formulas.append(s.deltas[key])
+    starts = {p: h for h, p in program.problem.initial_params.items()}
     for p in program.problem.params:
-        form.formulas.append(Formula("grad", p, None, s.terms.get((p, False), [])))
+        terms = s.terms.get((p, False), [])
+        if p in starts:  # h0 = h[0]: the terms of ∂L/∂h[t] from step t + 1, at t = 0
+            terms = [Term(_at_step(term.expr, 0)) for term in s.terms.get((starts[p], True), [])
+                     if term.later > 0 and term.at is None and not term.each_t]
+        form.formulas.append(Formula("grad", p, None, terms))
     return form
+
+
+def _at_step(m: Op, t: int) -> Op:
+    """A cell expression at a fixed step: h[t+1] at t = 0 is h[1]."""
+    if m.op == "leaf" and m.step is not None:
+        return Op("at", (), m.shape, m.name, t + m.step, m.extra)
+    if m.op in ("adj", "delta") and m.step is not None:
+        return Op(m.op, m.args, m.shape, f"{m.name}[{t + m.step}]", None, m.extra)
+    if not m.args:
+        return m
+    return Op(m.op, tuple(_at_step(a, t) for a in m.args), m.shape, m.name, m.step, m.extra)
 
 
 def matrix_form_of(problem) -> MatrixForm:

@@ -658,8 +658,9 @@ class _Builder:
     def through_time(self, params) -> list:
         """Which parameters need the sum back through time, and why: one sentence a group."""
         groups: dict[tuple, list] = {}
+        starts = {q: h for h, q in self.problem.initial_params.items()}
         for p in params:
-            kind = "computed" if p.computed else "yes" if p.through_time else "no"
+            kind = "computed" if p.computed else "yes" if p.through_time else "start" if p.name in starts else "no"
             groups.setdefault((kind, p.states[0] if kind == "yes" else None), []).append(p.name)
         out = []
         for (kind, state), names in groups.items():
@@ -667,6 +668,9 @@ class _Builder:
             ps = _names(names, self)
             if kind == "yes":
                 out.append(self.p("bptt_yes" + many, p=ps, h=_sym(f"{state}[t]"), hprev=_sym(f"{state}[t-1]")))
+            elif kind == "start":
+                h = starts[names[0]]
+                out.append(self.p("bptt_start", p=ps, h=_sym(h), h1=_sym(f"{h}[1]")))
             else:
                 out.append(self.p(f"bptt_{kind}" + many, p=ps))
         return out

@@ -253,12 +253,15 @@ class Machine:
     # Names --------------------------------------------------------------------
 
     def ref(self, e: Op, t: int | None) -> str:
-        """The key of the value a leaf or a fixed-step reference stands for."""
+        """The key of the value a leaf or a fixed-step reference stands for
+        (h[0] is h0 when the initial state is that parameter)."""
         if e.op == "at":
-            return f"{e.name}[{e.step}]"
-        if e.step is None:
+            key = f"{e.name}[{e.step}]"
+        elif e.step is None:
             return e.name
-        return f"{e.name}[{t + e.step}]"
+        else:
+            key = f"{e.name}[{t + e.step}]"
+        return self.program.aliases.get(key, key)
 
     def leaf_values(self, values: dict) -> dict[str, Number]:
         """A number for every leaf, checked against the shape the program reads."""

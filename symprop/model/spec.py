@@ -110,6 +110,7 @@ class Problem:
     loss: str
     steps: int | None = None
     initial: dict[str, object] = field(default_factory=dict)
+    initial_params: dict[str, str] = field(default_factory=dict)  # a state whose h[0] is a parameter: h -> h0
     reduce: str = "sum"
     shapes: dict[str, tuple[int, int]] = field(default_factory=dict)
     values: dict[str, object] = field(default_factory=dict)
@@ -215,6 +216,9 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
 
     assigned = {e.target for e in equations}
     mentioned = set().union(*(names_in(t) for t in texts))
+    given_initial = model.get("initial") if isinstance(model.get("initial"), dict) else {}
+    initial_params = {n: v for n, v in given_initial.items() if isinstance(v, str) and v in params}
+    mentioned |= set(initial_params.values())  # h0 of initial = { h = "h0" } is used by the model
     for name in sorted(set(functions) & (mentioned | assigned | set(params))):
         raise r.error("model.functions", f"'{name}' is a function and also used as a name")
     _names(r, params, equations, loss, mentioned | assigned, functions)
@@ -242,7 +246,11 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     for name, value in r.table(model, "initial", where="model.initial").items():
         if name not in sequences:
             raise r.error(f"model.initial.{name}", "is not a recurrent state (no name[t] equation)")
-        initial[name] = r.value(value, f"model.initial.{name}")
+        if isinstance(value, str) and NAME.match(value) and name not in initial_params:
+            raise r.error(f"model.initial.{name}", f"'{value}' is not a parameter: list it in model.params "
+                                                   f"to take the gradient with respect to the initial state")
+        if name not in initial_params:
+            initial[name] = r.value(value, f"model.initial.{name}")
 
     values = {}
     for name, value in r.table(data, "values").items():
@@ -289,6 +297,7 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         loss=loss,
         steps=steps,
         initial=initial,
+        initial_params=initial_params,
         reduce=reduce,
         shapes=shapes,
         values=values,
@@ -301,6 +310,7 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         matrices=frozenset(
             [n for n in values if f"values.{n}" in r.matrices or any(w.startswith(f"values.{n}[") for w in r.matrices)]
             + [n for n in initial if f"model.initial.{n}" in r.matrices]
+            + [n for n, p in initial_params.items() if f"values.{p}" in r.matrices]
             + [n for n, s in r.table(model, "shapes", where="model.shapes").items() if isinstance(s, list) and len(s) == 2]
         ),
     )

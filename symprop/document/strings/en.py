@@ -23,6 +23,7 @@ STRINGS = {
     "bptt_computed": "{p} is computed before the loop from the parameters; its derivative reaches them through the lines that compute it.",
     "bptt_grads": "Each gradient is a sum over {range}:",
     "bptt_yes": "{p} enters {h}, and {hprev} depends on {p} too: its gradient needs the sum back through time.",
+    "bptt_start": "{p} is the initial state of {h}: its gradient ∂L/∂{p} is the adjoint carried back through every step, one step past ∂L/∂{h1}.",
     "bptt_no": "{p} enters no hidden state: its gradient needs no sum back through time.",
     "matrix_intro": "The derivatives for whole vectors and matrices, from the loss back; every formula is checked numerically.",
     "matrix_intro_rnn": "The same derivatives for whole vectors and matrices, for {range} (the terms from step {next} are absent at {last}); every formula is checked numerically.",
