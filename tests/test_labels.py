@@ -90,3 +90,17 @@ def test_a_bad_gather_is_one_line(loss, message):
     with pytest.raises(SympropError) as error:
         symprop.loads(text).solve()
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_binary_cross_entropy_with_logits_is_pytorchs():
+    """Coursera ex2's logistic regression, written on logits."""
+    x = np.array([[1.0, 0.5], [1.0, -1.5], [1.0, 2.0]])
+    t = np.array([1.0, 0.0, 1.0])
+    w = np.array([0.2, -0.7])
+    text = spec("z = X @ w", "binary_cross_entropy_with_logits(z, y)", {"X": x, "w": w, "y": t}, params=("w",))
+    wt = torch.tensor(w, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(torch.tensor(x) @ wt, torch.tensor(t))
+    loss.backward()
+    solution = solved(text)
+    assert solution["loss"] == pytest.approx(loss.item(), rel=1e-12)
+    np.testing.assert_allclose(np.reshape(solution["gradients"]["w"], -1), wt.grad.numpy(), rtol=1e-12)

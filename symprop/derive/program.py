@@ -758,7 +758,7 @@ class _Reader:
     def composed(self, node: ast.Call, axis: int | None) -> Op:
         """A function that is its definition (var, std, norm): read as that text."""
         return self.read_as(node, COMPOSED[node.func.id].format(
-            x=ast.unparse(node.args[0]), axis="" if axis is None else f", {axis}"))
+            x=ast.unparse(node.args[0]), y=ast.unparse(node.args[-1]), axis="" if axis is None else f", {axis}"))
 
     def read_as(self, node, text: str) -> Op:
         """``node`` read as ``text`` means (its definition), in the text both engines read."""
@@ -854,7 +854,7 @@ class _Reader:
         if ndim == 0:
             raise SympropError("cannot index a scalar")
         if value.shape is None:  # one entry: NumPy's (1,)[0] or (1, 1)[0]
-            if i != 0:
+            if i not in (0, -1):
                 raise SympropError(f"index {i} is out of range for a value of one entry")
             return self.mark(replace(value), ndim - 1)
         rows, cols = value.shape

@@ -331,6 +331,8 @@ COMPOSED = {
     "var": "mean(({x} - mean({x}{axis}))**2{axis})",
     "std": "sqrt(mean(({x} - mean({x}{axis}))**2{axis}))",
     "norm": "sqrt(sum(({x})**2))",
+    # PyTorch's F.binary_cross_entropy_with_logits(z, y): -[y log σ(z) + (1 - y) log(1 - σ(z))], the mean
+    "binary_cross_entropy_with_logits": "mean(softplus({x}) - ({y}) * ({x}))",
 }
 
 

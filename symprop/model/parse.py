@@ -583,6 +583,10 @@ def check_call(node: ast.Call) -> int | None:
         if name != "cross_entropy" and (type(_literal(args[-1])) is not int or _literal(args[-1]) < 1):
             raise SympropError(f"{name}(): the count must be a whole number from 1{_column(args[-1])}")
         return None
+    if name == "binary_cross_entropy_with_logits":
+        if len(args) != 2:
+            raise SympropError(f"{name}() takes the logits and the targets{_column(node)}")
+        return None
     if name == "norm":
         if len(args) != 1:
             raise SympropError(f"norm() takes one argument (the Frobenius norm of every entry){_column(node)}")
