@@ -93,6 +93,24 @@ def rational(x) -> Rational:
     return x if isinstance(x, Rational) else Rational(repr(float(x)))
 
 
+MAX_EXACT_DIGITS = 2_000  # digits of a power's exact value: beyond it the floats stand
+
+
+def _small_powers(expr, known: dict) -> bool:
+    """Whether every power in ``expr`` has a whole exponent and an exact value
+    of at most MAX_EXACT_DIGITS digits at these numbers (w**x at w = 10^100,
+    x = 800, or a fractional power, is left to the floats: measured before
+    the work, not after)."""
+    for p in sorted(expr.atoms(sympy.Pow), key=sympy.count_ops):  # the inner powers first
+        e = p.exp.xreplace(known)
+        if not e.is_Integer or abs(int(e)) > MAX_EXACT_DIGITS:
+            return False
+        b = p.base.xreplace(known)  # its own powers are small: checked before
+        if b.is_Rational and abs(int(e)) * max(len(str(abs(b.p))), len(str(b.q))) > MAX_EXACT_DIGITS:
+            return False
+    return True
+
+
 def _rationals(expr):
     """Floats in an equation (``f / 2.0``) as the decimals written."""
     floats = expr.atoms(sympy.Float)
@@ -112,7 +130,10 @@ def exact_pass(problem, values: dict | None = None) -> ExactPass | None:
         s: rational(v) for s, v in leaf_values(graph, problem.values if values is None else values).items()}
 
     def number(expr) -> Rational | None:
-        v = _rationals(expr).xreplace(known)
+        expr = _rationals(expr)
+        if not _small_powers(expr, known):
+            return None
+        v = expr.xreplace(known)
         if v.has(relu_prime):
             v = v.replace(relu_prime, lambda x: at_zero if x == 0 else relu_prime(x))
         return v if v.is_Rational else None
