@@ -2,7 +2,7 @@
 computed here from the spec's own numbers (not from symprop's program):
 batch norm (F.batch_norm), layer norm (F.layer_norm), one attention head
 (F.scaled_dot_product_attention), CS231n's two-layer classifier on integer
-labels (F.relu, F.cross_entropy, L2); `symprop check` passes on each, and the
+labels (F.relu, F.cross_entropy, L2), d2l's kernel learning (F.conv2d); `symprop check` passes on each, and the
 worked solution exists in English, Russian and Chinese."""
 
 import numpy as np
@@ -66,7 +66,15 @@ def test_softmax_classifier():
     assert_gradients("softmax_classifier", loss, {"W1": W1, "b1": b1, "W2": W2, "b2": b2})
 
 
-@pytest.mark.parametrize("name", ["batchnorm", "layernorm", "attention", "softmax_classifier"])
+def test_conv_edge():
+    """d2l 7.2.4: the kernel's gradient, as PyTorch's conv2d gives it."""
+    v = given("conv_edge")
+    K = v["K"].requires_grad_()
+    Yhat = F.conv2d(v["X"][None, None], K[None, None])[0, 0]
+    assert_gradients("conv_edge", ((Yhat - v["Y"]) ** 2).sum(), {"K": K})
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "layernorm", "attention", "softmax_classifier", "conv_edge"])
 def test_check_passes_and_the_solution_is_in_three_languages(name):
     result = CliRunner().invoke(main, ["check", name])
     assert result.exit_code == 0, result.output

@@ -708,6 +708,8 @@ class _Reader:
             return self.concat([self.build(a) for a in args])
         if name == "outer":
             return self.outer_product(node)
+        if name == "corr2d":
+            return self.corr2d(node)
         if name == "where":
             return self.where(node)
         if name in COMPOSED:
@@ -734,6 +736,19 @@ class _Reader:
                 raise SympropError(f"outer() takes vectors, but {_snippet(arg)} is {describe(x.shape)}")
         self.rebuild[id(node)] = lambda n, _: ast.BinOp(n.args[0], ast.MatMult(), ast.Attribute(n.args[1], "T", ast.Load()))
         return self.mark(matmul(a, T(b)), 2)
+
+    def corr2d(self, node: ast.Call) -> Op:
+        """corr2d(X, K) as d2l's: Y[i, j] = Σ_ab X[i + a, j + b]·K[a, b] (stride 1, no
+        padding), PyTorch's conv2d of one channel."""
+        x, k = (self.build(a) for a in node.args)
+        for v, arg in ((x, node.args[0]), (k, node.args[1])):
+            if self.ndim(v) != 2:
+                raise SympropError(f"corr2d() takes matrices (lists of lists), but {_snippet(arg)} is "
+                                   f"{describe(v.shape, self.ndim(v) == 1)}")
+        (h, w), (kh, kw) = x.shape or (1, 1), k.shape or (1, 1)
+        if kh > h or kw > w:
+            raise SympropError(f"corr2d(): a {kh}x{kw} kernel does not fit in {h}x{w}")
+        return self.mark(Op("corr2d", (x, k), one((h - kh + 1, w - kw + 1))), 2)
 
     def compare(self, node: ast.Compare) -> Op:
         """``a < b`` (also <=, >, >=): 1 where it holds and 0 elsewhere, as

@@ -60,6 +60,8 @@ VJP = {
     "cmp": lambda A, e, g, xs, out: [A.spread(A.num(0), a.shape) for a in e.args],  # a constant
     "take": lambda A, e, g, xs, out: [A.scatter(g, e.args[0].shape, e.extra)],
     "onehot": lambda A, e, g, xs, out: [A.spread(A.num(0), e.args[0].shape)],  # labels are data
+    # dX = full_conv(G, K): each entry gathers K[a, b]·G[i − a, j − b]; dK = corr2d(X, G)
+    "corr2d": lambda A, e, g, xs, out: [A.full_conv(g, xs[1], e.args[0].shape), A.corr2d(xs[0], g, e.args[1].shape)],
 }
 
 
@@ -175,6 +177,15 @@ class Symbolic:
     @staticmethod
     def place(g: Op, shape, index) -> Op:
         return Op("place", (g,), shape, extra=index)
+
+    @staticmethod
+    def corr2d(x: Op, k: Op, shape) -> Op:
+        return Op("corr2d", (x, k), shape)
+
+    @staticmethod
+    def full_conv(g: Op, k: Op, shape) -> Op:
+        """The full convolution of g with k, the size of corr2d's input."""
+        return Op("full_conv", (g, k), shape)
 
     @staticmethod
     def scatter(g: Op, shape, taken) -> Op:

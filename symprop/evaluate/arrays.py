@@ -128,6 +128,21 @@ class NumPy:
         return squash(g[start:stop]) if shape is None else g[start:stop]
 
     @staticmethod
+    def corr2d(x, k, shape=None):
+        x, k = np.reshape(x, np.shape(x) or (1, 1)), np.reshape(k, np.shape(k) or (1, 1))
+        windows = np.lib.stride_tricks.sliding_window_view(x, k.shape)
+        return squash(np.einsum("ijab,ab->ij", windows, k))
+
+    @staticmethod
+    def full_conv(g, k, shape):
+        g, k = np.reshape(g, np.shape(g) or (1, 1)), np.reshape(k, np.shape(k) or (1, 1))
+        out = np.zeros(shape or (1, 1))
+        for a in range(k.shape[0]):
+            for b in range(k.shape[1]):
+                out[a:a + g.shape[0], b:b + g.shape[1]] += k[a, b] * g
+        return squash(out)
+
+    @staticmethod
     def scatter(g, shape, taken):
         out = np.zeros(shape or (1, 1))
         np.add.at(out, np.ix_(*taken), np.reshape(g, (len(taken[0]), len(taken[1]))))
@@ -203,6 +218,8 @@ FORWARD = {
     "index": lambda A, e, x: _index(x[0], e.extra),
     "cmp": lambda A, e, x: squash(_COMPARE[e.extra](x[0], x[1]).astype(float)),
     "onehot": lambda A, e, x: _onehot(x[0], e.extra),
+    "corr2d": lambda A, e, x: A.corr2d(x[0], x[1]),
+    "full_conv": lambda A, e, x: A.full_conv(x[0], x[1], e.shape),
     "take": lambda A, e, x: squash(np.reshape(x[0], np.shape(x[0]) or (1, 1))[np.ix_(*e.extra)]),
     "scatter": lambda A, e, x: A.scatter(x[0], e.shape, e.extra),
 }

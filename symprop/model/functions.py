@@ -314,7 +314,7 @@ REDUCTIONS = ("softmax", "log_softmax", "sum", "mean")
 STACKING = ("concat",)
 
 # Products of two vectors that are not entry by entry: outer(a, b) = a bᵀ.
-PRODUCTS = ("outer",)
+PRODUCTS = ("outer", "corr2d")  # corr2d(X, K): d2l's two-dimensional cross-correlation (PyTorch's conv2d)
 
 # where(a < b, x, y): NumPy's choice entry by entry, by a comparison.
 SELECTIONS = ("where",)

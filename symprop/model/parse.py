@@ -383,6 +383,8 @@ class _Builder:
             return self._concat(node)
         if name == "onehot":
             return self._onehot(self.build(node.args[0]), _literal(node.args[1]), node)
+        if name == "corr2d":
+            return self._corr2d(*(self.build(a) for a in node.args), node)
         if name in RULES and RULES[name].inputs == 2:
             return self._pairwise(name, node)
         arg = self.build(node.args[0])
@@ -449,6 +451,17 @@ class _Builder:
             count = cols if axis == 1 else rows
             totals = [total / count for total in totals]
         return as_scalar(ImmutableMatrix(totals) if axis == 1 else ImmutableMatrix([totals]))
+
+    @staticmethod
+    def _corr2d(x: Value, k: Value, node: ast.AST) -> Value:
+        """Y[i, j] = Σ_ab X[i + a, j + b]·K[a, b], the window sliding one entry at a time."""
+        x, k = (v if isinstance(v, ImmutableMatrix) else ImmutableMatrix([[v]]) for v in (x, k))
+        (h, w), (kh, kw) = x.shape, k.shape
+        if kh > h or kw > w:
+            raise SympropError(f"corr2d(): a {kh}x{kw} kernel does not fit in {h}x{w}{_column(node)}")
+        _check_entries((h - kh + 1) * (w - kw + 1) * kh * kw, node)
+        return as_scalar(ImmutableMatrix(h - kh + 1, w - kw + 1, lambda i, j: sympy.Add(
+            *(x[i + a, j + b] * k[a, b] for a in range(kh) for b in range(kw)))))
 
     @staticmethod
     def _onehot(labels: Value, classes: int, node: ast.AST) -> Value:
@@ -570,7 +583,8 @@ def check_call(node: ast.Call) -> int | None:
         return None
     if name in PRODUCTS:
         if len(args) != 2:
-            raise SympropError(f"{name}() takes two vectors{_column(node)}")
+            what = "two vectors" if name == "outer" else "a matrix and a kernel"
+            raise SympropError(f"{name}() takes {what}{_column(node)}")
         return None
     if name in STACKING:
         if len(args) < 2:

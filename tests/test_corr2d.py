@@ -1,0 +1,53 @@
+"""corr2d(X, K) as d2l's two-dimensional cross-correlation (PyTorch's conv2d
+of one channel): d2l's numbers, and the gradients with respect to the input
+and the kernel (the full convolution, and corr2d(X, ∂L/∂Y)) as PyTorch's."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import symprop
+from symprop.errors import SympropError
+
+
+def spec(x, k, t, params=("K",)) -> str:
+    return ('title = "corr2d"\n[model]\n'
+            f'params = {list(params)!r}\nequations = "Y = corr2d(X, K)"\nloss = "sum((Y - T)**2) / 2"\n'
+            f"[values]\nX = {np.asarray(x).tolist()}\nK = {np.asarray(k).tolist()}\nT = {np.asarray(t).tolist()}\n"
+            ).replace("'", '"')
+
+
+def test_d2ls_numbers():
+    """d2l 7.2.1: corr2d([[0, 1, 2], [3, 4, 5], [6, 7, 8]], [[0, 1], [2, 3]]) = [[19, 25], [37, 43]]."""
+    solution = symprop.loads(spec(np.arange(9.0).reshape(3, 3), [[0, 1], [2, 3]], np.zeros((2, 2)))).solve()
+    np.testing.assert_array_equal(np.reshape(solution["values"]["Y"], (2, 2)), [[19, 25], [37, 43]])
+
+
+@pytest.mark.parametrize("xshape,kshape", [((4, 5), (2, 3)), ((5, 3), (3, 1)), ((3, 3), (3, 3))])
+def test_both_gradients_are_pytorchs(xshape, kshape):
+    rng = np.random.default_rng(sum(xshape) * 10 + sum(kshape))
+    x, k = rng.normal(size=xshape), rng.normal(size=kshape)
+    t = rng.normal(size=(xshape[0] - kshape[0] + 1, xshape[1] - kshape[1] + 1))
+    problem = symprop.loads(spec(x, k, t, params=("X", "K")))
+    report, ok = problem.check()
+    assert ok, report
+    xt, kt = torch.tensor(x, requires_grad=True), torch.tensor(k, requires_grad=True)
+    y = F.conv2d(xt[None, None], kt[None, None])[0, 0]
+    loss = ((y - torch.tensor(t)) ** 2).sum() / 2
+    loss.backward()
+    solution = problem.solve()
+    assert solution["loss"] == pytest.approx(loss.item(), rel=1e-12)
+    np.testing.assert_allclose(np.reshape(solution["gradients"]["X"], xshape), xt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(np.reshape(solution["gradients"]["K"], kshape), kt.grad.numpy(), rtol=1e-12)
+
+
+def test_the_matrix_form_names_the_full_convolution():
+    problem = symprop.loads(spec(np.arange(9.0).reshape(3, 3), [[0, 1], [2, 3]], np.zeros((2, 2)), ("X", "K")))
+    document = problem.solution().document("text")
+    assert "∇_X L = full_conv(∂L/∂Y, K)" in document and "∇_K L = corr2d(X, ∂L/∂Y)" in document
+
+
+def test_a_kernel_larger_than_the_input_is_one_line():
+    with pytest.raises(SympropError, match="corr2d\\(\\): a 3x3 kernel does not fit in 2x2"):
+        symprop.loads(spec(np.ones((2, 2)), np.ones((3, 3)), np.ones((1, 1)))).solve()
