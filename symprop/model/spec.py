@@ -1,7 +1,7 @@
 """TOML problem specs: read, validate, and turn into a ``Problem``.
 
 Every error is a ``SympropError`` whose one line names the file, the key and
-what is wrong.  See ``shared/spec-format.md`` for the contract.
+what is wrong.  docs/spec-format.md is the reference users read.
 """
 
 import keyword
@@ -255,6 +255,8 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     values = {}
     for name, value in r.table(data, "values").items():
         key = f"values.{name}"
+        if keyword.iskeyword(name):
+            raise r.error(key, keyword_message(name))
         if not NAME.match(name):
             raise r.error(key, "is not a valid name")
         if name in assigned:
@@ -335,7 +337,7 @@ def _equations(r: "_Reader", model: dict, recurrent_model: bool) -> list[Equatio
             raise r.error(where, f"expected 'name = expression', got {_clip(line)!r}")
         target, time, update, rhs = m.group(1), m.group(2), m.group(3), m.group(4).strip()
         if keyword.iskeyword(target):
-            raise r.error(where, _keyword(target))
+            raise r.error(where, keyword_message(target))
         if target in built_in_names():
             raise r.error(where, f"'{target}' is a built-in function ({target}(…)); give this quantity another name")
         if not NAME.match(target) or target in RESERVED:
@@ -670,7 +672,7 @@ class _Reader:
             raise self.error(where, "must be a list of names")
         for name in value:
             if keyword.iskeyword(name):
-                raise self.error(where, _keyword(name))
+                raise self.error(where, keyword_message(name))
             if not NAME.match(name) or name in RESERVED - {"T"}:
                 raise self.error(where, f"{_clip(name)!r} is not a valid name")
         if len(set(value)) != len(value):
@@ -745,11 +747,6 @@ _WRITE = {
     "model.equations": ': write one "name = expression" a line, equations = "z = w * x"',
     "model.loss": ': write the objective, loss = "(z - y)**2"',
 }
-
-
-def _keyword(name: str) -> str:
-    """A Python keyword used as a name: what to write instead."""
-    return keyword_message(name)
 
 
 def _claim_names(data: dict) -> set[str]:
