@@ -77,3 +77,14 @@ def test_var_std_and_norm_are_torchs(expression, reference):
 def test_the_document_prints_the_definition():
     text = spec("E = var(X, 0)", "sum(E)", {"X": X}, ["X"])
     assert "E = mean((X - mean(X, 0))², 0)" in symprop.loads(text).solution().document("text")
+
+
+@pytest.mark.parametrize("expression,reference", [
+    ("logsumexp(X)", lambda X: torch.logsumexp(X.reshape(-1), 0)),
+    ("logsumexp(X, 1)", lambda X: torch.logsumexp(X, 1, keepdim=True)),
+    ("logsumexp(800 * X, 0)", lambda X: torch.logsumexp(800 * X, 0, keepdim=True)),
+])
+def test_logsumexp_is_torchs_and_stable(expression, reference):
+    text = spec(f"E = {expression}", "sum(E * E)", {"X": X}, ["X"])
+    loss, grads = torch_grads(lambda X: (reference(X) ** 2).sum(), {"X": X})
+    assert_same(solved(text), loss, grads)

@@ -52,6 +52,8 @@ VJP = {
     "softmax": lambda A, e, g, xs, out: [A.softmax_back(out, g, e.extra)],
     "log_softmax": lambda A, e, g, xs, out: [A.log_softmax_back(out, g, e.extra)],
     "sum": lambda A, e, g, xs, out: [A.spread(g, e.args[0].shape)],
+    # g ⊙ softmax(x) along the axis, written exp(x − logsumexp(x)) as the books do
+    "logsumexp": lambda A, e, g, xs, out: [A.mul(g, A.fn("exp", A.add(xs[0], A.neg(out))))],
     "mean": lambda A, e, g, xs, out: [
         A.spread(A.div(g, A.num(_count(e))), e.args[0].shape)],
     "concat": lambda A, e, g, xs, out: [

@@ -14,7 +14,7 @@ from .render.latex_printer import function_name
 
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
 _ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat",
-          "cmp", "take", "onehot", "corr2d", "full_conv")
+          "cmp", "take", "onehot", "corr2d", "full_conv", "logsumexp")
 
 TEXT = {
     "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
@@ -95,7 +95,7 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return style["pow"].format(wrap(a[0], "pow"), m.extra)
     if op == "powv":
         return style["pow"].format(wrap(a[0], "pow"), go(a[1]))
-    if op in ("sum", "mean", "softmax", "log_softmax", "fn"):
+    if op in ("sum", "mean", "softmax", "log_softmax", "logsumexp", "fn"):
         name = m.name if op == "fn" else op
         if op == "fn" and name == "abs":
             return style["abs"].format(go(a[0]))

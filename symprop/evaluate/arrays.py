@@ -176,6 +176,13 @@ def _log_softmax(a, axis):
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
+def _logsumexp(a, axis=None, keepdims=False):
+    """log Σ exp(a), without overflow: the largest entry taken out first."""
+    m = np.max(a, axis=axis, keepdims=True)
+    out = m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))
+    return out if keepdims else np.reshape(out, ()) if axis is None else np.squeeze(out, axis)
+
+
 def _reduce(fn, a, axis):
     if not isinstance(a, np.ndarray):
         return a
@@ -213,6 +220,7 @@ FORWARD = {
     "softmax": lambda A, e, x: _softmax(x[0], e.extra),
     "log_softmax": lambda A, e, x: _log_softmax(x[0], e.extra),
     "sum": lambda A, e, x: _reduce(np.sum, x[0], e.extra),
+    "logsumexp": lambda A, e, x: _reduce(_logsumexp, x[0], e.extra),
     "mean": lambda A, e, x: _reduce(np.mean, x[0], e.extra),
     "concat": lambda A, e, x: np.vstack([np.reshape(v, (-1, 1)) for v in x]),
     "index": lambda A, e, x: _index(x[0], e.extra),

@@ -64,6 +64,8 @@ def _forward_table(torch) -> dict:
         "softmax": softmax,
         "log_softmax": lambda e, x: torch.log_softmax(x[0], dim=0 if e.extra is None else e.extra),
         "sum": reduce(torch.sum),
+        "logsumexp": reduce(lambda x, dim=None, keepdim=False: torch.logsumexp(
+            x.reshape(-1) if dim is None else x, 0 if dim is None else dim, keepdim=keepdim)),
         "mean": reduce(torch.mean),
         "concat": lambda e, x: torch.cat([v.reshape(-1, 1) for v in x]),
         "index": index,

@@ -418,6 +418,8 @@ class _Builder:
         entries = list(arg)
         if name == "sum":
             return sympy.Add(*entries)
+        if name == "logsumexp":
+            return sympy.log(sympy.Add(*(sympy.exp(e) for e in entries)))
         if name == "mean":
             return sympy.Add(*entries) / len(entries)
         if arg.shape[1] != 1:
@@ -435,7 +437,7 @@ class _Builder:
         axis 0 on each column and gives a row; softmax keeps the shape."""
         z = arg if isinstance(arg, ImmutableMatrix) else ImmutableMatrix([[arg]])
         # softmax as without an axis: exp(z) over the sum of exp(z) along the line
-        m = z.applyfunc(sympy.exp) if name in SOFTMAX else z
+        m = z.applyfunc(sympy.exp) if name in (*SOFTMAX, "logsumexp") else z
         rows, cols = m.shape
         lines = [m.row(i) for i in range(rows)] if axis == 1 else [m.col(j) for j in range(cols)]
         totals = [sympy.Add(*line) for line in lines]
@@ -450,6 +452,8 @@ class _Builder:
         if name == "mean":
             count = cols if axis == 1 else rows
             totals = [total / count for total in totals]
+        if name == "logsumexp":
+            totals = [sympy.log(total) for total in totals]
         return as_scalar(ImmutableMatrix(totals) if axis == 1 else ImmutableMatrix([totals]))
 
     @staticmethod
