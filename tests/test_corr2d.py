@@ -51,3 +51,39 @@ def test_the_matrix_form_names_the_full_convolution():
 def test_a_kernel_larger_than_the_input_is_one_line():
     with pytest.raises(SympropError, match="corr2d\\(\\): a 3x3 kernel does not fit in 2x2"):
         symprop.loads(spec(np.ones((2, 2)), np.ones((3, 3)), np.ones((1, 1)))).solve()
+
+
+def pool_spec(x, equation: str, c) -> str:
+    return ('title = "pooling"\n[model]\nparams = ["X"]\n'
+            f'equations = "{equation}"\nloss = "sum(P * C)"\n'
+            f"[values]\nX = {np.asarray(x).tolist()}\nC = {np.asarray(c).tolist()}\n")
+
+
+def test_d2ls_pooling_numbers():
+    """d2l 7.5.1: pool2d(X, (2, 2)) of arange(9) with stride 1 is [[4, 5], [7, 8]]."""
+    solution = symprop.loads(pool_spec(np.arange(9.0).reshape(3, 3), "P = max_pool2d(X, 2, 1)", np.ones((2, 2))))
+    np.testing.assert_array_equal(np.reshape(solution.solve()["values"]["P"], (2, 2)), [[4, 5], [7, 8]])
+
+
+@pytest.mark.parametrize("xshape,k,stride", [((4, 4), 2, 2), ((5, 6), 2, 1), ((6, 5), 3, 2)])
+def test_max_pool_gradients_are_pytorchs(xshape, k, stride):
+    rng = np.random.default_rng(sum(xshape) + 7 * k + stride)
+    x = rng.normal(size=xshape)
+    out = ((xshape[0] - k) // stride + 1, (xshape[1] - k) // stride + 1)
+    c = rng.normal(size=out)
+    problem = symprop.loads(pool_spec(x, f"P = max_pool2d(X, {k}, {stride})", c))
+    report, ok = problem.check()
+    assert ok, report
+    xt = torch.tensor(x, requires_grad=True)
+    (F.max_pool2d(xt[None, None], k, stride)[0, 0] * torch.tensor(c)).sum().backward()
+    np.testing.assert_allclose(np.reshape(problem.solve()["gradients"]["X"], xshape), xt.grad.numpy(), rtol=1e-12)
+
+
+def test_a_tie_in_a_window_goes_to_the_first_entry_as_pytorch():
+    x = np.array([[1.0, 1.0], [0.0, 1.0]])
+    problem = symprop.loads(pool_spec(x, "P = max_pool2d(X, 2)", [[1.0]]))
+    xt = torch.tensor(x, requires_grad=True)
+    F.max_pool2d(xt[None, None], 2)[0, 0].sum().backward()
+    np.testing.assert_array_equal(np.reshape(problem.solve()["gradients"]["X"], (2, 2)), xt.grad.numpy())
+    report, ok = problem.check()  # the scalar engine and the exact pass take the first entry too
+    assert ok and "at a kink" in report, report

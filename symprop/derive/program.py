@@ -710,6 +710,8 @@ class _Reader:
             return self.outer_product(node)
         if name == "corr2d":
             return self.corr2d(node)
+        if name == "max_pool2d":
+            return self.max_pool(node)
         if name == "where":
             return self.where(node)
         if name in COMPOSED:
@@ -749,6 +751,21 @@ class _Reader:
         if kh > h or kw > w:
             raise SympropError(f"corr2d(): a {kh}x{kw} kernel does not fit in {h}x{w}")
         return self.mark(Op("corr2d", (x, k), one((h - kh + 1, w - kw + 1))), 2)
+
+    def max_pool(self, node: ast.Call) -> Op:
+        """max_pool2d(X, k[, stride]) as PyTorch's F.max_pool2d of one channel (stride k
+        by default): the largest entry of each window; its gradient goes to that entry."""
+        x = self.build(node.args[0])
+        k = node.args[1].value
+        stride = node.args[2].value if len(node.args) > 2 else k
+        if self.ndim(x) != 2:
+            raise SympropError(f"max_pool2d() takes a matrix (a list of lists), but {_snippet(node.args[0])} is "
+                               f"{describe(x.shape, self.ndim(x) == 1)}")
+        h, w = x.shape or (1, 1)
+        if k > h or k > w:
+            raise SympropError(f"max_pool2d(): a {k}x{k} window does not fit in {h}x{w}")
+        shape = one(((h - k) // stride + 1, (w - k) // stride + 1))
+        return self.mark(Op("max_pool", (x,), shape, extra=(k, stride)), 2)
 
     def compare(self, node: ast.Compare) -> Op:
         """``a < b`` (also <=, >, >=): 1 where it holds and 0 elsewhere, as

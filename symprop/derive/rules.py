@@ -62,6 +62,8 @@ VJP = {
     "cmp": lambda A, e, g, xs, out: [A.spread(A.num(0), a.shape) for a in e.args],  # a constant
     "take": lambda A, e, g, xs, out: [A.scatter(g, e.args[0].shape, e.extra)],
     "onehot": lambda A, e, g, xs, out: [A.spread(A.num(0), e.args[0].shape)],  # labels are data
+    # each window's adjoint to its largest entry (the first, at a tie, as PyTorch)
+    "max_pool": lambda A, e, g, xs, out: [A.unpool(g, xs[0], e.extra, e.args[0].shape)],
     # dX = full_conv(G, K): each entry gathers K[a, b]·G[i − a, j − b]; dK = corr2d(X, G)
     "corr2d": lambda A, e, g, xs, out: [A.full_conv(g, xs[1], e.args[0].shape), A.corr2d(xs[0], g, e.args[1].shape)],
 }
@@ -188,6 +190,11 @@ class Symbolic:
     def full_conv(g: Op, k: Op, shape) -> Op:
         """The full convolution of g with k, the size of corr2d's input."""
         return Op("full_conv", (g, k), shape)
+
+    @staticmethod
+    def unpool(g: Op, x: Op, sizes, shape) -> Op:
+        """g at the largest entry of each window of x, zeros elsewhere."""
+        return Op("unpool", (g, x), shape, extra=sizes)
 
     @staticmethod
     def scatter(g: Op, shape, taken) -> Op:

@@ -14,7 +14,7 @@ from .render.latex_printer import function_name
 
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
 _ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat",
-          "cmp", "take", "onehot", "corr2d", "full_conv", "logsumexp")
+          "cmp", "take", "onehot", "corr2d", "full_conv", "logsumexp", "max_pool", "unpool")
 
 TEXT = {
     "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
@@ -116,6 +116,12 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return style["entry"].format(go(a[0]), ", ".join(str(i) for i in m.extra if i != "row"))
     if op == "place":
         return go(a[0])
+    if op == "max_pool":
+        name = "max_pool2d" if style is TEXT else r"\operatorname{max\_pool2d}"
+        return style["call"].format(name, ", ".join([go(a[0]), *map(str, m.extra)]))
+    if op == "unpool":
+        name = "unpool" if style is TEXT else r"\operatorname{unpool}"
+        return style["call"].format(name, f"{go(a[0])}, {go(a[1])}")
     if op in ("corr2d", "full_conv"):
         name = op if style is TEXT else rf"\operatorname{{{op.replace('_', chr(92) + '_')}}}"
         return style["call"].format(name, f"{go(a[0])}, {go(a[1])}")

@@ -143,6 +143,18 @@ class NumPy:
         return squash(out)
 
     @staticmethod
+    def unpool(g, x, sizes, shape):
+        k, stride = sizes
+        x, g = np.reshape(x, np.shape(x) or (1, 1)), np.reshape(g, np.shape(g) or (1, 1))
+        out = np.zeros(x.shape)
+        for i in range(g.shape[0]):
+            for j in range(g.shape[1]):
+                window = x[i * stride:i * stride + k, j * stride:j * stride + k]
+                a, b = np.unravel_index(np.argmax(window), window.shape)  # the first largest, as PyTorch
+                out[i * stride + a, j * stride + b] += g[i, j]
+        return squash(out)
+
+    @staticmethod
     def scatter(g, shape, taken):
         out = np.zeros(shape or (1, 1))
         np.add.at(out, np.ix_(*taken), np.reshape(g, (len(taken[0]), len(taken[1]))))
@@ -197,6 +209,19 @@ def _index(a, index):
     return np.float64(a.reshape(-1)[index[0]])
 
 
+def _max_pool(x, k: int, stride: int):
+    x = np.reshape(x, np.shape(x) or (1, 1))
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k))[::stride, ::stride]
+    return squash(windows.max(axis=(2, 3)))
+
+
+def _pool_ties(x, k: int, stride: int) -> bool:
+    """Whether a window has its largest entry twice (PyTorch's gradient takes the first)."""
+    x = np.reshape(x, np.shape(x) or (1, 1))
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k))[::stride, ::stride]
+    return bool(np.any((windows == windows.max(axis=(2, 3), keepdims=True)).sum(axis=(2, 3)) > 1))
+
+
 def _onehot(labels, classes: int):
     ys = np.reshape(labels, -1)
     if np.any(ys != np.round(ys)) or np.any(ys < 0) or np.any(ys >= classes):
@@ -227,6 +252,8 @@ FORWARD = {
     "cmp": lambda A, e, x: squash(_COMPARE[e.extra](x[0], x[1]).astype(float)),
     "onehot": lambda A, e, x: _onehot(x[0], e.extra),
     "corr2d": lambda A, e, x: A.corr2d(x[0], x[1]),
+    "max_pool": lambda A, e, x: _max_pool(x[0], *e.extra),
+    "unpool": lambda A, e, x: A.unpool(x[0], x[1], e.extra, e.shape),
     "full_conv": lambda A, e, x: A.full_conv(x[0], x[1], e.shape),
     "take": lambda A, e, x: squash(np.reshape(x[0], np.shape(x[0]) or (1, 1))[np.ix_(*e.extra)]),
     "scatter": lambda A, e, x: A.scatter(x[0], e.shape, e.extra),
@@ -455,6 +482,8 @@ class Machine:
             elif e.op == "fn" and e.name in RULES and RULES[e.name].kink is not None:
                 if np.any(RULES[e.name].kink(*xs, *(e.extra or ()))):
                     met[1].append(key)
+            elif e.op == "max_pool" and _pool_ties(xs[0], *e.extra):
+                met[1].append(key)  # a tie in a window: the gradient is PyTorch's, the first entry's
             elif e.op == "cmp" and np.any(np.asarray(xs[0]) == np.asarray(xs[1])):
                 met[1].append(key)  # a tie: the step of the comparison, where differences jump
             for a, ga in zip(e.args, vjp(A, e, g, xs, tape[id(e)])):

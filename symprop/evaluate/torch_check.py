@@ -71,6 +71,8 @@ def _forward_table(torch) -> dict:
         "index": index,
         "corr2d": lambda e, x: _squash(torch.nn.functional.conv2d(
             x[0].reshape(1, 1, *(x[0].shape or (1, 1))), x[1].reshape(1, 1, *(x[1].shape or (1, 1))))[0, 0]),
+        "max_pool": lambda e, x: _squash(torch.nn.functional.max_pool2d(
+            x[0].reshape(1, 1, *(x[0].shape or (1, 1))), e.extra[0], e.extra[1])[0, 0]),
         "onehot": lambda e, x: _squash(torch.nn.functional.one_hot(
             x[0].detach().reshape(-1).long(), e.extra).to(torch.float64)),
         "take": lambda e, x: _squash(x[0].reshape(x[0].shape or (1, 1))[torch.tensor(e.extra[0])][

@@ -316,6 +316,10 @@ STACKING = ("concat",)
 # Products of two vectors that are not entry by entry: outer(a, b) = a bᵀ.
 PRODUCTS = ("outer", "corr2d")  # corr2d(X, K): d2l's two-dimensional cross-correlation (PyTorch's conv2d)
 
+# max_pool2d(X, k) and max_pool2d(X, k, s): PyTorch's F.max_pool2d of one channel
+# (windows k×k, stride s, k by default); d2l's pool2d is the stride 1.
+POOLING = ("max_pool2d",)
+
 # where(a < b, x, y): NumPy's choice entry by entry, by a comparison.
 SELECTIONS = ("where",)
 
@@ -345,7 +349,7 @@ LABELS = ("onehot", "cross_entropy", "range", "arange")
 def built_in_names() -> set[str]:
     """Every function a spec may call by name."""
     return (set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS) | set(SELECTIONS) | set(COMPOSED)
-            | set(LABELS))
+            | set(LABELS) | set(POOLING))
 
 
 def undefined_function(name: str) -> type:

@@ -30,6 +30,7 @@ from ..errors import SympropError
 from .functions import (
     COMPOSED,
     LABELS,
+    POOLING,
     PRODUCTS,
     REDUCTIONS,
     RULES,
@@ -385,6 +386,8 @@ class _Builder:
             return self._onehot(self.build(node.args[0]), _literal(node.args[1]), node)
         if name == "corr2d":
             return self._corr2d(*(self.build(a) for a in node.args), node)
+        if name in POOLING:
+            return self._max_pool(self.build(node.args[0]), [_literal(a) for a in node.args[1:]], node)
         if name in RULES and RULES[name].inputs == 2:
             return self._pairwise(name, node)
         arg = self.build(node.args[0])
@@ -466,6 +469,27 @@ class _Builder:
         _check_entries((h - kh + 1) * (w - kw + 1) * kh * kw, node)
         return as_scalar(ImmutableMatrix(h - kh + 1, w - kw + 1, lambda i, j: sympy.Add(
             *(x[i + a, j + b] * k[a, b] for a in range(kh) for b in range(kw)))))
+
+    @staticmethod
+    def _max_pool(x: Value, sizes: list, node: ast.AST) -> Value:
+        """The largest entry of each k×k window, windows ``stride`` apart."""
+        k, stride = sizes[0], sizes[-1]
+        x = x if isinstance(x, ImmutableMatrix) else ImmutableMatrix([[x]])
+        (h, w) = x.shape
+        if k > h or k > w:
+            raise SympropError(f"max_pool2d(): a {k}x{k} window does not fit in {h}x{w}{_column(node)}")
+        rows, cols = (h - k) // stride + 1, (w - k) // stride + 1
+        _check_entries(rows * cols * k * k, node)
+
+        def window(i, j):  # the first largest entry, as PyTorch: a later one wins only when larger
+            entries = [x[i * stride + a, j * stride + b] for a in range(k) for b in range(k)]
+            top = entries[0]
+            for e in entries[1:]:
+                larger = heaviside(e - top, 0)
+                top = larger * e + (1 - larger) * top
+            return top
+
+        return as_scalar(ImmutableMatrix(rows, cols, window))
 
     @staticmethod
     def _onehot(labels: Value, classes: int, node: ast.AST) -> Value:
@@ -604,6 +628,11 @@ def check_call(node: ast.Call) -> int | None:
     if name == "binary_cross_entropy_with_logits":
         if len(args) != 2:
             raise SympropError(f"{name}() takes the logits and the targets{_column(node)}")
+        return None
+    if name in POOLING:
+        if len(args) not in (2, 3) or any(type(_literal(a)) is not int or _literal(a) < 1 for a in args[1:]):
+            raise SympropError(f"{name}() is written {name}(X, k) or {name}(X, k, stride), k and the stride "
+                               f"whole numbers from 1{_column(node)}")
         return None
     if name == "norm":
         if len(args) != 1:
