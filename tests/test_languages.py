@@ -109,7 +109,7 @@ def rendered(name: str, cmd: str, fmt: str, lang: str) -> str:
 NOT_ENGLISH = {"relu", "tanh", "sigmoid", "softmax", "exp", "log", "sin", "cos", "sqrt", "diag", "sum", "concat",
                "pytorch", "jax", "mse", "bptt", "rnn", "gru", "lstm", "jupyter",
                "adjoint", "yhat",  # names in the spec's formulas, which the source's answers quote
-               "place", "full", "conv"} | {w for name in built_in_names() for w in re.findall("[a-z]+", name)}
+               "place", "full", "conv", "unpool"} | {w for name in built_in_names() for w in re.findall("[a-z]+", name)}
 LATIN = re.compile(r"[A-Za-z]{3,}")  # a letter or two is a symbol of the mathematics
 CYRILLIC = re.compile(r"[А-Яа-яЁё]{3,}")
 HAN = re.compile(r"[\u3400-\u9fff]+")

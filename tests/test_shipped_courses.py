@@ -2,7 +2,8 @@
 computed here from the spec's own numbers (not from symprop's program):
 batch norm (F.batch_norm), layer norm (F.layer_norm), one attention head
 (F.scaled_dot_product_attention), CS231n's two-layer classifier on integer
-labels (F.relu, F.cross_entropy, L2), d2l's kernel learning (F.conv2d); `symprop check` passes on each, and the
+labels (F.relu, F.cross_entropy, L2), d2l's kernel learning (F.conv2d) and a convolution layer with max pooling
+(F.conv2d, F.relu, F.max_pool2d); `symprop check` passes on each, and the
 worked solution exists in English, Russian and Chinese."""
 
 import numpy as np
@@ -74,7 +75,16 @@ def test_conv_edge():
     assert_gradients("conv_edge", ((Yhat - v["Y"]) ** 2).sum(), {"K": K})
 
 
-@pytest.mark.parametrize("name", ["batchnorm", "layernorm", "attention", "softmax_classifier", "conv_edge"])
+def test_conv_pool():
+    v = given("conv_pool")
+    K, b = v["K"].requires_grad_(), v["b"].requires_grad_()
+    H = F.relu(F.conv2d(v["X"][None, None], K[None, None]) + b)
+    P = F.max_pool2d(H, 2, 1)[0, 0]
+    assert_gradients("conv_pool", ((P - v["T"]) ** 2).sum() / 2, {"K": K, "b": b})
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "layernorm", "attention", "softmax_classifier", "conv_edge",
+                                  "conv_pool"])
 def test_check_passes_and_the_solution_is_in_three_languages(name):
     result = CliRunner().invoke(main, ["check", name])
     assert result.exit_code == 0, result.output
