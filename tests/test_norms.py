@@ -88,3 +88,17 @@ def test_logsumexp_is_torchs_and_stable(expression, reference):
     text = spec(f"E = {expression}", "sum(E * E)", {"X": X}, ["X"])
     loss, grads = torch_grads(lambda X: (reference(X) ** 2).sum(), {"X": X})
     assert_same(solved(text), loss, grads)
+
+
+@pytest.mark.parametrize("expression,reference", [
+    ("amax(X)", lambda X: torch.amax(X.reshape(-1), 0)),
+    ("amax(X, 1)", lambda X: torch.amax(X, 1, keepdim=True)),
+    ("amin(X, 0)", lambda X: torch.amin(X, 0, keepdim=True)),
+    ("amax(T, 1)", lambda T: torch.amax(T, 1, keepdim=True)),  # ties share the gradient evenly
+])
+def test_amax_and_amin_are_torchs(expression, reference):
+    values = {"T": np.array([[1.5, 1.5, 0.25], [2.0, -1.0, 2.0]])} if "T" in expression else {"X": X}
+    name = next(iter(values))
+    text = spec(f"E = {expression}", "sum(E * E)", values, [name])
+    loss, grads = torch_grads(lambda **t: (reference(t[name]) ** 2).sum(), values)
+    assert_same(solved(text), loss, grads)

@@ -52,6 +52,15 @@ def _swap(x):
     return np.transpose(x)
 
 
+def _extreme(lib, name, x, axis):
+    if lib is torch:
+        x = torch.as_tensor(x, dtype=torch.float64)
+        f = torch.amax if name == "amax" else torch.amin
+        return f(x.reshape(-1), 0) if axis is None else f(x, axis, keepdim=True)
+    f = np.amax if name == "amax" else np.amin
+    return f(x) if axis is None else f(x, axis=axis, keepdims=True)
+
+
 def _sum(lib, x, axis=None):
     if lib is torch:
         x = x if isinstance(x, torch.Tensor) else torch.tensor(x, dtype=torch.float64)
@@ -108,7 +117,7 @@ def trees(draw, depth=3):
         name = draw(st.sampled_from(NAMES))
         return name, lambda lib, v, name=name: v[name]
     kind = draw(st.sampled_from(["+", "-", "*", "/", "@", "@", ".T", "f", "[]", "sum", "sum0", "sum1", "outer",
-                                 "where", "mask", "slice"]))
+                                 "where", "mask", "slice", "amax", "amin0"]))
     a_text, a = draw(trees(depth=depth - 1))
     if kind in "+-*@":
         b_text, b = draw(trees(depth=depth - 1))
@@ -142,6 +151,10 @@ def trees(draw, depth=3):
     if kind == "[]":
         k = draw(st.integers(0, 1))
         return f"({a_text})[{k}]", lambda lib, v: a(lib, v)[k]
+    if kind in ("amax", "amin0"):
+        name, axis = ("amax", None) if kind == "amax" else ("amin", 0)
+        text = f"{name}({a_text})" if axis is None else f"{name}({a_text}, {axis})"
+        return text, lambda lib, v: _extreme(lib, name, a(lib, v), axis)
     axis = {"sum": None, "sum0": 0, "sum1": 1}[kind]
     text = f"sum({a_text})" if axis is None else f"sum({a_text}, {axis})"
     return text, lambda lib, v: _sum(lib, a(lib, v), axis)

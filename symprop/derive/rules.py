@@ -52,6 +52,8 @@ VJP = {
     "softmax": lambda A, e, g, xs, out: [A.softmax_back(out, g, e.extra)],
     "log_softmax": lambda A, e, g, xs, out: [A.log_softmax_back(out, g, e.extra)],
     "sum": lambda A, e, g, xs, out: [A.spread(g, e.args[0].shape)],
+    "amax": lambda A, e, g, xs, out: [_extreme_rule(A, e, g, xs[0], out)],
+    "amin": lambda A, e, g, xs, out: [_extreme_rule(A, e, g, xs[0], out)],
     # g ⊙ softmax(x) along the axis, written exp(x − logsumexp(x)) as the books do
     "logsumexp": lambda A, e, g, xs, out: [A.mul(g, A.fn("exp", A.add(xs[0], A.neg(out))))],
     "mean": lambda A, e, g, xs, out: [
@@ -67,6 +69,12 @@ VJP = {
     # dX = full_conv(G, K): each entry gathers K[a, b]·G[i − a, j − b]; dK = corr2d(X, G)
     "corr2d": lambda A, e, g, xs, out: [A.full_conv(g, xs[1], e.args[0].shape), A.corr2d(xs[0], g, e.args[1].shape)],
 }
+
+
+def _extreme_rule(A, e: Op, g, x, out):
+    """g to the entries equal to the largest (smallest), shared evenly: g ⊙ [x = m]/Σ[x = m]."""
+    mask = A.equal(x, out, e.args[0].shape)
+    return A.mul(g, A.div(mask, A.total(mask, e.extra, e.shape)))
 
 
 def _count(e: Op) -> int:
@@ -181,6 +189,14 @@ class Symbolic:
     @staticmethod
     def place(g: Op, shape, index) -> Op:
         return Op("place", (g,), shape, extra=index)
+
+    @staticmethod
+    def equal(x: Op, m: Op, shape) -> Op:
+        return Op("cmp", (x, m), shape, extra="==")
+
+    @staticmethod
+    def total(x: Op, axis, shape) -> Op:
+        return Op("sum", (x,), shape, extra=axis)
 
     @staticmethod
     def corr2d(x: Op, k: Op, shape) -> Op:

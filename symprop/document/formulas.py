@@ -14,14 +14,14 @@ from .render.latex_printer import function_name
 
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
 _ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat",
-          "cmp", "take", "onehot", "corr2d", "full_conv", "logsumexp", "max_pool", "unpool")
+          "cmp", "take", "onehot", "corr2d", "full_conv", "logsumexp", "max_pool", "unpool", "amax", "amin")
 
 TEXT = {
     "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
     "open": "(", "close": ")", "diag": "diag({})", "pow": "{}^{}", "div": "{}/{}",
     "grad": "∇_{} L", "sum": "Σₜ ", "call": "{}({})", "rows": "({})[{}…{}]", "entry": "{}[{}]",
     "iverson": "[t = {}]·", "axis": "{}, {}", "abs": "|{}|", "cmp": "[{} {} {}]",
-    "<": "<", "<=": "≤", ">": ">", ">=": "≥",
+    "<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=",
 }
 LATEX = {
     "adj": r"\frac{{\partial L}}{{\partial {}}}", "delta": r"\delta_{{{}}}", "T": r"{}^{{\top}}",
@@ -30,7 +30,7 @@ LATEX = {
     "grad": r"\nabla_{{{}}} L", "sum": r"\sum_{t} ", "call": r"{}\left({}\right)",
     "rows": r"\left[{}\right]_{{{}:{}}}", "entry": r"\left[{}\right]_{{{}}}", "iverson": r"[t = {}]\,",
     "axis": "{}, {}", "abs": r"\left|{}\right|", "cmp": r"\left[{} {} {}\right]",
-    "<": "<", "<=": r"\leq", ">": ">", ">=": r"\geq",
+    "<": "<", "<=": r"\leq", ">": ">", ">=": r"\geq", "==": "=",
 }
 
 
@@ -95,7 +95,7 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return style["pow"].format(wrap(a[0], "pow"), m.extra)
     if op == "powv":
         return style["pow"].format(wrap(a[0], "pow"), go(a[1]))
-    if op in ("sum", "mean", "softmax", "log_softmax", "logsumexp", "fn"):
+    if op in ("sum", "mean", "softmax", "log_softmax", "logsumexp", "amax", "amin", "fn"):
         name = m.name if op == "fn" else op
         if op == "fn" and name == "abs":
             return style["abs"].format(go(a[0]))

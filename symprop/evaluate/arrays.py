@@ -128,6 +128,14 @@ class NumPy:
         return squash(g[start:stop]) if shape is None else g[start:stop]
 
     @staticmethod
+    def equal(x, m, shape):
+        return squash(np.equal(x, m).astype(float))
+
+    @staticmethod
+    def total(x, axis, shape):
+        return _reduce(np.sum, x, axis)
+
+    @staticmethod
     def corr2d(x, k, shape=None):
         x, k = np.reshape(x, np.shape(x) or (1, 1)), np.reshape(k, np.shape(k) or (1, 1))
         windows = np.lib.stride_tricks.sliding_window_view(x, k.shape)
@@ -230,7 +238,7 @@ def _onehot(labels, classes: int):
     return squash(np.eye(classes)[ys.astype(int)])
 
 
-_COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+_COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal}
 
 FORWARD = {
     "neg": lambda A, e, x: -x[0],
@@ -246,6 +254,8 @@ FORWARD = {
     "log_softmax": lambda A, e, x: _log_softmax(x[0], e.extra),
     "sum": lambda A, e, x: _reduce(np.sum, x[0], e.extra),
     "logsumexp": lambda A, e, x: _reduce(_logsumexp, x[0], e.extra),
+    "amax": lambda A, e, x: _reduce(np.max, x[0], e.extra),
+    "amin": lambda A, e, x: _reduce(np.min, x[0], e.extra),
     "mean": lambda A, e, x: _reduce(np.mean, x[0], e.extra),
     "concat": lambda A, e, x: np.vstack([np.reshape(v, (-1, 1)) for v in x]),
     "index": lambda A, e, x: _index(x[0], e.extra),
@@ -482,6 +492,9 @@ class Machine:
             elif e.op == "fn" and e.name in RULES and RULES[e.name].kink is not None:
                 if np.any(RULES[e.name].kink(*xs, *(e.extra or ()))):
                     met[1].append(key)
+            elif e.op in ("amax", "amin") and np.sum(np.asarray(xs[0]) == tape[id(e)]) > (
+                    1 if e.extra is None else np.size(tape[id(e)])):
+                met[1].append(key)  # a tie for the largest: the gradient is shared, as torch.amax
             elif e.op == "max_pool" and _pool_ties(xs[0], *e.extra):
                 met[1].append(key)  # a tie in a window: the gradient is PyTorch's, the first entry's
             elif e.op == "cmp" and np.any(np.asarray(xs[0]) == np.asarray(xs[1])):

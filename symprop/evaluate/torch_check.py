@@ -64,6 +64,10 @@ def _forward_table(torch) -> dict:
         "softmax": softmax,
         "log_softmax": lambda e, x: torch.log_softmax(x[0], dim=0 if e.extra is None else e.extra),
         "sum": reduce(torch.sum),
+        "amax": reduce(lambda x, dim=None, keepdim=False: torch.amax(
+            x.reshape(-1) if dim is None else x, 0 if dim is None else dim, keepdim=keepdim)),
+        "amin": reduce(lambda x, dim=None, keepdim=False: torch.amin(
+            x.reshape(-1) if dim is None else x, 0 if dim is None else dim, keepdim=keepdim)),
         "logsumexp": reduce(lambda x, dim=None, keepdim=False: torch.logsumexp(
             x.reshape(-1) if dim is None else x, 0 if dim is None else dim, keepdim=keepdim)),
         "mean": reduce(torch.mean),
@@ -77,7 +81,7 @@ def _forward_table(torch) -> dict:
             x[0].detach().reshape(-1).long(), e.extra).to(torch.float64)),
         "take": lambda e, x: _squash(x[0].reshape(x[0].shape or (1, 1))[torch.tensor(e.extra[0])][
             :, torch.tensor(e.extra[1])]),
-        "cmp": lambda e, x: {"<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge}[e.extra](
+        "cmp": lambda e, x: {"<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge, "==": torch.eq}[e.extra](
             x[0], x[1]).to(torch.float64),
     }
 

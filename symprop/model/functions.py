@@ -308,7 +308,9 @@ INTERNAL_RULES: dict[str, Rule] = {
 
 # Functions of a whole vector or matrix rather than of each entry; an optional
 # second argument, a literal 0 or 1, is the axis (1: along each row).
-REDUCTIONS = ("softmax", "log_softmax", "sum", "mean", "logsumexp")  # logsumexp: log Σ exp, computed stably
+# logsumexp: log Σ exp, computed stably; amax and amin: NumPy's largest and smallest entry (over
+# an axis, kept), the gradient shared evenly by the entries that tie, as torch.amax
+REDUCTIONS = ("softmax", "log_softmax", "sum", "mean", "logsumexp", "amax", "amin")
 
 # Functions that stack several values into one column vector.
 STACKING = ("concat",)

@@ -423,6 +423,8 @@ class _Builder:
             return sympy.Add(*entries)
         if name == "logsumexp":
             return sympy.log(sympy.Add(*(sympy.exp(e) for e in entries)))
+        if name in ("amax", "amin"):
+            return _extreme(name, entries)
         if name == "mean":
             return sympy.Add(*entries) / len(entries)
         if arg.shape[1] != 1:
@@ -457,6 +459,8 @@ class _Builder:
             totals = [total / count for total in totals]
         if name == "logsumexp":
             totals = [sympy.log(total) for total in totals]
+        if name in ("amax", "amin"):
+            totals = [_extreme(name, list(line)) for line in lines]
         return as_scalar(ImmutableMatrix(totals) if axis == 1 else ImmutableMatrix([totals]))
 
     @staticmethod
@@ -684,6 +688,15 @@ def _broadcast(ls: tuple[int, int] | None, rs: tuple[int, int] | None, op: str, 
         f"'{op}' needs operands of the same shape, got {ls[0]}x{ls[1]} and {rs[0]}x{rs[1]}; only "
         f"an axis of size 1 is repeated to fit (NumPy's broadcasting){_column(node)}"
     )
+
+
+def _extreme(name: str, entries: list) -> sympy.Expr:
+    """The largest (amax) or smallest (amin) of the entries, as max/min of pairs."""
+    rule = RULES["max" if name == "amax" else "min"]
+    top = entries[0]
+    for e in entries[1:]:
+        top = rule.apply(top, e)
+    return top
 
 
 def _spread(value: Value, i: int, j: int) -> sympy.Expr:
