@@ -35,7 +35,7 @@ def torch_grads(forward, values: dict) -> tuple[float, dict]:
     tensors = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
     loss = forward(**tensors)
     loss.backward()
-    return float(loss), {k: t.grad.numpy() for k, t in tensors.items()}
+    return loss.item(), {k: t.grad.numpy() for k, t in tensors.items()}
 
 
 def assert_same(solution: dict, loss: float, grads: dict) -> None:
