@@ -712,6 +712,8 @@ class _Reader:
             return self.corr2d(node)
         if name == "max_pool2d":
             return self.max_pool(node)
+        if name in ("inv", "det", "logdet", "trace"):
+            return self.linalg(name, node)
         if name == "where":
             return self.where(node)
         if name in COMPOSED:
@@ -751,6 +753,17 @@ class _Reader:
         if kh > h or kw > w:
             raise SympropError(f"corr2d(): a {kh}x{kw} kernel does not fit in {h}x{w}")
         return self.mark(Op("corr2d", (x, k), one((h - kh + 1, w - kw + 1))), 2)
+
+    def linalg(self, name: str, node: ast.Call) -> Op:
+        """inv, det, logdet and trace of a square matrix, as numpy.linalg."""
+        a = self.build(node.args[0])
+        if self.ndim(a) != 2 or (a.shape is not None and a.shape[0] != a.shape[1]):
+            raise SympropError(f"{name}() takes a square matrix (a list of lists), but {_snippet(node.args[0])} "
+                               f"is {describe(a.shape, self.ndim(a) == 1)}")
+        if a.shape is None:  # a 1x1 matrix: its inverse 1/a, its determinant and trace a
+            return self.read_as(node, {"inv": "1 / ({})", "logdet": "log({})"}.get(name, "{}").format(
+                ast.unparse(node.args[0])))
+        return self.mark(Op(name, (a,), a.shape if name == "inv" else None), 2 if name == "inv" else 0)
 
     def max_pool(self, node: ast.Call) -> Op:
         """max_pool2d(X, k[, stride]) as PyTorch's F.max_pool2d of one channel (stride k

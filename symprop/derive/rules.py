@@ -52,6 +52,11 @@ VJP = {
     "softmax": lambda A, e, g, xs, out: [A.softmax_back(out, g, e.extra)],
     "log_softmax": lambda A, e, g, xs, out: [A.log_softmax_back(out, g, e.extra)],
     "sum": lambda A, e, g, xs, out: [A.spread(g, e.args[0].shape)],
+    # d(A⁻¹) = −A⁻ᵀ G A⁻ᵀ; d det(A) = g·det(A)·A⁻ᵀ; d log det(A) = g·A⁻ᵀ; d tr(A) = g·I
+    "inv": lambda A, e, g, xs, out: [A.neg(A.matmul(A.matmul(A.T(out), g), A.T(out)))],
+    "det": lambda A, e, g, xs, out: [A.mul(A.mul(g, out), A.T(A.inv(xs[0], e.args[0].shape)))],
+    "logdet": lambda A, e, g, xs, out: [A.mul(g, A.T(A.inv(xs[0], e.args[0].shape)))],
+    "trace": lambda A, e, g, xs, out: [A.mul(g, A.eye(e.args[0].shape))],
     "amax": lambda A, e, g, xs, out: [_extreme_rule(A, e, g, xs[0], out)],
     "amin": lambda A, e, g, xs, out: [_extreme_rule(A, e, g, xs[0], out)],
     # g ⊙ softmax(x) along the axis, written exp(x − logsumexp(x)) as the books do
@@ -189,6 +194,14 @@ class Symbolic:
     @staticmethod
     def place(g: Op, shape, index) -> Op:
         return Op("place", (g,), shape, extra=index)
+
+    @staticmethod
+    def inv(x: Op, shape) -> Op:
+        return Op("inv", (x,), shape)
+
+    @staticmethod
+    def eye(shape) -> Op:
+        return Op("eye", shape=shape)
 
     @staticmethod
     def equal(x: Op, m: Op, shape) -> Op:

@@ -14,7 +14,8 @@ from .render.latex_printer import function_name
 
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
 _ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat",
-          "cmp", "take", "onehot", "corr2d", "full_conv", "logsumexp", "max_pool", "unpool", "amax", "amin")
+          "cmp", "take", "onehot", "corr2d", "full_conv", "logsumexp", "max_pool", "unpool", "amax", "amin",
+          "det", "logdet", "trace", "eye")
 
 TEXT = {
     "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
@@ -116,6 +117,14 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return style["entry"].format(go(a[0]), ", ".join(str(i) for i in m.extra if i != "row"))
     if op == "place":
         return go(a[0])
+    if op == "inv":
+        return (wrap(a[0], "T") + "⁻¹") if style is TEXT else rf"{wrap(a[0], 'T')}^{{-1}}"
+    if op == "eye":
+        return "I" if style is TEXT else r"I"
+    if op in ("det", "logdet", "trace"):
+        name = {"det": "det", "logdet": "log det", "trace": "tr"}[op]
+        latex = {"det": r"\det", "logdet": r"\log\det", "trace": r"\operatorname{tr}"}[op]
+        return style["call"].format(name if style is TEXT else latex, go(a[0]))
     if op == "max_pool":
         name = "max_pool2d" if style is TEXT else r"\operatorname{max\_pool2d}"
         return style["call"].format(name, ", ".join([go(a[0]), *map(str, m.extra)]))

@@ -128,6 +128,14 @@ class NumPy:
         return squash(g[start:stop]) if shape is None else g[start:stop]
 
     @staticmethod
+    def inv(x, shape):
+        return _inverse(x)
+
+    @staticmethod
+    def eye(shape):
+        return np.eye(shape[0])
+
+    @staticmethod
     def equal(x, m, shape):
         return squash(np.equal(x, m).astype(float))
 
@@ -217,6 +225,20 @@ def _index(a, index):
     return np.float64(a.reshape(-1)[index[0]])
 
 
+def _inverse(a):
+    """numpy.linalg.inv, a singular matrix said in one line (its determinant 0)."""
+    if not np.all(np.isfinite(a)) or np.linalg.cond(a) > 1e15:
+        raise SympropError("inv() of a singular matrix (its determinant is 0, or nearly)")
+    return np.linalg.inv(a)
+
+
+def _logdet(a):
+    sign, value = np.linalg.slogdet(a)
+    if sign <= 0:
+        raise SympropError(f"logdet() of a matrix whose determinant is {np.linalg.det(a):.4g}, not positive")
+    return np.float64(value)
+
+
 def _max_pool(x, k: int, stride: int):
     x = np.reshape(x, np.shape(x) or (1, 1))
     windows = np.lib.stride_tricks.sliding_window_view(x, (k, k))[::stride, ::stride]
@@ -254,6 +276,11 @@ FORWARD = {
     "log_softmax": lambda A, e, x: _log_softmax(x[0], e.extra),
     "sum": lambda A, e, x: _reduce(np.sum, x[0], e.extra),
     "logsumexp": lambda A, e, x: _reduce(_logsumexp, x[0], e.extra),
+    "inv": lambda A, e, x: _inverse(x[0]),
+    "det": lambda A, e, x: np.float64(np.linalg.det(x[0])),
+    "logdet": lambda A, e, x: _logdet(x[0]),
+    "trace": lambda A, e, x: np.float64(np.trace(x[0])),
+    "eye": lambda A, e, x: np.eye(e.shape[0]),
     "amax": lambda A, e, x: _reduce(np.max, x[0], e.extra),
     "amin": lambda A, e, x: _reduce(np.min, x[0], e.extra),
     "mean": lambda A, e, x: _reduce(np.mean, x[0], e.extra),
@@ -373,7 +400,7 @@ class Machine:
             for key, expr, t in self.instances:
                 numbers.at(key, t)
                 tape: dict[int, Number] = {}
-                values[key] = numbers.check(self._eval(expr, t, values, tape),
+                values[key] = numbers.check(self._named(key, expr, t, values, tape),
                                             lambda: self.explain(expr, t, tape))
                 tapes.append(tape)
             numbers.at(LOSS)
@@ -382,10 +409,18 @@ class Machine:
                                                                                         None, tape))
         return values, tapes
 
+    def _named(self, key: str, expr: Op, t, values, tape) -> Number:
+        """A line's value; a number an operation refuses (a singular matrix, a label
+        that is no class) is said with the line's name and the file."""
+        try:
+            return self._eval(expr, t, values, tape)
+        except SympropError as e:
+            raise (e if e.where else SympropError(f"{key}: {e}", where=self.program.problem.origin)) from None
+
     def _loss(self, values, tape) -> Number:
         program = self.program
         if program.loss.expr is not None:
-            return self._eval(program.loss.expr, None, values, tape)
+            return self._named(LOSS, program.loss.expr, None, values, tape)
         total = sum(values[f"{LOSS}[{t}]"] for t in range(1, program.steps + 1))
         return total / program.steps if program.problem.reduce == "mean" else total
 

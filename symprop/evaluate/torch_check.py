@@ -64,6 +64,10 @@ def _forward_table(torch) -> dict:
         "softmax": softmax,
         "log_softmax": lambda e, x: torch.log_softmax(x[0], dim=0 if e.extra is None else e.extra),
         "sum": reduce(torch.sum),
+        "inv": lambda e, x: torch.linalg.inv(x[0]),
+        "det": lambda e, x: torch.linalg.det(x[0]),
+        "logdet": lambda e, x: torch.logdet(x[0]),
+        "trace": lambda e, x: torch.trace(x[0]),
         "amax": reduce(lambda x, dim=None, keepdim=False: torch.amax(
             x.reshape(-1) if dim is None else x, 0 if dim is None else dim, keepdim=keepdim)),
         "amin": reduce(lambda x, dim=None, keepdim=False: torch.amin(

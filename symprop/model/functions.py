@@ -322,6 +322,11 @@ PRODUCTS = ("outer", "corr2d")  # corr2d(X, K): d2l's two-dimensional cross-corr
 # (windows k×k, stride s, k by default); d2l's pool2d is the stride 1.
 POOLING = ("max_pool2d",)
 
+# Functions of a square matrix, as numpy.linalg (and torch.linalg) compute them:
+# the inverse, the determinant, log det (of a matrix with a positive determinant)
+# and the trace.
+LINALG = ("inv", "det", "logdet", "trace")
+
 # where(a < b, x, y): NumPy's choice entry by entry, by a comparison.
 SELECTIONS = ("where",)
 
@@ -351,7 +356,7 @@ LABELS = ("onehot", "cross_entropy", "range", "arange")
 def built_in_names() -> set[str]:
     """Every function a spec may call by name."""
     return (set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS) | set(SELECTIONS) | set(COMPOSED)
-            | set(LABELS) | set(POOLING))
+            | set(LABELS) | set(POOLING) | set(LINALG))
 
 
 def undefined_function(name: str) -> type:

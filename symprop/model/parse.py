@@ -30,6 +30,7 @@ from ..errors import SympropError
 from .functions import (
     COMPOSED,
     LABELS,
+    LINALG,
     POOLING,
     PRODUCTS,
     REDUCTIONS,
@@ -386,6 +387,8 @@ class _Builder:
             return self._onehot(self.build(node.args[0]), _literal(node.args[1]), node)
         if name == "corr2d":
             return self._corr2d(*(self.build(a) for a in node.args), node)
+        if name in LINALG:
+            return self._linalg(name, self.build(node.args[0]), node)
         if name in POOLING:
             return self._max_pool(self.build(node.args[0]), [_literal(a) for a in node.args[1:]], node)
         if name in RULES and RULES[name].inputs == 2:
@@ -473,6 +476,18 @@ class _Builder:
         _check_entries((h - kh + 1) * (w - kw + 1) * kh * kw, node)
         return as_scalar(ImmutableMatrix(h - kh + 1, w - kw + 1, lambda i, j: sympy.Add(
             *(x[i + a, j + b] * k[a, b] for a in range(kh) for b in range(kw)))))
+
+    @staticmethod
+    def _linalg(name: str, a: Value, node: ast.AST) -> Value:
+        m = a if isinstance(a, ImmutableMatrix) else ImmutableMatrix([[a]])
+        if m.shape[0] != m.shape[1]:
+            raise SympropError(f"{name}() takes a square matrix, got {describe_shape(a)}{_column(node)}")
+        if name == "inv":
+            return as_scalar(ImmutableMatrix(m.inv(method="LU")))
+        if name == "trace":
+            return m.trace()
+        det = m.det(method="berkowitz")
+        return sympy.log(det) if name == "logdet" else det
 
     @staticmethod
     def _max_pool(x: Value, sizes: list, node: ast.AST) -> Value:
@@ -637,6 +652,10 @@ def check_call(node: ast.Call) -> int | None:
         if len(args) not in (2, 3) or any(type(_literal(a)) is not int or _literal(a) < 1 for a in args[1:]):
             raise SympropError(f"{name}() is written {name}(X, k) or {name}(X, k, stride), k and the stride "
                                f"whole numbers from 1{_column(node)}")
+        return None
+    if name in LINALG:
+        if len(args) != 1:
+            raise SympropError(f"{name}() takes one square matrix{_column(node)}")
         return None
     if name == "norm":
         if len(args) != 1:
