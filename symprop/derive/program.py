@@ -714,6 +714,10 @@ class _Reader:
             return self.max_pool(node)
         if name in ("inv", "det", "logdet", "trace"):
             return self.linalg(name, node)
+        if name in ("flatten", "reshape"):
+            return self.reshape(name, node)
+        if name == "conv1d":
+            return self.conv1d(node)
         if name == "where":
             return self.where(node)
         if name in COMPOSED:
@@ -753,6 +757,36 @@ class _Reader:
         if kh > h or kw > w:
             raise SympropError(f"corr2d(): a {kh}x{kw} kernel does not fit in {h}x{w}")
         return self.mark(Op("corr2d", (x, k), one((h - kh + 1, w - kw + 1))), 2)
+
+    def reshape(self, name: str, node: ast.Call) -> Op:
+        """NumPy's flatten and reshape, row by row (C order); a 1-d result is kept as a column."""
+        x = self.build(node.args[0])
+        sizes = [a.value for a in node.args[1:]]
+        rows, cols = x.shape or (1, 1)
+        if self.ndim(x) == 1:
+            rows, cols = cols, rows  # a 1-d vector is one row of entries, in NumPy's order
+        target = [rows * cols] if name == "flatten" else sizes
+        if math.prod(target) != rows * cols:
+            raise SympropError(f"cannot reshape {describe(x.shape, self.ndim(x) == 1)} into "
+                               f"{'x'.join(map(str, target))}: the number of entries differs")
+        shape = (target[0], 1) if len(target) == 1 else tuple(target)
+        self.rebuild[id(node)] = lambda n, _: ast.Call(ast.Name("reshape", ast.Load()), [
+            n.args[0], *(ast.Constant(v) for v in shape)], [])
+        written = "flatten" if name == "flatten" else ", ".join(map(str, sizes))  # as the text prints it
+        return self.mark(Op("reshape", (x,), one(shape), name=written, extra=shape), len(target))
+
+    def conv1d(self, node: ast.Call) -> Op:
+        """conv1d(x, k) of two 1-d vectors: y[i] = Σ_a x[i + a]·k[a], PyTorch's conv1d of one channel."""
+        x, k = (self.build(a) for a in node.args)
+        for v, arg in ((x, node.args[0]), (k, node.args[1])):
+            if self.ndim(v) != 1:
+                raise SympropError(f"conv1d() takes vectors (lists), but {_snippet(arg)} is "
+                                   f"{describe(v.shape, False)}")
+        n, m = (x.shape or (1, 1))[0], (k.shape or (1, 1))[0]
+        if m > n:
+            raise SympropError(f"conv1d(): a kernel of {m} does not fit in a vector of {n}")
+        self.rebuild[id(node)] = lambda c, _: ast.Call(ast.Name("corr2d", ast.Load()), c.args, [])
+        return self.mark(Op("corr2d", (x, k), one((n - m + 1, 1)), name="conv1d"), 1)
 
     def linalg(self, name: str, node: ast.Call) -> Op:
         """inv, det, logdet and trace of a square matrix, as numpy.linalg."""

@@ -53,6 +53,7 @@ VJP = {
     "log_softmax": lambda A, e, g, xs, out: [A.log_softmax_back(out, g, e.extra)],
     "sum": lambda A, e, g, xs, out: [A.spread(g, e.args[0].shape)],
     # d(A⁻¹) = −A⁻ᵀ G A⁻ᵀ; d det(A) = g·det(A)·A⁻ᵀ; d log det(A) = g·A⁻ᵀ; d tr(A) = g·I
+    "reshape": lambda A, e, g, xs, out: [A.reshape(g, e.args[0].shape)],
     "inv": lambda A, e, g, xs, out: [A.neg(A.matmul(A.matmul(A.T(out), g), A.T(out)))],
     "det": lambda A, e, g, xs, out: [A.mul(A.mul(g, out), A.T(A.inv(xs[0], e.args[0].shape)))],
     "logdet": lambda A, e, g, xs, out: [A.mul(g, A.T(A.inv(xs[0], e.args[0].shape)))],
@@ -194,6 +195,10 @@ class Symbolic:
     @staticmethod
     def place(g: Op, shape, index) -> Op:
         return Op("place", (g,), shape, extra=index)
+
+    @staticmethod
+    def reshape(g: Op, shape) -> Op:
+        return Op("reshape", (g,), shape, extra=shape or (1, 1))
 
     @staticmethod
     def inv(x: Op, shape) -> Op:

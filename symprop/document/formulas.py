@@ -15,7 +15,7 @@ from .render.latex_printer import function_name
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
 _ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat",
           "cmp", "take", "onehot", "corr2d", "full_conv", "logsumexp", "max_pool", "unpool", "amax", "amin",
-          "det", "logdet", "trace", "eye")
+          "det", "logdet", "trace", "eye", "reshape")
 
 TEXT = {
     "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
@@ -131,7 +131,13 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
     if op == "unpool":
         name = "unpool" if style is TEXT else r"\operatorname{unpool}"
         return style["call"].format(name, f"{go(a[0])}, {go(a[1])}")
+    if op == "reshape":
+        if m.name == "flatten":
+            return style["call"].format("flatten" if style is TEXT else r"\operatorname{flatten}", go(a[0]))
+        name = "reshape" if style is TEXT else r"\operatorname{reshape}"
+        return style["call"].format(name, ", ".join([go(a[0]), m.name or ", ".join(map(str, m.extra))]))
     if op in ("corr2d", "full_conv"):
+        op = m.name or op  # conv1d is corr2d of columns
         name = op if style is TEXT else rf"\operatorname{{{op.replace('_', chr(92) + '_')}}}"
         return style["call"].format(name, f"{go(a[0])}, {go(a[1])}")
     if op == "onehot":

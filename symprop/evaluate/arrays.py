@@ -128,6 +128,10 @@ class NumPy:
         return squash(g[start:stop]) if shape is None else g[start:stop]
 
     @staticmethod
+    def reshape(g, shape):
+        return squash(np.reshape(g, shape or (1, 1)))
+
+    @staticmethod
     def inv(x, shape):
         return _inverse(x)
 
@@ -276,6 +280,7 @@ FORWARD = {
     "log_softmax": lambda A, e, x: _log_softmax(x[0], e.extra),
     "sum": lambda A, e, x: _reduce(np.sum, x[0], e.extra),
     "logsumexp": lambda A, e, x: _reduce(_logsumexp, x[0], e.extra),
+    "reshape": lambda A, e, x: squash(np.reshape(x[0], e.extra)),
     "inv": lambda A, e, x: _inverse(x[0]),
     "det": lambda A, e, x: np.float64(np.linalg.det(x[0])),
     "logdet": lambda A, e, x: _logdet(x[0]),

@@ -64,6 +64,7 @@ def _forward_table(torch) -> dict:
         "softmax": softmax,
         "log_softmax": lambda e, x: torch.log_softmax(x[0], dim=0 if e.extra is None else e.extra),
         "sum": reduce(torch.sum),
+        "reshape": lambda e, x: _squash(x[0].reshape(e.extra)),
         "inv": lambda e, x: torch.linalg.inv(x[0]),
         "det": lambda e, x: torch.linalg.det(x[0]),
         "logdet": lambda e, x: torch.logdet(x[0]),

@@ -316,7 +316,12 @@ REDUCTIONS = ("softmax", "log_softmax", "sum", "mean", "logsumexp", "amax", "ami
 STACKING = ("concat",)
 
 # Products of two vectors that are not entry by entry: outer(a, b) = a bᵀ.
-PRODUCTS = ("outer", "corr2d")  # corr2d(X, K): d2l's two-dimensional cross-correlation (PyTorch's conv2d)
+# corr2d(X, K): d2l's two-dimensional cross-correlation (PyTorch's conv2d); conv1d(x, k) its
+# one-dimensional case (PyTorch's conv1d of one channel)
+PRODUCTS = ("outer", "corr2d", "conv1d")
+
+# flatten(X): the entries row by row as a 1-d vector; reshape(x, n) and reshape(x, r, c), NumPy's order
+SHAPING = ("flatten", "reshape")
 
 # max_pool2d(X, k) and max_pool2d(X, k, s): PyTorch's F.max_pool2d of one channel
 # (windows k×k, stride s, k by default); d2l's pool2d is the stride 1.
@@ -356,7 +361,7 @@ LABELS = ("onehot", "cross_entropy", "range", "arange")
 def built_in_names() -> set[str]:
     """Every function a spec may call by name."""
     return (set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS) | set(SELECTIONS) | set(COMPOSED)
-            | set(LABELS) | set(POOLING) | set(LINALG))
+            | set(LABELS) | set(POOLING) | set(LINALG) | set(SHAPING))
 
 
 def undefined_function(name: str) -> type:

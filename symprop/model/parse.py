@@ -36,6 +36,7 @@ from .functions import (
     REDUCTIONS,
     RULES,
     SELECTIONS,
+    SHAPING,
     STACKING,
     built_in_names,
     heaviside,
@@ -389,6 +390,11 @@ class _Builder:
             return self._corr2d(*(self.build(a) for a in node.args), node)
         if name in LINALG:
             return self._linalg(name, self.build(node.args[0]), node)
+        if name == "reshape":
+            m = self.build(node.args[0])
+            m = m if isinstance(m, ImmutableMatrix) else ImmutableMatrix([[m]])
+            sizes = [_literal(a) for a in node.args[1:]]
+            return as_scalar(ImmutableMatrix(m.reshape(sizes[0], sizes[1] if len(sizes) > 1 else 1)))
         if name in POOLING:
             return self._max_pool(self.build(node.args[0]), [_literal(a) for a in node.args[1:]], node)
         if name in RULES and RULES[name].inputs == 2:
@@ -630,7 +636,7 @@ def check_call(node: ast.Call) -> int | None:
         return None
     if name in PRODUCTS:
         if len(args) != 2:
-            what = "two vectors" if name == "outer" else "a matrix and a kernel"
+            what = {"outer": "two vectors", "corr2d": "a matrix and a kernel"}.get(name, "a vector and a kernel")
             raise SympropError(f"{name}() takes {what}{_column(node)}")
         return None
     if name in STACKING:
@@ -652,6 +658,13 @@ def check_call(node: ast.Call) -> int | None:
         if len(args) not in (2, 3) or any(type(_literal(a)) is not int or _literal(a) < 1 for a in args[1:]):
             raise SympropError(f"{name}() is written {name}(X, k) or {name}(X, k, stride), k and the stride "
                                f"whole numbers from 1{_column(node)}")
+        return None
+    if name in SHAPING:
+        counts = args[1:]
+        if (name == "flatten" and counts) or (name == "reshape" and len(counts) not in (1, 2)) or any(
+                type(_literal(a)) is not int or _literal(a) < 1 for a in counts):
+            raise SympropError(f"{name}() is written flatten(X), reshape(x, n) or reshape(x, rows, cols), "
+                               f"the sizes whole numbers{_column(node)}")
         return None
     if name in LINALG:
         if len(args) != 1:
