@@ -92,3 +92,17 @@ def test_check_passes_and_the_solution_is_in_three_languages(name):
     for lang in ("en", "ru", "zh"):
         text = CliRunner().invoke(main, ["solve", name, "--lang", lang])
         assert text.exit_code == 0 and symprop.load(name).spec.titles[lang] in text.output
+
+
+@pytest.mark.parametrize("name", ["softmax_classifier", "batchnorm", "conv_pool"])
+def test_variants_of_the_course_problems_pass_check(name, tmp_path):
+    """Labels stay whole numbers (kept as given); a draw with no real answer
+    (the square root of a negative variance plus epsilon) is not kept."""
+    result = CliRunner().invoke(main, ["variants", name, "-n", "2", "--seed", "3", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for path in sorted(tmp_path.glob("*.toml")):
+        checked = CliRunner().invoke(main, ["check", str(path)])
+        assert checked.exit_code == 0, checked.output
+    if name == "softmax_classifier":
+        assert all(symprop.load(p).spec.values["y"].tolist() == symprop.load(name).spec.values["y"].tolist()
+                   for p in tmp_path.glob("*.toml"))

@@ -21,7 +21,7 @@ import numpy as np
 import sympy
 
 from ..derive.graph import graph_of
-from ..derive.program import program_of
+from ..derive.program import program_of, walk
 from ..errors import SympropError
 from ..model.functions import RULES
 from ..model.spec import Problem
@@ -93,14 +93,23 @@ def _grid(problem: Problem, name: str, original: float) -> list[float]:
     return points
 
 
+def _labels(problem: Problem) -> set[str]:
+    """The values the model reads as class labels (onehot, cross_entropy, a
+    gather): whole numbers, kept as the source gives them."""
+    return {a.name for line in program_of(problem).lines() for e in walk(line.expr)
+            if e.op == "onehot" for a in walk(e.args[0]) if a.op in ("leaf", "at")}
+
+
 def _draw(problem: Problem, rng: random.Random) -> dict[str, object]:
+    kept = _labels(problem)
+
     def new(name, value):
         if isinstance(value, np.ndarray):
             return np.array([[new(name, float(v)) for v in row] for row in value], dtype=float)
         return 0.0 if value == 0 else rng.choice(_grid(problem, name, value))
 
-    return {name: [new(name, v) for v in value] if isinstance(value, list) else new(name, value)
-            for name, value in problem.values.items()}
+    return {name: value if name in kept else [new(name, v) for v in value] if isinstance(value, list)
+            else new(name, value) for name, value in problem.values.items()}
 
 
 def _fingerprint(values: dict) -> tuple:
@@ -117,7 +126,7 @@ def _judge(problem: Problem, machine: Machine, values: dict, rational: bool, exa
     """The variant these values make, or None when they are not nice."""
     try:
         run = machine.run(values)
-    except NumericFault:
+    except (NumericFault, SympropError):  # not finite, or no answer at all (a singular matrix)
         return None
     grads = [np.ravel(run.adjoints.get(p.key, 0.0)) for p in machine.program.params]
     if not any(np.any(g != 0) for g in grads):
@@ -153,12 +162,18 @@ def _corners(problem: Problem, values: dict) -> set[str] | None:
         for f in n.expr.atoms(sympy.Function):
             name = type(f).__name__
             if name == "relu" or type(f) in rules or name in saturating:
-                x = [float(a.xreplace(known)) for a in f.args]
+                x = [complex(a.xreplace(known)) for a in f.args]
+                if any(v.imag for v in x):
+                    return None  # not a real number here: not a nice draw
+                x = [v.real for v in x]
                 if name in saturating and abs(x[0]) > saturating[name]:
                     return None
                 if (name == "relu" and x[0] == 0) or (type(f) in rules and bool(rules[type(f)].kink(*x))):
                     found.add(f"{n.key}:{f}")
-        known[n.symbol] = sympy.Float(float(n.expr.xreplace(known)))
+        value = complex(n.expr.xreplace(known))
+        if value.imag:
+            return None
+        known[n.symbol] = sympy.Float(value.real)
     return found
 
 
