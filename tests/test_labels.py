@@ -83,7 +83,7 @@ def test_a_label_that_is_not_a_class_is_one_line(labels, message):
 @pytest.mark.parametrize("loss,message", [
     ("-mean(log(P[range(4), y]))", "a gather takes every row of a matrix"),
     ("sum(range(5)) + sum(y)", "range() picks the rows of a gather"),
-    ("-sum(onehot(y, 0) * P)", "onehot(): the count must be a whole number from 1"),
+    ("-sum(onehot(y, 0) * P)", "onehot() is written onehot(y, C), C the number of classes, a whole number from 1"),
 ])
 def test_a_bad_gather_is_one_line(loss, message):
     text = spec("Z = X @ W + b\nP = softmax(Z, 1)", loss, {"X": X, "W": W, "b": B, "y": Y})

@@ -69,7 +69,7 @@ def test_the_document_prints_an_iverson_bracket():
 
 @pytest.mark.parametrize("equation,message", [
     ("h = where(w, w, 0)", "where() takes a comparison first: where(a < b, x, y)"),
-    ("h = where(w < 1, w)", "where() takes a comparison and two values"),
+    ("h = where(w < 1, w)", "where() is written where(a < b, x, y): a comparison and two values"),
     ("h = (0 < w < 1) * w", "a chain of comparisons is not allowed"),
     ("h = (w == 1) * w", "'==' is not allowed"),
 ])

@@ -117,37 +117,8 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return style["entry"].format(go(a[0]), ", ".join(str(i) for i in m.extra if i != "row"))
     if op == "place":
         return go(a[0])
-    if op == "inv":
-        return (wrap(a[0], "T") + "⁻¹") if style is TEXT else rf"{wrap(a[0], 'T')}^{{-1}}"
-    if op == "eye":
-        return "I" if style is TEXT else r"I"
-    if op in ("det", "logdet", "trace"):
-        name = {"det": "det", "logdet": "log det", "trace": "tr"}[op]
-        latex = {"det": r"\det", "logdet": r"\log\det", "trace": r"\operatorname{tr}"}[op]
-        return style["call"].format(name if style is TEXT else latex, go(a[0]))
-    if op == "max_pool":
-        name = "max_pool2d" if style is TEXT else r"\operatorname{max\_pool2d}"
-        return style["call"].format(name, ", ".join([go(a[0]), *map(str, m.extra)]))
-    if op == "unpool":
-        name = "unpool" if style is TEXT else r"\operatorname{unpool}"
-        return style["call"].format(name, f"{go(a[0])}, {go(a[1])}")
-    if op == "reshape":
-        if m.name == "flatten":
-            return style["call"].format("flatten" if style is TEXT else r"\operatorname{flatten}", go(a[0]))
-        name = "reshape" if style is TEXT else r"\operatorname{reshape}"
-        return style["call"].format(name, ", ".join([go(a[0]), m.name or ", ".join(map(str, m.extra))]))
-    if op in ("corr2d", "full_conv"):
-        op = m.name or op  # conv1d is corr2d of columns
-        name = op if style is TEXT else rf"\operatorname{{{op.replace('_', chr(92) + '_')}}}"
-        return style["call"].format(name, f"{go(a[0])}, {go(a[1])}")
-    if op == "onehot":
-        return style["call"].format("onehot" if style is TEXT else r"\operatorname{onehot}", go(a[0]))
-    if op == "take":
-        return wrap(a[0], "T") + (m.name if style is TEXT else m.name.replace("[", r"\left[").replace("]", r"\right]"))
-    if op == "scatter":
-        return style["call"].format("place" if style is TEXT else r"\operatorname{place}", go(a[0]))
-    if op == "cmp":
-        return style["cmp"].format(go(a[0]), style[m.extra], go(a[1]))
+    if op in _CALLS:
+        return _call(m, go, wrap, style)
     if op == "iverson":
         return style["iverson"].format(m.extra) + wrap(a[0], "mul")
     if op in ("diag", "deriv"):
@@ -158,6 +129,37 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
             return style["diag"].format(inner)
         return f"{style['open']}{inner}{style['close']}" if d.is_Add else inner
     raise KeyError(f"no printed form for {op!r}")
+
+
+# Operations printed as a call (or a mark on their operand), by name; the
+# arguments after the first are numbers kept in the operation (a window, a shape).
+_CALLS = ("inv", "eye", "det", "logdet", "trace", "max_pool", "unpool", "reshape", "corr2d", "full_conv",
+          "onehot", "take", "scatter", "cmp")
+_LATEX_NAMES = {"det": r"\det", "logdet": r"\log\det", "trace": r"\operatorname{tr}"}
+_TEXT_NAMES = {"logdet": "log det", "trace": "tr", "max_pool": "max_pool2d", "scatter": "place"}
+
+
+def _call(m: Op, go, wrap, style: dict) -> str:
+    """inv, det, …, the operations of the courses, as books print them."""
+    op, a = m.op, m.args
+    if op == "inv":
+        return wrap(a[0], "T") + ("⁻¹" if style is TEXT else "^{-1}")
+    if op == "eye":
+        return "I"
+    if op == "take":
+        return wrap(a[0], "T") + (m.name if style is TEXT else m.name.replace("[", r"\left[").replace("]", r"\right]"))
+    if op == "cmp":
+        return style["cmp"].format(go(a[0]), style[m.extra], go(a[1]))
+    name = (m.name if op in ("corr2d", "full_conv") and m.name else  # conv1d is corr2d of columns
+            "flatten" if op == "reshape" and m.name == "flatten" else _TEXT_NAMES.get(op, op))
+    if style is LATEX:
+        name = _LATEX_NAMES.get(op) or rf"\operatorname{{{name.replace('_', chr(92) + '_')}}}"
+    args = [go(x) for x in a]
+    if op == "max_pool":
+        args += [str(k) for k in m.extra]
+    elif op == "reshape" and m.name != "flatten":
+        args.append(m.name or ", ".join(map(str, m.extra)))
+    return style["call"].format(name, ", ".join(args))
 
 
 def _inline(m: Op, single: dict) -> Op:

@@ -64,30 +64,40 @@ def _forward_table(torch) -> dict:
         "softmax": softmax,
         "log_softmax": lambda e, x: torch.log_softmax(x[0], dim=0 if e.extra is None else e.extra),
         "sum": reduce(torch.sum),
+        "mean": reduce(torch.mean),
+        "concat": lambda e, x: torch.cat([v.reshape(-1, 1) for v in x]),
+        "index": index,
+        **_course_table(torch, reduce),
+    }
+
+
+def _course_table(torch, reduce) -> dict:
+    """The operations of today's courses, each as torch computes it."""
+    F = torch.nn.functional
+
+    def image(v):  # one channel of one image
+        return v.reshape(1, 1, *(v.shape or (1, 1)))
+
+    def over(fn):  # over every entry, or along an axis (kept)
+        return reduce(lambda x, dim=None, keepdim=False: fn(
+            x.reshape(-1) if dim is None else x, 0 if dim is None else dim, keepdim=keepdim))
+
+    compare = {"<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge, "==": torch.eq}
+    return {
         "reshape": lambda e, x: _squash(x[0].reshape(e.extra)),
         "inv": lambda e, x: torch.linalg.inv(x[0]),
         "det": lambda e, x: torch.linalg.det(x[0]),
         "logdet": lambda e, x: torch.logdet(x[0]),
         "trace": lambda e, x: torch.trace(x[0]),
-        "amax": reduce(lambda x, dim=None, keepdim=False: torch.amax(
-            x.reshape(-1) if dim is None else x, 0 if dim is None else dim, keepdim=keepdim)),
-        "amin": reduce(lambda x, dim=None, keepdim=False: torch.amin(
-            x.reshape(-1) if dim is None else x, 0 if dim is None else dim, keepdim=keepdim)),
-        "logsumexp": reduce(lambda x, dim=None, keepdim=False: torch.logsumexp(
-            x.reshape(-1) if dim is None else x, 0 if dim is None else dim, keepdim=keepdim)),
-        "mean": reduce(torch.mean),
-        "concat": lambda e, x: torch.cat([v.reshape(-1, 1) for v in x]),
-        "index": index,
-        "corr2d": lambda e, x: _squash(torch.nn.functional.conv2d(
-            x[0].reshape(1, 1, *(x[0].shape or (1, 1))), x[1].reshape(1, 1, *(x[1].shape or (1, 1))))[0, 0]),
-        "max_pool": lambda e, x: _squash(torch.nn.functional.max_pool2d(
-            x[0].reshape(1, 1, *(x[0].shape or (1, 1))), e.extra[0], e.extra[1])[0, 0]),
-        "onehot": lambda e, x: _squash(torch.nn.functional.one_hot(
-            x[0].detach().reshape(-1).long(), e.extra).to(torch.float64)),
+        "amax": over(torch.amax),
+        "amin": over(torch.amin),
+        "logsumexp": over(torch.logsumexp),
+        "corr2d": lambda e, x: _squash(F.conv2d(image(x[0]), image(x[1]))[0, 0]),
+        "max_pool": lambda e, x: _squash(F.max_pool2d(image(x[0]), e.extra[0], e.extra[1])[0, 0]),
+        "onehot": lambda e, x: _squash(F.one_hot(x[0].detach().reshape(-1).long(), e.extra).to(torch.float64)),
         "take": lambda e, x: _squash(x[0].reshape(x[0].shape or (1, 1))[torch.tensor(e.extra[0])][
             :, torch.tensor(e.extra[1])]),
-        "cmp": lambda e, x: {"<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge, "==": torch.eq}[e.extra](
-            x[0], x[1]).to(torch.float64),
+        "cmp": lambda e, x: compare[e.extra](x[0], x[1]).to(torch.float64),
     }
 
 

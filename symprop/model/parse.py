@@ -29,14 +29,10 @@ from sympy import ImmutableMatrix
 from ..errors import SympropError
 from .functions import (
     COMPOSED,
-    LABELS,
     LINALG,
     POOLING,
-    PRODUCTS,
     REDUCTIONS,
     RULES,
-    SELECTIONS,
-    SHAPING,
     STACKING,
     built_in_names,
     heaviside,
@@ -612,6 +608,27 @@ class _Builder:
             )
 
 
+# How each function that is neither a rule, a reduction nor of one argument reads:
+# the numbers of arguments it takes, which of them are whole numbers from 1
+# written in the text, and how it is written (what its error says).
+_USAGE = {
+    "where": ((3,), (), "where(a < b, x, y): a comparison and two values"),
+    "outer": ((2,), (), "outer(a, b) of two vectors"),
+    "corr2d": ((2,), (), "corr2d(X, K) of a matrix and a kernel"),
+    "conv1d": ((2,), (), "conv1d(x, k) of a vector and a kernel"),
+    "onehot": ((2,), (1,), "onehot(y, C), C the number of classes, a whole number from 1"),
+    "cross_entropy": ((2,), (), "cross_entropy(Z, y) of logits and integer labels"),
+    "range": ((1,), (0,), "range(N), N a whole number from 1"),
+    "arange": ((1,), (0,), "arange(N), N a whole number from 1"),
+    "binary_cross_entropy_with_logits": ((2,), (), "binary_cross_entropy_with_logits(z, y) of logits and targets"),
+    "max_pool2d": ((2, 3), (1, 2), "max_pool2d(X, k) or max_pool2d(X, k, stride), k and the stride whole numbers"),
+    "flatten": ((1,), (), "flatten(X)"),
+    "reshape": ((2, 3), (1, 2), "reshape(x, n) or reshape(x, rows, cols), the sizes whole numbers"),
+    "norm": ((1,), (), "norm(x), the Frobenius norm of every entry"),
+    **{f: ((1,), (), f"{f}(A) of one square matrix") for f in LINALG},
+}
+
+
 def check_call(node: ast.Call) -> int | None:
     """Check the arguments of a call to a known function (every reader of the
     language asks here); return the axis of a reduction (None without one).
@@ -630,49 +647,15 @@ def check_call(node: ast.Call) -> int | None:
             if _literal(arg) is None:
                 raise SympropError(f"{name}: the {what} must be a number, got {_text(arg)}{_column(arg)}")
         return None
-    if name in SELECTIONS:
-        if len(args) != 3:
-            raise SympropError(f"{name}() takes a comparison and two values: where(a < b, x, y){_column(node)}")
-        return None
-    if name in PRODUCTS:
-        if len(args) != 2:
-            what = {"outer": "two vectors", "corr2d": "a matrix and a kernel"}.get(name, "a vector and a kernel")
-            raise SympropError(f"{name}() takes {what}{_column(node)}")
+    if name in _USAGE:
+        counts, whole, usage = _USAGE[name]
+        if len(args) not in counts or any(
+                type(_literal(args[k])) is not int or _literal(args[k]) < 1 for k in whole if k < len(args)):
+            raise SympropError(f"{name}() is written {usage}{_column(node)}")
         return None
     if name in STACKING:
         if len(args) < 2:
             raise SympropError(f"{name}() stacks two or more column vectors or scalars{_column(node)}")
-        return None
-    if name in LABELS:
-        if len(args) != (1 if name in ("range", "arange") else 2):
-            usage = {"onehot": "onehot(y, C)", "cross_entropy": "cross_entropy(Z, y)"}.get(name, f"{name}(N)")
-            raise SympropError(f"{name}() is written {usage}{_column(node)}")
-        if name != "cross_entropy" and (type(_literal(args[-1])) is not int or _literal(args[-1]) < 1):
-            raise SympropError(f"{name}(): the count must be a whole number from 1{_column(args[-1])}")
-        return None
-    if name == "binary_cross_entropy_with_logits":
-        if len(args) != 2:
-            raise SympropError(f"{name}() takes the logits and the targets{_column(node)}")
-        return None
-    if name in POOLING:
-        if len(args) not in (2, 3) or any(type(_literal(a)) is not int or _literal(a) < 1 for a in args[1:]):
-            raise SympropError(f"{name}() is written {name}(X, k) or {name}(X, k, stride), k and the stride "
-                               f"whole numbers from 1{_column(node)}")
-        return None
-    if name in SHAPING:
-        counts = args[1:]
-        if (name == "flatten" and counts) or (name == "reshape" and len(counts) not in (1, 2)) or any(
-                type(_literal(a)) is not int or _literal(a) < 1 for a in counts):
-            raise SympropError(f"{name}() is written flatten(X), reshape(x, n) or reshape(x, rows, cols), "
-                               f"the sizes whole numbers{_column(node)}")
-        return None
-    if name in LINALG:
-        if len(args) != 1:
-            raise SympropError(f"{name}() takes one square matrix{_column(node)}")
-        return None
-    if name == "norm":
-        if len(args) != 1:
-            raise SympropError(f"norm() takes one argument (the Frobenius norm of every entry){_column(node)}")
         return None
     if name in REDUCTIONS or name in COMPOSED:
         if len(args) not in (1, 2):

@@ -242,15 +242,7 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
             raise r.error(key, f"has {rows * cols} entries (the limit is {MAX_PARAM_ENTRIES})")
         shapes[name] = (rows, cols)
 
-    initial = {}
-    for name, value in r.table(model, "initial", where="model.initial").items():
-        if name not in sequences:
-            raise r.error(f"model.initial.{name}", "is not a recurrent state (no name[t] equation)")
-        if isinstance(value, str) and NAME.match(value) and name not in initial_params:
-            raise r.error(f"model.initial.{name}", f"'{value}' is not a parameter: list it in model.params "
-                                                   f"to take the gradient with respect to the initial state")
-        if name not in initial_params:
-            initial[name] = r.value(value, f"model.initial.{name}")
+    initial = _initial(r, model, sequences, initial_params)
 
     values = {}
     for name, value in r.table(data, "values").items():
@@ -738,6 +730,22 @@ class _Reader:
         if not math.isfinite(x) or abs(x) > 1e100:
             raise self.error(where, f"entries must be finite numbers, got {x}")
         return float(x)
+
+
+def _initial(r: "_Reader", model: dict, sequences, initial_params: dict[str, str]) -> dict:
+    """[model.initial]: each state's numbers at t = 0 (a state named by a
+    parameter, initial_params, is that parameter's)."""
+    initial = {}
+    for name, value in r.table(model, "initial", where="model.initial").items():
+        where = f"model.initial.{name}"
+        if name not in sequences:
+            raise r.error(where, "is not a recurrent state (no name[t] equation)")
+        if isinstance(value, str) and NAME.match(value) and name not in initial_params:
+            raise r.error(where, f"'{value}' is not a parameter: list it in model.params "
+                                 f"to take the gradient with respect to the initial state")
+        if name not in initial_params:
+            initial[name] = r.value(value, where)
+    return initial
 
 
 # What to write for a required key that is missing.
