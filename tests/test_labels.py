@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 import symprop
 from symprop.errors import SympropError
+from tests.specs import solved, spec_text
 
 RNG = np.random.default_rng(11)
 X = RNG.normal(size=(5, 4))
@@ -18,17 +19,7 @@ Y = np.array([2, 0, 1, 1, 2])
 
 
 def spec(equations: str, loss: str, values: dict, params=("W", "b")) -> str:
-    lines = [f"{k} = {np.asarray(v).tolist()}" for k, v in values.items()]
-    return ('title = "labels"\n[model]\n'
-            f'params = {list(params)!r}\nequations = """\n{equations}\n"""\nloss = "{loss}"\n'
-            "[values]\n" + "\n".join(lines) + "\n").replace("'", '"')
-
-
-def solved(text: str) -> dict:
-    problem = symprop.loads(text)
-    report, ok = problem.check()
-    assert ok, report
-    return problem.solve()
+    return spec_text(equations, loss, values, params, "labels")
 
 
 def torch_reference(reg: float = 0.0):

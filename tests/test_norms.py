@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 import symprop
+from tests.specs import solved, spec_text
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(4, 3))
@@ -18,17 +19,7 @@ EPS = 1e-5
 
 
 def spec(equations: str, loss: str, values: dict, params) -> str:
-    lines = [f"{k} = {np.asarray(v).tolist()}" for k, v in values.items()]
-    return ('title = "norms"\n[model]\n'
-            f'params = {list(params)!r}\nequations = """\n{equations}\n"""\nloss = "{loss}"\n'
-            "[values]\n" + "\n".join(lines) + "\n").replace("'", '"')
-
-
-def solved(text: str) -> dict:
-    problem = symprop.loads(text)
-    report, ok = problem.check()
-    assert ok, report
-    return problem.solve()
+    return spec_text(equations, loss, values, params, "norms")
 
 
 def torch_grads(forward, values: dict) -> tuple[float, dict]:

@@ -11,23 +11,14 @@ import torch
 
 import symprop
 from symprop.errors import SympropError
+from tests.specs import solved, spec_text
 
 X = np.array([[1.0, 0.5, -1.2], [1.0, 2.0, 0.3], [1.0, -0.7, 1.1], [1.0, 0.2, 0.9]])
 Y = np.array([1.0, 0.0, 1.0, 0.0])
 
 
 def spec(equations: str, loss: str, values: dict, params=("theta",)) -> str:
-    lines = [f"{k} = {np.asarray(v).tolist()}" for k, v in values.items()]
-    return ('title = "slices"\n[model]\n'
-            f'params = {list(params)!r}\nequations = """\n{equations}\n"""\nloss = "{loss}"\n'
-            "[values]\n" + "\n".join(lines) + "\n").replace("'", '"')
-
-
-def solved(text: str) -> dict:
-    problem = symprop.loads(text)
-    report, ok = problem.check()
-    assert ok, report
-    return problem.solve()
+    return spec_text(equations, loss, values, params, "slices")
 
 
 def test_coursera_ex2_regularised_cost_skips_the_bias():

@@ -10,23 +10,18 @@ import torch.nn.functional as F
 
 import symprop
 from symprop.errors import SympropError
+from tests.specs import solved, spec_text
 
 X = np.array([[1.0, 2.0], [0.5, -1.0], [3.0, 1.0], [-2.0, 0.25]])
 Y = np.array([1.0, 0.2, -1.5, 0.75])
 
 
 def spec(equations: str, loss: str, values: dict, params=("w",)) -> str:
-    lines = [f"{k} = {np.asarray(v).tolist()}" for k, v in values.items()]
-    return ('title = "where"\n[model]\n'
-            f'params = {list(params)!r}\nequations = """\n{equations}\n"""\nloss = "{loss}"\n'
-            "[values]\n" + "\n".join(lines) + "\n").replace("'", '"')
+    return spec_text(equations, loss, values, params, "where")
 
 
 def gradient(text: str, name: str = "w") -> np.ndarray:
-    problem = symprop.loads(text)
-    report, ok = problem.check()
-    assert ok, report
-    return np.reshape(problem.solve()["gradients"][name], -1)
+    return np.reshape(solved(text)["gradients"][name], -1)
 
 
 @pytest.mark.parametrize("delta", [1.0, 0.5])
