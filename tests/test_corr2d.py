@@ -87,3 +87,31 @@ def test_a_tie_in_a_window_goes_to_the_first_entry_as_pytorch():
     np.testing.assert_array_equal(np.reshape(problem.solve()["gradients"]["X"], (2, 2)), xt.grad.numpy())
     report, ok = problem.check()  # the scalar engine and the exact pass take the first entry too
     assert ok and "at a kink" in report, report
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 0), (1, 1), (2, 0), (2, 1), (3, 2)])
+def test_conv2d_with_stride_and_padding_is_pytorchs(stride, padding):
+    rng = np.random.default_rng(10 * stride + padding)
+    x, k = rng.normal(size=(5, 6)), rng.normal(size=(3, 2))
+    xt, kt = torch.tensor(x, requires_grad=True), torch.tensor(k, requires_grad=True)
+    y = F.conv2d(xt[None, None], kt[None, None], stride=stride, padding=padding)[0, 0]
+    t = rng.normal(size=tuple(y.shape))
+    ((y - torch.tensor(t)) ** 2).sum().backward()
+    text = ('title = "conv2d"\n[model]\nparams = ["X", "K"]\n'
+            f'equations = "Y = conv2d(X, K, {stride}, {padding})"\nloss = "sum((Y - T)**2)"\n'
+            f"[values]\nX = {x.tolist()}\nK = {k.tolist()}\nT = {t.tolist()}\n")
+    problem = symprop.loads(text)
+    report, ok = problem.check()
+    assert ok, report
+    solution = problem.solve()
+    np.testing.assert_allclose(np.reshape(solution["gradients"]["X"], x.shape), xt.grad.numpy(), rtol=1e-11)
+    np.testing.assert_allclose(np.reshape(solution["gradients"]["K"], k.shape), kt.grad.numpy(), rtol=1e-11)
+
+
+def test_pad_is_numpys_and_prints_its_gradient_as_the_inside():
+    text = ('title = "pad"\n[model]\nparams = ["X"]\nequations = "P = pad(X, 1)"\nloss = "sum(P * C)"\n'
+            f"[values]\nX = {np.ones((2, 2)).tolist()}\nC = {np.arange(16.0).reshape(4, 4).tolist()}\n")
+    solution = symprop.loads(text).solution()
+    np.testing.assert_array_equal(np.reshape(solution.to_json()["values"]["P"], (4, 4)), np.pad(np.ones((2, 2)), 1))
+    np.testing.assert_array_equal(np.reshape(solution.to_json()["gradients"]["X"], (2, 2)), [[5, 6], [9, 10]])
+    assert "∇_X L = (∂L/∂P)[1:-1, 1:-1]" in solution.document("text")

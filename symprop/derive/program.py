@@ -718,6 +718,10 @@ class _Reader:
             return self.reshape(name, node)
         if name == "conv1d":
             return self.conv1d(node)
+        if name == "pad":
+            return self.pad(node)
+        if name == "conv2d":
+            return self.conv2d(node)
         if name == "where":
             return self.where(node)
         if name in COMPOSED:
@@ -774,6 +778,24 @@ class _Reader:
             n.args[0], *(ast.Constant(v) for v in shape)], [])
         written = "flatten" if name == "flatten" else ", ".join(map(str, sizes))  # as the text prints it
         return self.mark(Op("reshape", (x,), one(shape), name=written, extra=shape), len(target))
+
+    def conv2d(self, node: ast.Call) -> Op:
+        """conv2d(X, K, stride, padding) as PyTorch's F.conv2d of one channel: corr2d of
+        X padded with zeros, every stride-th entry (read, and printed, as that)."""
+        x, k = (ast.unparse(a) for a in node.args[:2])
+        stride, padding = [a.value for a in node.args[2:]] + [1, 0][len(node.args) - 2:]
+        text = f"corr2d(pad({x}, {padding}), {k})" if padding else f"corr2d({x}, {k})"
+        return self.read_as(node, f"({text})[::{stride}, ::{stride}]" if stride > 1 else text)
+
+    def pad(self, node: ast.Call) -> Op:
+        """NumPy's np.pad(X, p) with zeros: p on every side (a 1-d vector at both ends)."""
+        x, p = self.build(node.args[0]), node.args[1].value
+        rows, cols = x.shape or (1, 1)
+        ndim = max(self.ndim(x), 1)
+        q = p if ndim == 2 else 0  # a 1-d vector is kept as a column: only its rows grow
+        self.rebuild[id(node)] = lambda n, _: ast.Call(ast.Name("pad", ast.Load()), [
+            n.args[0], ast.Constant(p), ast.Constant(q)], [])
+        return self.mark(Op("pad", (x,), one((rows + 2 * p, cols + 2 * q)), name=str(p), extra=(p, q)), ndim)
 
     def conv1d(self, node: ast.Call) -> Op:
         """conv1d(x, k) of two 1-d vectors: y[i] = Σ_a x[i + a]·k[a], PyTorch's conv1d of one channel."""

@@ -54,6 +54,7 @@ VJP = {
     "sum": lambda A, e, g, xs, out: [A.spread(g, e.args[0].shape)],
     # d(A⁻¹) = −A⁻ᵀ G A⁻ᵀ; d det(A) = g·det(A)·A⁻ᵀ; d log det(A) = g·A⁻ᵀ; d tr(A) = g·I
     "reshape": lambda A, e, g, xs, out: [A.reshape(g, e.args[0].shape)],
+    "pad": lambda A, e, g, xs, out: [A.unpad(g, e.extra, e.args[0].shape)],
     "inv": lambda A, e, g, xs, out: [A.neg(A.matmul(A.matmul(A.T(out), g), A.T(out)))],
     "det": lambda A, e, g, xs, out: [A.mul(A.mul(g, out), A.T(A.inv(xs[0], e.args[0].shape)))],
     "logdet": lambda A, e, g, xs, out: [A.mul(g, A.T(A.inv(xs[0], e.args[0].shape)))],
@@ -195,6 +196,13 @@ class Symbolic:
     @staticmethod
     def place(g: Op, shape, index) -> Op:
         return Op("place", (g,), shape, extra=index)
+
+    @staticmethod
+    def unpad(g: Op, margins, shape) -> Op:
+        """The entries of g inside the margins a pad added: (g)[p:-p, q:-q]."""
+        (p, q), (rows, cols) = margins, shape or (1, 1)
+        written = f"[{p}:-{p}, {q}:-{q}]" if q else f"[{p}:-{p}]"
+        return Op("take", (g,), shape, name=written, extra=(tuple(range(p, p + rows)), tuple(range(q, q + cols))))
 
     @staticmethod
     def reshape(g: Op, shape) -> Op:

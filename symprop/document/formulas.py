@@ -15,7 +15,7 @@ from .render.latex_printer import function_name
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
 _ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat",
           "cmp", "take", "onehot", "corr2d", "full_conv", "logsumexp", "max_pool", "unpool", "amax", "amin",
-          "det", "logdet", "trace", "eye", "reshape")
+          "det", "logdet", "trace", "eye", "reshape", "pad")
 
 TEXT = {
     "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
@@ -134,7 +134,7 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
 # Operations printed as a call (or a mark on their operand), by name; the
 # arguments after the first are numbers kept in the operation (a window, a shape).
 _CALLS = ("inv", "eye", "det", "logdet", "trace", "max_pool", "unpool", "reshape", "corr2d", "full_conv",
-          "onehot", "take", "scatter", "cmp")
+          "onehot", "take", "scatter", "cmp", "pad")
 _LATEX_NAMES = {"det": r"\det", "logdet": r"\log\det", "trace": r"\operatorname{tr}"}
 _TEXT_NAMES = {"logdet": "log det", "trace": "tr", "max_pool": "max_pool2d", "scatter": "place"}
 
@@ -147,7 +147,10 @@ def _call(m: Op, go, wrap, style: dict) -> str:
     if op == "eye":
         return "I"
     if op == "take":
-        return wrap(a[0], "T") + (m.name if style is TEXT else m.name.replace("[", r"\left[").replace("]", r"\right]"))
+        base = wrap(a[0], "T")
+        if a[0].op in ("adj", "delta"):  # (∂L/∂P)[1:-1]: the slice is of the whole adjoint
+            base = f"{style['open']}{base}{style['close']}"
+        return base + (m.name if style is TEXT else m.name.replace("[", r"\left[").replace("]", r"\right]"))
     if op == "cmp":
         return style["cmp"].format(go(a[0]), style[m.extra], go(a[1]))
     name = (m.name if op in ("corr2d", "full_conv") and m.name else  # conv1d is corr2d of columns
@@ -157,6 +160,8 @@ def _call(m: Op, go, wrap, style: dict) -> str:
     args = [go(x) for x in a]
     if op == "max_pool":
         args += [str(k) for k in m.extra]
+    elif op == "pad":
+        args.append(m.name)
     elif op == "reshape" and m.name != "flatten":
         args.append(m.name or ", ".join(map(str, m.extra)))
     return style["call"].format(name, ", ".join(args))

@@ -128,6 +128,11 @@ class NumPy:
         return squash(g[start:stop]) if shape is None else g[start:stop]
 
     @staticmethod
+    def unpad(g, margins, shape):
+        (p, q), (rows, cols) = margins, shape or (1, 1)
+        return squash(np.reshape(g, np.shape(g) or (1, 1))[p:p + rows, q:q + cols])
+
+    @staticmethod
     def reshape(g, shape):
         return squash(np.reshape(g, shape or (1, 1)))
 
@@ -281,6 +286,7 @@ FORWARD = {
     "sum": lambda A, e, x: _reduce(np.sum, x[0], e.extra),
     "logsumexp": lambda A, e, x: _reduce(_logsumexp, x[0], e.extra),
     "reshape": lambda A, e, x: squash(np.reshape(x[0], e.extra)),
+    "pad": lambda A, e, x: np.pad(np.reshape(x[0], np.shape(x[0]) or (1, 1)), [(e.extra[0],) * 2, (e.extra[1],) * 2]),
     "inv": lambda A, e, x: _inverse(x[0]),
     "det": lambda A, e, x: np.float64(np.linalg.det(x[0])),
     "logdet": lambda A, e, x: _logdet(x[0]),

@@ -320,6 +320,10 @@ STACKING = ("concat",)
 # one-dimensional case (PyTorch's conv1d of one channel)
 PRODUCTS = ("outer", "corr2d", "conv1d")
 
+# pad(X, p): NumPy's np.pad with zeros, p on every side; conv2d(X, K, stride, padding):
+# PyTorch's F.conv2d of one channel, read as corr2d of the padded X, every stride-th entry
+PADDING = ("pad", "conv2d")
+
 # flatten(X): the entries row by row as a 1-d vector; reshape(x, n) and reshape(x, r, c), NumPy's order
 SHAPING = ("flatten", "reshape")
 
@@ -361,7 +365,7 @@ LABELS = ("onehot", "cross_entropy", "range", "arange")
 def built_in_names() -> set[str]:
     """Every function a spec may call by name."""
     return (set(RULES) | set(REDUCTIONS) | set(STACKING) | set(PRODUCTS) | set(SELECTIONS) | set(COMPOSED)
-            | set(LABELS) | set(POOLING) | set(LINALG) | set(SHAPING))
+            | set(LABELS) | set(POOLING) | set(LINALG) | set(SHAPING) | set(PADDING))
 
 
 def undefined_function(name: str) -> type:

@@ -386,6 +386,12 @@ class _Builder:
             return self._corr2d(*(self.build(a) for a in node.args), node)
         if name in LINALG:
             return self._linalg(name, self.build(node.args[0]), node)
+        if name == "pad":  # pad(X, rows, cols), the form a pad is read in (program.texts)
+            m = self.build(node.args[0])
+            m = m if isinstance(m, ImmutableMatrix) else ImmutableMatrix([[m]])
+            p, q = (_literal(a) for a in node.args[1:3])
+            return ImmutableMatrix(m.shape[0] + 2 * p, m.shape[1] + 2 * q, lambda i, j: m[i - p, j - q]
+                                   if p <= i < m.shape[0] + p and q <= j < m.shape[1] + q else 0)
         if name == "reshape":
             m = self.build(node.args[0])
             m = m if isinstance(m, ImmutableMatrix) else ImmutableMatrix([[m]])
@@ -609,22 +615,24 @@ class _Builder:
 
 
 # How each function that is neither a rule, a reduction nor of one argument reads:
-# the numbers of arguments it takes, which of them are whole numbers from 1
-# written in the text, and how it is written (what its error says).
+# the numbers of arguments it takes, which of them are whole numbers written in
+# the text (by position, with their least value), and how it is written.
 _USAGE = {
     "where": ((3,), (), "where(a < b, x, y): a comparison and two values"),
     "outer": ((2,), (), "outer(a, b) of two vectors"),
     "corr2d": ((2,), (), "corr2d(X, K) of a matrix and a kernel"),
     "conv1d": ((2,), (), "conv1d(x, k) of a vector and a kernel"),
-    "onehot": ((2,), (1,), "onehot(y, C), C the number of classes, a whole number from 1"),
+    "onehot": ((2,), {1: 1}, "onehot(y, C), C the number of classes, a whole number from 1"),
     "cross_entropy": ((2,), (), "cross_entropy(Z, y) of logits and integer labels"),
-    "range": ((1,), (0,), "range(N), N a whole number from 1"),
-    "arange": ((1,), (0,), "arange(N), N a whole number from 1"),
+    "range": ((1,), {0: 1}, "range(N), N a whole number from 1"),
+    "arange": ((1,), {0: 1}, "arange(N), N a whole number from 1"),
     "binary_cross_entropy_with_logits": ((2,), (), "binary_cross_entropy_with_logits(z, y) of logits and targets"),
-    "max_pool2d": ((2, 3), (1, 2), "max_pool2d(X, k) or max_pool2d(X, k, stride), k and the stride whole numbers"),
+    "max_pool2d": ((2, 3), {1: 1, 2: 1}, "max_pool2d(X, k) or max_pool2d(X, k, stride), k and the stride whole numbers"),
     "flatten": ((1,), (), "flatten(X)"),
-    "reshape": ((2, 3), (1, 2), "reshape(x, n) or reshape(x, rows, cols), the sizes whole numbers"),
+    "reshape": ((2, 3), {1: 1, 2: 1}, "reshape(x, n) or reshape(x, rows, cols), the sizes whole numbers"),
     "norm": ((1,), (), "norm(x), the Frobenius norm of every entry"),
+    "pad": ((2, 3), {1: 0, 2: 0}, "pad(X, p): p zeros on every side, p a whole number"),
+    "conv2d": ((2, 3, 4), {2: 1, 3: 0}, "conv2d(X, K), conv2d(X, K, stride) or conv2d(X, K, stride, padding)"),
     **{f: ((1,), (), f"{f}(A) of one square matrix") for f in LINALG},
 }
 
@@ -650,7 +658,8 @@ def check_call(node: ast.Call) -> int | None:
     if name in _USAGE:
         counts, whole, usage = _USAGE[name]
         if len(args) not in counts or any(
-                type(_literal(args[k])) is not int or _literal(args[k]) < 1 for k in whole if k < len(args)):
+                type(_literal(args[k])) is not int or _literal(args[k]) < least for k, least in dict(whole).items()
+                if k < len(args)):
             raise SympropError(f"{name}() is written {usage}{_column(node)}")
         return None
     if name in STACKING:
