@@ -244,7 +244,11 @@ def test_the_square_batch_bias_of_the_issue():
     ("a @ b.T", {"a": np.ones(2), "b": np.ones(2)},
      "'b.T': b is a 1-d vector, which NumPy leaves as it is when transposed (so a @ b.T is the inner "
      "product, not a book's outer product a bᵀ)"),
-    ("c + b", {"c": np.ones((2, 1)), "b": np.ones(2)}, "which NumPy lines up with the last axis, as a row (1x2)"),
+    ("c + b", {"c": np.ones((2, 1)), "b": np.ones(2)},
+     "'+': b is a 1-d vector of 2, which NumPy lines up with the last axis, as a row, so with the 2x1 column it "
+     "makes 2x2 entries where a book means a column: give b as a column, [[1], [2]], or the column as a list"),
+    ("W @ x + c", {"W": np.ones((2, 2)), "x": np.ones(2), "c": np.ones((2, 1))},
+     "give the column as a list (1-d), or the values W @ x is made of as columns"),
     ("sum(b, 1)", {"b": np.ones(2)}, "sum(): axis 1 does not exist for a 1-d vector"),
     ("r[1]", {"r": np.ones((1, 2))}, "index 1 is out of range for 1x2 (a row: [0] is the whole row"),
 ])

@@ -622,11 +622,7 @@ class _Reader:
                 if self.ndim(m) == 2 and m.shape is not None and (m.shape[1] != n or m.shape == (n, 1)):
                     if m.shape[1] == 1 and m.shape[0] != n:
                         continue  # NumPy's m×n, which no book reads otherwise
-                    b = _snippet(node)
-                    raise SympropError(
-                        f"'{what}': {b} is a 1-d vector of {n}, which NumPy lines up with the last "
-                        f"axis, as a row (1x{n}), and the other operand is {describe(m.shape)}; "
-                        f"for a column give {b} as a list of lists, one number a row: [[1], [2]]")
+                    raise SympropError(_misaligned(what, node, n, m.shape))
             self.wrap ^= {id(node)}
             out.append(T(p))
         return out
@@ -1048,6 +1044,20 @@ def _slice_of(picked: tuple[int, ...]) -> ast.Slice:
     stop = picked[-1] + step
     number = lambda v: None if v is None else ast.Constant(v)  # noqa: E731
     return ast.Slice(number(picked[0]), number(None if stop < 0 else stop), number(step))
+
+
+def _misaligned(what: str, node, n: int, shape: Shape) -> str:
+    """Why a 1-d vector of n does not fit a 2-d operand, and both ways to write it."""
+    b = _snippet(node)
+    if shape == (n, 1):  # NumPy's n×n, a book's column
+        fix = (f"give {b} as a column, [[1], [2]], or the column as a list" if isinstance(node, ast.Name)
+               else f"give the column as a list (1-d), or the values {b} is made of as columns")
+        return (f"'{what}': {b} is a 1-d vector of {n}, which NumPy lines up with the last axis, as a row, "
+                f"so with the {n}x1 column it makes {n}x{n} entries where a book means a column: {fix}")
+    fix = (f"for a column give {b} as a list of lists, one number a row: [[1], [2]]" if isinstance(node, ast.Name)
+           else f"for a column give the values {b} is made of as lists of lists")
+    return (f"'{what}': {b} is a 1-d vector of {n}, which NumPy lines up with the last axis, as a row "
+            f"(1x{n}), and the other operand is {describe(shape)}; {fix}")
 
 
 def _snippet(node) -> str:
