@@ -106,3 +106,14 @@ def test_variants_of_the_course_problems_pass_check(name, tmp_path):
     if name == "softmax_classifier":
         assert all(symprop.load(p).spec.values["y"].tolist() == symprop.load(name).spec.values["y"].tolist()
                    for p in tmp_path.glob("*.toml"))
+
+
+def test_batchnorm_claims_the_simplified_backward_pass():
+    """CS231n's batchnorm_backward_alt: dx = γ/σ·(N·dy − Σdy − x̂·Σ(dy ⊙ x̂))/N, a formula claim
+    with NumPy's broadcasting (γ a 1-d vector, σ a row); a wrong one (no x̂ term) is found."""
+    report, ok = symprop.load("batchnorm").check()
+    assert ok and "3 of 3 claims agree" in report, report
+    text = symprop.load("batchnorm").spec.origin
+    wrong = open(text, encoding="utf-8").read().replace(" - Xhat * sum(adjoint(Y) * Xhat, 0)) / 4", ") / 4")
+    report, ok = symprop.loads(wrong).check()
+    assert not ok and "WRONG" in report

@@ -271,6 +271,8 @@ class Program:
     texts: dict[int | None, str] = field(default_factory=dict)
     # an initial state given as a parameter (initial = { h = "h0" }): h[0] is the leaf h0
     aliases: dict[str, str] = field(default_factory=dict)
+    # NumPy's ndim of each named value (line keys, cell names, leaves by name): a 1-d one is a column here
+    ndims: dict[str, int] = field(default_factory=dict)
 
     @property
     def recurrent(self) -> bool:
@@ -527,6 +529,8 @@ class _Reader:
         else:
             self.in_cell = False
             program.loss = Line(LOSS, LOSS, self.scalar_loss(self.expression(problem.loss, None)), None)
+        leaves = {leaf.name: self.given_ndim(leaf.name, problem.values.get(leaf.name)) for leaf in program.leaves.values()}
+        program.ndims = {**leaves, **{s: self.state_ndim(s) for s in program.states}, **self.names_ndim}
         return program
 
     def finish_cell(self) -> None:

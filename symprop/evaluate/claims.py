@@ -191,7 +191,14 @@ class _Numbers:
     def value(self, name: str, step: int | None):
         if name == LOSS and step is None:
             return np.float64(self.values[LOSS])
-        return self.values[self._key(name, step)]
+        return self._flat(name, self.values[self._key(name, step)])
+
+    def _flat(self, name: str, v):
+        """A value the spec holds as a 1-d array is marked so (NumPy lines it up as a row)."""
+        ndims = program_of(self.problem).ndims
+        if ndims.get(name) == 1 and isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == 1:
+            return v.view(_Flat)
+        return v
 
     def adjoint(self, name: str, step: int | None):
         if name == LOSS:
@@ -200,8 +207,8 @@ class _Numbers:
         g = self.adjoints.get(key)
         if g is None:
             v = self.values[key]
-            return np.zeros_like(v) if isinstance(v, np.ndarray) else np.float64(0.0)
-        return g
+            return self._flat(name, np.zeros_like(v)) if isinstance(v, np.ndarray) else np.float64(0.0)
+        return self._flat(name, g)
 
     def apply(self, f: str, *args):
         """f at its inputs, then its parameters (leaky_relu's slope; a missing one at its default)."""
@@ -345,6 +352,22 @@ def _check_power(base, exponent) -> None:
             raise SympropError("a number in the formula is too large")
 
 
+class _Flat(np.ndarray):
+    """A value the spec holds as a 1-d array, kept as a column."""
+
+
+def _numpy_aligned(a, b):
+    """NumPy's broadcasting of a 1-d value against a 2-d one: the 1-d value as a row."""
+    def two_d(v):
+        return isinstance(v, np.ndarray) and not isinstance(v, _Flat) and v.shape != (1, 1)
+
+    if isinstance(a, _Flat) and two_d(b):
+        return np.asarray(a).T, b
+    if isinstance(b, _Flat) and two_d(a):
+        return a, np.asarray(b).T
+    return a, b
+
+
 class _Evaluator:
     """A claim's syntax tree (checked by claim_syntax) evaluated in a world at step t."""
 
@@ -366,7 +389,7 @@ class _Evaluator:
             return -v if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.Attribute):
             v = self.ev(node.value)
-            return v.T if isinstance(v, np.ndarray) else v
+            return np.asarray(v).T if isinstance(v, np.ndarray) else v
         if isinstance(node, ast.BinOp):
             return self.binary(node)
         if isinstance(node, ast.Subscript):
@@ -412,6 +435,7 @@ class _Evaluator:
                 return a * b
             return squash(a @ b)
         op = _OPS[type(node.op)]
+        a, b = _numpy_aligned(a, b)
         sa, sb = _shape(a), _shape(b)
         if sa is not None and sb is not None and sa != sb and not (
             (sa[0] == sb[0] and 1 in (sa[1], sb[1])) or (sa[1] == sb[1] and 1 in (sa[0], sb[0]))
