@@ -357,13 +357,16 @@ class _Flat(np.ndarray):
 
 
 def _numpy_aligned(a, b):
-    """NumPy's broadcasting of a 1-d value against a 2-d one: the 1-d value as a row."""
-    def two_d(v):
-        return isinstance(v, np.ndarray) and not isinstance(v, _Flat) and v.shape != (1, 1)
+    """NumPy's broadcasting of a 1-d value against a matrix whose rows it fits:
+    the 1-d value as a row.  A column of its length (what a function of it
+    gives here) stays its equal."""
+    def fits_as_row(flat, other) -> bool:
+        return (isinstance(flat, _Flat) and isinstance(other, np.ndarray) and not isinstance(other, _Flat)
+                and other.ndim == 2 and other.shape[1] == flat.shape[0] and other.shape != flat.shape)
 
-    if isinstance(a, _Flat) and two_d(b):
+    if fits_as_row(a, b):
         return np.asarray(a).T, b
-    if isinstance(b, _Flat) and two_d(a):
+    if fits_as_row(b, a):
         return a, np.asarray(b).T
     return a, b
 
