@@ -175,9 +175,11 @@ def foreign_words(text: str, fmt: str, lang: str) -> list[tuple[str, list[str]]]
 
 
 def without_title_and_source(text: str, name: str, lang: str) -> str:
-    """The document without the spec's title and source (checked on their own)."""
+    """The document without the spec's title and source (checked on their own)
+    and the formulas the source claims, quoted in the spec's own names."""
     p = problem(name)
-    for spec_text in (p.title_in(lang), p.source_in(lang)):
+    quoted = sorted((c.claimed for c in p.spec.claims if isinstance(c.claimed, str)), key=len, reverse=True)
+    for spec_text in (p.title_in(lang), p.source_in(lang), *quoted):
         if spec_text:  # the plain-text format wraps it over lines
             words = r"\s+".join(re.escape(w) for w in spec_text.split())
             text = re.sub(words, " ", text)
