@@ -93,3 +93,15 @@ def test_amax_and_amin_are_torchs(expression, reference):
     text = spec(f"E = {expression}", "sum(E * E)", values, [name])
     loss, grads = torch_grads(lambda **t: (reference(t[name]) ** 2).sum(), values)
     assert_same(solved(text), loss, grads)
+
+
+@pytest.mark.parametrize("claim,ok", [
+    ("exp(z - logsumexp(z))", True),  # ∂ logsumexp / ∂z = softmax(z)
+    ("exp(z - amax(z))", False),
+    ("exp(z - mean(z))", False),
+])
+def test_a_formula_claim_computes_logsumexp_and_amax_as_numpy(claim, ok):
+    text = ('title = "lse"\n[model]\nparams = ["z"]\nequations = "s = logsumexp(z)"\nloss = "s"\n'
+            f'[values]\nz = [1.0, 2.5, -0.5]\n[expected]\n"formula.grad.z" = "{claim}"\n')
+    report, passed = symprop.loads(text).check()
+    assert passed == ok, report

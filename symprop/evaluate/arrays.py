@@ -213,7 +213,7 @@ def _log_softmax(a, axis):
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
-def _logsumexp(a, axis=None, keepdims=False):
+def logsumexp_stable(a, axis=None, keepdims=False):
     """log Σ exp(a), without overflow: the largest entry taken out first."""
     m = np.max(a, axis=axis, keepdims=True)
     out = m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))
@@ -284,7 +284,7 @@ FORWARD = {
     "softmax": lambda A, e, x: _softmax(x[0], e.extra),
     "log_softmax": lambda A, e, x: _log_softmax(x[0], e.extra),
     "sum": lambda A, e, x: _reduce(np.sum, x[0], e.extra),
-    "logsumexp": lambda A, e, x: _reduce(_logsumexp, x[0], e.extra),
+    "logsumexp": lambda A, e, x: _reduce(logsumexp_stable, x[0], e.extra),
     "reshape": lambda A, e, x: squash(np.reshape(x[0], e.extra)),
     "pad": lambda A, e, x: np.pad(np.reshape(x[0], np.shape(x[0]) or (1, 1)), [(e.extra[0],) * 2, (e.extra[1],) * 2]),
     "inv": lambda A, e, x: _inverse(x[0]),

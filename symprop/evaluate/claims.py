@@ -43,7 +43,7 @@ from ..model.claim_syntax import ADJOINT, DIAG, SUM_T, ClaimSpec
 from ..model.functions import REDUCTIONS, RULES, numeric_namespace
 from ..model.parse import MAX_EXPONENT, SOFTMAX, call_parameters
 from ..model.spec import LOSS, Problem
-from .arrays import Machine, NumPy, squash
+from .arrays import Machine, NumPy, logsumexp_stable, squash
 
 RTOL = 1e-8  # agreement asked of a formula, relative to the size of the numbers
 RANDOM_POINTS = 5
@@ -517,7 +517,7 @@ class _Evaluator:
             shifted = v - np.max(v, axis=a, keepdims=True)
             total = np.sum(np.exp(shifted), axis=a, keepdims=True)
             return squash(shifted - np.log(total) if name == "log_softmax" else np.exp(shifted) / total)
-        fn = np.sum if name == "sum" else np.mean
+        fn = {"sum": np.sum, "mean": np.mean, "amax": np.max, "amin": np.min, "logsumexp": logsumexp_stable}[name]
         if axis is None:
             return np.float64(fn(v))
         return squash(fn(v, axis=axis, keepdims=True))
