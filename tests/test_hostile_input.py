@@ -458,3 +458,21 @@ def test_no_comment_inside_an_expression(where, spec_file):
         text += '[expected]\n"formula.grad.w" = "2*(z - y)*x  # <script>"\n'
     result, elapsed = run(["solve", str(spec_file(text))])
     assert_one_line_error(result, elapsed, "a comment (#) is not allowed in an expression")
+
+
+@pytest.mark.parametrize("equation,values", [
+    ("z = outer(a, a)", "a = 'a.npy'"),
+    ("z = onehot(y, 100000000)", "y = [0, 1]"),
+    ("z = pad(W, 100000)", "W = [[1.0, 2.0], [3.0, 4.0]]"),
+])
+def test_a_value_too_large_for_one_operation_is_refused_before_the_work(equation, values, tmp_path):
+    """Measured when the equations are read: no memory is taken (issue 23's W @ W.T)."""
+    import numpy as np
+
+    np.save(tmp_path / "a.npy", np.ones(5000))
+    name = equation.split("(")[1].split(",")[0].split(")")[0]
+    spec = tmp_path / "big.toml"
+    spec.write_text(f'title = "big"\n[model]\nparams = ["{name}"]\nequations = "{equation}"\nloss = "sum(z)"\n'
+                    f"[values]\n{values}\n".replace("'a.npy'", '"a.npy"'), encoding="utf-8")
+    result, elapsed = run(["solve", str(spec)])
+    assert_one_line_error(result, elapsed, "model.equations line 1", "(the limit for one operation is 10000000)")

@@ -314,6 +314,7 @@ def has_arrays(program: Program) -> bool:
             or any(isinstance(v, np.ndarray) for v in given) or bool(problem.shapes))
 
 
+MAX_OP_ENTRIES = 10_000_000  # entries of one operation's value (80 MB of float64): W @ W.T of a 10000x10 W
 MAX_PASS_OPERATIONS = 150_000  # operations in one pass: time steps × the cell's operations
 MAX_PASS_NUMBERS = 25_000_000  # numbers one pass computes: time steps × the cell's results
 
@@ -399,7 +400,11 @@ class _Reader:
         return self.program.leaves[key]
 
     def mark(self, e: Op, ndim: int) -> Op:
-        """``e``, noted with its number of dimensions in NumPy's reading."""
+        """``e``, noted with its number of dimensions in NumPy's reading; a value
+        larger than one operation may make is refused before any work."""
+        if e.shape is not None and e.shape[0] * e.shape[1] > MAX_OP_ENTRIES:
+            raise SympropError(f"a value of {e.shape[0]}x{e.shape[1]} = {e.shape[0] * e.shape[1]} entries "
+                               f"(the limit for one operation is {MAX_OP_ENTRIES})")
         self.ndims[id(e)] = (e, ndim)
         return e
 
