@@ -30,7 +30,7 @@ from .evaluate.arrays import Machine
 from .evaluate.check import run_checks
 from .evaluate.variants import draw_variants
 from .model import spec
-from .model.functions import plain
+from .model.functions import built_in_names, plain
 from .model.shipped import resolve
 
 FORMATS = ("text", "latex", "myst", "markdown")
@@ -84,6 +84,11 @@ def _document_options(fmt, lang, audience, digits) -> None:
 
 
 @_user_errors
+def function_names() -> list[str]:
+    """Every function a spec may call, sorted (the CLI's help lists them)."""
+    return sorted(built_in_names())
+
+
 def load(path: str | Path) -> "Problem":
     """A problem from a path or a shipped name (``"udl_toy"``)."""
     _given(path, str | Path, "a path or a shipped problem's name", "path")

@@ -20,7 +20,6 @@ from .api import check_report, strict_json
 from .document.solution import AUDIENCES
 from .document.strings import LANGUAGES
 from .errors import SympropError
-from .model.functions import built_in_names
 from .model.reading import read_spec
 from .model.shipped import reference, resolve, shipped, title_of
 from .model.spec import Problem, load
@@ -153,7 +152,7 @@ A spec in short (the whole reference: symprop spec-format):
              "final.loss" = 0.2   "grad.b" = {{ value = 0.36, tol = 1e-4 }}
              "grad.w2" = {{ value = 4.96, digits = 2 }} (printed to 2 decimals)
 \b
-{textwrap.fill("Functions: " + ", ".join(sorted(built_in_names())), 76,
+{textwrap.fill("Functions: " + ", ".join(api.function_names()), 76,
                subsequent_indent="  ")}
 """
 

@@ -22,7 +22,7 @@ import numpy as np
 import sympy
 
 from ..errors import SympropError
-from ..model.functions import COMPARISONS, COMPOSED, REDUCTIONS, RULES, built_in_names
+from ..model.functions import COMPARISONS, COMPOSED, LINALG, REDUCTIONS, RULES, built_in_names
 from ..model.parse import MAX_EXPONENT, SOFTMAX, TIME, call_parameters, check_call, parse_syntax
 from ..model.spec import LOSS, Problem
 
@@ -711,32 +711,8 @@ class _Reader:
         args = node.args
         if name == "concat":
             return self.concat([self.build(a) for a in args])
-        if name == "outer":
-            return self.outer_product(node)
-        if name == "corr2d":
-            return self.corr2d(node)
-        if name == "max_pool2d":
-            return self.max_pool(node)
-        if name in ("inv", "det", "logdet", "trace"):
-            return self.linalg(name, node)
-        if name in ("flatten", "reshape"):
-            return self.reshape(name, node)
-        if name == "conv1d":
-            return self.conv1d(node)
-        if name == "pad":
-            return self.pad(node)
-        if name == "conv2d":
-            return self.conv2d(node)
-        if name == "where":
-            return self.where(node)
-        if name in COMPOSED:
-            return self.composed(node, axis)
-        if name == "onehot":
-            return self.onehot(node)
-        if name == "cross_entropy":
-            return self.cross_entropy(node)
-        if name in ("range", "arange"):
-            raise SympropError(f"{name}() picks the rows of a gather: write P[{name}(N), y]")
+        if name in _READERS:  # the courses' operations: one method each, by name
+            return _READERS[name](self, node)
         if name in REDUCTIONS:
             return self.reduction(name, self.build(args[0]), axis)
         rule = RULES.get(name)
@@ -767,9 +743,9 @@ class _Reader:
             raise SympropError(f"corr2d(): a {kh}x{kw} kernel does not fit in {h}x{w}")
         return self.mark(Op("corr2d", (x, k), one((h - kh + 1, w - kw + 1))), 2)
 
-    def reshape(self, name: str, node: ast.Call) -> Op:
+    def reshape(self, node: ast.Call) -> Op:
         """NumPy's flatten and reshape, row by row (C order); a 1-d result is kept as a column."""
-        x = self.build(node.args[0])
+        name, x = node.func.id, self.build(node.args[0])
         sizes = [a.value for a in node.args[1:]]
         rows, cols = x.shape or (1, 1)
         if self.ndim(x) == 1:
@@ -815,9 +791,9 @@ class _Reader:
         self.rebuild[id(node)] = lambda c, _: ast.Call(ast.Name("corr2d", ast.Load()), c.args, [])
         return self.mark(Op("corr2d", (x, k), one((n - m + 1, 1)), name="conv1d"), 1)
 
-    def linalg(self, name: str, node: ast.Call) -> Op:
+    def linalg(self, node: ast.Call) -> Op:
         """inv, det, logdet and trace of a square matrix, as numpy.linalg."""
-        a = self.build(node.args[0])
+        name, a = node.func.id, self.build(node.args[0])
         if self.ndim(a) != 2 or (a.shape is not None and a.shape[0] != a.shape[1]):
             raise SympropError(f"{name}() takes a square matrix (a list of lists), but {_snippet(node.args[0])} "
                                f"is {describe(a.shape, self.ndim(a) == 1)}")
@@ -861,8 +837,9 @@ class _Reader:
         self.rebuild[id(node)] = heaviside
         return self.mark(Op("cmp", (a, b), shape, extra=relation), ndim)
 
-    def composed(self, node: ast.Call, axis: int | None) -> Op:
+    def composed(self, node: ast.Call) -> Op:
         """A function that is its definition (var, std, norm): read as that text."""
+        axis = check_call(node)
         return self.read_as(node, COMPOSED[node.func.id].format(
             x=ast.unparse(node.args[0]), y=ast.unparse(node.args[-1]), axis="" if axis is None else f", {axis}"))
 
@@ -891,6 +868,9 @@ class _Reader:
             return self.read_as(node, f"-sum(log_softmax({z_text}) * onehot({y_text}, {z.shape[0]}))")
         classes = z.shape[1] if z.shape else 1
         return self.read_as(node, f"-mean(sum(log_softmax({z_text}, 1) * onehot({y_text}, {classes}), 1))")
+
+    def no_range(self, node: ast.Call) -> Op:
+        raise SympropError(f"{node.func.id}() picks the rows of a gather: write P[{node.func.id}(N), y]")
 
     def gather(self, node: ast.Subscript, value: Op) -> Op:
         """NumPy's P[range(N), y]: entry y_i of row i, a 1-d vector of N."""
@@ -1072,6 +1052,16 @@ def _misaligned(what: str, node, n: int, shape: Shape) -> str:
 def _snippet(node) -> str:
     text = ast.unparse(node)
     return text if len(text) <= 30 else text[:27] + "..."
+
+
+# The functions the reader builds with a method of its own, by name.
+_READERS = {
+    "outer": _Reader.outer_product, "corr2d": _Reader.corr2d, "conv1d": _Reader.conv1d, "conv2d": _Reader.conv2d,
+    "pad": _Reader.pad, "max_pool2d": _Reader.max_pool, "flatten": _Reader.reshape, "reshape": _Reader.reshape,
+    **dict.fromkeys(LINALG, _Reader.linalg), **dict.fromkeys(COMPOSED, _Reader.composed),
+    "where": _Reader.where, "onehot": _Reader.onehot, "cross_entropy": _Reader.cross_entropy,
+    "range": _Reader.no_range, "arange": _Reader.no_range,
+}
 
 
 class _Columns(ast.NodeTransformer):

@@ -248,16 +248,19 @@ def _logdet(a):
     return np.float64(value)
 
 
-def _max_pool(x, k: int, stride: int):
+def _windows(x, k: int, stride: int):
+    """The k×k windows of x, ``stride`` apart: an array of windows[i, j, a, b]."""
     x = np.reshape(x, np.shape(x) or (1, 1))
-    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k))[::stride, ::stride]
-    return squash(windows.max(axis=(2, 3)))
+    return np.lib.stride_tricks.sliding_window_view(x, (k, k))[::stride, ::stride]
+
+
+def _max_pool(x, k: int, stride: int):
+    return squash(_windows(x, k, stride).max(axis=(2, 3)))
 
 
 def _pool_ties(x, k: int, stride: int) -> bool:
     """Whether a window has its largest entry twice (PyTorch's gradient takes the first)."""
-    x = np.reshape(x, np.shape(x) or (1, 1))
-    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k))[::stride, ::stride]
+    windows = _windows(x, k, stride)
     return bool(np.any((windows == windows.max(axis=(2, 3), keepdims=True)).sum(axis=(2, 3)) > 1))
 
 
