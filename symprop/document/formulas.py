@@ -58,31 +58,60 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
             return f"{style['open']}{s}{style['close']}"
         return s
 
-    op, a = m.op, m.args
-    if op in ("leaf", "at"):
+    op = m.op
+    if op in _ATOM_OPS:
+        return _atom(m, name_of, printer, style)
+    if op in _OPERATORS:
+        return _operator(m, go, wrap, style)
+    if op in _FUNCTIONS:
+        return _function(m, go, style)
+    if op in _CALLS:
+        return _call(m, go, wrap, style)
+    if op in ("diag", "deriv"):
+        d, symbols = m.extra  # the symbols stand for the inputs and the output
+        pieces = {s: Verbatim(wrap(arg, "T")) for s, arg in zip(symbols, m.args)}
+        inner = printer.doprint(d.xreplace(pieces))
+        if op == "diag":
+            return style["diag"].format(inner)
+        return f"{style['open']}{inner}{style['close']}" if d.is_Add else inner
+    raise KeyError(f"no printed form for {op!r}")
+
+
+_ATOM_OPS = ("leaf", "at", "adj", "delta", "num", "ones")
+_OPERATORS = ("T", "neg", "add", "matmul", "mul", "div", "pow", "powv", "iverson")
+_FUNCTIONS = ("sum", "mean", "softmax", "log_softmax", "logsumexp", "amax", "amin", "fn", "concat", "rows", "index",
+              "place")
+
+
+def _atom(m: Op, name_of, printer, style: dict) -> str:
+    """A named value, an adjoint or δ, a number, 𝟙."""
+    if m.op in ("leaf", "at"):
         return _named(m, name_of)
-    if op in ("adj", "delta"):
-        return style[op].format(_named(m, name_of))
-    if op == "num":
-        v = m.extra
-        if float(v) == int(v):
-            return str(int(v))
-        if hasattr(v, "q") and style is LATEX:
-            return rf"\frac{{{v.p}}}{{{v.q}}}"
-        if hasattr(v, "is_Number") and not v.is_Number:  # sqrt(2): as the printer sets it
-            return printer.doprint(v)
-        return str(v)
-    if op == "ones":
+    if m.op in ("adj", "delta"):
+        return style[m.op].format(_named(m, name_of))
+    if m.op == "ones":
         return style["ones"]
+    v = m.extra
+    if float(v) == int(v):
+        return str(int(v))
+    if hasattr(v, "q") and style is LATEX:
+        return rf"\frac{{{v.p}}}{{{v.q}}}"
+    if hasattr(v, "is_Number") and not v.is_Number:  # sqrt(2): as the printer sets it
+        return printer.doprint(v)
+    return str(v)
+
+
+def _operator(m: Op, go, wrap, style: dict) -> str:
+    """Aᵀ, −a, a + b, A·B, a ⊙ b, a/b, aᵏ, [t = k]·a."""
+    op, a = m.op, m.args
     if op == "T":
         return style["T"].format(wrap(a[0], "T"))
     if op == "neg":
         return "-" + wrap(a[0], "mul")
     if op == "add":
-        right = a[1]
-        if right.op == "neg":
-            return f"{go(a[0])} - {wrap(right.args[0], 'mul')}"
-        return f"{go(a[0])} + {go(right)}"
+        if a[1].op == "neg":
+            return f"{go(a[0])} - {wrap(a[1].args[0], 'mul')}"
+        return f"{go(a[0])} + {go(a[1])}"
     if op == "matmul":
         return f"{wrap(a[0], 'matmul')}{style['dot']}{wrap(a[1], 'matmul', right=True)}"
     if op == "mul":
@@ -90,26 +119,16 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return f"{wrap(a[0], 'mul')}{sign}{wrap(a[1], 'mul', right=True)}"
     if op == "div":
         return style["div"].format(wrap(a[0], "mul"), wrap(a[1], "T"))
-    if op == "pow":
-        if style is TEXT and m.extra == 2:
-            return wrap(a[0], "pow") + "²"
-        return style["pow"].format(wrap(a[0], "pow"), m.extra)
-    if op == "powv":
-        return style["pow"].format(wrap(a[0], "pow"), go(a[1]))
-    if op in ("sum", "mean", "softmax", "log_softmax", "logsumexp", "amax", "amin", "fn"):
-        name = m.name if op == "fn" else op
-        if op == "fn" and name == "abs":
-            return style["abs"].format(go(a[0]))
-        if op == "fn" and name == "sqrt" and style is LATEX:
-            return rf"\sqrt{{{go(a[0])}}}"
-        if op == "fn":  # its inputs, then its parameters (leaky_relu's slope)
-            inner = ", ".join([go(x) for x in a] + [str(p) for p in m.extra or ()])
-        else:
-            inner = go(a[0]) if m.extra is None else style["axis"].format(go(a[0]), m.extra)
-        return style["call"].format(function_name(name) if style is LATEX else name, inner)
-    if op == "concat":
-        return style["call"].format(function_name("concat") if style is LATEX else "concat",
-                                    ", ".join(go(x) for x in a))
+    if op == "iverson":
+        return style["iverson"].format(m.extra) + wrap(a[0], "mul")
+    if op == "pow" and style is TEXT and m.extra == 2:
+        return wrap(a[0], "pow") + "²"
+    return style["pow"].format(wrap(a[0], "pow"), m.extra if op == "pow" else go(a[1]))
+
+
+def _function(m: Op, go, style: dict) -> str:
+    """f(x), sum(X, 1), concat(a, b), a row or an entry, |x|, √x."""
+    op, a = m.op, m.args
     if op == "rows":
         start, stop = m.extra
         return style["rows"].format(go(a[0]), start + 1, stop)
@@ -117,18 +136,16 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return style["entry"].format(go(a[0]), ", ".join(str(i) for i in m.extra if i != "row"))
     if op == "place":
         return go(a[0])
-    if op in _CALLS:
-        return _call(m, go, wrap, style)
-    if op == "iverson":
-        return style["iverson"].format(m.extra) + wrap(a[0], "mul")
-    if op in ("diag", "deriv"):
-        d, symbols = m.extra  # the symbols stand for the inputs and the output
-        pieces = {s: Verbatim(wrap(arg, "T")) for s, arg in zip(symbols, a)}
-        inner = printer.doprint(d.xreplace(pieces))
-        if op == "diag":
-            return style["diag"].format(inner)
-        return f"{style['open']}{inner}{style['close']}" if d.is_Add else inner
-    raise KeyError(f"no printed form for {op!r}")
+    name = m.name if op == "fn" else op
+    if name == "abs" and op == "fn":
+        return style["abs"].format(go(a[0]))
+    if name == "sqrt" and op == "fn" and style is LATEX:
+        return rf"\sqrt{{{go(a[0])}}}"
+    if op in ("fn", "concat"):  # its inputs, then its parameters (leaky_relu's slope)
+        inner = ", ".join([go(x) for x in a] + [str(p) for p in (m.extra if op == "fn" else None) or ()])
+    else:
+        inner = go(a[0]) if m.extra is None else style["axis"].format(go(a[0]), m.extra)
+    return style["call"].format(function_name(name) if style is LATEX else name, inner)
 
 
 # Operations printed as a call (or a mark on their operand), by name; the
