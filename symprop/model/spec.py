@@ -177,27 +177,11 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     if not isinstance(data, dict):
         raise SympropError(f"a spec must be a table, got {_toml_type(data)}", where=origin)
     r.keys(data, TOP_KEYS, "")
-    lang = r.string(data, "lang") or "en"
-    if lang not in LANGUAGES:
-        raise r.error("lang", f"must be one of {', '.join(LANGUAGES)}, got {_clip(lang)!r}")
-    titles = r.by_language(data, "title") or {lang: _untitled(origin)}
-    sources = r.by_language(data, "source")
-    title = in_language(titles, lang)
-    source = in_language(sources, lang) if sources else None
+    lang, titles, sources = _heading(r, data, origin)
 
     model = r.table(data, "model", required=True)
     r.keys(model, MODEL_KEYS, "model")
-    params = r.name_list(model, "params", "model.params", required=True)
-    if not params:
-        raise r.error("model.params", "needs at least one parameter")
-    functions = r.name_list(model, "functions", "model.functions")
-    for f in functions:
-        if f in built_in_names():
-            raise r.error("model.functions", f"'{f}' is a built-in function and cannot be redefined")
-    steps = model.get("steps")
-    if steps is not None:
-        if type(steps) is not int or not 1 <= steps <= MAX_STEPS:
-            raise r.error("model.steps", f"must be a whole number from 1 to {MAX_STEPS}")
+    params, functions, steps = _header(r, model)
     r.callable = built_in_names() | set(functions)
     equations = _equations(r, model, steps is not None)
     loss = r.string(model, "loss", "model.loss", required=True)
@@ -222,47 +206,12 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     for name in sorted(set(functions) & (mentioned | assigned | set(params))):
         raise r.error("model.functions", f"'{name}' is a function and also used as a name")
     _names(r, params, equations, loss, mentioned | assigned, functions)
-    for p in params:
-        if p in assigned:
-            raise r.error("model.params", f"'{p}' is a parameter and cannot be assigned in equations")
-        if p in sequences:
-            raise r.error("model.params", f"parameter '{p}' cannot change with time")
-        if p not in mentioned:
-            raise r.error("model.params", f"parameter '{p}' is not used by the model")
-
-    shapes = {}
-    for name, shape in r.table(model, "shapes", where="model.shapes").items():
-        key = f"model.shapes.{name}"
-        if not isinstance(shape, list) or len(shape) not in (1, 2) or any(
-            type(n) is not int or not 1 <= n <= 10_000 for n in shape
-        ):
-            raise r.error(key, "must be [rows, cols] or [rows] with whole numbers from 1 to 10000")
-        rows, cols = (shape + [1])[:2]
-        if rows * cols > MAX_PARAM_ENTRIES:
-            raise r.error(key, f"has {rows * cols} entries (the limit is {MAX_PARAM_ENTRIES})")
-        shapes[name] = (rows, cols)
+    _params_used(r, params, assigned, sequences, mentioned)
+    shapes = _shapes(r, model)
 
     initial = _initial(r, model, sequences, initial_params)
 
-    values = {}
-    for name, value in r.table(data, "values").items():
-        key = f"values.{name}"
-        if keyword.iskeyword(name):
-            raise r.error(key, keyword_message(name))
-        if not NAME.match(name):
-            raise r.error(key, "is not a valid name")
-        if name in assigned:
-            raise r.error(key, f"'{name}' is computed by the equations and cannot be given")
-        if name not in mentioned and name not in params and name not in _claim_names(data):
-            raise r.error(key, f"'{name}' is not used by the model (nor by a formula claim)")
-        if name in sequences:
-            if not isinstance(value, list):
-                raise r.error(key, f"'{name}' changes with time: give a list indexed by t from 0")
-            values[name] = [r.value(v, f"{key}[{i}]") for i, v in enumerate(value)]
-            if steps is not None and len(values[name]) > steps + 1:
-                raise r.error(key, f"has {len(values[name])} items but steps = {steps}")
-        else:
-            values[name] = r.value(value, key)
+    values = _values(r, data, mentioned | set(params) | _claim_names(data), assigned, sequences, steps)
 
     conventions = _conventions(r, r.table(data, "conventions"))
     training = _training(r, r.table(data, "training"), values, mentioned, sequences)
@@ -278,8 +227,8 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         variants=variants,
         data=data,
         origin=origin,
-        title=title,
-        source=source,
+        title=in_language(titles, lang),
+        source=in_language(sources, lang) if sources else None,
         lang=lang,
         titles=titles,
         sources=sources,
@@ -301,12 +250,90 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         tolerance=tolerance,
         claims=claims,
         sequences=sequences,
-        matrices=frozenset(
-            [n for n in values if f"values.{n}" in r.matrices or any(w.startswith(f"values.{n}[") for w in r.matrices)]
-            + [n for n in initial if f"model.initial.{n}" in r.matrices]
-            + [n for n, p in initial_params.items() if f"values.{p}" in r.matrices]
-            + [n for n, s in r.table(model, "shapes", where="model.shapes").items() if isinstance(s, list) and len(s) == 2]
-        ),
+        matrices=_matrices(r, model, values, initial, initial_params),
+    )
+
+
+def _heading(r: "_Reader", data: dict, origin: str) -> tuple[str, dict, dict]:
+    """The language, and the title and source by language (the file's name for a title not given)."""
+    lang = r.string(data, "lang") or "en"
+    if lang not in LANGUAGES:
+        raise r.error("lang", f"must be one of {', '.join(LANGUAGES)}, got {_clip(lang)!r}")
+    return lang, r.by_language(data, "title") or {lang: _untitled(origin)}, r.by_language(data, "source")
+
+
+def _header(r: "_Reader", model: dict) -> tuple[list[str], list[str], int | None]:
+    """model.params, model.functions and model.steps."""
+    params = r.name_list(model, "params", "model.params", required=True)
+    if not params:
+        raise r.error("model.params", "needs at least one parameter")
+    functions = r.name_list(model, "functions", "model.functions")
+    for f in functions:
+        if f in built_in_names():
+            raise r.error("model.functions", f"'{f}' is a built-in function and cannot be redefined")
+    steps = model.get("steps")
+    if steps is not None and (type(steps) is not int or not 1 <= steps <= MAX_STEPS):
+        raise r.error("model.steps", f"must be a whole number from 1 to {MAX_STEPS}")
+    return params, functions, steps
+
+
+def _params_used(r: "_Reader", params, assigned, sequences, mentioned) -> None:
+    for p in params:
+        if p in assigned:
+            raise r.error("model.params", f"'{p}' is a parameter and cannot be assigned in equations")
+        if p in sequences:
+            raise r.error("model.params", f"parameter '{p}' cannot change with time")
+        if p not in mentioned:
+            raise r.error("model.params", f"parameter '{p}' is not used by the model")
+
+
+def _shapes(r: "_Reader", model: dict) -> dict[str, tuple[int, int]]:
+    """[model.shapes]: [rows, cols], or [rows] for a 1-d vector (kept as a column)."""
+    shapes = {}
+    for name, shape in r.table(model, "shapes", where="model.shapes").items():
+        key = f"model.shapes.{name}"
+        if not isinstance(shape, list) or len(shape) not in (1, 2) or any(
+            type(n) is not int or not 1 <= n <= 10_000 for n in shape
+        ):
+            raise r.error(key, "must be [rows, cols] or [rows] with whole numbers from 1 to 10000")
+        rows, cols = (shape + [1])[:2]
+        if rows * cols > MAX_PARAM_ENTRIES:
+            raise r.error(key, f"has {rows * cols} entries (the limit is {MAX_PARAM_ENTRIES})")
+        shapes[name] = (rows, cols)
+    return shapes
+
+
+def _values(r: "_Reader", data: dict, used: set, assigned, sequences, steps) -> dict:
+    """[values]: each name the model (or a formula claim) reads; a sequence as a list by t."""
+    values = {}
+    for name, value in r.table(data, "values").items():
+        key = f"values.{name}"
+        if keyword.iskeyword(name):
+            raise r.error(key, keyword_message(name))
+        if not NAME.match(name):
+            raise r.error(key, "is not a valid name")
+        if name in assigned:
+            raise r.error(key, f"'{name}' is computed by the equations and cannot be given")
+        if name not in used:
+            raise r.error(key, f"'{name}' is not used by the model (nor by a formula claim)")
+        if name not in sequences:
+            values[name] = r.value(value, key)
+            continue
+        if not isinstance(value, list):
+            raise r.error(key, f"'{name}' changes with time: give a list indexed by t from 0")
+        values[name] = [r.value(v, f"{key}[{i}]") for i, v in enumerate(value)]
+        if steps is not None and len(values[name]) > steps + 1:
+            raise r.error(key, f"has {len(values[name])} items but steps = {steps}")
+    return values
+
+
+def _matrices(r: "_Reader", model: dict, values: dict, initial: dict, initial_params: dict) -> frozenset[str]:
+    """The names given as 2-d (lists of lists, a 2-d array, 2-d shapes); the rest are 1-d."""
+    return frozenset(
+        [n for n in values if f"values.{n}" in r.matrices or any(w.startswith(f"values.{n}[") for w in r.matrices)]
+        + [n for n in initial if f"model.initial.{n}" in r.matrices]
+        + [n for n, p in initial_params.items() if f"values.{p}" in r.matrices]
+        + [n for n, s in r.table(model, "shapes", where="model.shapes").items() if isinstance(s, list) and len(s) == 2]
     )
 
 
