@@ -178,26 +178,13 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         raise SympropError(f"a spec must be a table, got {_toml_type(data)}", where=origin)
     r.keys(data, TOP_KEYS, "")
     lang, titles, sources = _heading(r, data, origin)
-
     model = r.table(data, "model", required=True)
     r.keys(model, MODEL_KEYS, "model")
     params, functions, steps = _header(r, model)
     r.callable = built_in_names() | set(functions)
-    equations = _equations(r, model, steps is not None)
-    loss = r.string(model, "loss", "model.loss", required=True)
-    r.expression(loss, "model.loss")
-    _constants(r, equations, loss)
-    reduce = r.string(model, "reduce", "model.reduce") or "sum"
-    if reduce not in ("sum", "mean"):
-        raise r.error("model.reduce", f"must be \"sum\" or \"mean\", got {reduce!r}")
-
+    equations, loss, reduce = _lines(r, model, steps)
     texts = [e.text for e in equations] + [loss]
-    sequences = frozenset().union(*(time_indexed_names(t) for t in texts))
-    sequences |= {e.target for e in equations if e.recurrent}
-    if sequences and steps is None:
-        name = sorted(sequences)[0]
-        raise r.error("model.equations", f"'{name}' is indexed by t but model.steps is not set")
-
+    sequences = _sequences(r, equations, texts, steps)
     assigned = {e.target for e in equations}
     mentioned = set().union(*(names_in(t) for t in texts))
     given_initial = model.get("initial") if isinstance(model.get("initial"), dict) else {}
@@ -208,11 +195,8 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     _names(r, params, equations, loss, mentioned | assigned, functions)
     _params_used(r, params, assigned, sequences, mentioned)
     shapes = _shapes(r, model)
-
     initial = _initial(r, model, sequences, initial_params)
-
     values = _values(r, data, mentioned | set(params) | _claim_names(data), assigned, sequences, steps)
-
     conventions = _conventions(r, r.table(data, "conventions"))
     training = _training(r, r.table(data, "training"), values, mentioned, sequences)
     context = ClaimContext(
@@ -224,34 +208,35 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     statement, parts = _document(r, r.table(data, "document"), functions)
     variants = _variants(r, r.table(data, "variants"), values)
     return Problem(
-        variants=variants,
-        data=data,
-        origin=origin,
-        title=in_language(titles, lang),
-        source=in_language(sources, lang) if sources else None,
-        lang=lang,
-        titles=titles,
-        sources=sources,
-        statement=statement,
-        parts=parts,
-        params=params,
-        functions=functions,
-        equations=equations,
-        loss=loss,
-        steps=steps,
-        initial=initial,
-        initial_params=initial_params,
-        reduce=reduce,
-        shapes=shapes,
-        values=values,
-        conventions=conventions,
-        training=training,
-        expected=expected,
-        tolerance=tolerance,
-        claims=claims,
-        sequences=sequences,
-        matrices=_matrices(r, model, values, initial, initial_params),
+        variants=variants, data=data, origin=origin, title=in_language(titles, lang),
+        source=in_language(sources, lang) if sources else None, lang=lang, titles=titles, sources=sources,
+        statement=statement, parts=parts, params=params, functions=functions, equations=equations, loss=loss,
+        steps=steps, initial=initial, initial_params=initial_params, reduce=reduce, shapes=shapes,
+        values=values, conventions=conventions, training=training, expected=expected, tolerance=tolerance,
+        claims=claims, sequences=sequences, matrices=_matrices(r, model, values, initial, initial_params),
     )
+
+
+def _lines(r: "_Reader", model: dict, steps: int | None) -> tuple[list, str, str]:
+    """model.equations, model.loss (their constants checked) and model.reduce."""
+    equations = _equations(r, model, steps is not None)
+    loss = r.string(model, "loss", "model.loss", required=True)
+    r.expression(loss, "model.loss")
+    _constants(r, equations, loss)
+    reduce = r.string(model, "reduce", "model.reduce") or "sum"
+    if reduce not in ("sum", "mean"):
+        raise r.error("model.reduce", f"must be \"sum\" or \"mean\", got {reduce!r}")
+    return equations, loss, reduce
+
+
+def _sequences(r: "_Reader", equations: list, texts: list[str], steps: int | None) -> frozenset[str]:
+    """The names indexed by time: read as x[t], or computed by a [t] line."""
+    sequences = frozenset().union(*(time_indexed_names(t) for t in texts))
+    sequences |= {e.target for e in equations if e.recurrent}
+    if sequences and steps is None:
+        name = sorted(sequences)[0]
+        raise r.error("model.equations", f"'{name}' is indexed by t but model.steps is not set")
+    return sequences
 
 
 def _heading(r: "_Reader", data: dict, origin: str) -> tuple[str, dict, dict]:
