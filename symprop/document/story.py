@@ -58,21 +58,29 @@ class Story:
         return Product(*[Partial(n, p) for n, p in edges], Partial(g.checkpoint, g.param))
 
 
+def _chain(d: Derivation, nodes: set, params: list) -> dict | None:
+    """The one node each node and parameter feeds; None when the graph is no chain."""
+    if d.graph.cell is not None or len(nodes) > 200:
+        return None
+    consumer = {}
+    for s in list(nodes) + params:
+        users = list(d.consumers.get(s, []))
+        if s == d.graph.loss:
+            continue
+        if len(users) != 1:
+            return None
+        consumer[s] = users[0]
+    return consumer
+
+
 def story(d: Derivation) -> Story | None:
     """The story of a chain: each node and each parameter feeds one node."""
     graph = d.graph
     nodes = {n.symbol for n in graph.nodes}
     params = graph.param_symbols()
-    if graph.cell is not None or len(nodes) > 200:
+    consumer = _chain(d, nodes, params)
+    if consumer is None:
         return None
-    consumer = {}
-    for s in list(nodes) + params:
-        users = [c for c in d.consumers.get(s, [])]
-        if s == graph.loss:
-            continue
-        if len(users) != 1:
-            return None
-        consumer[s] = users[0]
     forms = ClosedForms(d)
     keep = {p for p in d.local[graph.loss] if p in nodes}  # the prediction, as the seed keeps ŷ
 

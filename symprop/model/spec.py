@@ -530,27 +530,34 @@ def _expected(r: "_Reader", table: dict, context: ClaimContext, training: Traini
                 else "there is one step (no [[training.batches]]): step.1"))
         if kind in ("updated", "final") and training.lr is None:
             raise r.error(where, "needs training.lr")
-        rule = default
-        if isinstance(value, dict):
-            unknown = sorted(set(value) - set(RULE_KEYS))
-            if unknown:
-                raise r.error(where, f"unknown key{'s' if len(unknown) > 1 else ''} "
-                                     f"{', '.join(map(repr, unknown))} (a claim's table takes {', '.join(RULE_KEYS)})")
-            if "value" not in value:
-                raise r.error(where, "needs value: { value = 0.36, tol = 1e-4 }")
-            if len(value) > 1:
-                rule = _rule(r, where, {k: v for k, v in value.items() if k != "value"}, "tol", (0.0, 0.0, None))
-            value = value["value"]
-        number = r.number(value, where)
-        if isinstance(value, list) and not isinstance(value[0], list):
-            number = number.reshape(-1)  # a flat list: a vector, as a column or as a row
-        tol, rtol, digits = rule
-        if digits is not None:
-            scaled = np.asarray(number) * 10.0**digits
-            if np.any(np.abs(scaled - np.round(scaled)) > 1e-6 * np.maximum(1.0, np.abs(scaled))):
-                raise r.error(where, f"has more than {digits} decimals, but digits = {digits}")
+        number, (tol, rtol, digits) = _claimed_number(r, where, value, default)
         claims[key] = NumericClaim(number, kind, name, None if step is None else int(step), tol, rtol, digits)
     return claims, default[0], tuple(structure)
+
+
+def _claimed_number(r: "_Reader", where: str, value, default: tuple):
+    """A claimed number (a list: a vector, as a column or as a row) and its rule:
+    the spec-wide one, or its own table { value = 0.3589, tol = 1e-4 }."""
+    rule = default
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(RULE_KEYS))
+        if unknown:
+            raise r.error(where, f"unknown key{'s' if len(unknown) > 1 else ''} "
+                                 f"{', '.join(map(repr, unknown))} (a claim's table takes {', '.join(RULE_KEYS)})")
+        if "value" not in value:
+            raise r.error(where, "needs value: { value = 0.36, tol = 1e-4 }")
+        if len(value) > 1:
+            rule = _rule(r, where, {k: v for k, v in value.items() if k != "value"}, "tol", (0.0, 0.0, None))
+        value = value["value"]
+    number = r.number(value, where)
+    if isinstance(value, list) and not isinstance(value[0], list):
+        number = number.reshape(-1)
+    digits = rule[2]
+    if digits is not None:
+        scaled = np.asarray(number) * 10.0**digits
+        if np.any(np.abs(scaled - np.round(scaled)) > 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            raise r.error(where, f"has more than {digits} decimals, but digits = {digits}")
+    return number, rule
 
 
 def _rule(r: "_Reader", where: str, given: dict, tol_key: str, default: tuple) -> tuple[float, float, int | None]:
