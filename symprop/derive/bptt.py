@@ -94,108 +94,129 @@ def _same_step(cell: Cell, local: dict, source: Symbol) -> dict[Symbol, sympy.Ex
 
 
 def bptt(derivation: Derivation) -> BPTT | None:
-    graph = derivation.graph
-    cell = graph.cell
+    """Backpropagation through time for a generic t: the adjoint recursions, which
+    parameters need the sum back through time, what the lines after the loop add
+    at the last step, and the scalar one-step Jacobians."""
+    cell = derivation.graph.cell
     if cell is None:
         return None
-    problem = graph.problem
-    local = derivation.cell_local
-    name_of = {n.symbol: cell.quantities[n.key].name for n in cell.nodes}
-    states = sorted(cell.states)
+    w = _Walk(derivation)
+    transition, step_loss = w.transitions()
+    problem = derivation.graph.problem
+    return BPTT(problem.steps, problem.reduce, cell, w.states, w.recursions(), w.params(), transition, step_loss,
+                w.final())
 
-    # Adjoint recursions, generic t.
-    recursions = []
-    loss_weight = sympy.S.One if problem.reduce == "sum" else 1 / sympy.Integer(problem.steps)
-    for n in reversed(cell.nodes):
-        if name_of[n.symbol] == "L":
-            continue
-        same, nxt = [], []
-        for c in cell.nodes:
-            for parent, d in local[c.symbol].items():
-                upstream = loss_weight if name_of[c.symbol] == "L" else AdjointSymbol(c.symbol.name)
-                if parent == n.symbol:
-                    same.append(upstream * d)
-                elif parent in cell.inputs and cell.inputs[parent] == (name_of[n.symbol], -1):
-                    if _entry(parent) == _entry(n.symbol):
-                        nxt.append(_shift_expr(upstream * d, cell))
-        recursions.append(Recursion(n.symbol, sympy.Add(*same), sympy.Add(*nxt)))
 
-    # Which parameters need the sum back through time.
-    params = []
-    state_nodes = {name: [n for n in cell.nodes if name_of[n.symbol] == name] for name in states}
-    outside_nodes = [n for n in graph.nodes if n.cell is None]
-    outside_symbols = {n.symbol for n in outside_nodes}
-    read_by_cell = {p for c in cell.nodes for p in local[c.symbol]}
+class _Walk:
+    """The cell of a derivation, read for BPTT."""
 
-    def in_cell(symbols) -> tuple[sympy.Expr, list[str]]:
+    def __init__(self, derivation: Derivation):
+        self.derivation = derivation
+        self.graph = graph = derivation.graph
+        self.cell = cell = graph.cell
+        self.local = derivation.cell_local
+        self.name_of = {n.symbol: cell.quantities[n.key].name for n in cell.nodes}
+        self.states = sorted(cell.states)
+        problem = graph.problem
+        self.loss_weight = sympy.S.One if problem.reduce == "sum" else 1 / sympy.Integer(problem.steps)
+        self.state_nodes = {name: [n for n in cell.nodes if self.name_of[n.symbol] == name] for name in self.states}
+        self.outside_nodes = [n for n in graph.nodes if n.cell is None]
+        self.outside_symbols = {n.symbol for n in self.outside_nodes}
+
+    def upstream(self, c) -> sympy.Expr:
+        return self.loss_weight if self.name_of[c.symbol] == "L" else AdjointSymbol(c.symbol.name)
+
+    def recursions(self) -> list:
+        """Each cell node's adjoint at a generic t: the same step, and step t + 1."""
+        cell, local, out = self.cell, self.local, []
+        for n in reversed(cell.nodes):
+            if self.name_of[n.symbol] == "L":
+                continue
+            same, nxt = [], []
+            for c in cell.nodes:
+                for parent, d in local[c.symbol].items():
+                    if parent == n.symbol:
+                        same.append(self.upstream(c) * d)
+                    elif parent in cell.inputs and cell.inputs[parent] == (self.name_of[n.symbol], -1):
+                        if _entry(parent) == _entry(n.symbol):
+                            nxt.append(_shift_expr(self.upstream(c) * d, cell))
+            out.append(Recursion(n.symbol, sympy.Add(*same), sympy.Add(*nxt)))
+        return out
+
+    def in_cell(self, symbols) -> tuple[sympy.Expr, list[str]]:
         """The summand over t of the cell's uses, and the states entered."""
         uses, entered = [], []
         for p in symbols:
-            d = _same_step(cell, local, p)
-            for c in cell.nodes:
-                if p in local[c.symbol]:
-                    up = loss_weight if name_of[c.symbol] == "L" else AdjointSymbol(c.symbol.name)
-                    uses.append(up * local[c.symbol][p])
-            entered += [s for s, nodes in state_nodes.items() if any(x.symbol in d for x in nodes)]
+            d = _same_step(self.cell, self.local, p)
+            uses += [self.upstream(c) * self.local[c.symbol][p] for c in self.cell.nodes if p in self.local[c.symbol]]
+            entered += [s for s, nodes in self.state_nodes.items() if any(x.symbol in d for x in nodes)]
         return sympy.Add(*uses), sorted(set(entered))
 
-    def reaches(p: Symbol) -> set[Symbol]:
+    def reaches(self, p: Symbol) -> set[Symbol]:
         """The values computed outside the loop that depend on p."""
         found, todo = set(), [p]
         while todo:
-            for c in derivation.consumers.get(todo.pop(), []):
-                if c in outside_symbols and c not in found:
+            for c in self.derivation.consumers.get(todo.pop(), []):
+                if c in self.outside_symbols and c not in found:
                     found.add(c)
                     todo.append(c)
         return found
 
-    feeding = [n for n in outside_nodes if n.symbol in read_by_cell]  # e.g. s = 2*w before the loop
-    entered_by = {n.symbol: in_cell([n.symbol])[1] for n in feeding}
-    for q in graph.params:
-        summand, entered = in_cell(q.symbols())
-        via = [s for p in q.symbols() for n in reaches(p) for s in entered_by.get(n, [])]
-        entered = sorted(set(entered) | set(via))
-        outside = sympy.Add(*(
-            derivation.adjoint_symbol[c] * derivation.local[c][p]
-            for p in q.symbols() for c in derivation.consumers.get(p, []) if c in outside_symbols
-        ))
-        record = ParamThroughTime(q.name, bool(entered), entered, summand, outside=outside)
-        if entered and q.shape is None:
-            d = _same_step(cell, local, q.value)
-            for s in entered:
-                nodes = state_nodes[s]
-                if len(nodes) == 1 and nodes[0].symbol in d:
-                    record.immediate[s] = d[nodes[0].symbol]
-        params.append(record)
-    for n in feeding:
-        summand, entered = in_cell([n.symbol])
-        params.append(ParamThroughTime(n.symbol.name, bool(entered), entered, summand, computed=True))
+    def params(self) -> list:
+        """Which parameters (and values before the loop) need the sum back through time."""
+        derivation, read_by_cell = self.derivation, {p for c in self.cell.nodes for p in self.local[c.symbol]}
+        feeding = [n for n in self.outside_nodes if n.symbol in read_by_cell]  # e.g. s = 2*w before the loop
+        entered_by = {n.symbol: self.in_cell([n.symbol])[1] for n in feeding}
+        out = []
+        for q in self.graph.params:
+            summand, entered = self.in_cell(q.symbols())
+            via = [s for p in q.symbols() for n in self.reaches(p) for s in entered_by.get(n, [])]
+            entered = sorted(set(entered) | set(via))
+            outside = sympy.Add(*(
+                derivation.adjoint_symbol[c] * derivation.local[c][p]
+                for p in q.symbols() for c in derivation.consumers.get(p, []) if c in self.outside_symbols
+            ))
+            record = ParamThroughTime(q.name, bool(entered), entered, summand, outside=outside)
+            if entered and q.shape is None:
+                d = _same_step(self.cell, self.local, q.value)
+                for s in entered:
+                    nodes = self.state_nodes[s]
+                    if len(nodes) == 1 and nodes[0].symbol in d:
+                        record.immediate[s] = d[nodes[0].symbol]
+            out.append(record)
+        for n in feeding:
+            summand, entered = self.in_cell([n.symbol])
+            out.append(ParamThroughTime(n.symbol.name, bool(entered), entered, summand, computed=True))
+        return out
 
-    # What the lines after the loop add to a state at the last step.
-    final = {}
-    for state, nodes in state_nodes.items():
-        if len(nodes) != 1:
-            continue
-        last = Symbol(f"{state}[{problem.steps}]", real=True)
-        terms = [derivation.adjoint_symbol[c] * derivation.local[c][last]
-                 for c in derivation.consumers.get(last, []) if c in outside_symbols]
-        if terms:
-            final[state] = sympy.Add(*terms)
+    def final(self) -> dict:
+        """What the lines after the loop add to a state at the last step."""
+        derivation, final = self.derivation, {}
+        for state, nodes in self.state_nodes.items():
+            if len(nodes) != 1:
+                continue
+            last = Symbol(f"{state}[{self.graph.problem.steps}]", real=True)
+            terms = [derivation.adjoint_symbol[c] * derivation.local[c][last]
+                     for c in derivation.consumers.get(last, []) if c in self.outside_symbols]
+            if terms:
+                final[state] = sympy.Add(*terms)
+        return final
 
-    # Scalar states: the one-step Jacobian and the same-step loss gradient.
-    transition, step_loss = {}, {}
-    loss_nodes = [n for n in cell.nodes if name_of[n.symbol] == "L"]
-    for s in states:
-        nodes = state_nodes[s]
-        previous = [x for x, (name, off) in cell.inputs.items() if name == s and off == -1]
-        if len(nodes) != 1 or len(previous) != 1:
-            continue
-        d = _same_step(cell, local, previous[0])
-        transition[s] = d.get(nodes[0].symbol, sympy.S.Zero)
-        if loss_nodes:
-            dl = _same_step(cell, local, nodes[0].symbol)
-            step_loss[s] = dl.get(loss_nodes[0].symbol, sympy.S.Zero)
-    return BPTT(problem.steps, problem.reduce, cell, states, recursions, params, transition, step_loss, final)
+    def transitions(self) -> tuple[dict, dict]:
+        """Scalar states: the one-step Jacobian and the same-step loss gradient."""
+        transition, step_loss = {}, {}
+        loss_nodes = [n for n in self.cell.nodes if self.name_of[n.symbol] == "L"]
+        for s in self.states:
+            nodes = self.state_nodes[s]
+            previous = [x for x, (name, off) in self.cell.inputs.items() if name == s and off == -1]
+            if len(nodes) != 1 or len(previous) != 1:
+                continue
+            d = _same_step(self.cell, self.local, previous[0])
+            transition[s] = d.get(nodes[0].symbol, sympy.S.Zero)
+            if loss_nodes:
+                dl = _same_step(self.cell, self.local, nodes[0].symbol)
+                step_loss[s] = dl.get(loss_nodes[0].symbol, sympy.S.Zero)
+        return transition, step_loss
 
 
 def _entry(symbol: Symbol) -> str:
