@@ -23,7 +23,9 @@ from .document.render import render
 from .document.render.document import no_controls
 from .document.render.text import check_text
 from .document.solution import AUDIENCES, derivation_document, solution_document
+from .document.solution import Figure as Figure
 from .document.strings import LANGUAGES
+from .document.strings import STRINGS as STRINGS
 from .errors import SympropError
 from .evaluate import numeric
 from .evaluate.arrays import Machine
@@ -31,7 +33,11 @@ from .evaluate.check import run_checks
 from .evaluate.variants import draw_variants
 from .model import spec
 from .model.functions import built_in_names, plain
+from .model.reading import read_spec as read_spec
+from .model.shipped import reference as reference
 from .model.shipped import resolve
+from .model.shipped import shipped as shipped
+from .model.shipped import title_of as title_of
 
 FORMATS = ("text", "latex", "myst", "markdown")
 AGAINST = ("fd", "torch", "all")
@@ -238,3 +244,35 @@ def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool
     text = check_text(problem, report.checks, report.expected)
     summary = "all checks passed" if report.ok else "some checks FAILED"
     return f"{no_controls(problem.title)}\n\n{text}\n\n{summary}\n", report.ok
+
+
+# What the command line and the Sphinx extension call: they import this module
+# only (an import-linter contract keeps them so).  The names above serve them too:
+# render, no_controls, AUDIENCES, LANGUAGES, STRINGS, Figure, solution_document,
+# derivation_document, run_checks, read_spec, reference, resolve, shipped, title_of.
+
+
+def load_spec(path, text: str | None = None) -> spec.Problem:
+    """The validated spec of a file (or of ``text`` read from it), without the API's wrapper."""
+    return spec.load(path, text=text)
+
+
+def numbers(problem: spec.Problem):
+    """The worked solution's numbers (every step, every check) of a validated spec."""
+    return numeric.solve(problem)
+
+
+def derivation_json(problem: spec.Problem) -> dict:
+    """``symprop derive --format json``: the derivation as data."""
+    from .document.render.json import (
+        derivation_json as build,  # JSON's renderer only when asked for
+    )
+
+    return build(problem)
+
+
+def draw(problem: spec.Problem, fmt: str, grad: bool = False, unrolled: bool = False, lang: str | None = None) -> str:
+    """``symprop graph``: the computational graph in DOT, SVG, TikZ or Mermaid."""
+    from .document.pictures import draw as picture  # Graphviz's pictures only when asked for
+
+    return picture(problem, fmt, grad=grad, unrolled=unrolled, lang=lang)

@@ -16,22 +16,27 @@ from pathlib import Path
 import click
 
 from . import __version__, api
-from .api import check_report, strict_json
-from .document.solution import AUDIENCES
-from .document.strings import LANGUAGES
+from .api import (
+    AUDIENCES,
+    LANGUAGES,
+    check_report,
+    read_spec,
+    reference,
+    resolve,
+    shipped,
+    strict_json,
+    title_of,
+)
 from .errors import SympropError
-from .model.reading import read_spec
-from .model.shipped import reference, resolve, shipped, title_of
-from .model.spec import Problem, load
 
 
-def _load(spec: str) -> Problem:
+def _load(spec: str):
     if spec == "-":
         stdin = getattr(sys.stdin, "buffer", None)  # bytes: decoded as UTF-8, not the locale's
         if stdin is None:
             raise SympropError("cannot read: standard input is closed", where="<stdin>")
-        return load("<stdin>", text=read_spec(stdin, "<stdin>"))
-    return load(resolve(spec))
+        return api.load_spec("<stdin>", text=read_spec(stdin, "<stdin>"))
+    return api.load_spec(resolve(spec))
 
 
 def _run(action):
@@ -191,9 +196,7 @@ STANDALONE = click.option("--standalone", is_flag=True,
 
 
 def _document(doc, fmt: str, standalone: bool) -> str:
-    from .document.render import render
-
-    return render(doc, fmt, standalone=standalone)
+    return api.render(doc, fmt, standalone=standalone)
 
 
 @main.command()
@@ -217,9 +220,7 @@ def solve(spec, fmt, lang, audience, digits, fractions, floats, standalone, outp
 
     def action():
         problem = _load(spec)
-        from .evaluate.numeric import solve as run
-
-        solution = run(problem)
+        solution = api.numbers(problem)
         if floats:
             solution.exact = None
         elif fractions and solution.exact is None:
@@ -227,9 +228,7 @@ def solve(spec, fmt, lang, audience, digits, fractions, floats, standalone, outp
                        "answers longer than 10 decimals): --fractions changes nothing", err=True)
         if fmt == "json":
             return strict_json(solution.to_json())
-        from .document.solution import solution_document
-
-        return _document(solution_document(problem, solution, lang, audience, digits, fractions=fractions),
+        return _document(api.solution_document(problem, solution, lang, audience, digits, fractions=fractions),
                          fmt, standalone)
 
     _emit(_run(action), output)
@@ -250,12 +249,8 @@ def derive(spec, fmt, lang, audience, digits, standalone, output):
     def action():
         problem = _load(spec)
         if fmt == "json":
-            from .document.render.json import derivation_json
-
-            return strict_json(derivation_json(problem))
-        from .document.solution import derivation_document
-
-        return _document(derivation_document(problem, lang, audience, digits), fmt, standalone)
+            return strict_json(api.derivation_json(problem))
+        return _document(api.derivation_document(problem, lang, audience, digits), fmt, standalone)
 
     _emit(_run(action), output)
 
@@ -294,9 +289,7 @@ def graph(spec, fmt, grad, unrolled, lang, output):
     _writable(output)
 
     def action():
-        from .document.pictures import draw
-
-        return draw(_load(spec), fmt, grad=grad, unrolled=unrolled, lang=lang)
+        return api.draw(_load(spec), fmt, grad=grad, unrolled=unrolled, lang=lang)
 
     _emit(_run(action), output)
 

@@ -34,14 +34,21 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import clean_astext
 
 from . import __version__
-from .api import load, loads
-from .document.render import render
-from .document.render.document import no_controls
-from .document.solution import AUDIENCES, Figure, derivation_document, solution_document
-from .document.strings import LANGUAGES, STRINGS
+from .api import (
+    AUDIENCES,
+    LANGUAGES,
+    STRINGS,
+    Figure,
+    derivation_document,
+    load,
+    loads,
+    no_controls,
+    render,
+    run_checks,
+    shipped,
+    solution_document,
+)
 from .errors import SympropError
-from .evaluate.check import run_checks
-from .model.shipped import shipped
 
 logger = logging.getLogger(__name__)
 
