@@ -332,7 +332,7 @@ def test_values_entry_by_entry():
 
 @pytest.mark.parametrize("text, message", [
     ("softmax(Z, 2)", "softmax: the axis must be 0 or 1, got 2"),
-    ("sum(Z, x)", "sum: the axis must be 0 or 1, got x"),
+    ("sum(Z, x)", "sum: the axis must be 0 or 1 (up to 5 for an array of more axes), got x"),
     ("mean(Z, -1)", "mean: the axis must be 0 or 1"),
     ("sum(Z, 1.0)", "the axis must be 0 or 1"),
     ("sum(Z, 1, 0)", "sum() takes one argument and an optional axis"),

@@ -340,7 +340,7 @@ BAD = [
     ("y = leaky_relu(a, b)", "y", "model.equations line 1: leaky_relu: the slope must be a number, got 'b'"),
     ("y = elu(a, 1, 2) + b", "y", "model.equations line 1: elu() takes one argument and an optional alpha"),
     ("y = softplus(a, 2) + b", "y", "model.equations line 1: softplus() takes exactly one argument"),
-    ("y = a + b + 0*v", "sum(log_softmax(v, 2))", "model.loss: log_softmax: the axis must be 0 or 1, got 2"),
+    ("y = a + b + 0*v", "sum(log_softmax(v, 2))", "model.loss: log_softmax(): axis 2 does not exist for a 1-d vector (its only axis is 0)"),
     ("y = log_softmax(a) + b", "y", "model.equations line 1: log_softmax() needs a column vector, got a scalar"),
     ("y = max(v, u) + a + b", "sum(y)", "model.equations line 1: 'max()' needs operands of the same shape, "
      "got 2x1 and 3x1"),

@@ -42,7 +42,7 @@ def test_printed_as_written():
 @pytest.mark.parametrize("equation,message", [
     ("M = reshape(W, 4, 2)", "cannot reshape 2x3 into 4x2: the number of entries differs"),
     ("M = conv1d(k, W)", "conv1d() takes vectors (lists), but W is 2x3"),
-    ("M = reshape(W, 0)", "reshape() is written reshape(x, n) or reshape(x, rows, cols), the sizes whole numbers"),
+    ("M = reshape(W, 0)", "reshape() is written reshape(x, n), reshape(x, rows, cols) or reshape(X, N, C, H, W), the sizes whole numbers (one of them may be -1"),
 ])
 def test_a_size_that_does_not_fit_is_one_line(equation, message):
     text = TEXT.replace('f = flatten(W)\nM = reshape(f, 3, 2)\nv = conv1d(f, k)\nR = reshape(W.T, 6)', equation)

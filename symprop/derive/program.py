@@ -26,7 +26,7 @@ from ..model.functions import COMPARISONS, COMPOSED, LINALG, REDUCTIONS, RULES, 
 from ..model.parse import MAX_EXPONENT, SOFTMAX, TIME, call_parameters, check_call, parse_syntax
 from ..model.spec import LOSS, Problem
 
-Shape = tuple[int, int] | None
+Shape = tuple[int, ...] | None  # None: a scalar; (n, 1): a 1-d vector or a column; (r, c); or N-d (3 axes or more)
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,24 @@ def one(shape) -> Shape:
 
 
 def size(shape: Shape) -> int:
-    return 1 if shape is None else shape[0] * shape[1]
+    return 1 if shape is None else math.prod(shape)
+
+
+def is_nd(shape: Shape) -> bool:
+    """An array of three axes or more (a batch of images N×C×H×W)."""
+    return shape is not None and len(shape) > 2
 
 
 def describe(shape: Shape, flat: bool = False) -> str:
     if shape is None:
         return "a 1-d vector of 1" if flat else "a scalar"
-    return f"a 1-d vector of {shape[0]}" if flat else f"{shape[0]}x{shape[1]}"
+    return f"a 1-d vector of {shape[0]}" if flat else "x".join(map(str, shape))
+
+
+def kept(shape: Shape, axis) -> Shape:
+    """The shape of a reduction over ``axis`` (an int or a tuple) that keeps it, size 1."""
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return one(tuple(1 if k in axes else n for k, n in enumerate(shape)))
 
 
 def step_key(name: str, step: int | None) -> str:
@@ -133,8 +144,10 @@ def broadcast(a: Shape, b: Shape) -> Shape:
         return b
     if b is None:
         return a
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)  # aligned at the last axis
     if all(x == y or 1 in (x, y) for x, y in zip(a, b)):
-        return (max(a[0], b[0]), max(a[1], b[1]))
+        return one(tuple(max(x, y) for x, y in zip(a, b)))
     raise SympropError(f"needs operands of the same shape, got {describe(a)} and {describe(b)}; "
                        "only an axis of size 1 is repeated to fit (NumPy's broadcasting)")
 
@@ -402,8 +415,8 @@ class _Reader:
     def mark(self, e: Op, ndim: int) -> Op:
         """``e``, noted with its number of dimensions in NumPy's reading; a value
         larger than one operation may make is refused before any work."""
-        if e.shape is not None and e.shape[0] * e.shape[1] > MAX_OP_ENTRIES:
-            raise SympropError(f"a value of {e.shape[0]}x{e.shape[1]} = {e.shape[0] * e.shape[1]} entries "
+        if size(e.shape) > MAX_OP_ENTRIES:
+            raise SympropError(f"a value of {describe(e.shape)} = {size(e.shape)} entries "
                                f"(the limit for one operation is {MAX_OP_ENTRIES})")
         self.ndims[id(e)] = (e, ndim)
         return e
@@ -411,16 +424,29 @@ class _Reader:
     def ndim(self, e: Op) -> int:
         return self.ndims[id(e)][1] if id(e) in self.ndims else 0
 
+    def at_most_2d(self, e: Op, node, what: str) -> Op:
+        """``e``, refused when it has three axes or more, for ``what`` takes
+        vectors and matrices only."""
+        if is_nd(e.shape):
+            raise SympropError(
+                f"{what} takes scalars, vectors and matrices, but {_snippet(node)} is {self.ndim(e)}-d "
+                f"({describe(e.shape)}); an array of more axes goes through elementwise operations, "
+                f"sum/mean, conv2d, max_pool2d and reshape (reshape(X, N, -1) makes a matrix of it)")
+        return e
+
     def is_flat(self, e: Op) -> bool:
         """A 1-d array of more than one entry (kept as a column)."""
         return e.shape is not None and self.ndim(e) == 1
 
     def given_ndim(self, name: str, given) -> int:
-        """A number is 0-d, a list 1-d, a list of lists (or 2-d shapes) 2-d."""
-        if name in self.problem.matrices:
-            return 2
+        """A number is 0-d, a list 1-d, a list of lists (or 2-d shapes) 2-d, an
+        array of more axes (nested deeper, or from a file) as it is."""
         if isinstance(given, list):
             given = given[-1] if given else None
+        if is_nd(getattr(given, "shape", None)) or is_nd(self.problem.shapes.get(name)):
+            return len(given.shape if isinstance(given, np.ndarray) else self.problem.shapes[name])
+        if name in self.problem.matrices:
+            return 2
         return 1 if isinstance(given, np.ndarray) or name in self.problem.shapes else 0
 
     def name(self, name: str) -> Op:
@@ -600,7 +626,7 @@ class _Reader:
     def transpose(self, node: ast.Attribute) -> Op:
         """``.T``; NumPy leaves a 1-d vector as it is, which agrees with a book
         only as the left operand of ``@`` (xᵀW, xᵀy): elsewhere it is refused."""
-        inner = self.build(node.value)
+        inner = self.at_most_2d(self.build(node.value), node.value, "'.T'")
         if inner.shape is None:
             return inner
         if not self.is_flat(inner):
@@ -621,6 +647,9 @@ class _Reader:
         means a column: refused."""
         if max(self.ndim(p) for p in parts) < 2:
             return parts
+        if max(self.ndim(p) for p in parts) > 2:  # NumPy's rule along every axis: a 1-d vector is a row
+            self.wrap ^= {id(node) for p, node in zip(parts, nodes) if self.is_flat(p)}
+            return [T(p) if self.is_flat(p) else p for p in parts]
         out = []
         for p, node in zip(parts, nodes):
             if not self.is_flat(p):
@@ -682,7 +711,8 @@ class _Reader:
         right a column, and the result of either is 1-d (Wx, xᵀW, xᵀy)."""
         if isinstance(node.left, ast.Attribute) and node.left.attr == "T":
             self.free_T = id(node.left)
-        a, b = self.build(node.left), self.build(node.right)
+        a = self.at_most_2d(self.build(node.left), node.left, "'@'")
+        b = self.at_most_2d(self.build(node.right), node.right, "'@'")
         da, db = self.ndim(a), self.ndim(b)
         if 0 in (da, db):
             raise SympropError(f"'@' multiplies vectors and matrices, but {_snippet(node.right if db == 0 else node.left)} "
@@ -725,7 +755,7 @@ class _Reader:
         """outer(a, b) = a bᵀ of two vectors (or scalars), a matrix, as NumPy's outer."""
         a, b = (self.build(x) for x in node.args)
         for x, arg in ((a, node.args[0]), (b, node.args[1])):
-            if self.ndim(x) == 2:
+            if self.ndim(x) >= 2:
                 raise SympropError(f"outer() takes vectors, but {_snippet(arg)} is {describe(x.shape)}")
         self.rebuild[id(node)] = lambda n, _: ast.BinOp(n.args[0], ast.MatMult(), ast.Attribute(n.args[1], "T", ast.Load()))
         return self.mark(matmul(a, T(b)), 2)
@@ -746,14 +776,13 @@ class _Reader:
     def reshape(self, node: ast.Call) -> Op:
         """NumPy's flatten and reshape, row by row (C order); a 1-d result is kept as a column."""
         name, x = node.func.id, self.build(node.args[0])
-        sizes = [a.value for a in node.args[1:]]
-        rows, cols = x.shape or (1, 1)
-        if self.ndim(x) == 1:
-            rows, cols = cols, rows  # a 1-d vector is one row of entries, in NumPy's order
-        target = [rows * cols] if name == "flatten" else sizes
-        if math.prod(target) != rows * cols:
-            raise SympropError(f"cannot reshape {describe(x.shape, self.ndim(x) == 1)} into "
-                               f"{'x'.join(map(str, target))}: the number of entries differs")
+        sizes = [_integer(a) for a in node.args[1:]]
+        n = size(x.shape)
+        target = [n] if name == "flatten" else _sizes(sizes, n, describe(x.shape, self.ndim(x) == 1))
+        if is_nd(x.shape) or len(target) > 2:
+            shape = (target[0], 1) if len(target) == 1 else tuple(target)
+            return self.mark(Op("reshape", (x,), one(shape), name=name if name == "flatten" else ", ".join(
+                map(str, sizes)), extra=shape), len(target))
         shape = (target[0], 1) if len(target) == 1 else tuple(target)
         self.rebuild[id(node)] = lambda n, _: ast.Call(ast.Name("reshape", ast.Load()), [
             n.args[0], *(ast.Constant(v) for v in shape)], [])
@@ -761,16 +790,35 @@ class _Reader:
         return self.mark(Op("reshape", (x,), one(shape), name=written, extra=shape), len(target))
 
     def conv2d(self, node: ast.Call) -> Op:
-        """conv2d(X, K, stride, padding) as PyTorch's F.conv2d of one channel: corr2d of
-        X padded with zeros, every stride-th entry (read, and printed, as that)."""
-        x, k = (ast.unparse(a) for a in node.args[:2])
+        """conv2d(X, K, stride, padding) as PyTorch's F.conv2d: of one channel, corr2d
+        of X padded with zeros, every stride-th entry (read, and printed, as that); of
+        images N×C×H×W (or C×H×W) and kernels O×C×kh×kw, the operation itself."""
         stride, padding = [a.value for a in node.args[2:]] + [1, 0][len(node.args) - 2:]
+        images = self.build(node.args[0])
+        if is_nd(images.shape):
+            return self.channels(node, images, self.build(node.args[1]), stride, padding)
+        x, k = (ast.unparse(a) for a in node.args[:2])
         text = f"corr2d(pad({x}, {padding}), {k})" if padding else f"corr2d({x}, {k})"
         return self.read_as(node, f"({text})[::{stride}, ::{stride}]" if stride > 1 else text)
 
+    def channels(self, node: ast.Call, x: Op, k: Op, stride: int, padding: int) -> Op:
+        """conv2d of images with several channels: Y[n, o] = Σ_c corr2d(X[n, c], K[o, c])."""
+        if self.ndim(k) != 4 or len(x.shape) > 4:
+            raise SympropError(f"conv2d() of images takes X as N×C×H×W (or C×H×W) and K as O×C×kh×kw, but "
+                               f"{_snippet(node.args[0])} is {describe(x.shape)} and {_snippet(node.args[1])} "
+                               f"is {describe(k.shape, self.ndim(k) == 1)}")
+        (*lead, c, h, w), (o, kc, kh, kw) = x.shape, k.shape
+        if kc != c:
+            raise SympropError(f"conv2d(): the kernel has {kc} input channels and the images {c}")
+        h, w = h + 2 * padding, w + 2 * padding
+        if kh > h or kw > w:
+            raise SympropError(f"conv2d(): a {kh}x{kw} kernel does not fit in {h}x{w}")
+        shape = (*lead, o, (h - kh) // stride + 1, (w - kw) // stride + 1)
+        return self.mark(Op("conv2d", (x, k), shape, extra=(stride, padding)), len(shape))
+
     def pad(self, node: ast.Call) -> Op:
         """NumPy's np.pad(X, p) with zeros: p on every side (a 1-d vector at both ends)."""
-        x, p = self.build(node.args[0]), node.args[1].value
+        x, p = self.at_most_2d(self.build(node.args[0]), node.args[0], "pad()"), node.args[1].value
         rows, cols = x.shape or (1, 1)
         ndim = max(self.ndim(x), 1)
         q = p if ndim == 2 else 0  # a 1-d vector is kept as a column: only its rows grow
@@ -808,14 +856,14 @@ class _Reader:
         x = self.build(node.args[0])
         k = node.args[1].value
         stride = node.args[2].value if len(node.args) > 2 else k
-        if self.ndim(x) != 2:
-            raise SympropError(f"max_pool2d() takes a matrix (a list of lists), but {_snippet(node.args[0])} is "
-                               f"{describe(x.shape, self.ndim(x) == 1)}")
-        h, w = x.shape or (1, 1)
+        if self.ndim(x) < 2:
+            raise SympropError(f"max_pool2d() takes a matrix (a list of lists) or images (…×H×W), but "
+                               f"{_snippet(node.args[0])} is {describe(x.shape, self.ndim(x) == 1)}")
+        *lead, h, w = x.shape or (1, 1)
         if k > h or k > w:
             raise SympropError(f"max_pool2d(): a {k}x{k} window does not fit in {h}x{w}")
-        shape = one(((h - k) // stride + 1, (w - k) // stride + 1))
-        return self.mark(Op("max_pool", (x,), shape, extra=(k, stride)), 2)
+        shape = one((*lead, (h - k) // stride + 1, (w - k) // stride + 1))
+        return self.mark(Op("max_pool", (x,), shape, extra=(k, stride)), self.ndim(x))
 
     def compare(self, node: ast.Compare) -> Op:
         """``a < b`` (also <=, >, >=): 1 where it holds and 0 elsewhere, as
@@ -852,7 +900,7 @@ class _Reader:
     def onehot(self, node: ast.Call) -> Op:
         """onehot(y, C): row i is 1 at column y_i (whole numbers from 0 to C − 1), as F.one_hot."""
         y, classes = self.build(node.args[0]), node.args[1].value
-        if self.ndim(y) == 2:
+        if self.ndim(y) >= 2:
             raise SympropError(f"onehot() takes labels as a list (1-d), but {_snippet(node.args[0])} is "
                                f"{describe(y.shape)}")
         return self.mark(Op("onehot", (y,), one(((y.shape or (1,))[0], classes)), extra=classes), 2)
@@ -861,7 +909,7 @@ class _Reader:
         """cross_entropy(Z, y) as PyTorch's F.cross_entropy: logits Z (a row per
         sample), integer labels y, the mean over the rows."""
         z_text, y_text = (ast.unparse(a) for a in node.args)
-        z = self.build(node.args[0])
+        z = self.at_most_2d(self.build(node.args[0]), node.args[0], "cross_entropy()")
         if self.ndim(z) == 0:
             raise SympropError("cross_entropy() takes logits as a vector or a matrix (a row per sample)")
         if self.ndim(z) == 1:
@@ -900,7 +948,7 @@ class _Reader:
 
     def concat(self, parts: list[Op]) -> Op:
         for k, p in enumerate(parts, start=1):
-            if p.shape is not None and p.shape[1] != 1:
+            if p.shape is not None and (is_nd(p.shape) or p.shape[1] != 1):
                 raise SympropError(f"concat() stacks column vectors and scalars, but argument {k} "
                                    f"is {describe(p.shape)}")
         rows = sum((p.shape or (1, 1))[0] for p in parts)
@@ -909,18 +957,20 @@ class _Reader:
     def reduction(self, name: str, arg: Op, axis: int | None) -> Op:
         ndim = self.ndim(arg)
         if axis is not None and axis >= max(ndim, 1):  # NumPy takes axis 0 of a scalar
+            if ndim >= 2:
+                raise SympropError(f"{name}: the axis must be {'0 or 1' if ndim == 2 else f'0 to {ndim - 1}'} "
+                                   f"for a {ndim}-d value, got {axis}")
             what = "a scalar" if ndim == 0 else "a 1-d vector (its only axis is 0)"
             raise SympropError(f"{name}(): axis {axis} does not exist for {what}")
         if name in SOFTMAX:
-            if axis is None and (arg.shape is None or arg.shape[1] != 1):
+            if axis is None and (arg.shape is None or len(arg.shape) > 2 or arg.shape[1] != 1):
                 raise SympropError(f"{name}() needs a column vector, got {describe(arg.shape)}")
             return self.mark(Op(name, (arg,), arg.shape, extra=axis), ndim)
         if arg.shape is None:  # a scalar, or one entry (NumPy's sum of a (1,) is 0-d, keepdims keeps it)
             return arg if ndim == 0 or axis is not None else Op(name, (arg,), None)
         if axis is None:
             return Op(name, (arg,), None)
-        rows, cols = arg.shape
-        return self.mark(Op(name, (arg,), one((rows, 1) if axis == 1 else (1, cols)), extra=axis), ndim)
+        return self.mark(Op(name, (arg,), kept(arg.shape, axis), extra=axis), ndim)
 
     def subscript(self, node: ast.Subscript) -> Op:
         base = node.value
@@ -929,7 +979,7 @@ class _Reader:
             if relative and not self.in_cell:
                 raise SympropError("'t' can only be used in the [t] lines and a per-step loss")
             return self.at_step(base.id, step, relative)
-        value = self.build(base)
+        value = self.at_most_2d(self.build(base), base, "indexing")
         if isinstance(node.slice, ast.Tuple) and len(node.slice.elts) == 2 and isinstance(
                 node.slice.elts[0], ast.Call) and getattr(node.slice.elts[0].func, "id", "") in ("range", "arange"):
             return self.gather(node, value)
@@ -1016,6 +1066,18 @@ def _picks(key, n: int) -> tuple[tuple[int, ...], bool]:
     if not -n <= i < n:
         raise SympropError(f"index {i} is out of range for an axis of {n}")
     return (i % n,), False
+
+
+def _sizes(sizes: list[int], n: int, what: str) -> list[int]:
+    """NumPy's reshape sizes, one of them -1 (as many as the rest leave)."""
+    known = math.prod(v for v in sizes if v != -1)
+    if sizes.count(-1) > 1 or (-1 in sizes and n % known):
+        raise SympropError(f"cannot reshape {what} into {'x'.join(map(str, sizes))}: "
+                           "at most one size is -1, and the others must divide the number of entries")
+    target = [n // known if v == -1 else v for v in sizes]
+    if math.prod(target) != n:
+        raise SympropError(f"cannot reshape {what} into {'x'.join(map(str, sizes))}: the number of entries differs")
+    return target
 
 
 def _integer(node) -> int:

@@ -1,6 +1,6 @@
-"""Vector-Jacobian products: one line an operation, as data.
+"""Vector-Jacobian products: each operation's rule, from its record.
 
-``VJP[op](A, e, g, xs, out)`` gives the adjoint of each input of the node
+``VJP[op](A, e, g, xs, out)`` (``model/operations.py``) gives the adjoint of each input of the node
 ``e`` from its upstream adjoint ``g``, its inputs ``xs`` and its output
 ``out``, in the textbook form (dA += G Bᵀ, dB += Aᵀ G for a product;
 f′ in terms of the output where that is how books write it).  ``A`` is an
@@ -12,91 +12,11 @@ is printed is what is computed.  A missing rule fails loudly.
 import sympy
 
 from ..model.functions import RULES, undefined_function
+from ..model.operations import OPERATIONS
 from . import program as P
 from .program import Op
 
-
-def _shapes(e: Op) -> list:
-    return [a.shape for a in e.args]
-
-
-def _mul_rule(A, e, g, xs, out):
-    s = _shapes(e)
-    return [A.unbroadcast(A.mul(g, xs[1]), s[0]), A.unbroadcast(A.mul(g, xs[0]), s[1])]
-
-
-def _div_rule(A, e, g, xs, out):
-    s = _shapes(e)
-    a, b = xs
-    return [A.unbroadcast(A.div(g, b), s[0]),
-            A.unbroadcast(A.neg(A.div(A.mul(g, a), A.power(b, 2))), s[1])]
-
-
-def _powv_rule(A, e, g, xs, out):
-    a, b = xs
-    return [A.mul(g, A.mul(b, A.powv(a, A.add(b, A.num(-1))))),
-            A.unbroadcast(A.mul(g, A.mul(A.fn("log", a), out)), None)]
-
-
-VJP = {
-    "neg": lambda A, e, g, xs, out: [A.neg(g)],
-    "T": lambda A, e, g, xs, out: [A.T(g)],
-    "add": lambda A, e, g, xs, out: [A.unbroadcast(g, s) for s in _shapes(e)],
-    "mul": _mul_rule,
-    "div": _div_rule,
-    "pow": lambda A, e, g, xs, out: [A.mul(g, A.mul(A.num(e.extra), A.power(xs[0], e.extra - 1)))],
-    "powv": _powv_rule,
-    "matmul": lambda A, e, g, xs, out: [A.matmul(g, A.T(xs[1])), A.matmul(A.T(xs[0]), g)],
-    "fn": lambda A, e, g, xs, out: [
-        A.unbroadcast(d, a.shape) for a, d in zip(e.args, A.activation(e, xs, out, g))],
-    "softmax": lambda A, e, g, xs, out: [A.softmax_back(out, g, e.extra)],
-    "log_softmax": lambda A, e, g, xs, out: [A.log_softmax_back(out, g, e.extra)],
-    "sum": lambda A, e, g, xs, out: [A.spread(g, e.args[0].shape)],
-    # d(A⁻¹) = −A⁻ᵀ G A⁻ᵀ; d det(A) = g·det(A)·A⁻ᵀ; d log det(A) = g·A⁻ᵀ; d tr(A) = g·I
-    "reshape": lambda A, e, g, xs, out: [A.reshape(g, e.args[0].shape)],
-    "pad": lambda A, e, g, xs, out: [A.unpad(g, e.extra, e.args[0].shape)],
-    "inv": lambda A, e, g, xs, out: [A.neg(A.matmul(A.matmul(A.T(out), g), A.T(out)))],
-    "det": lambda A, e, g, xs, out: [A.mul(A.mul(g, out), A.T(A.inv(xs[0], e.args[0].shape)))],
-    "logdet": lambda A, e, g, xs, out: [A.mul(g, A.T(A.inv(xs[0], e.args[0].shape)))],
-    "trace": lambda A, e, g, xs, out: [A.mul(g, A.eye(e.args[0].shape))],
-    "amax": lambda A, e, g, xs, out: [_extreme_rule(A, e, g, xs[0], out)],
-    "amin": lambda A, e, g, xs, out: [_extreme_rule(A, e, g, xs[0], out)],
-    # g ⊙ softmax(x) along the axis, written exp(x − logsumexp(x)) as the books do
-    "logsumexp": lambda A, e, g, xs, out: [A.mul(g, A.fn("exp", A.add(xs[0], A.neg(out))))],
-    "mean": lambda A, e, g, xs, out: [
-        A.spread(A.div(g, A.num(_count(e))), e.args[0].shape)],
-    "concat": lambda A, e, g, xs, out: [
-        A.rows(g, start, stop, a.shape) for a, (start, stop) in zip(e.args, _spans(e))],
-    "index": lambda A, e, g, xs, out: [A.place(g, e.args[0].shape, e.extra)],
-    "cmp": lambda A, e, g, xs, out: [A.spread(A.num(0), a.shape) for a in e.args],  # a constant
-    "take": lambda A, e, g, xs, out: [A.scatter(g, e.args[0].shape, e.extra)],
-    "onehot": lambda A, e, g, xs, out: [A.spread(A.num(0), e.args[0].shape)],  # labels are data
-    # each window's adjoint to its largest entry (the first, at a tie, as PyTorch)
-    "max_pool": lambda A, e, g, xs, out: [A.unpool(g, xs[0], e.extra, e.args[0].shape)],
-    # dX = full_conv(G, K): each entry gathers K[a, b]·G[i − a, j − b]; dK = corr2d(X, G)
-    "corr2d": lambda A, e, g, xs, out: [A.full_conv(g, xs[1], e.args[0].shape), A.corr2d(xs[0], g, e.args[1].shape)],
-}
-
-
-def _extreme_rule(A, e: Op, g, x, out):
-    """g to the entries equal to the largest (smallest), shared evenly: g ⊙ [x = m]/Σ[x = m]."""
-    mask = A.equal(x, out, e.args[0].shape)
-    return A.mul(g, A.div(mask, A.total(mask, e.extra, e.shape)))
-
-
-def _count(e: Op) -> int:
-    """How many entries a mean averages."""
-    rows, cols = e.args[0].shape or (1, 1)
-    return {None: rows * cols, 0: rows, 1: cols}[e.extra]
-
-
-def _spans(e: Op) -> list[tuple[int, int]]:
-    spans, start = [], 0
-    for a in e.args:
-        n = (a.shape or (1, 1))[0]
-        spans.append((start, start + n))
-        start += n
-    return spans
+VJP = {name: record.vjp for name, record in OPERATIONS.items() if record.vjp is not None}
 
 
 def vjp(A, e: Op, g, xs, out) -> list:
@@ -137,6 +57,10 @@ class Symbolic:
             return g
         if shape is None:
             return Op("sum", (g,), None)
+        if P.is_nd(g.shape) or P.is_nd(shape):  # summed over the axes broadcasting put in front or repeated
+            lead = len(g.shape) - len(shape)
+            axes = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(shape) if n == 1 and g.shape[lead + k] != 1)
+            return Op("sum", (g,), shape, extra=axes) if axes else g
         if shape[0] == 1 and g.shape[0] != 1:
             return Op("sum", (g,), P.one((1, g.shape[1])), extra=0)
         if shape[1] == 1 and g.shape[1] != 1:
@@ -169,7 +93,7 @@ class Symbolic:
     def softmax_back(z: Op, g: Op, axis) -> Op:
         if axis is None:
             return P.mul(z, P.sub(g, P.matmul(P.T(z), g)))
-        inner = Op("sum", (P.mul(z, g),), P.one((z.shape[0], 1) if axis == 1 else (1, z.shape[1])), extra=axis)
+        inner = Op("sum", (P.mul(z, g),), P.kept(z.shape, axis), extra=axis)
         return P.mul(z, P.sub(g, inner))
 
     @staticmethod
@@ -182,20 +106,12 @@ class Symbolic:
         if axis is None:
             total = Op("sum", (g,), None)
         else:
-            total = Op("sum", (g,), P.one((g.shape[0], 1) if axis == 1 else (1, g.shape[1])), extra=axis)
+            total = Op("sum", (g,), P.kept(g.shape, axis), extra=axis)
         return P.sub(g, P.mul(p, total))
 
     @staticmethod
     def spread(g: Op, shape) -> Op:
         return P.mul(g, P.ones(shape))
-
-    @staticmethod
-    def rows(g: Op, start: int, stop: int, shape) -> Op:
-        return Op("rows", (g,), shape, extra=(start, stop))
-
-    @staticmethod
-    def place(g: Op, shape, index) -> Op:
-        return Op("place", (g,), shape, extra=index)
 
     @staticmethod
     def unpad(g: Op, margins, shape) -> Op:
@@ -205,40 +121,6 @@ class Symbolic:
         return Op("take", (g,), shape, name=written, extra=(tuple(range(p, p + rows)), tuple(range(q, q + cols))))
 
     @staticmethod
-    def reshape(g: Op, shape) -> Op:
-        return Op("reshape", (g,), shape, extra=shape or (1, 1))
-
-    @staticmethod
-    def inv(x: Op, shape) -> Op:
-        return Op("inv", (x,), shape)
-
-    @staticmethod
-    def eye(shape) -> Op:
-        return Op("eye", shape=shape)
-
-    @staticmethod
-    def equal(x: Op, m: Op, shape) -> Op:
-        return Op("cmp", (x, m), shape, extra="==")
-
-    @staticmethod
-    def total(x: Op, axis, shape) -> Op:
-        return Op("sum", (x,), shape, extra=axis)
-
-    @staticmethod
-    def corr2d(x: Op, k: Op, shape) -> Op:
-        return Op("corr2d", (x, k), shape)
-
-    @staticmethod
-    def full_conv(g: Op, k: Op, shape) -> Op:
-        """The full convolution of g with k, the size of corr2d's input."""
-        return Op("full_conv", (g, k), shape)
-
-    @staticmethod
-    def unpool(g: Op, x: Op, sizes, shape) -> Op:
-        """g at the largest entry of each window of x, zeros elsewhere."""
-        return Op("unpool", (g, x), shape, extra=sizes)
-
-    @staticmethod
-    def scatter(g: Op, shape, taken) -> Op:
-        """g in the entries a slice took, zeros elsewhere."""
-        return Op("scatter", (g,), shape, extra=taken)
+    def op(name: str, args, shape, extra=None, label: str = "") -> Op:
+        """An operation a rule asks for by name (unpool, full_conv …), as a node of the formula."""
+        return Op(name, tuple(args), shape, name=label, extra=extra)

@@ -10,12 +10,13 @@ rows of a derivation: each adjoint, with its one-term adjoints written out
 from ..derive.mathobj import Verbatim
 from ..derive.program import Op, shift, step_key
 from ..derive.sweep import Formula, MatrixForm
+from ..model.operations import OPERATIONS
 from .render.latex_printer import function_name
 
 _PRECEDENCE = {"add": 1, "neg": 1, "mul": 2, "matmul": 2, "div": 2, "iverson": 2}
-_ATOMS = ("leaf", "at", "adj", "delta", "num", "fn", "ones", "softmax", "log_softmax", "sum", "mean", "concat",
-          "cmp", "take", "onehot", "corr2d", "full_conv", "logsumexp", "max_pool", "unpool", "amax", "amin",
-          "det", "logdet", "trace", "eye", "reshape", "pad")
+# Printed as a call or a name, so never put in parentheses (inv has its ⁻¹, a row or an entry its brackets).
+_ATOMS = ("leaf", "at", "adj", "delta", "num", *(op for op, r in OPERATIONS.items() if r.printed in (
+    "function", "call", "atom") and op not in ("inv", "rows", "index", "place")))
 
 TEXT = {
     "adj": "∂L/∂{}", "delta": "δ_{}", "T": "{}ᵀ", "dot": "·", "had": " ⊙ ", "ones": "𝟙",
@@ -79,8 +80,7 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
 
 _ATOM_OPS = ("leaf", "at", "adj", "delta", "num", "ones")
 _OPERATORS = ("T", "neg", "add", "matmul", "mul", "div", "pow", "powv", "iverson")
-_FUNCTIONS = ("sum", "mean", "softmax", "log_softmax", "logsumexp", "amax", "amin", "fn", "concat", "rows", "index",
-              "place")
+_FUNCTIONS = tuple(op for op, r in OPERATIONS.items() if r.printed == "function")
 
 
 def _atom(m: Op, name_of, printer, style: dict) -> str:
@@ -149,11 +149,9 @@ def _function(m: Op, go, style: dict) -> str:
 
 
 # Operations printed as a call (or a mark on their operand), by name; the
-# arguments after the first are numbers kept in the operation (a window, a shape).
-_CALLS = ("inv", "eye", "det", "logdet", "trace", "max_pool", "unpool", "reshape", "corr2d", "full_conv",
-          "onehot", "take", "scatter", "cmp", "pad")
-_LATEX_NAMES = {"det": r"\det", "logdet": r"\log\det", "trace": r"\operatorname{tr}"}
-_TEXT_NAMES = {"logdet": "log det", "trace": "tr", "max_pool": "max_pool2d", "scatter": "place"}
+# arguments after the first are numbers kept in the operation (a window, a stride).
+_CALLS = tuple(op for op, r in OPERATIONS.items() if r.printed == "call")
+_SIZES = ("max_pool", "conv2d", "conv2d_input", "conv2d_weight")  # the window or stride and padding, printed
 
 
 def _call(m: Op, go, wrap, style: dict) -> str:
@@ -170,12 +168,13 @@ def _call(m: Op, go, wrap, style: dict) -> str:
         return base + (m.name if style is TEXT else m.name.replace("[", r"\left[").replace("]", r"\right]"))
     if op == "cmp":
         return style["cmp"].format(go(a[0]), style[m.extra], go(a[1]))
+    record = OPERATIONS[op]
     name = (m.name if op in ("corr2d", "full_conv") and m.name else  # conv1d is corr2d of columns
-            "flatten" if op == "reshape" and m.name == "flatten" else _TEXT_NAMES.get(op, op))
+            "flatten" if op == "reshape" and m.name == "flatten" else record.name or op)
     if style is LATEX:
-        name = _LATEX_NAMES.get(op) or rf"\operatorname{{{name.replace('_', chr(92) + '_')}}}"
+        name = record.latex or rf"\operatorname{{{name.replace('_', chr(92) + '_')}}}"
     args = [go(x) for x in a]
-    if op == "max_pool":
+    if op in _SIZES:
         args += [str(k) for k in m.extra]
     elif op == "pad":
         args.append(m.name)

@@ -16,25 +16,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..derive.program import Op, Program, one, walk
+from ..derive.program import Op, Program, describe, one, walk
 from ..derive.rules import vjp
 from ..derive.sweep import Formula
 from ..errors import SympropError
 from ..model.functions import RULES, numeric_namespace
+from ..model.operations import OPERATIONS, squash
 from ..model.spec import LOSS
 from .faults import Watch, finite, number
 
 Number = float | np.ndarray
-
-
-def squash(v) -> Number:
-    """A 1x1 array counts as a scalar: a NumPy float64, so that division by
-    zero and overflow follow NumPy (inf, nan) rather than raise."""
-    if isinstance(v, np.ndarray):
-        if v.shape == (1, 1) or v.ndim == 0:
-            return np.float64(v.reshape(()))
-        return v
-    return np.float64(v)
 
 
 class NumPy:
@@ -96,11 +87,10 @@ class NumPy:
             return g
         if shape is None:
             return np.float64(np.sum(g))
-        if shape[0] == 1 and g.shape[0] != 1:
-            g = np.sum(g, axis=0, keepdims=True)
-        if shape[1] == 1 and g.shape[1] != 1:
-            g = np.sum(g, axis=1, keepdims=True)
-        return squash(g)
+        if g.ndim > len(shape):  # the axes broadcasting put in front
+            g = np.sum(g, axis=tuple(range(g.ndim - len(shape))))
+        repeated = tuple(k for k, n in enumerate(shape) if n == 1 and g.shape[k] != 1)
+        return squash(np.sum(g, axis=repeated, keepdims=True) if repeated else g)
 
     def activation(self, e, xs, y, g):
         return [squash(d * g) for d in self.partials[e.name](*xs, y, *(e.extra or ()))]
@@ -124,191 +114,20 @@ class NumPy:
         return np.broadcast_to(g, shape).astype(float)
 
     @staticmethod
-    def rows(g, start, stop, shape):
-        return squash(g[start:stop]) if shape is None else g[start:stop]
-
-    @staticmethod
     def unpad(g, margins, shape):
         (p, q), (rows, cols) = margins, shape or (1, 1)
         return squash(np.reshape(g, np.shape(g) or (1, 1))[p:p + rows, q:q + cols])
 
-    @staticmethod
-    def reshape(g, shape):
-        return squash(np.reshape(g, shape or (1, 1)))
-
-    @staticmethod
-    def inv(x, shape):
-        return _inverse(x)
-
-    @staticmethod
-    def eye(shape):
-        return np.eye(shape[0])
-
-    @staticmethod
-    def equal(x, m, shape):
-        return squash(np.equal(x, m).astype(float))
-
-    @staticmethod
-    def total(x, axis, shape):
-        return _reduce(np.sum, x, axis)
-
-    @staticmethod
-    def corr2d(x, k, shape=None):
-        x, k = np.reshape(x, np.shape(x) or (1, 1)), np.reshape(k, np.shape(k) or (1, 1))
-        windows = np.lib.stride_tricks.sliding_window_view(x, k.shape)
-        return squash(np.einsum("ijab,ab->ij", windows, k))
-
-    @staticmethod
-    def full_conv(g, k, shape):
-        g, k = np.reshape(g, np.shape(g) or (1, 1)), np.reshape(k, np.shape(k) or (1, 1))
-        out = np.zeros(shape or (1, 1))
-        for a in range(k.shape[0]):
-            for b in range(k.shape[1]):
-                out[a:a + g.shape[0], b:b + g.shape[1]] += k[a, b] * g
-        return squash(out)
-
-    @staticmethod
-    def unpool(g, x, sizes, shape):
-        k, stride = sizes
-        x, g = np.reshape(x, np.shape(x) or (1, 1)), np.reshape(g, np.shape(g) or (1, 1))
-        out = np.zeros(x.shape)
-        for i in range(g.shape[0]):
-            for j in range(g.shape[1]):
-                window = x[i * stride:i * stride + k, j * stride:j * stride + k]
-                a, b = np.unravel_index(np.argmax(window), window.shape)  # the first largest, as PyTorch
-                out[i * stride + a, j * stride + b] += g[i, j]
-        return squash(out)
-
-    @staticmethod
-    def scatter(g, shape, taken):
-        out = np.zeros(shape or (1, 1))
-        np.add.at(out, np.ix_(*taken), np.reshape(g, (len(taken[0]), len(taken[1]))))
-        return squash(out)
-
-    @staticmethod
-    def place(g, shape, index):
-        out = np.zeros(shape)
-        if index[0] == "row":
-            out[index[1], :] = np.reshape(g, -1)
-        elif shape[1] == 1:
-            out[index[0], 0] = g
-        else:
-            out[0, index[0]] = g
-        return out
+    def op(self, name, args, shape, extra=None, label=""):
+        """An operation a vector-Jacobian rule asks for by name (unpool, full_conv …): its record's NumPy form."""
+        return OPERATIONS[name].numpy(self, Op(name, (), shape, label, None, extra), list(args))
 
 
 def _both_arrays(a, b) -> bool:
     return isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
 
 
-def _softmax(a, axis):
-    axis = 0 if axis is None else axis
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def _log_softmax(a, axis):
-    axis = 0 if axis is None else axis
-    shifted = a - np.max(a, axis=axis, keepdims=True)  # no overflow at large logits
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-
-
-def logsumexp_stable(a, axis=None, keepdims=False):
-    """log Σ exp(a), without overflow: the largest entry taken out first."""
-    m = np.max(a, axis=axis, keepdims=True)
-    out = m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))
-    return out if keepdims else np.reshape(out, ()) if axis is None else np.squeeze(out, axis)
-
-
-def _reduce(fn, a, axis):
-    if not isinstance(a, np.ndarray):
-        return a
-    if axis is None:
-        return np.float64(fn(a))
-    return squash(fn(a, axis=axis, keepdims=True))
-
-
-def _index(a, index):
-    if index[0] == "row":
-        return a[index[1]:index[1] + 1, :]
-    return np.float64(a.reshape(-1)[index[0]])
-
-
-def _inverse(a):
-    """numpy.linalg.inv, a singular matrix said in one line (its determinant 0)."""
-    if not np.all(np.isfinite(a)) or np.linalg.cond(a) > 1e15:
-        raise SympropError("inv() of a singular matrix (its determinant is 0, or nearly)")
-    return np.linalg.inv(a)
-
-
-def _logdet(a):
-    sign, value = np.linalg.slogdet(a)
-    if sign <= 0:
-        raise SympropError(f"logdet() of a matrix whose determinant is {np.linalg.det(a):.4g}, not positive")
-    return np.float64(value)
-
-
-def _windows(x, k: int, stride: int):
-    """The k×k windows of x, ``stride`` apart: an array of windows[i, j, a, b]."""
-    x = np.reshape(x, np.shape(x) or (1, 1))
-    return np.lib.stride_tricks.sliding_window_view(x, (k, k))[::stride, ::stride]
-
-
-def _max_pool(x, k: int, stride: int):
-    return squash(_windows(x, k, stride).max(axis=(2, 3)))
-
-
-def _pool_ties(x, k: int, stride: int) -> bool:
-    """Whether a window has its largest entry twice (PyTorch's gradient takes the first)."""
-    windows = _windows(x, k, stride)
-    return bool(np.any((windows == windows.max(axis=(2, 3), keepdims=True)).sum(axis=(2, 3)) > 1))
-
-
-def _onehot(labels, classes: int):
-    ys = np.reshape(labels, -1)
-    if np.any(ys != np.round(ys)) or np.any(ys < 0) or np.any(ys >= classes):
-        bad = ys[(ys != np.round(ys)) | (ys < 0) | (ys >= classes)][0]
-        raise SympropError(f"a class label must be a whole number from 0 to {classes - 1}, got {bad:g}")
-    return squash(np.eye(classes)[ys.astype(int)])
-
-
-_COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal}
-
-FORWARD = {
-    "neg": lambda A, e, x: -x[0],
-    "T": lambda A, e, x: A.T(x[0]),
-    "add": lambda A, e, x: x[0] + x[1],
-    "mul": lambda A, e, x: A.mul(x[0], x[1]),
-    "div": lambda A, e, x: x[0] / x[1],
-    "pow": lambda A, e, x: x[0] ** e.extra,
-    "powv": lambda A, e, x: x[0] ** x[1],
-    "matmul": lambda A, e, x: A.matmul(x[0], x[1]),
-    "fn": lambda A, e, x: A.fn(e.name, *x, *(e.extra or ())),
-    "softmax": lambda A, e, x: _softmax(x[0], e.extra),
-    "log_softmax": lambda A, e, x: _log_softmax(x[0], e.extra),
-    "sum": lambda A, e, x: _reduce(np.sum, x[0], e.extra),
-    "logsumexp": lambda A, e, x: _reduce(logsumexp_stable, x[0], e.extra),
-    "reshape": lambda A, e, x: squash(np.reshape(x[0], e.extra)),
-    "pad": lambda A, e, x: np.pad(np.reshape(x[0], np.shape(x[0]) or (1, 1)), [(e.extra[0],) * 2, (e.extra[1],) * 2]),
-    "inv": lambda A, e, x: _inverse(x[0]),
-    "det": lambda A, e, x: np.float64(np.linalg.det(x[0])),
-    "logdet": lambda A, e, x: _logdet(x[0]),
-    "trace": lambda A, e, x: np.float64(np.trace(x[0])),
-    "eye": lambda A, e, x: np.eye(e.shape[0]),
-    "amax": lambda A, e, x: _reduce(np.max, x[0], e.extra),
-    "amin": lambda A, e, x: _reduce(np.min, x[0], e.extra),
-    "mean": lambda A, e, x: _reduce(np.mean, x[0], e.extra),
-    "concat": lambda A, e, x: np.vstack([np.reshape(v, (-1, 1)) for v in x]),
-    "index": lambda A, e, x: _index(x[0], e.extra),
-    "cmp": lambda A, e, x: squash(_COMPARE[e.extra](x[0], x[1]).astype(float)),
-    "onehot": lambda A, e, x: _onehot(x[0], e.extra),
-    "corr2d": lambda A, e, x: A.corr2d(x[0], x[1]),
-    "max_pool": lambda A, e, x: _max_pool(x[0], *e.extra),
-    "unpool": lambda A, e, x: A.unpool(x[0], x[1], e.extra, e.shape),
-    "full_conv": lambda A, e, x: A.full_conv(x[0], x[1], e.shape),
-    "take": lambda A, e, x: squash(np.reshape(x[0], np.shape(x[0]) or (1, 1))[np.ix_(*e.extra)]),
-    "scatter": lambda A, e, x: A.scatter(x[0], e.shape, e.extra),
-}
+FORWARD = {name: record.numpy for name, record in OPERATIONS.items()}
 
 
 @dataclass
@@ -397,8 +216,7 @@ class Machine:
     def _checked(self, leaf, value: Number, where: str) -> Number:
         shape = value.shape if isinstance(value, np.ndarray) else None
         if one(shape) != leaf.shape:
-            have = "scalar" if shape is None else f"{shape[0]}x{shape[1]}"
-            want = "scalar" if leaf.shape is None else f"{leaf.shape[0]}x{leaf.shape[1]}"
+            have, want = (describe(s) if s else "scalar" for s in (one(shape), leaf.shape))
             raise SympropError(f"{where}: has shape {have} but the model uses {want}",
                                where=self.program.problem.origin)
         return value
@@ -535,19 +353,9 @@ class Machine:
                 continue
             if e.op == "num":
                 continue
-            xs = [tape[id(a)] for a in e.args]
-            if e.op == "fn" and e.name == "relu" and np.any(np.asarray(xs[0]) == 0):
-                met[0].append(key)
-            elif e.op == "fn" and e.name in RULES and RULES[e.name].kink is not None:
-                if np.any(RULES[e.name].kink(*xs, *(e.extra or ()))):
-                    met[1].append(key)
-            elif e.op in ("amax", "amin") and np.sum(np.asarray(xs[0]) == tape[id(e)]) > (
-                    1 if e.extra is None else np.size(tape[id(e)])):
-                met[1].append(key)  # a tie for the largest: the gradient is shared, as torch.amax
-            elif e.op == "max_pool" and _pool_ties(xs[0], *e.extra):
-                met[1].append(key)  # a tie in a window: the gradient is PyTorch's, the first entry's
-            elif e.op == "cmp" and np.any(np.asarray(xs[0]) == np.asarray(xs[1])):
-                met[1].append(key)  # a tie: the step of the comparison, where differences jump
+            xs, kink = [tape[id(a)] for a in e.args], OPERATIONS[e.op].kink
+            if kink is not None and kink(e, xs, tape[id(e)]):  # relu's kinks apart: a convention of their own
+                met[0 if e.op == "fn" and e.name == "relu" else 1].append(key)
             for a, ga in zip(e.args, vjp(A, e, g, xs, tape[id(e)])):
                 stack.append((a, ga))
 
@@ -611,11 +419,6 @@ class FormulaValues:
             return squash(self.get(left, t) * self.derivative(right, t).reshape(1, -1))
         if m.op == "T" and m.args[0].op == "diag":
             return self.get(m.args[0], t)
-        if m.op == "rows":
-            start, stop = m.extra
-            return A.rows(self.get(m.args[0], t), start, stop, m.shape)
-        if m.op == "place":
-            return A.place(self.get(m.args[0], t), m.shape, m.extra)
         return squash(FORWARD[m.op](A, m, [self.get(a, t) for a in m.args]))
 
     def derivative(self, m: Op, t) -> np.ndarray:

@@ -41,9 +41,10 @@ from ..derive.sweep import through_time
 from ..errors import SympropError
 from ..model.claim_syntax import ADJOINT, DIAG, SUM_T, ClaimSpec
 from ..model.functions import REDUCTIONS, RULES, numeric_namespace
+from ..model.operations import log_softmax, logsumexp, reduce, softmax, squash
 from ..model.parse import MAX_EXPONENT, SOFTMAX, call_parameters
 from ..model.spec import LOSS, Problem
-from .arrays import Machine, NumPy, logsumexp_stable, squash
+from .arrays import Machine, NumPy
 
 RTOL = 1e-8  # agreement asked of a formula, relative to the size of the numbers
 RANDOM_POINTS = 5
@@ -513,14 +514,9 @@ class _Evaluator:
         if name in SOFTMAX:
             if axis is None and v.shape[1] != 1:
                 raise _NotDefined(f"{name}() is not defined for a {_show(v.shape)} matrix")
-            a = 0 if axis is None else axis
-            shifted = v - np.max(v, axis=a, keepdims=True)
-            total = np.sum(np.exp(shifted), axis=a, keepdims=True)
-            return squash(shifted - np.log(total) if name == "log_softmax" else np.exp(shifted) / total)
-        fn = {"sum": np.sum, "mean": np.mean, "amax": np.max, "amin": np.min, "logsumexp": logsumexp_stable}[name]
-        if axis is None:
-            return np.float64(fn(v))
-        return squash(fn(v, axis=axis, keepdims=True))
+            return squash((log_softmax if name == "log_softmax" else softmax)(v, axis))
+        fn = {"sum": np.sum, "mean": np.mean, "amax": np.max, "amin": np.min, "logsumexp": logsumexp}[name]
+        return reduce(fn, v, axis)
 
 
 # Comparing -------------------------------------------------------------------------------

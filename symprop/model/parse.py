@@ -403,6 +403,8 @@ class _Builder:
             return self._pairwise(name, node)
         arg = self.build(node.args[0])
         if name in REDUCTIONS:
+            if axis is not None and axis > 1:  # entry by entry, values are scalars, vectors and matrices
+                raise SympropError(f"{name}: the axis must be 0 or 1, got {axis}{_column(node.args[1])}")
             if axis is not None:
                 return self._reduce_axis(name, arg, axis)
             return self._reduce(name, arg, node)
@@ -617,6 +619,8 @@ class _Builder:
 # How each function that is neither a rule, a reduction nor of one argument reads:
 # the numbers of arguments it takes, which of them are whole numbers written in
 # the text (by position, with their least value), and how it is written.
+MAX_AXES = 6  # the most axes a value may have (N×C×H×W has 4)
+
 _USAGE = {
     "where": ((3,), (), "where(a < b, x, y): a comparison and two values"),
     "outer": ((2,), (), "outer(a, b) of two vectors"),
@@ -629,7 +633,9 @@ _USAGE = {
     "binary_cross_entropy_with_logits": ((2,), (), "binary_cross_entropy_with_logits(z, y) of logits and targets"),
     "max_pool2d": ((2, 3), {1: 1, 2: 1}, "max_pool2d(X, k) or max_pool2d(X, k, stride), k and the stride whole numbers"),
     "flatten": ((1,), (), "flatten(X)"),
-    "reshape": ((2, 3), {1: 1, 2: 1}, "reshape(x, n) or reshape(x, rows, cols), the sizes whole numbers"),
+    "reshape": (tuple(range(2, MAX_AXES + 2)), dict.fromkeys(range(1, MAX_AXES + 1), -1),
+                "reshape(x, n), reshape(x, rows, cols) or reshape(X, N, C, H, W), the sizes whole numbers "
+                "(one of them may be -1: as many as the others leave)"),
     "norm": ((1,), (), "norm(x), the Frobenius norm of every entry"),
     "pad": ((2, 3), {1: 0, 2: 0}, "pad(X, p): p zeros on every side, p a whole number"),
     "conv2d": ((2, 3, 4), {2: 1, 3: 0}, "conv2d(X, K), conv2d(X, K, stride) or conv2d(X, K, stride, padding)"),
@@ -658,8 +664,9 @@ def check_call(node: ast.Call) -> int | None:
     if name in _USAGE:
         counts, whole, usage = _USAGE[name]
         if len(args) not in counts or any(
-                type(_literal(args[k])) is not int or _literal(args[k]) < least for k, least in dict(whole).items()
-                if k < len(args)):
+                type(_literal(args[k])) is not int or _literal(args[k]) < least
+                or (least == -1 and _literal(args[k]) == 0)  # a size: -1 or a whole number from 1
+                for k, least in dict(whole).items() if k < len(args)):
             raise SympropError(f"{name}() is written {usage}{_column(node)}")
         return None
     if name in STACKING:
@@ -672,11 +679,12 @@ def check_call(node: ast.Call) -> int | None:
         if len(args) == 1:
             return None
         axis = args[1]
-        if isinstance(axis, ast.Constant) and type(axis.value) is int and axis.value in (0, 1):
+        if isinstance(axis, ast.Constant) and type(axis.value) is int and 0 <= axis.value < MAX_AXES:
             return axis.value
         given = ast.unparse(axis)
         given = given if len(given) <= 30 else given[:27] + "..."
-        raise SympropError(f"{name}: the axis must be 0 or 1, got {given}{_column(axis)}")
+        raise SympropError(f"{name}: the axis must be 0 or 1 (up to {MAX_AXES - 1} for an array of more axes), "
+                           f"got {given}{_column(axis)}")
     if len(args) != 1:
         raise SympropError(f"{name}() takes exactly one argument{_column(node)}")
     return None

@@ -17,6 +17,7 @@ from ..errors import SympropError
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import RULES, built_in_names, internal_names
 from .parse import (
+    MAX_AXES,
     MAX_TEXT,
     NAME,
     TIME,
@@ -710,7 +711,9 @@ class _Reader:
             return float(value)
         if not isinstance(value, list) or not value:
             raise self.error(where, f"must be a number or a non-empty list, got {_toml_type(value)}")
-        if all(isinstance(v, list) for v in value):
+        if all(isinstance(v, list) for v in value) and any(isinstance(x, list) for v in value for x in v):
+            array = np.array(self._nested(value, where), dtype=float)  # an array of 3 axes or more
+        elif all(isinstance(v, list) for v in value):
             widths = {len(v) for v in value}
             if len(widths) != 1 or 0 in widths:
                 raise self.error(where, "matrix rows must all have the same length")
@@ -738,10 +741,24 @@ class _Reader:
         if not np.all(np.isfinite(array)) or np.any(np.abs(array) > 1e100):
             bad = array.reshape(-1)[np.argmax(~np.isfinite(array.reshape(-1)) | (np.abs(array.reshape(-1)) > 1e100))]
             raise self.error(where, f"entries must be finite numbers up to 1e100, got {bad}")
-        if array.ndim == 2:
+        if array.ndim >= 2:
+            if array.ndim > MAX_AXES:
+                raise self.error(where, f"has {array.ndim} axes (the most is {MAX_AXES})")
             self.matrices.add(where)
             return array
         return float(array) if array.ndim == 0 else array.reshape(-1, 1)
+
+    def _nested(self, value, where: str, depth: int = 1) -> list:
+        """Lists nested to the same depth and length on each level: NumPy's
+        array of that many axes (a batch of images, N×C×H×W)."""
+        if not isinstance(value, list):
+            return self._entry(value, where)
+        if depth > MAX_AXES:
+            raise self.error(where, f"is nested more than {MAX_AXES} deep")
+        if not value or len({_depth_and_length(v) for v in value}) != 1:
+            raise self.error(where, "nested lists must have the same length on each level (an array of "
+                                    "N×C×H×W is N lists of C lists of H rows of W numbers)")
+        return [self._nested(v, where, depth + 1) for v in value]
 
     def _entry(self, x, where: str) -> float:
         if isinstance(x, bool) or not isinstance(x, int | float):
@@ -749,6 +766,14 @@ class _Reader:
         if not math.isfinite(x) or abs(x) > 1e100:
             raise self.error(where, f"entries must be finite numbers, got {x}")
         return float(x)
+
+
+def _depth_and_length(v) -> tuple[int, int]:
+    """How deep lists are nested at their first entries, and the length of the outer one."""
+    depth, first = 0, v
+    while isinstance(first, list) and first:
+        depth, first = depth + 1, first[0]
+    return depth, len(v) if isinstance(v, list) else 0
 
 
 def _initial(r: "_Reader", model: dict, sequences, initial_params: dict[str, str]) -> dict:
