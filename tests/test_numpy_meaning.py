@@ -1,5 +1,6 @@
 """A spec means what NumPy means: random expressions over random shapes
-(scalars, 1-d vectors, rows, columns, matrices, squares among them), each
+(scalars, 1-d vectors, rows, columns, matrices, squares among them, arrays of
+three axes), each
 written once as text for symprop and evaluated here by NumPy and PyTorch from
 the same tree.  Where NumPy computes a value, symprop gives the same loss and
 PyTorch's gradients, or refuses in one of its documented ways (a 1-d x.T
@@ -21,7 +22,8 @@ from symprop.errors import SympropError
 NAMES = ("a", "b", "c", "d")
 # the ways symprop refuses a text that NumPy computes, each said in its message
 DOCUMENTED_REFUSALS = ("which NumPy leaves as it is when transposed", "which NumPy lines up with the last axis",
-                       "outer() takes vectors", "picks nothing")
+                       "outer() takes vectors", "picks nothing",
+                       "an array of more axes goes through elementwise operations")  # @, .T, [] of 3-d
 
 
 def shapes():
@@ -32,6 +34,8 @@ def shapes():
         n.map(lambda k: (1, k)),
         n.map(lambda k: (k, 1)),
         st.tuples(n, n),
+        st.tuples(n, n, n),  # an array of three axes
+        n.map(lambda k: (2, 1, k)),
     )
 
 

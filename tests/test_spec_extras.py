@@ -162,7 +162,7 @@ def _write_npy_header(path, shape, dtype="<f8"):
     ("npy", "a.npy:v", "holds one array: write it without ':v'"),
     ("object", "a.npy", "holds object values; only integers and real floating-point numbers"),
     ("complex", "a.npy", "holds complex128 values"),
-    ("3d", "a.npy", "is a 3-dimensional array"),
+    ("7d", "a.npy", "is an array of 7 axes (the most is 6)"),
     ("nan", "a.npy", "entries must be finite numbers up to 1e100, got nan"),
     ("huge", "a.npy", "has 1000000000000 entries (the limit is 100000)"),
     ("text", "a.npy", "is not a readable NumPy file"),
@@ -182,8 +182,8 @@ def test_bad_array_files_are_one_line(tmp_path, make, value, message):
         np.save(a, np.array([{"run": "code"}], dtype=object), allow_pickle=True)
     elif make == "complex":
         np.save(a, np.ones(3) * 1j)
-    elif make == "3d":
-        np.save(a, np.ones((2, 2, 2)))
+    elif make == "7d":
+        np.save(a, np.ones((1,) * 7))
     elif make == "nan":
         np.save(a, np.array([1.0, np.nan]))
     elif make == "huge":

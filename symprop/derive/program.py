@@ -145,9 +145,9 @@ def broadcast(a: Shape, b: Shape) -> Shape:
     if b is None:
         return a
     n = max(len(a), len(b))
-    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)  # aligned at the last axis
-    if all(x == y or 1 in (x, y) for x, y in zip(a, b)):
-        return one(tuple(max(x, y) for x, y in zip(a, b)))
+    wide_a, wide_b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)  # aligned at the last axis
+    if all(x == y or 1 in (x, y) for x, y in zip(wide_a, wide_b)):
+        return one(tuple(max(x, y) for x, y in zip(wide_a, wide_b)))
     raise SympropError(f"needs operands of the same shape, got {describe(a)} and {describe(b)}; "
                        "only an axis of size 1 is repeated to fit (NumPy's broadcasting)")
 
@@ -325,6 +325,14 @@ def has_arrays(program: Program) -> bool:
     return (any(line.shape is not None for line in program.lines())
             or any(leaf.shape is not None for leaf in program.leaves.values())
             or any(isinstance(v, np.ndarray) for v in given) or bool(problem.shapes))
+
+
+def nd_values(program: Program) -> bool:
+    """Whether any value has three axes or more (the entry-by-entry engine reads
+    scalars, vectors and matrices)."""
+    return any(is_nd(line.shape) for line in program.lines()) or any(
+        is_nd(leaf.shape) for leaf in program.leaves.values()) or any(
+        is_nd(op.shape) for line in program.lines() + [program.loss] if line.expr is not None for op in walk(line.expr))
 
 
 MAX_OP_ENTRIES = 10_000_000  # entries of one operation's value (80 MB of float64): W @ W.T of a 10000x10 W

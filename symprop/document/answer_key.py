@@ -43,6 +43,8 @@ def _by_entry(key: str, value) -> dict:
     a column's entries ``[i]``."""
     if not isinstance(value, sympy.MatrixBase | np.ndarray) or np.shape(value) == (1, 1):
         return {key: value}
+    if np.ndim(value) > 2:  # grad.K[0][1][2][0]
+        return {key + "".join(f"[{i}]" for i in index): value[index] for index in np.ndindex(*np.shape(value))}
     rows = np.array(value, dtype=object).tolist()
     if len(rows[0]) == 1:
         return {f"{key}[{i}]": row[0] for i, row in enumerate(rows)}

@@ -127,8 +127,13 @@ class Number:
     def _l(self, x) -> str:
         return _sci_latex(self.write(x))
 
+    def _part(self, v) -> "Number":
+        return Number(v, self.digits, self.write)
+
     def text(self) -> str:
         v = self.value
+        if isinstance(v, np.ndarray) and v.ndim > 2:  # as NumPy nests it: a list of matrices, …
+            return "[" + ", ".join(self._part(x).text() for x in v) + "]"
         if isinstance(v, np.ndarray):
             if v.shape[1] == 1:
                 return "(" + ", ".join(self._t(x) for x in v[:, 0]) + ")ᵀ"
@@ -139,7 +144,14 @@ class Number:
 
     def latex(self) -> str:
         v = self.value
+        if isinstance(v, np.ndarray) and v.ndim > 2:  # matrices side by side, the axes before them one a line
+            parts = [self._part(x).latex() for x in v]
+            inner = (r", \\ " if v.ndim > 3 else ", ").join(parts)
+            return (r"\left[\begin{array}{c} " + inner + r" \end{array}\right]" if v.ndim > 3
+                    else r"\left[" + inner + r"\right]")
         if isinstance(v, np.ndarray):
+            if v.shape[1] > WIDE_MATRIX:  # wider than a page: shown by its shape, as a large array
+                return r"(" + r" \times ".join(map(str, v.shape)) + ")"
             if v.shape[1] == 1 and v.shape[0] > LONG_COLUMN:  # a long column, written as a row
                 return r"\left(" + ", ".join(self._l(x) for x in v[:, 0]) + r"\right)^{\top}"
             entries = [[self._l(x) for x in row] for row in v]
@@ -152,12 +164,13 @@ class Number:
 
 
 LONG_COLUMN = 6  # a column vector longer than this is printed as (…)ᵀ
+WIDE_MATRIX = 10  # in LaTeX, a matrix of more columns is shown by its shape (pmatrix's most)
 MAX_ENTRIES_SHOWN = 64  # a larger array is shown by its shape
 
 
 def _number(value, digits: int | None = None, fractions: bool = False):
     if isinstance(value, np.ndarray) and value.size > MAX_ENTRIES_SHOWN:
-        return Pre(f"({value.shape[0]}×{value.shape[1]})", rf"({value.shape[0]} \times {value.shape[1]})")
+        return Pre(f"({'×'.join(map(str, value.shape))})", "(" + r" \times ".join(map(str, value.shape)) + ")")
     return Number(value, digits, fractions=fractions)
 
 

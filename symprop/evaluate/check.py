@@ -24,7 +24,7 @@ from . import torch_check
 from .claims import FormulaClaim, formula_claims, random_values
 from .faults import LARGEST, finite
 from .numeric import Solution, solve
-from .scalar import MAX_SCALAR_TERMS, scalar_terms
+from .scalar import too_large
 
 MAX_DIFF_NODES = 400  # plain sympy.diff is a cross-check for small graphs only
 NOT_FINITE = (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
@@ -121,10 +121,9 @@ def run_checks(problem: Problem, against: str = "all") -> CheckReport:
     """
     # the numbers first: a value that is not finite stops here, before any check
     solution = solve(problem) if problem.values else None
-    terms = scalar_terms(program_of(problem))
-    if terms > MAX_SCALAR_TERMS:
-        diff = {"skipped": f"{terms} scalar terms; this cross-check is for problems of up to "
-                           f"{MAX_SCALAR_TERMS}", "passed": True}
+    skipped = too_large(program_of(problem), "this cross-check is for problems")
+    if skipped:
+        diff = {"skipped": skipped, "passed": True}
     else:
         diff = sympy_diff_check(derivation_of(problem))
     ok = diff["passed"]

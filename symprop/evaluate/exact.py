@@ -17,9 +17,10 @@ from sympy import Rational, Symbol
 
 from ..derive.backprop import derivation_of
 from ..derive.graph import Graph, graph_of
+from ..derive.program import program_of
 from ..model.functions import relu_prime
 from .faults import gap
-from .scalar import gather, leaf_values
+from .scalar import gather, leaf_values, too_large
 
 MAX_EXACT_NODES = 2_000
 MAX_EXACT_DECIMALS = 10  # an exact decimal longer than this is not "short"
@@ -121,6 +122,8 @@ def exact_pass(problem, values: dict | None = None) -> ExactPass | None:
     """The pass in rationals at ``values`` (the problem's own by default; a
     value may be a Rational, or an array of them), or None when a number is
     not rational (a transcendental function) or the problem is too large."""
+    if too_large(program_of(problem), "the exact pass is for problems"):
+        return None
     graph = graph_of(problem)
     if len(graph.nodes) > MAX_EXACT_NODES:
         return None

@@ -34,6 +34,9 @@ def lookup(problem: Problem, table: dict, name_and_index: str, what: str, key: s
     if not isinstance(value, np.ndarray):
         raise SympropError(f"expected.{key}: {at} is a number, with no entries", where=problem.origin)
     try:
+        if value.ndim > 2 and len(indices) <= value.ndim:  # an entry, or the array under the first indices
+            entry = value[tuple(indices)]
+            return float(entry) if np.ndim(entry) == 0 else entry
         if value.shape[1] == 1 and len(indices) == 1:
             return float(value[indices[0], 0])
         if len(indices) == 2:
@@ -42,7 +45,7 @@ def lookup(problem: Problem, table: dict, name_and_index: str, what: str, key: s
             return value[indices[0]]
     except IndexError:
         pass
-    raise SympropError(f"expected.{key}: index out of range for {at} ({value.shape[0]}x{value.shape[1]})",
+    raise SympropError(f"expected.{key}: index out of range for {at} ({'x'.join(map(str, value.shape))})",
                        where=problem.origin)
 
 
@@ -61,7 +64,7 @@ def _computed(problem: Problem, solution, key: str, claim: NumericClaim):
 def _shape(a: np.ndarray) -> str:
     if a.ndim == 1:
         return f"a vector of {a.size}"
-    return "a number" if a.size == 1 else f"{a.shape[0]}x{a.shape[1]}"
+    return "a number" if a.size == 1 else "x".join(map(str, a.shape))
 
 
 def _fit(problem: Problem, key: str, claimed: np.ndarray, computed) -> np.ndarray:
@@ -73,7 +76,7 @@ def _fit(problem: Problem, key: str, claimed: np.ndarray, computed) -> np.ndarra
         return got.reshape(claimed.shape)
     if claimed.ndim == 1 and got.ndim == 2 and 1 in got.shape and got.size == claimed.size:
         return got.reshape(-1)
-    if claimed.ndim == 2 and got.shape == claimed.shape:
+    if claimed.ndim >= 2 and got.shape == claimed.shape:
         return got
     what = key.split(".", 2)[2] if key.startswith("step.") else key
     raise SympropError(f"expected.{key}: claims {_shape(claimed)} but {what} is {_shape(got)}",

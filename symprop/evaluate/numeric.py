@@ -31,6 +31,8 @@ def to_json(value, matrix: bool = False, number=float):
     ``matrix``), a matrix as rows, a sequence item by item."""
     if isinstance(value, list):
         return [to_json(v, matrix, number) for v in value]
+    if isinstance(value, np.ndarray) and value.ndim > 2:  # nested as NumPy's tolist() nests it
+        return [to_json(v, True, number) for v in value]
     if isinstance(value, np.ndarray | sympy.MatrixBase):
         rows = [[number(e) for e in row] for row in np.array(value, dtype=object).tolist()]
         return [row[0] for row in rows] if len(rows[0]) == 1 and not matrix else rows

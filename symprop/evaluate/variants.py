@@ -29,7 +29,7 @@ from .arrays import Machine
 from .exact import ExactPass, decimals, exact_pass
 from .faults import NumericFault
 from .numeric import step_of
-from .scalar import leaf_values
+from .scalar import leaf_values, too_large
 
 MAX_DECIMALS = 4
 DEFAULT_STEP = 0.5
@@ -105,7 +105,7 @@ def _draw(problem: Problem, rng: random.Random) -> dict[str, object]:
 
     def new(name, value):
         if isinstance(value, np.ndarray):
-            return np.array([[new(name, float(v)) for v in row] for row in value], dtype=float)
+            return np.array([new(name, float(v)) for v in value.ravel()], dtype=float).reshape(value.shape)
         return 0.0 if value == 0 else rng.choice(_grid(problem, name, value))
 
     return {name: value if name in kept else [new(name, v) for v in value] if isinstance(value, list)
@@ -152,7 +152,11 @@ def _judge(problem: Problem, machine: Machine, values: dict, rational: bool, exa
 def _corners(problem: Problem, values: dict) -> set[str] | None:
     """Where a kink is met (relu, abs, max, min at their corner), looked at
     entry by entry on the scalar graph; None when a tanh or a sigmoid is
-    saturated."""
+    saturated; a problem too large for the scalar graph (or of values with more
+    axes) is looked at by the array engine's pass, operation by operation."""
+    if too_large(program_of(problem), "the scalar graph holds problems"):
+        run = Machine(program_of(problem), problem.conventions.relu_grad_at_zero).run(values)
+        return {f"{key}:relu" for key in run.kinks} | {f"{key}:kink" for key in run.corners}
     graph = graph_of(problem)
     known = {s: sympy.Float(v) for s, v in leaf_values(graph, values).items()}
     rules = {rule.apply: rule for rule in RULES.values() if rule.kink is not None}

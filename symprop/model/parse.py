@@ -38,6 +38,7 @@ from .functions import (
     heaviside,
 )
 from .functions import number as sympy_number
+from .reading import MAX_AXES
 
 MAX_TEXT = 10_000  # characters in one expression
 MAX_DEPTH = 60  # nesting of the syntax tree
@@ -619,8 +620,6 @@ class _Builder:
 # How each function that is neither a rule, a reduction nor of one argument reads:
 # the numbers of arguments it takes, which of them are whole numbers written in
 # the text (by position, with their least value), and how it is written.
-MAX_AXES = 6  # the most axes a value may have (N×C×H×W has 4)
-
 _USAGE = {
     "where": ((3,), (), "where(a < b, x, y): a comparison and two values"),
     "outer": ((2,), (), "outer(a, b) of two vectors"),

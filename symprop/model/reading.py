@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import SympropError
 
 MAX_FILE = 1_000_000  # bytes of TOML
+MAX_AXES = 6  # the most axes a value may have (N×C×H×W has 4)
 CHUNK = 1 << 16
 
 
@@ -119,8 +120,8 @@ def _array(stream: BinaryIO, max_entries: int) -> np.ndarray:
     shape, _, dtype = read_header(stream)
     if dtype.hasobject or dtype.kind not in "iuf":
         raise SympropError(f"holds {dtype} values; only integers and real floating-point numbers can be read")
-    if len(shape) > 2:
-        raise SympropError(f"is a {len(shape)}-dimensional array; give a number, a vector or a matrix")
+    if len(shape) > MAX_AXES:
+        raise SympropError(f"is an array of {len(shape)} axes (the most is {MAX_AXES})")
     count = math.prod(shape)
     if count > max_entries:
         raise SympropError(f"has {count} entries (the limit is {max_entries})")

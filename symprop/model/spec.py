@@ -17,7 +17,6 @@ from ..errors import SympropError
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import RULES, built_in_names, internal_names
 from .parse import (
-    MAX_AXES,
     MAX_TEXT,
     NAME,
     TIME,
@@ -27,7 +26,7 @@ from .parse import (
     names_in,
     time_indexed_names,
 )
-from .reading import MAX_FILE, read_array, read_spec
+from .reading import MAX_AXES, MAX_FILE, read_array, read_spec
 
 MAX_EQUATIONS = 2_000
 MAX_STEPS = 100_000
