@@ -2,8 +2,8 @@
 computed here from the spec's own numbers (not from symprop's program):
 batch norm (F.batch_norm), layer norm (F.layer_norm), one attention head
 (F.scaled_dot_product_attention), CS231n's two-layer classifier on integer
-labels (F.relu, F.cross_entropy, L2), d2l's kernel learning (F.conv2d) and a convolution layer with max pooling
-(F.conv2d, F.relu, F.max_pool2d); `symprop check` passes on each, and the
+labels (F.relu, F.cross_entropy, L2), d2l's kernel learning (F.conv2d), a convolution layer with max pooling
+(F.conv2d, F.relu, F.max_pool2d) and a convolution of several input and output channels (F.conv2d); `symprop check` passes on each, and the
 worked solution exists in English, Russian and Chinese."""
 
 import numpy as np
@@ -83,8 +83,18 @@ def test_conv_pool():
     assert_gradients("conv_pool", ((P - v["T"]) ** 2).sum() / 2, {"K": K, "b": b})
 
 
+def test_conv_channels():
+    """d2l 7.4: two input channels, three output channels (K, K + 1, K + 2), as F.conv2d computes them;
+    the book prints the outputs [[56, 72], [104, 120]], [[76, 100], [148, 172]], [[96, 128], [192, 224]]."""
+    v = given("conv_channels")
+    K = v["K"].requires_grad_()
+    Y = F.conv2d(v["X"], K)
+    assert Y.detach().numpy().tolist() == [[[56, 72], [104, 120]], [[76, 100], [148, 172]], [[96, 128], [192, 224]]]
+    assert_gradients("conv_channels", ((Y - v["T"]) ** 2).sum() / 2, {"K": K})
+
+
 @pytest.mark.parametrize("name", ["batchnorm", "layernorm", "attention", "softmax_classifier", "conv_edge",
-                                  "conv_pool"])
+                                  "conv_pool", "conv_channels"])
 def test_check_passes_and_the_solution_is_in_three_languages(name):
     result = CliRunner().invoke(main, ["check", name])
     assert result.exit_code == 0, result.output
@@ -94,7 +104,7 @@ def test_check_passes_and_the_solution_is_in_three_languages(name):
         assert text.exit_code == 0 and symprop.load(name).spec.titles[lang] in text.output
 
 
-@pytest.mark.parametrize("name", ["softmax_classifier", "batchnorm", "conv_pool"])
+@pytest.mark.parametrize("name", ["softmax_classifier", "batchnorm", "conv_pool", "conv_channels"])
 def test_variants_of_the_course_problems_pass_check(name, tmp_path):
     """Labels stay whole numbers (kept as given); a draw with no real answer
     (the square root of a negative variance plus epsilon) is not kept."""

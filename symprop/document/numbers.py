@@ -223,7 +223,7 @@ def claim_cells(row: dict, digits: int | None = None) -> tuple:
     def cell(value: np.ndarray, write) -> "Number | Pre":
         if value.size > MAX_ENTRIES_SHOWN:
             return Pre(f"({'×'.join(map(str, value.shape))})", "(" + r" \times ".join(map(str, value.shape)) + ")")
-        shaped = value.tolist() if value.ndim == 1 else value if value.ndim == 2 else float(value)
+        shaped = value.tolist() if value.ndim == 1 else value if value.ndim >= 2 else float(value)
         return Number(shaped, decimals, write)
 
     return cell(claimed, lambda x: as_written(x, row.get("digits"))), cell(computed, None)

@@ -272,19 +272,20 @@ def _params_used(r: "_Reader", params, assigned, sequences, mentioned) -> None:
             raise r.error("model.params", f"parameter '{p}' is not used by the model")
 
 
-def _shapes(r: "_Reader", model: dict) -> dict[str, tuple[int, int]]:
-    """[model.shapes]: [rows, cols], or [rows] for a 1-d vector (kept as a column)."""
+def _shapes(r: "_Reader", model: dict) -> dict[str, tuple[int, ...]]:
+    """[model.shapes]: [rows, cols], [rows] for a 1-d vector (kept as a column),
+    or the sizes of more axes, [N, C, H, W]."""
     shapes = {}
     for name, shape in r.table(model, "shapes", where="model.shapes").items():
         key = f"model.shapes.{name}"
-        if not isinstance(shape, list) or len(shape) not in (1, 2) or any(
+        if not isinstance(shape, list) or not 1 <= len(shape) <= MAX_AXES or any(
             type(n) is not int or not 1 <= n <= 10_000 for n in shape
         ):
-            raise r.error(key, "must be [rows, cols] or [rows] with whole numbers from 1 to 10000")
-        rows, cols = (shape + [1])[:2]
-        if rows * cols > MAX_PARAM_ENTRIES:
-            raise r.error(key, f"has {rows * cols} entries (the limit is {MAX_PARAM_ENTRIES})")
-        shapes[name] = (rows, cols)
+            raise r.error(key, f"must be [rows, cols], [rows] or up to {MAX_AXES} sizes, "
+                               "whole numbers from 1 to 10000")
+        if math.prod(shape) > MAX_PARAM_ENTRIES:
+            raise r.error(key, f"has {math.prod(shape)} entries (the limit is {MAX_PARAM_ENTRIES})")
+        shapes[name] = (shape[0], 1) if len(shape) == 1 else tuple(shape)
     return shapes
 
 
