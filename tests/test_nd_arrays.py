@@ -153,3 +153,33 @@ def test_variants_of_an_image_problem_pass_check(tmp_path):
     for text in variants.toml():
         report, ok = symprop.loads(text).check()
         assert ok, report
+
+
+@pytest.mark.parametrize("text, torch_form", [
+    ("transpose(X, 2, 0, 1)", lambda x: x.permute(2, 0, 1)),
+    ("transpose(X)", lambda x: x.permute(2, 1, 0)),
+    ("transpose(X, 0, 2, 1) * s", lambda x: x.permute(0, 2, 1) * torch.tensor(SCALE)),
+])
+def test_transpose_of_any_axes_is_numpys(text, torch_form):
+    X = rounded(2, 3, 4)
+    data = {"model": {"params": ["X"], "equations": f"Y = {text}\nZ = reshape(Y, 4, -1)", "loss": "sum(Z**3)"},
+            "values": {"X": X.tolist(), "s": SCALE.tolist()}}
+    if not text.endswith("* s"):
+        del data["values"]["s"]
+    got = from_dict(data).solve()
+    x = torch.tensor(X, requires_grad=True)
+    loss = (torch_form(x).reshape(4, -1) ** 3).sum()
+    loss.backward()
+    assert got["loss"] == pytest.approx(loss.item(), rel=1e-12)
+    np.testing.assert_allclose(np.reshape(got["gradients"]["X"], X.shape), x.grad.numpy(), rtol=1e-10)
+
+
+SCALE = np.array([1.5, -0.5, 2.0])  # along the last axis of X.transpose(0, 2, 1), 2x4x3
+
+
+def test_transpose_names_every_axis_once():
+    data = {"model": {"params": ["X"], "equations": "Y = transpose(X, 0, 0, 1)", "loss": "sum(Y)"},
+            "values": {"X": np.ones((2, 3, 4)).tolist()}}
+    with pytest.raises(SympropError) as error:
+        from_dict(data).solve()
+    assert "transpose(): the axes of X are 0 to 2, each once, got 0, 0, 1" in str(error.value)

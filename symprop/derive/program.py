@@ -797,6 +797,22 @@ class _Reader:
         written = "flatten" if name == "flatten" else ", ".join(map(str, sizes))  # as the text prints it
         return self.mark(Op("reshape", (x,), one(shape), name=written, extra=shape), len(target))
 
+    def transpose_axes(self, node: ast.Call) -> Op:
+        """NumPy's transpose(X, axes): the axes in a new order (all reversed without
+        them); of a matrix the transpose, of a 1-d vector the vector itself."""
+        x, axes = self.build(node.args[0]), [_integer(a) for a in node.args[1:]]
+        ndim = self.ndim(x)
+        order = axes or list(range(ndim))[::-1]
+        if sorted(order) != list(range(ndim)):
+            raise SympropError(f"transpose(): the axes of {_snippet(node.args[0])} are 0 to {ndim - 1}, "
+                               f"each once, got {', '.join(map(str, axes))}")
+        if ndim <= 2:
+            swap = order == [1, 0]
+            self.rebuild[id(node)] = lambda n, _: ast.Attribute(n.args[0], "T", ast.Load()) if swap else n.args[0]
+            return self.mark(T(x), 2) if swap else x
+        shape = tuple(x.shape[k] for k in order)
+        return self.mark(Op("permute", (x,), shape, extra=tuple(order)), ndim)
+
     def conv2d(self, node: ast.Call) -> Op:
         """conv2d(X, K, stride, padding) as PyTorch's F.conv2d: of one channel, corr2d
         of X padded with zeros, every stride-th entry (read, and printed, as that); of
@@ -1128,6 +1144,7 @@ def _snippet(node) -> str:
 _READERS = {
     "outer": _Reader.outer_product, "corr2d": _Reader.corr2d, "conv1d": _Reader.conv1d, "conv2d": _Reader.conv2d,
     "pad": _Reader.pad, "max_pool2d": _Reader.max_pool, "flatten": _Reader.reshape, "reshape": _Reader.reshape,
+    "transpose": _Reader.transpose_axes,
     **dict.fromkeys(LINALG, _Reader.linalg), **dict.fromkeys(COMPOSED, _Reader.composed),
     "where": _Reader.where, "onehot": _Reader.onehot, "cross_entropy": _Reader.cross_entropy,
     "range": _Reader.no_range, "arange": _Reader.no_range,

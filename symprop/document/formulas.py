@@ -151,7 +151,7 @@ def _function(m: Op, go, style: dict) -> str:
 # Operations printed as a call (or a mark on their operand), by name; the
 # arguments after the first are numbers kept in the operation (a window, a stride).
 _CALLS = tuple(op for op, r in OPERATIONS.items() if r.printed == "call")
-_SIZES = ("max_pool", "conv2d", "conv2d_input", "conv2d_weight")  # the window or stride and padding, printed
+_SIZES = ("max_pool", "conv2d", "conv2d_input", "conv2d_weight", "permute")  # the window, stride, axes, printed
 
 
 def _call(m: Op, go, wrap, style: dict) -> str:

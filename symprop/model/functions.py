@@ -324,8 +324,9 @@ PRODUCTS = ("outer", "corr2d", "conv1d")
 # PyTorch's F.conv2d of one channel, read as corr2d of the padded X, every stride-th entry
 PADDING = ("pad", "conv2d")
 
-# flatten(X): the entries row by row as a 1-d vector; reshape(x, n) and reshape(x, r, c), NumPy's order
-SHAPING = ("flatten", "reshape")
+# flatten(X): the entries row by row as a 1-d vector; reshape(x, n) and reshape(x, r, c), NumPy's order;
+# transpose(X, 0, 2, 1): NumPy's transpose of any axes (every axis reversed without them)
+SHAPING = ("flatten", "reshape", "transpose")
 
 # max_pool2d(X, k) and max_pool2d(X, k, s): PyTorch's F.max_pool2d of one channel
 # (windows k×k, stride s, k by default); d2l's pool2d is the stride 1.

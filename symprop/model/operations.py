@@ -264,6 +264,9 @@ def _torch_scatter(t, e, x):
 _record("reshape", lambda A, e, x: squash(np.reshape(x[0], e.extra)),
         lambda t, e, x: _tensor_squash(x[0].reshape(e.extra)),
         vjp=lambda A, e, g, xs, out: [A.op("reshape", (g,), e.args[0].shape, e.args[0].shape or (1, 1))])
+_record("permute", lambda A, e, x: np.transpose(x[0], e.extra), lambda t, e, x: x[0].permute(*e.extra),
+        name="transpose", vjp=lambda A, e, g, xs, out: [A.op("permute", (g,), e.args[0].shape,
+                                                            tuple(int(k) for k in np.argsort(e.extra)))])
 _record("concat", lambda A, e, x: np.vstack([np.reshape(v, (-1, 1)) for v in x]),
         lambda t, e, x: t.cat([v.reshape(-1, 1) for v in x]), "function",
         vjp=lambda A, e, g, xs, out: [A.op("rows", (g,), a.shape, span) for a, span in zip(e.args, _spans(e))])

@@ -636,6 +636,8 @@ _USAGE = {
                 "reshape(x, n), reshape(x, rows, cols) or reshape(X, N, C, H, W), the sizes whole numbers "
                 "(one of them may be -1: as many as the others leave)"),
     "norm": ((1,), (), "norm(x), the Frobenius norm of every entry"),
+    "transpose": (tuple(range(1, MAX_AXES + 2)), dict.fromkeys(range(1, MAX_AXES + 1), 0),
+                  "transpose(X) or transpose(X, 0, 2, 1): every axis once, in the new order"),
     "pad": ((2, 3), {1: 0, 2: 0}, "pad(X, p): p zeros on every side, p a whole number"),
     "conv2d": ((2, 3, 4), {2: 1, 3: 0}, "conv2d(X, K), conv2d(X, K, stride) or conv2d(X, K, stride, padding)"),
     **{f: ((1,), (), f"{f}(A) of one square matrix") for f in LINALG},
