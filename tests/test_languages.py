@@ -26,6 +26,7 @@ from symprop.document.pictures import draw, picture
 from symprop.document.strings import LANGUAGES, STRINGS
 from symprop.errors import SympropError
 from symprop.model.functions import built_in_names
+from symprop.model.operations import OPERATIONS
 from tests.conftest import DERIVATIONS
 
 OTHERS = [lang for lang in LANGUAGES if lang != "en"]
@@ -109,7 +110,8 @@ def rendered(name: str, cmd: str, fmt: str, lang: str) -> str:
 NOT_ENGLISH = {"relu", "tanh", "sigmoid", "softmax", "exp", "log", "sin", "cos", "sqrt", "diag", "sum", "concat",
                "pytorch", "jax", "mse", "bptt", "rnn", "gru", "lstm", "jupyter",
                "adjoint", "yhat",  # names in the spec's formulas, which the source's answers quote
-               "place", "full", "conv", "unpool"} | {w for name in built_in_names() for w in re.findall("[a-z]+", name)}
+               } | {w for name in built_in_names() for w in re.findall("[a-z]+", name)} | {
+                   w for op, record in OPERATIONS.items() for w in re.findall("[a-z]+", record.name or op)}
 LATIN = re.compile(r"[A-Za-z]{3,}")  # a letter or two is a symbol of the mathematics
 CYRILLIC = re.compile(r"[А-Яа-яЁё]{3,}")
 HAN = re.compile(r"[\u3400-\u9fff]+")

@@ -18,14 +18,16 @@ from .graph import Graph, Node, graph_of
 
 
 class AdjointSymbol(Symbol):
-    """dL/d(node): the symbol the sweep introduces for each node."""
+    """dL/d(node): the symbol the sweep introduces for each node; ``of`` is
+    the node's key, and the printers write it ∂L/∂… (``_print_AdjointSymbol``)."""
 
     def __new__(cls, key: str):
-        return super().__new__(cls, f"dL/d{key}", real=True)
+        symbol = super().__new__(cls, f"dL/d{key}", real=True)  # the name keeps the symbols apart
+        symbol.of = key
+        return symbol
 
-    @property
-    def of(self) -> str:
-        return self.name[4:]
+    def __getnewargs_ex__(self):
+        return (self.of,), {}
 
 
 class Derivation:

@@ -26,7 +26,7 @@ from ..errors import SympropError
 from ..evaluate.numeric import solve
 from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
 from .printing import TextPrinter, unicode_name
-from .render.latex_printer import SympropLatexPrinter, latex_name
+from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
 from .strings import LANGUAGES, phrase
 
 
@@ -213,7 +213,7 @@ def _label_adjoint(v: Vertex, pic: Picture, numbers, key: str) -> None:
             v.adjoint = v.adjoint_latex = _short(value)
         return
     v.adjoint = "∂L/∂" + pic.text_name(key)
-    v.adjoint_latex = latex_name("dL/d" + key, pic.index_base, pic.sequences)
+    v.adjoint_latex = adjoint_latex(key, pic.index_base, pic.sequences)
 
 
 def _short(value) -> str:

@@ -61,9 +61,12 @@ def split_name(name: str, index_base: int = 0, sequences=frozenset()):
     return base, accent, subs, version
 
 
+def adjoint_name(key: str, index_base: int = 0, sequences=frozenset()) -> str:
+    """∂L/∂ of the value ``key`` names."""
+    return "∂L/∂" + unicode_name(key, index_base, sequences)
+
+
 def unicode_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
-    if name.startswith("dL/d"):
-        return "∂L/∂" + unicode_name(name[4:], index_base, sequences)
     sequences = frozenset(sequences) | {"L"}
     base, accent, subs, version = split_name(name, index_base, sequences)
     if name.count("[") == 2 and name.split("[", 1)[0] not in sequences and len(base) == 1:
@@ -142,6 +145,9 @@ class TextPrinter(PrimeNotation, StrPrinter):
         if isinstance(expr, Verbatim):
             return expr.name
         return unicode_name(expr.name, self.index_base, self.sequences)
+
+    def _print_AdjointSymbol(self, expr):
+        return adjoint_name(expr.of, self.index_base, self.sequences)
 
     def _print_Product(self, expr):
         return "*".join(product_parts(self, expr, lambda s: f"({s})"))

@@ -129,7 +129,9 @@ class _WithNumbers:
         value = self.numbers.of(expr)
         return super()._print_Symbol(expr, *args, **kwargs) if value is None else self._shown(value)
 
-    _print_AdjointSymbol = _print_Symbol
+    def _print_AdjointSymbol(self, expr, *args, **kwargs):
+        value = self.numbers.of(expr)
+        return super()._print_AdjointSymbol(expr, *args, **kwargs) if value is None else self._shown(value)
 
     def _print_Function(self, expr, *args, **kwargs):
         if type(expr).__name__ == "relu_prime":

@@ -21,9 +21,12 @@ GREEK = {
 }
 
 
+def adjoint_latex(key: str, index_base: int = 0, sequences=frozenset()) -> str:
+    """∂L/∂ of the value ``key`` names, as a fraction."""
+    return r"\frac{\partial L}{\partial " + latex_name(key, index_base, sequences) + "}"
+
+
 def latex_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
-    if name.startswith("dL/d"):
-        return r"\frac{\partial L}{\partial " + latex_name(name[4:], index_base, sequences) + "}"
     sequences = frozenset(sequences) | {"L"}
     entry = "[" in name and name.split("[", 1)[0] not in sequences
     base, accent, subs, version = split_name(name, index_base, sequences)
@@ -72,7 +75,8 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
             return expr.name
         return latex_name(expr.name, self.index_base, self.sequences)
 
-    _print_AdjointSymbol = _print_Symbol
+    def _print_AdjointSymbol(self, expr, style="plain"):
+        return adjoint_latex(expr.of, self.index_base, self.sequences)
 
     def _print_Function(self, expr, exp=None):
         name = type(expr).__name__
