@@ -5,6 +5,7 @@ runs import-linter on it and looks for import circles between modules, which
 a layers contract alone does not forbid inside one layer.
 """
 
+import ast
 import shutil
 import subprocess
 from pathlib import Path
@@ -60,3 +61,16 @@ def _circles(graph) -> list[list[str]]:
 def test_no_import_circle():
     graph = grimp.build_graph("symprop")
     assert _circles(graph) == []
+
+
+def _units(kind):
+    for path in sorted((ROOT / "symprop").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, kind):
+                yield f"{path.relative_to(ROOT)}:{node.lineno} {node.name}", node.end_lineno - node.lineno + 1
+
+
+def test_functions_stay_short():
+    """At most 60 lines a function (complexity is ruff's C901, at most 30: radon's D)."""
+    long = [f"{where} ({n} lines)" for where, n in _units(ast.FunctionDef | ast.AsyncFunctionDef) if n > 60]
+    assert not long, long
