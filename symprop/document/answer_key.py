@@ -16,8 +16,8 @@ import sympy
 from ..evaluate.numeric import to_json
 from ..evaluate.variants import Variant
 from ..model.spec import Problem
+from .blocks import Document, Para, Section, Table, UserText, _texttt
 from .numbers import Number, Pre
-from .solution import Document, Para, Section, Table, UserText, _texttt
 from .strings import phrase
 
 DIGITS = 6  # decimals of an answer that is not exact

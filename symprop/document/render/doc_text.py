@@ -10,8 +10,9 @@ import shutil
 import sys
 import textwrap
 
+from ..blocks import Document, Rows, Table
+from ..numbers import Number, Pre
 from ..printing import TextPrinter
-from ..solution import Document, Number, Pre, Rows, Table
 from .document import Renderer, no_controls
 
 INDENT = "   "
@@ -60,6 +61,7 @@ def break_line(line: str, width: int, hang: int) -> list[str]:
     while len(line) > width:
         candidates = [
             _break_points(line),
+            [i for i in range(3, len(line)) if line[i - 3:i] == "], " and line[i] == "["],  # between matrices
             [i for i in range(2, len(line)) if line[i - 2:i] == "; "],  # a matrix between rows
             [i for i in range(2, len(line)) if line[i - 2:i] == ", "],
             [i for i in range(1, len(line)) if line[i] == " " and line[i - 1] != " "],
@@ -131,8 +133,11 @@ class TextRenderer(Renderer):
         """Columns as wide as their widest cell; a table wider than the room
         is split into several, each repeating the first column."""
         room = room or self.width
-        cells = [[self.cell(c) for c in t.header]] + [[self.cell(c) for c in row] for row in t.rows]
-        widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+        texts = [[self.cell(c) for c in t.header]] + [[self.cell(c) for c in row] for row in t.rows]
+        limit = max(20, room - 4 - max(len(row[0]) for row in texts))  # a cell wider breaks into lines
+        cells = [[[c] if j == 0 or len(c) <= limit else break_line(c, limit, 0) for j, c in enumerate(row)]
+                 for row in texts]
+        widths = [max(len(line) for row in cells for line in row[i]) for i in range(len(cells[0]))]
         groups: list[list[int]] = [[]]
         used = 2 + widths[0]
         for j in range(1, len(widths)):
@@ -145,7 +150,8 @@ class TextRenderer(Renderer):
         for group in groups:
             columns = [0] + group
             chunks.append("\n".join(
-                "  " + "  ".join(row[j].ljust(widths[j]) for j in columns).rstrip() for row in cells))
+                "  " + "  ".join((row[j][k] if k < len(row[j]) else "").ljust(widths[j]) for j in columns).rstrip()
+                for row in cells for k in range(max(len(row[j]) for j in columns))))
         return "\n\n".join(chunks)
 
     def indented(self, item, indent: str) -> list[str]:

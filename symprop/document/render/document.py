@@ -4,7 +4,8 @@ import re
 
 import sympy
 
-from ..solution import Document, Figure, Number, Para, Part, Pre, Rows, Table, UserText
+from ..blocks import Document, Figure, Para, Part, Rows, Table, UserText
+from ..numbers import Number, Pre
 from .latex_printer import BINARY, RELATION, Group, is_tall, parse, render, tidy, width
 
 # Control characters (ESC starts a terminal's escape sequences); tab and newline are whitespace.

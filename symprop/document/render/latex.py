@@ -2,7 +2,7 @@
 
 import re
 
-from ..solution import Document, Para, Rows, Table, UserText
+from ..blocks import Document, Para, Rows, Table, UserText
 from .document import LatexMath, no_controls
 
 # Characters of the prose that pdflatex does not take as they are.

@@ -10,7 +10,7 @@ rule, a fence, a MyST comment or target.
 
 import re
 
-from ..solution import Rows, Table
+from ..blocks import Rows, Table
 from .document import LatexMath, no_controls
 
 MARKUP = re.compile(r"[\\`*_{}\[\]<>#|$~&]")  # code, roles, emphasis, links, HTML, math, tables

@@ -1,8 +1,8 @@
 """The report of ``symprop check`` as plain Unicode text."""
 
-from ..numbers import disagreeing
+from ..blocks import Para, claim_rule, claim_rule_cell, claim_rule_key
+from ..numbers import Number, Pre, claim_cells, disagreeing
 from ..printing import unicode_name
-from ..solution import Number, Para, Pre, claim_cells, claim_rule, claim_rule_cell, claim_rule_key
 from .document import no_controls
 
 

@@ -1,0 +1,168 @@
+"""What every piece of a document reads: the problem, its program and derivation, how names and numbers print."""
+
+from functools import cached_property
+
+from sympy import Symbol
+
+from ...derive.backprop import AdjointSymbol, derivation_of
+from ...derive.graph import graph_of
+from ...derive.program import has_arrays, program_of
+from ...derive.sweep import matrix_form_of
+from ...evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
+from ..blocks import Para, para
+from ..formulas import LATEX, TEXT, text
+from ..numbers import (
+    Pre,
+    Style,
+)
+from ..printing import TextPrinter, unicode_name
+from ..render.latex_printer import SympropLatexPrinter, latex_name
+from ..strings import STRINGS, phrase
+from ..working import _STEP, Numbers, substituted
+
+
+def _sym(key: str) -> Symbol:
+    return Symbol(key, real=True)
+
+
+def _adj(key: str) -> AdjointSymbol:
+    return AdjointSymbol(key)
+
+
+SHOW_STEPS = 12  # a recurrent model longer than this is shown by its cell only
+
+
+FORWARD_RANGE = Pre("t = 1, …, T", r"t = 1, \ldots, T")
+
+
+BACKWARD_RANGE = {"range": Pre("t = T, …, 1", r"t = T, \ldots, 1"), "next": Pre("t + 1", "t + 1"),
+                  "last": Pre("t = T", "t = T")}
+
+
+SHOW_WORK_STEPS = 4  # a scalar cell this short shows the arithmetic of every step
+
+
+MAX_STORY = 200  # local derivatives in all closed forms together; past it, the adjoint form
+
+
+MAX_SHOWN = 300  # nodes of a closed form a document prints
+
+
+MAX_FIGURE = 40  # vertices of a computational graph a document draws
+
+
+def _steps(problem) -> Pre:
+    return Pre(f"T = {problem.steps}", f"T = {problem.steps}")
+
+
+def _join(pieces: list[Pre], text_sep: str = " + ", latex_sep: str = " + ") -> Pre:
+    return Pre(text_sep.join(x.text for x in pieces), latex_sep.join(x.latex for x in pieces))
+
+
+def _at_step(expr, t: int):
+    """A cell formula at step t: h[t-1] becomes h[2] for t = 3."""
+    subs = {}
+    for s in expr.free_symbols:
+        name = _STEP.sub(lambda m: f"[{t + int(m.group(1) or 0)}]", s.of if isinstance(s, AdjointSymbol) else s.name)
+        subs[s] = AdjointSymbol(name) if isinstance(s, AdjointSymbol) else Symbol(name, real=True)
+    return expr.xreplace(subs)
+
+
+def _names(names: list[str], builder) -> Pre:
+    sep = builder.word("list_separator")
+    return Pre(sep.join(builder.name_of("text")(n) for n in names), sep.join(builder.name_of("latex")(n) for n in names))
+
+
+def _letter_in(letter: str, lang: str) -> str:
+    """The source's part letter in this document's alphabet: б) is b) in English."""
+    own = STRINGS[lang]["letters"]
+    if letter in own:
+        return letter
+    for other in STRINGS.values():
+        if letter in other["letters"]:
+            return own[other["letters"].index(letter)]
+    return letter
+
+
+def _claim_symbol(claim, step: int):
+    """L, a value, ∂L/∂w, or w⁽ᵏ⁾ after step k (the loss after the last update: L⁽ⁿ⁾)."""
+    if claim.kind == "loss":
+        return _sym("L")
+    if claim.kind == "final":
+        return _sym(f"L@{step}")
+    if claim.kind == "value":
+        return _sym(claim.name)
+    if claim.kind == "updated":
+        return _sym(f"{claim.name}@{step}")
+    return _adj(claim.name)
+
+
+class Base:
+    def __init__(self, problem, lang: str | None, audience: str, style: Style):
+        self.problem = problem
+        self.lang = lang or problem.lang
+        self.audience = audience
+        self.style = style
+        self.program = program_of(problem)
+        self.matrix = matrix_form_of(problem) if has_arrays(self.program) else None
+        # The entry-by-entry engine shows scalar closed forms; a large matrix
+        # problem is told from the program alone.
+        self.scalar = self.matrix is None or scalar_terms(self.program) <= MAX_SCALAR_TERMS
+
+    @cached_property
+    def derivation(self):
+        return derivation_of(self.problem)
+
+    @cached_property
+    def graph(self):
+        return graph_of(self.problem)
+
+    def num(self, value):
+        """A number as this document prints it (--digits, exact, --fractions)."""
+        return self.style.number(value)
+
+    def p(self, key: str, **math) -> Para:
+        return para(self.lang, key, **math)
+
+    def word(self, key: str) -> str:
+        return phrase(self.lang, key)
+
+    def name_of(self, printer_style: str):
+        seq = self.problem.sequences | {"L"}
+        base = self.problem.conventions.index_base
+        if printer_style == "latex":
+            return lambda key: latex_name(key, base, seq)
+        return lambda key: unicode_name(key, base, seq)
+
+    def pre_matrix(self, m) -> Pre:
+        base, seq = self.problem.conventions.index_base, self.problem.sequences
+        return Pre(
+            text(m, self.name_of("text"), TextPrinter(base, seq), TEXT),
+            text(m, self.name_of("latex"), SympropLatexPrinter(base, seq), LATEX),
+        )
+
+    def pre(self, expr) -> Pre:
+        """Mathematics printed once for text and once for LaTeX."""
+        base, seq = self.problem.conventions.index_base, self.problem.sequences
+        return Pre(TextPrinter(base, seq).doprint(expr), SympropLatexPrinter(base, seq).doprint(expr))
+
+    def joined(self, terms) -> Pre:
+        """Terms in the order given (SymPy's Add would sort them)."""
+        return _join([self.pre(t) for t in terms])
+
+    def numbers(self, step, t: int | None = None):
+        n = Numbers(self.graph, step, self.problem)
+        return n if t is None else n.at(t)
+
+    def worked(self, lhs, expr, numbers, value) -> list:
+        """lhs = formula = the formula with numbers = value (the middle ones when they say something)."""
+        row = [lhs]
+        if expr is not None and expr != lhs:
+            row.append(expr)
+            if numbers is not None:
+                middle = substituted(expr, numbers, self.style, self.problem)
+                if middle is not None:
+                    row.append(middle)
+        if value is not None:
+            row.append(self.num(value))
+        return row

@@ -1,0 +1,147 @@
+"""The checks a document reports, and the teacher's appendix: the source's claims and formulas beside the computed ones."""
+
+
+import sympy
+
+from ...derive.sweep import through_time
+from ...evaluate.claims import formula_claims
+from ..blocks import (
+    Para,
+    Rows,
+    Section,
+    Table,
+    _texttt,
+    claim_rule,
+    claim_rule_cell,
+    claim_rule_key,
+)
+from ..numbers import (
+    Pre,
+    _number,
+    _power_of_ten_above,
+    claim_cells,
+    disagreeing,
+)
+from .base import _adj, _claim_symbol, _sym
+
+
+class Checks:
+    """The checks a document reports, and the teacher's appendix, as methods of the document's builder."""
+
+    def appendix(self, solution) -> list[Section]:
+        if self.audience != "teacher":
+            return []
+        sections = [Section(self.word("checks"), self.checks(solution))] if solution is not None else []
+        errata = (self.errata(solution) if solution is not None else []) + self.formula_errata(solution)
+        if errata:
+            sections.append(Section(self.word("claims"), errata))
+        return sections
+
+    def formula_errata(self, solution) -> list:
+        """The source's formulas and statements, each beside the right one."""
+        claims = solution.formula_claims if solution is not None else formula_claims(self.problem)
+        out = []
+        for c in claims:
+            quoted = Pre(str(c.claimed), _texttt(str(c.claimed))) if c.kind != "through_time" else None
+            verdict = self.word("right" if c.ok else "wrong")
+            if c.kind == "through_time":
+                said = self.word("claim_bptt_yes" if c.claimed else "claim_bptt_no")
+                out.append(self.p("erratum_statement", p=_sym(c.target), said=said, verdict=verdict))
+                if not c.ok:
+                    out += self.through_time([p for p in through_time(self.program) if p.name == c.target])
+                continue
+            name = c.target.split("[")[0]
+            step = "[t]" if self.program.recurrent and c.step is None and name in self.program.cell_names() else (
+                f"[{c.step}]" if c.step is not None else "")
+            lhs = _adj(name + step)
+            if c.ok:
+                out.append(self.p("erratum_formula_ok", lhs=lhs, claimed=quoted, verdict=verdict))
+            else:
+                reason = self.reason(c)
+                out.append(self.p("erratum_formula", lhs=lhs, claimed=quoted, verdict=verdict,
+                                  reason=reason))
+            right = self.right_formula(c)
+            if right is not None and not c.ok:
+                out += [self.p("erratum_right"), Rows([[lhs, right]])]
+        return out
+
+    def reason(self, c) -> Para:
+        """Why a claimed formula is wrong, in the document's language (from the claim's verdict)."""
+        if c.why in ("product", "not_defined"):
+            if not c.detail:
+                return self.p("reason_not_defined_plain")
+            latex = c.detail.replace("×", r"\times ").replace("·", r" \cdot ").replace("⊙", r" \odot ")
+            return self.p(f"reason_{c.why}", shapes=Pre(c.detail, latex.replace("−", "-")))
+        if c.why == "factor":
+            return self.p("reason_factor", k=Pre(c.detail, c.detail))
+        return self.p(f"reason_{c.why}" if c.why in ("sign", "zero", "transpose", "not_finite") else "reason_differs")
+
+    def right_formula(self, c):
+        """symprop's own formula for what a claim is about."""
+        if self.matrix is not None and c.kind == "adjoint":
+            name = c.target.split("[")[0]
+            chosen = [f for f in self.matrix.formulas if f.kind == "adj" and f.name == name]
+            if chosen:
+                return self.formula_rows(self.matrix).rows[self.matrix.formulas.index(chosen[0])][-1]
+            return None
+        if c.kind == "grad" and self.scalar and not self.program.recurrent:
+            s = self.story
+            if s is not None:
+                for gr in s.gradients:
+                    if gr.param.name == c.target:
+                        return s.closed(gr, boxed=False)
+            return self.derivation.gradients.get(_sym(c.target))
+        return None
+
+    def checks(self, solution) -> list:
+        checks, out = solution.checks, []
+        fd = checks["finite_differences"]
+        if fd["passed"]:
+            out.append(self.p("fd", err=_power_of_ten_above(fd["max_abs_error"])))
+        else:
+            out.append(self.p("fd_failed", names=Pre(", ".join(fd.get("disagree", [])),
+                                                     ", ".join(fd.get("disagree", []))),
+                              err=_number(fd["max_abs_error"], 2)))
+        mf = checks.get("matrix_form")
+        if mf:
+            out.append(self.p("matrix_check", n=sympy.Integer(mf["compared"]),
+                              err=_power_of_ten_above(mf["max_abs_error"])))
+        exact = checks.get("exact")
+        if exact and not exact["passed"]:
+            out.append(self.p("exact_failed", err=_number(exact["max_abs_error"], 2)))
+        elif exact and self.style.exact:
+            out.append(self.p("exact_check", n=sympy.Integer(exact["compared"]),
+                              err=_power_of_ten_above(exact["max_abs_error"])))
+        return out
+
+    def errata(self, solution) -> list:
+        """The source's printed answers beside the computed ones: each claim as
+        written, the computed number with digits enough to show any difference,
+        and the verdict; the rule (tolerance, or digits) once, or a column when
+        the claims have their own."""
+        rows_in = solution.expected or []
+        if not rows_in:
+            return []
+        problem, n = self.problem, len(solution.steps)
+        mixed = len({claim_rule_key(r) for r in rows_in}) > 1
+        steps = n > 1 and any(c.step is not None or c.kind == "final" for c in problem.expected.values())
+        header = [self.word("claim")] + ([self.word("step")] if steps else []) + [
+            self.word("claimed"), self.word("computed")] + ([self.word("tolerance")] if mixed else []) + [
+            self.word("verdict")]
+        rows = []
+        for row in rows_in:
+            claim = problem.expected[row["key"]]
+            step = claim.step or (n if claim.kind in ("updated", "final") else 1)
+            claimed, computed = claim_cells(row, self.style.digits)
+            verdict = self.word({"ok": "right", "wrong": "wrong", "truncated": "truncated"}[row["verdict"]])
+            entries = disagreeing(row, problem.conventions.index_base)
+            verdict += f" ({entries})" if entries else ""
+            rows.append([_claim_symbol(claim, step), *([sympy.Integer(step)] if steps else []), claimed, computed,
+                         *([claim_rule_cell(self.lang, row)] if mixed else []), verdict])
+        ok = sum(r["ok"] for r in rows_in)
+        truncated = sum(r["verdict"] == "truncated" for r in rows_in)
+        out = [self.p("claims_intro", rule=self.p("rule_mixed") if mixed else claim_rule(self.lang, rows_in[0])),
+               Table(header, rows), self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(rows)))]
+        if truncated:
+            out.append(self.p("claims_truncated", k=sympy.Integer(truncated)))
+        return out

@@ -1,0 +1,166 @@
+"""The matrix pieces: adjoints and gradients of whole vectors and matrices, and through time (BPTT, unrolled)."""
+
+from dataclasses import replace
+
+import sympy
+
+from ...derive.bptt import bptt
+from ...derive.closed_form import ClosedForms
+from ...derive.mathobj import Partial, Sum
+from ...derive.sweep import through_time
+from ..blocks import Rows
+from ..formulas import LATEX, TEXT, formula_rows
+from ..numbers import (
+    Pre,
+)
+from ..printing import TextPrinter
+from ..render.latex_printer import SympropLatexPrinter
+from .base import BACKWARD_RANGE, FORWARD_RANGE, MAX_SHOWN, _adj, _join, _names, _sym
+
+
+class Matrix:
+    """The matrix pieces, as methods of the document's builder."""
+
+    def piece_unrolled(self, step, solution) -> list:
+        """∂L_t/∂p written out over the steps, for a small t, and the Σ Π form."""
+        return self.unrolled()
+
+    def piece_vectorized(self, step, solution) -> list:
+        return [self.p("vectorized")]
+
+    def piece_bptt(self, step, solution) -> list:
+        return self.bptt()
+
+    def piece_matrix(self, step, solution) -> list:
+        return self.matrix_rows() if self.matrix is not None else []
+
+    def adjoint_rows(self) -> list:
+        d, g = self.derivation, self.graph
+        forms = ClosedForms(d, limit=MAX_SHOWN)
+        rows = [[_adj(n.symbol.name), d.adjoints[n.symbol]] for n in reversed(g.nodes) if n.symbol != g.loss]
+        grads = []
+        for p in g.param_symbols():
+            closed = forms.of_adjoint(p)
+            grads.append([_adj(p.name), d.gradients[p]] + ([closed] if closed is not None else []))
+        return [self.p("adjoints_intro"), Rows(rows), self.p("gradients_from_adjoints"), Rows(grads)]
+
+    def formula_rows(self, form) -> Rows:
+        base, seq = self.problem.conventions.index_base, self.problem.sequences
+        text_rows = formula_rows(form, self.name_of("text"), TextPrinter(base, seq), TEXT)
+        latex_rows = formula_rows(form, self.name_of("latex"), SympropLatexPrinter(base, seq), LATEX)
+        rows = []
+        for (tl, ts, _), (ll, ls, _) in zip(text_rows, latex_rows):
+            rows.append([Pre(tl, ll)] + [Pre(a, b) for a, b in zip(ts, ls)])
+        return Rows(rows, [self.word(note) if note else "" for _, _, note in text_rows])
+
+    def matrix_rows(self) -> list:
+
+        intro = "matrix_intro_rnn" if self.matrix.recurrent else "matrix_intro"
+        out = [self.p(intro, **(BACKWARD_RANGE if self.matrix.recurrent else {})), self.formula_rows(self.matrix)]
+        # The boundary: at t = T the terms from step T + 1 are absent (∇h(τ) L = Vᵀ ∇o(τ) L).
+        last = [replace(f, terms=[t for t in f.terms if not t.later]) for f in self.matrix.formulas
+                if f.kind == "adj" and f.step == 0 and any(t.later for t in f.terms)]
+        if last:
+            out += [self.p("matrix_boundary", last=Pre("t = T", "t = T"), next=Pre("T + 1", "T + 1")),
+                    self.formula_rows(replace(self.matrix, formulas=last))]
+        return out
+
+    def through_time(self, params) -> list:
+        """Which parameters need the sum back through time, and why: one sentence a group."""
+        groups: dict[tuple, list] = {}
+        starts = {q: h for h, q in self.problem.initial_params.items()}
+        for p in params:
+            kind = "computed" if p.computed else "yes" if p.through_time else "start" if p.name in starts else "no"
+            groups.setdefault((kind, p.states[0] if kind == "yes" else None), []).append(p.name)
+        out = []
+        for (kind, state), names in groups.items():
+            many = "_many" if len(names) > 1 else ""
+            ps = _names(names, self)
+            if kind == "yes":
+                out.append(self.p("bptt_yes" + many, p=ps, h=_sym(f"{state}[t]"), hprev=_sym(f"{state}[t-1]")))
+            elif kind == "start":
+                h = starts[names[0]]
+                out.append(self.p("bptt_start", p=ps, h=_sym(h), h1=_sym(f"{h}[1]")))
+            else:
+                out.append(self.p(f"bptt_{kind}" + many, p=ps))
+        return out
+
+    def cell_local_rows(self) -> list:
+        """The derivative along each edge of the cell (scalar cells)."""
+        if self.matrix is not None:
+            return []
+        d = self.derivation
+        cell = self.graph.cell
+        rows = []
+        for n in cell.nodes:
+            for parent, local in d.cell_local[n.symbol].items():
+                if parent in cell.inputs and cell.inputs[parent][0] not in cell.states:
+                    continue
+                rows.append([Partial(n.symbol, parent), local])
+        return [self.p("local_intro"), Rows(rows)]
+
+    def bptt(self) -> list:
+        T = _sym("T")
+        cost = self.p("bptt_cost", order=Pre("O(T)", "O(T)"))
+        if self.matrix is not None:  # the matrix form says it for whole vectors
+            return self.through_time(through_time(self.program)) + [cost]
+        d = self.derivation
+        b = bptt(d)
+        out = self.cell_local_rows()
+        out.append(self.p("bptt_intro", **BACKWARD_RANGE))
+        rows = []
+        for r in b.recursions:
+            rhs = r.same_step if r.next_step == 0 else r.same_step + r.next_step
+            rows.append([_adj(r.node.name), rhs])
+        out.append(Rows(rows))
+        for state in b.states:
+            out.append(self.p("bptt_words", h=_sym(f"{state}[t]"), hnext=_sym(f"{state}[t+1]"), t=_sym("t")))
+            if state in b.final:
+                out.append(self.p("bptt_final", h=_adj(f"{state}[{b.steps}]"), extra=b.final[state]))
+        out.append(self.p("bptt_grads", range=FORWARD_RANGE))
+        t = _sym("t")
+        rows = []
+        for p in b.params:
+            total = Sum(p.adjoint_form, t, sympy.Integer(1), T) if p.adjoint_form != 0 else None
+            if total is None and p.outside == 0:
+                total = sympy.S.Zero
+            rhs = total if p.outside == 0 else (p.outside if total is None else total + p.outside)
+            rows.append([_adj(p.name), rhs])
+        out.append(Rows(rows))
+        return out + self.through_time(b.params) + [cost]
+
+    def unrolled(self) -> list:
+        """∂Lₖ/∂p over the steps for k = min(3, T), term by term, and the general Σ Π form."""
+        if not self.program.recurrent:
+            return []
+        params = [p for p in through_time(self.program) if p.through_time and not p.computed]
+        if not params:
+            return []
+        state = params[0].states[0]
+        k = min(3, self.problem.steps)
+        L = _sym(f"L[{k}]")
+        out = [self.p("unrolled_intro", L=L, k=sympy.Integer(k), h=_sym(f"{state}[t]"), hprev=_sym(f"{state}[t-1]"))]
+        rows = []
+        for p in params:
+            if state not in p.states:
+                continue
+            terms = []
+            for j in range(k, 0, -1):
+                chain = [Partial(L, _sym(f"{state}[{k}]"))]
+                chain += [Partial(_sym(f"{state}[{i}]"), _sym(f"{state}[{i - 1}]")) for i in range(k, j, -1)]
+                printed = [self.pre(c) for c in chain]
+                printed.append(Pre(f"∂⁺{self.name_of('text')(f'{state}[{j}]')}/∂{self.name_of('text')(p.name)}",
+                                   rf"\frac{{\partial^{{+}} {self.name_of('latex')(f'{state}[{j}]')}}}"
+                                   rf"{{\partial {self.name_of('latex')(p.name)}}}"))
+                terms.append(_join(printed, "·", r" \cdot "))
+            rows.append([Partial(L, _sym(p.name)), _join(terms)])
+        out.append(Rows(rows))
+        text_h, latex_h = state + "ᵢ", state + "_{i}"
+        generic = Pre(
+            f"∂Lₜ/∂p = Σ_(k=1..t) ∂Lₜ/∂{state}ₜ · (Π_(i=k+1..t) ∂{text_h}/∂{state}ᵢ₋₁) · ∂⁺{state}ₖ/∂p",
+            rf"\frac{{\partial L_{{t}}}}{{\partial p}} = \sum_{{k=1}}^{{t}} \frac{{\partial L_{{t}}}}"
+            rf"{{\partial {state}_{{t}}}} \left( \prod_{{i=k+1}}^{{t}} \frac{{\partial {latex_h}}}"
+            rf"{{\partial {state}_{{i-1}}}} \right) \frac{{\partial^{{+}} {state}_{{k}}}}{{\partial p}}",
+        )
+        out += [self.p("unrolled_general"), Rows([[generic]])]
+        return out
