@@ -74,3 +74,9 @@ def test_functions_stay_short():
     """At most 60 lines a function (complexity is ruff's C901, at most 30: radon's D)."""
     long = [f"{where} ({n} lines)" for where, n in _units(ast.FunctionDef | ast.AsyncFunctionDef) if n > 60]
     assert not long, long
+
+
+def test_classes_stay_small():
+    """At most 400 lines a class: a document's builder is a mixin a piece (document/parts/)."""
+    big = [f"{where} ({n} lines)" for where, n in _units(ast.ClassDef) if n > 400]
+    assert not big, big

@@ -9,235 +9,44 @@ reading costs one pass over the equations whatever the sizes, steps or depth.
 
 An ``Op`` refers to named values by ``leaf`` (``name`` and, in the cell, a
 ``step`` offset from t: ``h[t-1]`` is ``leaf(h, -1)``) or ``at`` (a fixed step:
-``h[3]``).  The algebra at the bottom (``T``, ``matmul``, ``mul`` …) builds
-simplified expressions; the vector-Jacobian rules (``rules.py``) and the
-printers work on these trees.
+``h[3]``).  The trees and their algebra (``T``, ``matmul``, ``mul`` …, which
+build simplified expressions) are in ``ops.py``, the reading of the courses'
+operations and of indexing in ``readers.py``; the vector-Jacobian rules
+(``model/operations.py``) and the printers work on these trees.
 """
 
 import ast
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
-import sympy
 
 from ..errors import SympropError
-from ..model.functions import COMPARISONS, COMPOSED, LINALG, REDUCTIONS, RULES, built_in_names
-from ..model.parse import MAX_EXPONENT, SOFTMAX, TIME, call_parameters, check_call, parse_syntax
+from ..model.functions import COMPOSED, LINALG, REDUCTIONS, RULES, built_in_names
+from ..model.parse import MAX_EXPONENT, TIME, call_parameters, check_call, parse_syntax
 from ..model.spec import LOSS, Problem
-
-Shape = tuple[int, ...] | None  # None: a scalar; (n, 1): a 1-d vector or a column; (r, c); or N-d (3 axes or more)
-
-
-@dataclass(frozen=True)
-class Op:
-    """A node of an expression tree.
-
-    op: leaf, at (a named value at a fixed step), num, neg, T, add, mul
-    (elementwise; a scalar or a row/column broadcasts), div, pow (a constant
-    exponent in ``extra``), powv (any exponent), matmul, fn (``name``: an
-    activation of one input, or max/min of two; ``extra``: the literal
-    parameters, as leaky_relu's slope, or None), softmax / log_softmax / sum /
-    mean (``extra``: the axis or None), concat,
-    index (``extra``: (i,) an entry of a vector, ("row", i), or (i, j)),
-    ones; and for derivations: adj (dL/d a named value), delta (dL/d the
-    argument of an activation), diag and deriv (an activation's derivative
-    with respect to one input, ``args`` its inputs and its output, ``extra`` =
-    (the derivative in SymPy, the symbols that stand for ``args``), as a
-    diagonal matrix or entry by entry).
-    """
-
-    op: str
-    args: tuple = ()
-    shape: Shape = None
-    name: str = ""
-    step: int | None = None
-    extra: object = None
-
-
-def one(shape) -> Shape:
-    """A 1x1 counts as a scalar."""
-    return None if shape in (None, (1, 1)) else tuple(shape)
-
-
-def size(shape: Shape) -> int:
-    return 1 if shape is None else math.prod(shape)
-
-
-def is_nd(shape: Shape) -> bool:
-    """An array of three axes or more (a batch of images N×C×H×W)."""
-    return shape is not None and len(shape) > 2
-
-
-def describe(shape: Shape, flat: bool = False) -> str:
-    if shape is None:
-        return "a 1-d vector of 1" if flat else "a scalar"
-    return f"a 1-d vector of {shape[0]}" if flat else "x".join(map(str, shape))
-
-
-def kept(shape: Shape, axis) -> Shape:
-    """The shape of a reduction over ``axis`` (an int or a tuple) that keeps it, size 1."""
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return one(tuple(1 if k in axes else n for k, n in enumerate(shape)))
-
-
-def step_key(name: str, step: int | None) -> str:
-    """``h[t]``, ``h[t-1]`` for an offset from t; ``name`` without one."""
-    if step is None:
-        return name
-    return f"{name}[t]" if step == 0 else f"{name}[t{step:+d}]"
-
-
-# The algebra: simplified constructors ------------------------------------------
-
-
-def scalar(value) -> Op:
-    if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
-        value = int(value)
-    if isinstance(value, sympy.Integer):
-        value = int(value)
-    return Op("num", extra=value)
-
-
-ONE = scalar(1)
-ZERO = scalar(0)
-
-
-def is_zero(m: Op) -> bool:
-    return m.op == "num" and m.extra == 0
-
-
-def number_of(v):
-    if isinstance(v, sympy.Basic):
-        return v
-    return sympy.Integer(v) if isinstance(v, int) else sympy.Float(v)
-
-
-def T(m: Op) -> Op:
-    """The transpose, simplified: (Aᵀ)ᵀ = A, (AB)ᵀ = BᵀAᵀ, a scalar is its own."""
-    if m.shape is None:
-        return m
-    if m.op == "T":
-        return m.args[0]
-    if m.op == "matmul":
-        return matmul(T(m.args[1]), T(m.args[0]))
-    if m.op == "neg":
-        return neg(T(m.args[0]))
-    if m.op == "mul" and m.args[0].shape is None:  # (s·X)ᵀ = Xᵀ·s
-        return mul(T(m.args[1]), m.args[0])
-    return Op("T", (m,), (m.shape[1], m.shape[0]))
-
-
-def matmul(a: Op, b: Op) -> Op:
-    if is_zero(a) or is_zero(b):
-        return ZERO
-    if a.shape is None or b.shape is None:
-        return mul(a, b)
-    return Op("matmul", (a, b), one((a.shape[0], b.shape[1])))
-
-
-def broadcast(a: Shape, b: Shape) -> Shape:
-    """The shape of an elementwise result, by NumPy's rule: along each axis the
-    sizes are equal or one of them is 1, which is repeated (a scalar, a 1xm
-    row or an nx1 column fits an nxm matrix; a column and a row make a matrix)."""
-    if a is None or a == b:
-        return b
-    if b is None:
-        return a
-    n = max(len(a), len(b))
-    wide_a, wide_b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)  # aligned at the last axis
-    if all(x == y or 1 in (x, y) for x, y in zip(wide_a, wide_b)):
-        return one(tuple(max(x, y) for x, y in zip(wide_a, wide_b)))
-    raise SympropError(f"needs operands of the same shape, got {describe(a)} and {describe(b)}; "
-                       "only an axis of size 1 is repeated to fit (NumPy's broadcasting)")
-
-
-def add(a: Op, b: Op) -> Op:
-    if is_zero(a):
-        return b
-    if is_zero(b):
-        return a
-    return Op("add", (a, b), broadcast(a.shape, b.shape))
-
-
-def sub(a: Op, b: Op) -> Op:
-    return add(a, neg(b))
-
-
-def neg(a: Op) -> Op:
-    if is_zero(a):
-        return a
-    if a.op == "num":
-        return scalar(-a.extra)
-    return a.args[0] if a.op == "neg" else Op("neg", (a,), a.shape)
-
-
-def mul(a: Op, b: Op) -> Op:
-    if is_zero(a) or is_zero(b):
-        return ZERO
-    if a == ONE:
-        return b
-    if b == ONE:
-        return a
-    if a.op == "ones" and b.shape == a.shape:  # 𝟙 ⊙ B = B
-        return b
-    if b.op == "ones" and a.shape is not None and a.shape == b.shape:
-        return a
-    if a.op == "mul" and a.args[1].op == "ones" and a.args[0].shape is None and b.shape == a.shape:
-        return mul(a.args[0], b)  # (s·𝟙) ⊙ B = s·B
-    if a.op == "num" and b.op == "num":
-        return scalar(number_of(a.extra) * number_of(b.extra))
-    if a.op == "num" and b.op == "mul" and b.args[0].op == "num":
-        return mul(scalar(number_of(a.extra) * number_of(b.args[0].extra)), b.args[1])
-    if a.op == "neg":
-        return neg(mul(a.args[0], b))
-    if b.op == "neg":
-        return neg(mul(a, b.args[0]))
-    if b.op == "num" and a.op != "num":  # numbers first: 2·x
-        return mul(b, a)
-    return Op("mul", (a, b), broadcast(a.shape, b.shape))
-
-
-def div(a: Op, b: Op) -> Op:
-    if is_zero(a):
-        return ZERO
-    if b == ONE:
-        return a
-    if b.op == "num":  # a/2 = ½·a, so that numbers meet and fold
-        return mul(scalar(sympy.Integer(1) / number_of(b.extra)), a)
-    return Op("div", (a, b), broadcast(a.shape, b.shape))
-
-
-def power(a: Op, k) -> Op:
-    if k == 1:
-        return a
-    if k == 0:
-        return ONE if a.shape is None else Op("ones", shape=a.shape)
-    return Op("pow", (a,), a.shape, extra=k)
-
-
-def ones(shape: Shape) -> Op:
-    return ONE if shape is None else Op("ones", shape=shape)
-
-
-def shift(m: Op, by: int) -> Op:
-    """The same expression ``by`` steps later (h[t-1] -> h[t])."""
-    if m.op in ("leaf", "adj", "delta") and m.step is not None:
-        return Op(m.op, m.args, m.shape, m.name, m.step + by, m.extra)
-    if not m.args:
-        return m
-    return Op(m.op, tuple(shift(a, by) for a in m.args), m.shape, m.name, m.step, m.extra)
-
-
-def leaves_of(m: Op):
-    """Every leaf and fixed-step reference in the tree."""
-    stack = [m]
-    while stack:
-        e = stack.pop()
-        if e.op in ("leaf", "at"):
-            yield e
-        stack.extend(e.args)
-
+from .ops import (  # noqa: F401  (every layer imports the trees from here)
+    Op,
+    Shape,
+    T,
+    add,
+    broadcast,
+    describe,
+    div,
+    is_nd,
+    kept,
+    leaves_of,
+    matmul,
+    mul,
+    neg,
+    one,
+    scalar,
+    shift,
+    size,
+    step_key,
+    walk,
+)
+from .readers import Indexing, Operations, _mentions_time, _misaligned, _snippet
 
 # The program -------------------------------------------------------------------
 
@@ -365,20 +174,11 @@ def _within_budget(program: Program) -> Program:
     return program
 
 
-def walk(e: "Op"):
-    """Every node of an expression tree, without recursion."""
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        yield x
-        stack.extend(x.args)
-
-
 def _value_shape(value) -> Shape:
     return value.shape if isinstance(value, np.ndarray) else None
 
 
-class _Reader:
+class _Reader(Operations, Indexing):
     """The equations, line by line, into expression trees with shapes."""
 
     def __init__(self, problem: Problem):
@@ -759,386 +559,6 @@ class _Reader:
         params = tuple(int(p) if p.is_Integer else float(p) for p in call_parameters(node)) if rule and rule.parameters else None
         return self.mark(Op("fn", tuple(inputs), shape, name=name, extra=params), ndim)
 
-    def outer_product(self, node: ast.Call) -> Op:
-        """outer(a, b) = a bᵀ of two vectors (or scalars), a matrix, as NumPy's outer."""
-        a, b = (self.build(x) for x in node.args)
-        for x, arg in ((a, node.args[0]), (b, node.args[1])):
-            if self.ndim(x) >= 2:
-                raise SympropError(f"outer() takes vectors, but {_snippet(arg)} is {describe(x.shape)}")
-        self.rebuild[id(node)] = lambda n, _: ast.BinOp(n.args[0], ast.MatMult(), ast.Attribute(n.args[1], "T", ast.Load()))
-        return self.mark(matmul(a, T(b)), 2)
-
-    def corr2d(self, node: ast.Call) -> Op:
-        """corr2d(X, K) as d2l's: Y[i, j] = Σ_ab X[i + a, j + b]·K[a, b] (stride 1, no
-        padding), PyTorch's conv2d of one channel."""
-        x, k = (self.build(a) for a in node.args)
-        for v, arg in ((x, node.args[0]), (k, node.args[1])):
-            if self.ndim(v) != 2:
-                raise SympropError(f"corr2d() takes matrices (lists of lists), but {_snippet(arg)} is "
-                                   f"{describe(v.shape, self.ndim(v) == 1)}")
-        (h, w), (kh, kw) = x.shape or (1, 1), k.shape or (1, 1)
-        if kh > h or kw > w:
-            raise SympropError(f"corr2d(): a {kh}x{kw} kernel does not fit in {h}x{w}")
-        return self.mark(Op("corr2d", (x, k), one((h - kh + 1, w - kw + 1))), 2)
-
-    def reshape(self, node: ast.Call) -> Op:
-        """NumPy's flatten and reshape, row by row (C order); a 1-d result is kept as a column."""
-        name, x = node.func.id, self.build(node.args[0])
-        sizes = [_integer(a) for a in node.args[1:]]
-        n = size(x.shape)
-        target = [n] if name == "flatten" else _sizes(sizes, n, describe(x.shape, self.ndim(x) == 1))
-        if is_nd(x.shape) or len(target) > 2:
-            shape = (target[0], 1) if len(target) == 1 else tuple(target)
-            return self.mark(Op("reshape", (x,), one(shape), name=name if name == "flatten" else ", ".join(
-                map(str, sizes)), extra=shape), len(target))
-        shape = (target[0], 1) if len(target) == 1 else tuple(target)
-        self.rebuild[id(node)] = lambda n, _: ast.Call(ast.Name("reshape", ast.Load()), [
-            n.args[0], *(ast.Constant(v) for v in shape)], [])
-        written = "flatten" if name == "flatten" else ", ".join(map(str, sizes))  # as the text prints it
-        return self.mark(Op("reshape", (x,), one(shape), name=written, extra=shape), len(target))
-
-    def transpose_axes(self, node: ast.Call) -> Op:
-        """NumPy's transpose(X, axes): the axes in a new order (all reversed without
-        them); of a matrix the transpose, of a 1-d vector the vector itself."""
-        x, axes = self.build(node.args[0]), [_integer(a) for a in node.args[1:]]
-        ndim = self.ndim(x)
-        order = axes or list(range(ndim))[::-1]
-        if sorted(order) != list(range(ndim)):
-            raise SympropError(f"transpose(): the axes of {_snippet(node.args[0])} are 0 to {ndim - 1}, "
-                               f"each once, got {', '.join(map(str, axes))}")
-        if ndim <= 2:
-            swap = order == [1, 0]
-            self.rebuild[id(node)] = lambda n, _: ast.Attribute(n.args[0], "T", ast.Load()) if swap else n.args[0]
-            return self.mark(T(x), 2) if swap else x
-        shape = tuple(x.shape[k] for k in order)
-        return self.mark(Op("permute", (x,), shape, extra=tuple(order)), ndim)
-
-    def conv2d(self, node: ast.Call) -> Op:
-        """conv2d(X, K, stride, padding) as PyTorch's F.conv2d: of one channel, corr2d
-        of X padded with zeros, every stride-th entry (read, and printed, as that); of
-        images N×C×H×W (or C×H×W) and kernels O×C×kh×kw, the operation itself."""
-        stride, padding = [a.value for a in node.args[2:]] + [1, 0][len(node.args) - 2:]
-        images = self.build(node.args[0])
-        if is_nd(images.shape):
-            return self.channels(node, images, self.build(node.args[1]), stride, padding)
-        x, k = (ast.unparse(a) for a in node.args[:2])
-        text = f"corr2d(pad({x}, {padding}), {k})" if padding else f"corr2d({x}, {k})"
-        return self.read_as(node, f"({text})[::{stride}, ::{stride}]" if stride > 1 else text)
-
-    def channels(self, node: ast.Call, x: Op, k: Op, stride: int, padding: int) -> Op:
-        """conv2d of images with several channels: Y[n, o] = Σ_c corr2d(X[n, c], K[o, c])."""
-        if self.ndim(k) != 4 or len(x.shape) > 4:
-            raise SympropError(f"conv2d() of images takes X as N×C×H×W (or C×H×W) and K as O×C×kh×kw, but "
-                               f"{_snippet(node.args[0])} is {describe(x.shape)} and {_snippet(node.args[1])} "
-                               f"is {describe(k.shape, self.ndim(k) == 1)}")
-        (*lead, c, h, w), (o, kc, kh, kw) = x.shape, k.shape
-        if kc != c:
-            raise SympropError(f"conv2d(): the kernel has {kc} input channels and the images {c}")
-        h, w = h + 2 * padding, w + 2 * padding
-        if kh > h or kw > w:
-            raise SympropError(f"conv2d(): a {kh}x{kw} kernel does not fit in {h}x{w}")
-        shape = (*lead, o, (h - kh) // stride + 1, (w - kw) // stride + 1)
-        return self.mark(Op("conv2d", (x, k), shape, extra=(stride, padding)), len(shape))
-
-    def pad(self, node: ast.Call) -> Op:
-        """NumPy's np.pad(X, p) with zeros: p on every side (a 1-d vector at both ends)."""
-        x, p = self.at_most_2d(self.build(node.args[0]), node.args[0], "pad()"), node.args[1].value
-        rows, cols = x.shape or (1, 1)
-        ndim = max(self.ndim(x), 1)
-        q = p if ndim == 2 else 0  # a 1-d vector is kept as a column: only its rows grow
-        self.rebuild[id(node)] = lambda n, _: ast.Call(ast.Name("pad", ast.Load()), [
-            n.args[0], ast.Constant(p), ast.Constant(q)], [])
-        return self.mark(Op("pad", (x,), one((rows + 2 * p, cols + 2 * q)), name=str(p), extra=(p, q)), ndim)
-
-    def conv1d(self, node: ast.Call) -> Op:
-        """conv1d(x, k) of two 1-d vectors: y[i] = Σ_a x[i + a]·k[a], PyTorch's conv1d of one channel."""
-        x, k = (self.build(a) for a in node.args)
-        for v, arg in ((x, node.args[0]), (k, node.args[1])):
-            if self.ndim(v) != 1:
-                raise SympropError(f"conv1d() takes vectors (lists), but {_snippet(arg)} is "
-                                   f"{describe(v.shape, False)}")
-        n, m = (x.shape or (1, 1))[0], (k.shape or (1, 1))[0]
-        if m > n:
-            raise SympropError(f"conv1d(): a kernel of {m} does not fit in a vector of {n}")
-        self.rebuild[id(node)] = lambda c, _: ast.Call(ast.Name("corr2d", ast.Load()), c.args, [])
-        return self.mark(Op("corr2d", (x, k), one((n - m + 1, 1)), name="conv1d"), 1)
-
-    def linalg(self, node: ast.Call) -> Op:
-        """inv, det, logdet and trace of a square matrix, as numpy.linalg."""
-        name, a = node.func.id, self.build(node.args[0])
-        if self.ndim(a) != 2 or (a.shape is not None and a.shape[0] != a.shape[1]):
-            raise SympropError(f"{name}() takes a square matrix (a list of lists), but {_snippet(node.args[0])} "
-                               f"is {describe(a.shape, self.ndim(a) == 1)}")
-        if a.shape is None:  # a 1x1 matrix: its inverse 1/a, its determinant and trace a
-            return self.read_as(node, {"inv": "1 / ({})", "logdet": "log({})"}.get(name, "{}").format(
-                ast.unparse(node.args[0])))
-        return self.mark(Op(name, (a,), a.shape if name == "inv" else None), 2 if name == "inv" else 0)
-
-    def max_pool(self, node: ast.Call) -> Op:
-        """max_pool2d(X, k[, stride]) as PyTorch's F.max_pool2d of one channel (stride k
-        by default): the largest entry of each window; its gradient goes to that entry."""
-        x = self.build(node.args[0])
-        k = node.args[1].value
-        stride = node.args[2].value if len(node.args) > 2 else k
-        if self.ndim(x) < 2:
-            raise SympropError(f"max_pool2d() takes a matrix (a list of lists) or images (…×H×W), but "
-                               f"{_snippet(node.args[0])} is {describe(x.shape, self.ndim(x) == 1)}")
-        *lead, h, w = x.shape or (1, 1)
-        if k > h or k > w:
-            raise SympropError(f"max_pool2d(): a {k}x{k} window does not fit in {h}x{w}")
-        shape = one((*lead, (h - k) // stride + 1, (w - k) // stride + 1))
-        return self.mark(Op("max_pool", (x,), shape, extra=(k, stride)), self.ndim(x))
-
-    def compare(self, node: ast.Compare) -> Op:
-        """``a < b`` (also <=, >, >=): 1 where it holds and 0 elsewhere, as
-        NumPy's booleans count, a constant of the parameters (its derivative is 0)."""
-        if len(node.ops) != 1:
-            raise SympropError("a chain of comparisons is not allowed: compare two values at a time")
-        kind = type(node.ops[0]).__name__
-        if kind not in COMPARISONS:
-            raise SympropError(f"a comparison is <, <=, > or >=, got {kind}")
-        relation, h0 = COMPARISONS[kind]
-        (a, b), shape, ndim = self.elementwise([self.build(node.left), self.build(node.comparators[0])],
-                                               [node.left, node.comparators[0]], relation)
-
-        def heaviside(n: ast.Compare, _) -> ast.AST:  # [a < b] = H(b - a) with H(0) = 0; [a <= b] with H(0) = 1
-            left, right = n.left, n.comparators[0]
-            d = ast.BinOp(right, ast.Sub(), left) if relation in ("<", "<=") else ast.BinOp(left, ast.Sub(), right)
-            return ast.Call(ast.Name("heaviside", ast.Load()), [d, ast.Constant(h0)], [])
-
-        self.rebuild[id(node)] = heaviside
-        return self.mark(Op("cmp", (a, b), shape, extra=relation), ndim)
-
-    def composed(self, node: ast.Call) -> Op:
-        """A function that is its definition (var, std, norm): read as that text."""
-        axis = check_call(node)
-        return self.read_as(node, COMPOSED[node.func.id].format(
-            x=ast.unparse(node.args[0]), y=ast.unparse(node.args[-1]), axis="" if axis is None else f", {axis}"))
-
-    def read_as(self, node, text: str) -> Op:
-        """``node`` read as ``text`` means (its definition), in the text both engines read."""
-        body = parse_syntax(text).body
-        self.rebuild[id(node)] = lambda n, columns: columns.visit(body)
-        return self.build(body)
-
-    def onehot(self, node: ast.Call) -> Op:
-        """onehot(y, C): row i is 1 at column y_i (whole numbers from 0 to C − 1), as F.one_hot."""
-        y, classes = self.build(node.args[0]), node.args[1].value
-        if self.ndim(y) >= 2:
-            raise SympropError(f"onehot() takes labels as a list (1-d), but {_snippet(node.args[0])} is "
-                               f"{describe(y.shape)}")
-        return self.mark(Op("onehot", (y,), one(((y.shape or (1,))[0], classes)), extra=classes), 2)
-
-    def cross_entropy(self, node: ast.Call) -> Op:
-        """cross_entropy(Z, y) as PyTorch's F.cross_entropy: logits Z (a row per
-        sample), integer labels y, the mean over the rows."""
-        z_text, y_text = (ast.unparse(a) for a in node.args)
-        z = self.at_most_2d(self.build(node.args[0]), node.args[0], "cross_entropy()")
-        if self.ndim(z) == 0:
-            raise SympropError("cross_entropy() takes logits as a vector or a matrix (a row per sample)")
-        if self.ndim(z) == 1:
-            return self.read_as(node, f"-sum(log_softmax({z_text}) * onehot({y_text}, {z.shape[0]}))")
-        classes = z.shape[1] if z.shape else 1
-        return self.read_as(node, f"-mean(sum(log_softmax({z_text}, 1) * onehot({y_text}, {classes}), 1))")
-
-    def no_range(self, node: ast.Call) -> Op:
-        raise SympropError(f"{node.func.id}() picks the rows of a gather: write P[{node.func.id}(N), y]")
-
-    def gather(self, node: ast.Subscript, value: Op) -> Op:
-        """NumPy's P[range(N), y]: entry y_i of row i, a 1-d vector of N."""
-        picks, labels = node.slice.elts
-        count = picks.args[0].value if picks.args and isinstance(picks.args[0], ast.Constant) else None
-        if self.ndim(value) != 2 or value.shape is None or count != value.shape[0]:
-            raise SympropError(f"{_snippet(node)}: a gather takes every row of a matrix, "
-                               f"P[range(N), y] with N its number of rows")
-        text = f"sum({ast.unparse(node.value)} * onehot({ast.unparse(labels)}, {value.shape[1]}), 1)"
-        return self.mark(replace(self.read_as(node, text)), 1)
-
-    def where(self, node: ast.Call) -> Op:
-        """NumPy's where(a < b, x, y): x where the comparison holds, y elsewhere,
-        written m ⊙ x + (1 − m) ⊙ y; the gradient goes to the branch taken, as in PyTorch."""
-        if not isinstance(node.args[0], ast.Compare):
-            raise SympropError("where() takes a comparison first: where(a < b, x, y)")
-        parts = [self.build(a) for a in node.args]
-        ndim = max(self.ndim(p) for p in parts)
-        (m, x, y), shape, _ = self.elementwise(parts, node.args, "where()")
-        rest = Op("add", (ONE, Op("neg", (m,), m.shape)), m.shape)
-        chosen = Op("mul", (m, x), broadcast(m.shape, x.shape))
-        other = Op("mul", (rest, y), broadcast(m.shape, y.shape))
-        self.rebuild[id(node)] = lambda n, _: ast.BinOp(
-            ast.BinOp(n.args[0], ast.Mult(), n.args[1]), ast.Add(),
-            ast.BinOp(ast.BinOp(ast.Constant(1), ast.Sub(), n.args[0]), ast.Mult(), n.args[2]))
-        return self.mark(Op("add", (chosen, other), shape), ndim)
-
-    def concat(self, parts: list[Op]) -> Op:
-        for k, p in enumerate(parts, start=1):
-            if p.shape is not None and (is_nd(p.shape) or p.shape[1] != 1):
-                raise SympropError(f"concat() stacks column vectors and scalars, but argument {k} "
-                                   f"is {describe(p.shape)}")
-        rows = sum((p.shape or (1, 1))[0] for p in parts)
-        return self.mark(Op("concat", tuple(parts), one((rows, 1))), 2 if max(map(self.ndim, parts)) == 2 else 1)
-
-    def reduction(self, name: str, arg: Op, axis: int | None) -> Op:
-        ndim = self.ndim(arg)
-        if axis is not None and axis >= max(ndim, 1):  # NumPy takes axis 0 of a scalar
-            if ndim >= 2:
-                raise SympropError(f"{name}: the axis must be {'0 or 1' if ndim == 2 else f'0 to {ndim - 1}'} "
-                                   f"for a {ndim}-d value, got {axis}")
-            what = "a scalar" if ndim == 0 else "a 1-d vector (its only axis is 0)"
-            raise SympropError(f"{name}(): axis {axis} does not exist for {what}")
-        if name in SOFTMAX:
-            if axis is None and (arg.shape is None or len(arg.shape) > 2 or arg.shape[1] != 1):
-                raise SympropError(f"{name}() needs a column vector, got {describe(arg.shape)}")
-            return self.mark(Op(name, (arg,), arg.shape, extra=axis), ndim)
-        if arg.shape is None:  # a scalar, or one entry (NumPy's sum of a (1,) is 0-d, keepdims keeps it)
-            return arg if ndim == 0 or axis is not None else Op(name, (arg,), None)
-        if axis is None:
-            return Op(name, (arg,), None)
-        return self.mark(Op(name, (arg,), kept(arg.shape, axis), extra=axis), ndim)
-
-    def subscript(self, node: ast.Subscript) -> Op:
-        base = node.value
-        if isinstance(base, ast.Name) and (base.id in self.sequences or base.id in self.cell_names):
-            step, relative = self.index(node.slice, allow_time=True)
-            if relative and not self.in_cell:
-                raise SympropError("'t' can only be used in the [t] lines and a per-step loss")
-            return self.at_step(base.id, step, relative)
-        value = self.at_most_2d(self.build(base), base, "indexing")
-        if isinstance(node.slice, ast.Tuple) and len(node.slice.elts) == 2 and isinstance(
-                node.slice.elts[0], ast.Call) and getattr(node.slice.elts[0].func, "id", "") in ("range", "arange"):
-            return self.gather(node, value)
-        if isinstance(node.slice, ast.Tuple | ast.Slice):
-            return self.take(node, value)
-        i, _ = self.index(node.slice, allow_time=False)
-        ndim = self.ndim(value)
-        if ndim == 0:
-            raise SympropError("cannot index a scalar")
-        if value.shape is None:  # one entry: NumPy's (1,)[0] or (1, 1)[0]
-            if i not in (0, -1):
-                raise SympropError(f"index {i} is out of range for a value of one entry")
-            return self.mark(replace(value), ndim - 1)
-        rows, cols = value.shape
-        if ndim == 1 or cols == 1:
-            i = i + rows if i < 0 else i
-            if not 0 <= i < rows:
-                raise SympropError(f"index {i} is out of range for {describe(value.shape, ndim == 1)}")
-            return self.mark(Op("index", (value,), None, extra=(i,)), ndim - 1)
-        if i < 0:
-            i += rows
-        if rows == 1:  # NumPy: a 1xn row's [0] is the row itself, as a 1-d vector
-            if i != 0:
-                raise SympropError(f"index {i} is out of range for 1x{cols} (a row: [0] is the whole row, "
-                                   f"[0][j] its entry j)")
-            self.unwrap.add(id(node))
-            self.wrap ^= {id(node)}
-            return self.mark(T(value), 1)
-        if not 0 <= i < rows:
-            raise SympropError(f"row {i} is out of range for {rows}x{cols}")
-        self.wrap ^= {id(node)}  # a row of a matrix is a 1-d vector: kept as a column
-        return self.mark(T(Op("index", (value,), (1, cols), extra=("row", i))), 1)
-
-    def take(self, node: ast.Subscript, value: Op) -> Op:
-        """NumPy's basic indexing with slices: ``theta[1:]``, ``X[:, 0]``,
-        ``W[1, 2]``, ``X[1:, ::2]``; an integer drops its axis, a slice keeps it."""
-        ndim = self.ndim(value)
-        keys = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if ndim == 0:
-            raise SympropError("cannot index a scalar")
-        if len(keys) > ndim:
-            raise SympropError(f"too many indices: {_snippet(node.value)} has {ndim} dimension{'s' * (ndim > 1)}")
-        rows, cols = value.shape or (1, 1)
-        sizes = [rows] if ndim == 1 else [rows, cols]
-        picks = [_picks(k, n) for k, n in zip(keys + [ast.Slice()] * (ndim - len(keys)), sizes)]
-        kept = sum(isinstance(k, ast.Slice) for k in keys) + ndim - len(keys)
-        taken = (picks[0][0], picks[1][0] if ndim == 2 else (0,))
-        text = ast.unparse(node)[len(ast.unparse(node.value)):]
-        out = Op("take", (value,), one((len(taken[0]), len(taken[1]))), name=text, extra=taken)
-        self.rebuild[id(node)] = lambda n, _: ast.Subscript(n.value, ast.Tuple(
-            [_slice_of(p) for p in taken], ast.Load()), ast.Load())
-        if ndim == 2 and kept == 1 and not isinstance(keys[0], ast.Slice):  # X[i, a:b]: a row, kept as a column
-            self.wrap ^= {id(node)}
-            out = T(out)
-        return self.mark(out, kept)
-
-    def index(self, node, allow_time: bool) -> tuple[int, bool]:
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and not allow_time:
-            i, _ = self.index(node.operand, False)
-            return -i, False
-        if isinstance(node, ast.Constant) and type(node.value) is int:
-            return node.value, False
-        if isinstance(node, ast.Name) and node.id == TIME and allow_time:
-            return 0, True
-        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub)
-                and isinstance(node.left, ast.Name) and node.left.id == TIME and allow_time
-                and isinstance(node.right, ast.Constant) and type(node.right.value) is int):
-            return (node.right.value if isinstance(node.op, ast.Add) else -node.right.value), True
-        raise SympropError("an index must be a whole number, t, or t-k")
-
-
-def _picks(key, n: int) -> tuple[tuple[int, ...], bool]:
-    """The positions an index or a slice of literal integers picks along an
-    axis of n, as Python counts them (negative from the end)."""
-    if isinstance(key, ast.Slice):
-        bounds = [None if part is None else _integer(part) for part in (key.lower, key.upper, key.step)]
-        if bounds[2] == 0:
-            raise SympropError("a slice step cannot be zero")
-        picked = tuple(range(n)[slice(*bounds)])
-        if not picked:
-            raise SympropError(f"the slice {ast.unparse(key)} picks nothing of {n}")
-        return picked, True
-    i = _integer(key)
-    if not -n <= i < n:
-        raise SympropError(f"index {i} is out of range for an axis of {n}")
-    return (i % n,), False
-
-
-def _sizes(sizes: list[int], n: int, what: str) -> list[int]:
-    """NumPy's reshape sizes, one of them -1 (as many as the rest leave)."""
-    known = math.prod(v for v in sizes if v != -1)
-    if sizes.count(-1) > 1 or (-1 in sizes and n % known):
-        raise SympropError(f"cannot reshape {what} into {'x'.join(map(str, sizes))}: "
-                           "at most one size is -1, and the others must divide the number of entries")
-    target = [n // known if v == -1 else v for v in sizes]
-    if math.prod(target) != n:
-        raise SympropError(f"cannot reshape {what} into {'x'.join(map(str, sizes))}: the number of entries differs")
-    return target
-
-
-def _integer(node) -> int:
-    sign = 1
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        sign, node = -1, node.operand
-    if isinstance(node, ast.Constant) and type(node.value) is int:
-        return sign * node.value
-    raise SympropError(f"an index must be a whole number, got {_snippet(node)}")
-
-
-def _slice_of(picked: tuple[int, ...]) -> ast.Slice:
-    """Positions in even steps as a slice the scalar engine reads: 3:0:-1 is 3, 2, 1."""
-    step = picked[1] - picked[0] if len(picked) > 1 else 1
-    stop = picked[-1] + step
-    number = lambda v: None if v is None else ast.Constant(v)  # noqa: E731
-    return ast.Slice(number(picked[0]), number(None if stop < 0 else stop), number(step))
-
-
-def _misaligned(what: str, node, n: int, shape: Shape) -> str:
-    """Why a 1-d vector of n does not fit a 2-d operand, and both ways to write it."""
-    b = _snippet(node)
-    if shape == (n, 1):  # NumPy's n×n, a book's column
-        fix = (f"give {b} as a column, [[1], [2]], or the column as a list" if isinstance(node, ast.Name)
-               else f"give the column as a list (1-d), or the values {b} is made of as columns")
-        return (f"'{what}': {b} is a 1-d vector of {n}, which NumPy lines up with the last axis, as a row, "
-                f"so with the {n}x1 column it makes {n}x{n} entries where a book means a column: {fix}")
-    fix = (f"for a column give {b} as a list of lists, one number a row: [[1], [2]]" if isinstance(node, ast.Name)
-           else f"for a column give the values {b} is made of as lists of lists")
-    return (f"'{what}': {b} is a 1-d vector of {n}, which NumPy lines up with the last axis, as a row "
-            f"(1x{n}), and the other operand is {describe(shape)}; {fix}")
-
-
-def _snippet(node) -> str:
-    text = ast.unparse(node)
-    return text if len(text) <= 30 else text[:27] + "..."
-
 
 # The functions the reader builds with a method of its own, by name.
 _READERS = {
@@ -1170,5 +590,3 @@ class _Columns(ast.NodeTransformer):
         return node
 
 
-def _mentions_time(node) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == TIME for n in ast.walk(node.slice))

@@ -13,7 +13,7 @@ import sympy
 
 from ..model.functions import RULES, undefined_function
 from ..model.operations import OPERATIONS
-from . import program as P
+from . import ops as P
 from .program import Op
 
 VJP = {name: record.vjp for name, record in OPERATIONS.items() if record.vjp is not None}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from ..model.spec import LOSS
-from . import program as P
+from . import ops as P
 from .program import Op, Program, program_of
 from .rules import Symbolic, vjp
 
