@@ -1,6 +1,6 @@
 """One language a document.
 
-The string tables (symprop/document/strings/*.py) have the same keys and the
+The string tables (symprop/languages/*.py) have the same keys and the
 same {places} in every language; a document in Russian or Chinese has no
 English words outside its mathematics, and no words of the other scripts;
 the pictures of the computational graph say their few words in the language
@@ -46,10 +46,10 @@ def test_every_language_has_the_keys_of_english(lang):
     extra = sorted(set(other) - set(en))
     problems = []
     if missing:
-        problems.append(f"missing in symprop/document/strings/{lang}.py (translate them from en.py): "
+        problems.append(f"missing in symprop/languages/{lang}.py (translate them from en.py): "
                         + ", ".join(missing))
     if extra:
-        problems.append(f"in symprop/document/strings/{lang}.py but not in en.py (removed or renamed?): "
+        problems.append(f"in symprop/languages/{lang}.py but not in en.py (removed or renamed?): "
                         + ", ".join(extra))
     assert not problems, "\n".join(problems)
 
@@ -59,7 +59,7 @@ def test_every_phrase_has_the_places_of_english(lang):
     en, other = STRINGS["en"], STRINGS[lang]
     wrong = [f"{key}: en has {places(en[key])}, {lang} has {places(other[key])}"
              for key in en if key in other and places(en[key]) != places(other[key])]
-    assert not wrong, f"symprop/document/strings/{lang}.py, places differ from en.py:\n" + "\n".join(wrong)
+    assert not wrong, f"symprop/languages/{lang}.py, places differ from en.py:\n" + "\n".join(wrong)
 
 
 @pytest.mark.parametrize("lang", OTHERS)

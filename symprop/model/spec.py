@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SympropError
+from ..languages import LANGUAGES
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import RULES, built_in_names, internal_names
 from .parse import (
@@ -35,7 +36,6 @@ MAX_PARAM_ENTRIES = 100_000
 
 TOP_KEYS = {"title", "source", "lang", "model", "values", "conventions", "training", "expected", "document",
             "variants"}
-LANGUAGES = ("en", "ru", "zh")
 DOCUMENT_KEYS = {"statement", "parts"}
 PART_KEYS = {"letter", "question", "show"}
 # What a part of a worked solution may show (the document layer writes each).

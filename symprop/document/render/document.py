@@ -4,6 +4,7 @@ import re
 
 import sympy
 
+from ...languages import LANGUAGES
 from ..blocks import Document, Figure, Para, Part, Rows, Table, UserText
 from ..numbers import Number, Pre
 from .latex_printer import BINARY, RELATION, Group, is_tall, parse, render, tidy, width
@@ -239,7 +240,7 @@ class LatexMath(Renderer):
         next line; Russian typesetting repeats it at the end of the line."""
         if not op:
             return "", ""
-        return (f" {op}{{}}" if self.doc.lang == "ru" else ""), f"{{}}{op} "
+        return (f" {op}{{}}" if LANGUAGES[self.doc.lang].repeat_operator else ""), f"{{}}{op} "
 
     def _lines(self, formula: str, first: float, rest: float) -> list[str]:
         """``formula`` broken into lines for an aligned block: the first line

@@ -2,6 +2,7 @@
 
 import re
 
+from ...languages import LANGUAGES
 from ..blocks import Document, Para, Rows, Table, UserText
 from .document import LatexMath, no_controls
 
@@ -70,14 +71,13 @@ def _breakable(m: re.Match) -> str:
 
 
 LATIN_WORD = re.compile(r"(?<![A-Za-z])([A-Za-z]{8,})(?![A-Za-z])")
-QUOTES = {"ru": ("«", "»"), "en": ("``", "''"), "zh": ("“", "”")}
 
 
 def _quotes(text: str, lang: str) -> str:
     """Straight double quotes as the language writes them: «…», ``…'', “…”."""
     if '"' not in text:
         return text
-    left, right = QUOTES.get(lang, QUOTES["en"])
+    left, right = LANGUAGES[lang].quotes
     pieces = text.split('"')
     out = pieces[0]
     for i, piece in enumerate(pieces[1:]):
@@ -86,18 +86,19 @@ def _quotes(text: str, lang: str) -> str:
 
 
 def escape(text: str, lang: str = "ru") -> str:
-    """Prose for pdflatex (or xelatex for Chinese); Cyrillic inside English
-    text switches language, inside Chinese text font."""
+    """Prose for pdflatex (or xelatex for Chinese); Cyrillic inside a text in
+    Latin letters switches language, inside Chinese text font."""
+    script = LANGUAGES[lang].script
     pieces = LATIN_WORD.split(_quotes(text, lang))
     out = ""
     for i, piece in enumerate(pieces):
         if i % 2:  # a long English word in Russian prose: hyphenated as English
-            out += r"\foreignlanguage{english}{" + piece + "}" if lang == "ru" else piece
+            out += r"\foreignlanguage{english}{" + piece + "}" if script == "cyrillic" else piece
         else:
             out += "".join(TEXT_CHARACTERS.get(ch, ch) for ch in piece)
-    if lang == "zh":
+    if script == "han":
         out = CYRILLIC.sub(lambda m: r"\cyrillic{" + m.group(0) + "}", out)
-    elif lang != "ru":
+    elif script != "cyrillic":
         out = CYRILLIC.sub(lambda m: r"\foreignlanguage{russian}{" + m.group(0) + "}", out)
     return out
 
@@ -185,9 +186,10 @@ class LatexRenderer(LatexMath):
         body = no_controls("\n".join(out).rstrip() + "\n", "?")  # pdflatex stops at one
         if not self.standalone:
             return body
-        if doc.lang == "zh":
+        language = LANGUAGES[doc.lang]
+        if language.script == "han":
             preamble = PREAMBLE_ZH % {"common": COMMON}
-        else:
-            languages = "english,russian" if doc.lang == "ru" else "russian,english"
-            preamble = PREAMBLE % {"languages": languages, "common": COMMON}
+        else:  # the document's language last: babel's main one; the other script's for quoted words
+            other = "english" if language.script == "cyrillic" else "russian"
+            preamble = PREAMBLE % {"languages": f"{other},{language.babel}", "common": COMMON}
         return preamble + "\n" + body + "\n\\end{document}\n"

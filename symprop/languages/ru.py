@@ -2,6 +2,8 @@
 (прямой проход, функция потерь, накопленное значение производной d,
 повторяющаяся часть, ответ в источнике)."""
 
+from . import Language
+
 STRINGS = {
     "solution": "Решение",
     "source": "Источник: {source}",
@@ -135,3 +137,6 @@ STRINGS = {
     "key_answer": "ответ",
     "key_value": "значение",
 }
+
+# Russian typesetting repeats an operator where a formula breaks: "a +" at the end of a line, "+ b" on the next.
+LANGUAGE = Language("ru", STRINGS, script="cyrillic", babel="russian", quotes=("«", "»"), repeat_operator=True)

@@ -8,6 +8,8 @@ a) b) c) …: the renderers print one character and ")", and (1) (2) … would
 stop at nine.
 """
 
+from . import Language
+
 STRINGS = {
     "solution": "解答",
     "source": "来源：{source}",
@@ -141,3 +143,5 @@ STRINGS = {
     "key_answer": "答案",
     "key_value": "值",
 }
+
+LANGUAGE = Language("zh", STRINGS, script="han", quotes=("“", "”"))  # ctex with xelatex, not babel

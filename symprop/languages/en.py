@@ -1,5 +1,7 @@
 """The prose of worked solutions in English."""
 
+from . import Language
+
 STRINGS = {
     "solution": "Solution",
     "source": "Source: {source}",
@@ -133,3 +135,5 @@ STRINGS = {
     "key_answer": "answer",
     "key_value": "value",
 }
+
+LANGUAGE = Language("en", STRINGS, script="latin", babel="english", quotes=("``", "''"))
