@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import tomli_w
 
 from .derive.backprop import derivation_of
@@ -50,8 +51,13 @@ def _user_errors(function):
     def guarded(*args, **kwargs):
         try:
             return function(*args, **kwargs)
+        except SympropError:
+            raise
         except (RecursionError, MemoryError):
             raise SympropError("the problem is too large or nested too deeply") from None
+        except Exception as e:  # a bug in symprop: still the one error type, and still reported
+            first = str(e).splitlines()[0] if str(e) else ""
+            raise SympropError(f"internal error ({type(e).__name__}: {first}); please report it with the spec") from e
 
     return guarded
 
@@ -95,6 +101,7 @@ def function_names() -> list[str]:
     return sorted(built_in_names())
 
 
+@_user_errors
 def load(path: str | Path) -> "Problem":
     """A problem from a path or a shipped name (``"udl_toy"``)."""
     _given(path, str | Path, "a path or a shipped problem's name", "path")
@@ -152,7 +159,7 @@ class Problem:
         """The program ready for numbers: ``compiled().run(values)`` is one
         forward and backward pass with NumPy (``.loss``, ``.values``,
         ``.adjoints`` by name, parameters included)."""
-        return Machine(program_of(self.spec), self.spec.conventions.relu_grad_at_zero)
+        return Compiled(program_of(self.spec), self.spec.conventions.relu_grad_at_zero)
 
     @_user_errors
     def check(self, against: str = "all") -> tuple[str, bool]:
@@ -178,6 +185,28 @@ class Problem:
         """Jupyter shows Markdown with $…$ math; a LaTeX repr would go to MathJax,
         which takes formulas, not a document with sections and tables."""
         return self.document("markdown")
+
+
+def _numeric(value) -> bool:
+    """A number, a numeric array, or a list of them (a sequence by t)."""
+    if isinstance(value, list):
+        return bool(value) and all(_numeric(v) and not isinstance(v, list) for v in value)
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "iuf" and value.ndim <= 2
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+class Compiled(Machine):
+    """The program ready for numbers, whose ``run`` checks what it is given."""
+
+    @_user_errors
+    def run(self, values: dict):
+        _given(values, dict, "a dict of values by name", "values")
+        for name, value in values.items():
+            if not _numeric(value):
+                raise SympropError(f"values[{name!r:.40}] must be a number, an array or a list of them "
+                                   f"(a sequence), got {type(value).__name__}")
+        return super().run(values)
 
 
 @dataclass

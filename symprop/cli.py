@@ -27,7 +27,7 @@ from .api import (
     strict_json,
     title_of,
 )
-from .errors import SympropError
+from .errors import SympropError, printable
 
 
 def _load(spec: str):
@@ -52,7 +52,7 @@ def _run(action):
     except Exception as e:  # a bug in symprop: still one line, never a traceback
         message = str(e).splitlines()[0] if str(e) else ""
         raise click.ClickException(
-            f"internal error ({type(e).__name__}: {message}); please report it with the spec"
+            printable(f"internal error ({type(e).__name__}: {message}); please report it with the spec")
         ) from None
 
 
@@ -113,7 +113,7 @@ def _write(output: str, data: bytes) -> None:
 
 
 def _cannot_write(output: str, e: OSError) -> click.ClickException:
-    return click.ClickException(f"{output}: cannot write: {e.strerror or e}")
+    return click.ClickException(printable(f"{output}: cannot write: {e.strerror or e}"))
 
 
 def _writable(output: str | None) -> None:
@@ -125,10 +125,23 @@ def _writable(output: str | None) -> None:
             raise _cannot_write(output, e) from None
 
 
+def _print(text: str) -> None:
+    """Write to standard output, or fail with one line: closed, full, a broken pipe."""
+    if sys.stdout is None:
+        raise click.ClickException("standard output: cannot write: it is closed")
+    try:
+        click.echo(text, nl=False)
+        sys.stdout.flush()
+    except OSError as e:
+        with contextlib.suppress(OSError, ValueError):  # what is still buffered goes nowhere at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise click.ClickException(f"standard output: cannot write: {e.strerror or e}") from None
+
+
 def _emit(text: str, output: str | None) -> None:
     """Print (no -o, or -o -), or write the file -o names."""
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        _print(text)
         return
     try:
         _write(output, text.encode("utf-8"))
@@ -176,7 +189,7 @@ def main():
 def spec_format():
     """The reference of the spec format (Markdown): every key, the expression
     language, shapes, recurrent models, claims, limits."""
-    click.echo(_run(reference), nl=False)
+    _print(_run(reference))
 
 
 FORMATS = ["text", "json", "latex", "myst", "markdown"]
@@ -270,7 +283,7 @@ def check(spec, against):
         return check_report(problem, against)
 
     report, ok = _run(action)
-    click.echo(report, nl=False)
+    _print(report)
     if not ok:
         sys.exit(1)
 
@@ -336,5 +349,4 @@ def list_():
     """The shipped problems, by name."""
     problems = shipped()
     width = max((len(n) for n in problems), default=0)
-    for name, path in problems.items():
-        click.echo(f"{name.ljust(width)}  {title_of(path)}")
+    _print("".join(f"{name.ljust(width)}  {title_of(path)}\n" for name, path in problems.items()))

@@ -38,7 +38,7 @@ from ..derive.backprop import derivation_of
 from ..derive.closed_form import ClosedForms, tree_size
 from ..derive.program import Program, has_arrays, program_of
 from ..derive.sweep import through_time
-from ..errors import SympropError
+from ..errors import SympropError, printable
 from ..model.claim_syntax import ADJOINT, DIAG, SUM_T, ClaimSpec
 from ..model.functions import REDUCTIONS, RULES, numeric_namespace
 from ..model.parse import MAX_EXPONENT, SOFTMAX, call_parameters
@@ -107,7 +107,7 @@ def formula_claims(problem: Problem, solution=None) -> list[FormulaClaim]:
             with np.errstate(all="ignore"):  # a claimed value that is not finite is a verdict, never a warning
                 out.append(_formula(world, claim))
         except SympropError as e:
-            message = str(e)[len(e.where) + 2:] if e.where else str(e)
+            message = str(e)[len(printable(e.where)) + 2:] if e.where else str(e)
             raise SympropError(f"expected.{claim.key}: {message}", where=problem.origin) from None
     return out
 

@@ -32,6 +32,7 @@ MAX_EQUATIONS = 2_000
 MAX_STEPS = 100_000
 MAX_ENTRIES = 100_000  # numbers in one value
 MAX_PARAM_ENTRIES = 100_000
+MAX_NUMBER = 10**100  # a number in a value, a claim, a bound
 
 TOP_KEYS = {"title", "source", "lang", "model", "values", "conventions", "training", "expected", "document",
             "variants"}
@@ -177,6 +178,7 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     if not isinstance(data, dict):
         raise SympropError(f"a spec must be a table, got {_toml_type(data)}", where=origin)
     r.keys(data, TOP_KEYS, "")
+    _no_huge_integers(r, data)
     lang, titles, sources = _heading(r, data, origin)
     model = r.table(data, "model", required=True)
     r.keys(model, MODEL_KEYS, "model")
@@ -215,6 +217,20 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         values=values, conventions=conventions, training=training, expected=expected, tolerance=tolerance,
         claims=claims, sequences=sequences, matrices=_matrices(r, model, values, initial, initial_params),
     )
+
+
+def _no_huge_integers(r: "_Reader", data: dict) -> None:
+    """Refuse, before any reader meets it, a whole number past 1e100 anywhere in
+    the spec (TOML's integers have no bound; float() of one of 309 digits fails)."""
+    stack = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [(f"{where}.{k}" if where else str(k), v) for k, v in value.items()]
+        elif isinstance(value, list | tuple):
+            stack += [(where, v) for v in value]
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+            raise r.error(where, "an integer too large (numbers are at most 1e100 in absolute value)")
 
 
 def _lines(r: "_Reader", model: dict, steps: int | None) -> tuple[list, str, str]:
