@@ -246,10 +246,12 @@ class Variants:
     problem: spec.Problem
     drawn: list
 
+    @_user_errors
     def specs(self) -> list[dict]:
         """Each variant's spec as a dict (``symprop.from_dict`` reads it)."""
         return [variant_spec(self.problem, v, k) for k, v in enumerate(self.drawn, start=1)]
 
+    @_user_errors
     def toml(self) -> list[str]:
         """Each variant's spec as TOML text."""
         return [tomli_w.dumps(data, multiline_strings=True) for data in self.specs()]
@@ -266,6 +268,7 @@ class Variants:
         return render(answer_key(self.problem, self.drawn, lang, fractions), fmt, standalone)
 
 
+@_user_errors
 def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool]:
     """The text ``symprop check`` prints, and whether every check agrees."""
     _choice(against, AGAINST, "against")
@@ -281,16 +284,19 @@ def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool
 # derivation_document, run_checks, read_spec, reference, resolve, shipped, title_of.
 
 
+@_user_errors
 def load_spec(path, text: str | None = None) -> spec.Problem:
     """The validated spec of a file (or of ``text`` read from it), without the API's wrapper."""
     return spec.load(path, text=text)
 
 
+@_user_errors
 def numbers(problem: spec.Problem):
     """The worked solution's numbers (every step, every check) of a validated spec."""
     return numeric.solve(problem)
 
 
+@_user_errors
 def derivation_json(problem: spec.Problem) -> dict:
     """``symprop derive --format json``: the derivation as data."""
     from .document.render.json import (
@@ -300,6 +306,7 @@ def derivation_json(problem: spec.Problem) -> dict:
     return build(problem)
 
 
+@_user_errors
 def draw(problem: spec.Problem, fmt: str, grad: bool = False, unrolled: bool = False, lang: str | None = None) -> str:
     """``symprop graph``: the computational graph in DOT, SVG, TikZ or Mermaid."""
     from .document.pictures import draw as picture  # Graphviz's pictures only when asked for
