@@ -7,6 +7,7 @@ exit 2 (click's own).  Results go to stdout, nothing else does.
 import contextlib
 import errno
 import os
+import shutil
 import stat
 import sys
 import tempfile
@@ -326,22 +327,76 @@ def variants(spec, count, seed, folder, fmt, lang, fractions):
     """Variants of a problem with new numbers: each a spec with its answers in
     [expected], and one answer key. Bounds and step: [variants] in the spec."""
 
+    stem = "variant" if spec == "-" else Path(str(_run(lambda: resolve(spec)))).stem
+    names = [f"{stem}-{k:02d}.toml" for k in range(1, count + 1)] + [f"key.{KEY_SUFFIX[fmt]}"]
+    _folder_writable(folder, names)
+
     def action():
         problem = _load(spec)
         drawn = api.Problem(problem).variants(count, seed)
         return drawn.toml(), drawn.key(fmt, lang, fractions, standalone=fmt == "latex")
 
+    specs, key = _run(action)
+    header = f"# variant {{}} of {count}: symprop variants {printable(stem)} -n {count} --seed {seed}\n"
+    texts = [header.format(k) + text for k, text in enumerate(specs, start=1)] + [key]
     try:
-        os.makedirs(folder, exist_ok=True)
+        _write_all(folder, names, texts)
+    except OSError as e:
+        raise _cannot_write(e.filename or folder, e) from None
+    click.echo(printable(f"{count} variants and key.{KEY_SUFFIX[fmt]} written to {folder}"), err=True)
+
+
+def _folder_writable(folder: str, names: list[str]) -> None:
+    """Refuse, before the work, a folder that cannot be written (or, when it
+    does not exist yet, the folder that would hold it), and a name in it that
+    is a symbolic link or not a regular file: variants write only files of their own."""
+    place = folder.rstrip("/") or "/"
+    while not os.path.lexists(place):  # the nearest folder that exists
+        place = os.path.dirname(place) or "."
+    try:
+        if not os.path.isdir(place):
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory")
+        if not os.access(place, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "Permission denied")
     except OSError as e:
         raise _cannot_write(folder, e) from None
-    specs, key = _run(action)
-    stem = "variant" if spec == "-" else Path(str(resolve(spec))).stem
-    for k, text in enumerate(specs, start=1):
-        _emit(f"# variant {k} of {count}: symprop variants {stem} -n {count} --seed {seed}\n{text}",
-              os.path.join(folder, f"{stem}-{k:02d}.toml"))
-    _emit(key, os.path.join(folder, f"key.{KEY_SUFFIX[fmt]}"))
-    click.echo(f"{count} variants and key.{KEY_SUFFIX[fmt]} written to {folder}", err=True)
+    if place != (folder.rstrip("/") or "/"):
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        with contextlib.suppress(FileNotFoundError):
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                raise click.ClickException(printable(f"{path}: is a symbolic link: variants do not write "
+                                                     "through a link they did not make (remove it first)"))
+            if not stat.S_ISREG(mode):
+                raise _cannot_write(path, IsADirectoryError(errno.EISDIR, "Not a regular file"))
+
+
+def _write_all(folder: str, names: list[str], texts: list[str]) -> None:
+    """Every file, or none: written into a temporary folder (in ``folder``, or
+    beside it when it is new), then the folder renamed, or each file moved in."""
+    _folder_writable(folder, names)  # again: the folder may have changed during the work
+    fresh = not os.path.lexists(folder)
+    home = os.path.dirname(os.path.abspath(folder)) if fresh else folder
+    os.makedirs(home, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=home, prefix=".symprop-variants-")
+    try:
+        for name, text in zip(names, texts, strict=True):
+            with open(os.path.join(tmp, name), "xb") as f:
+                f.write(text.encode("utf-8"))
+        if fresh:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)
+            os.rename(tmp, folder)
+            tmp = None
+            return
+        for name in names:
+            os.replace(os.path.join(tmp, name), os.path.join(folder, name))
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @main.command("list")
