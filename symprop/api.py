@@ -150,9 +150,10 @@ class Problem:
         return self.solution().to_json()
 
     @_user_errors
-    def solution(self) -> "Solution":
-        """The worked solution as an object (it displays itself in Jupyter)."""
-        return Solution(numeric.solve(self.spec))
+    def solution(self, exact: bool = True) -> "Solution":
+        """The worked solution as an object (it displays itself in Jupyter); in
+        floating point only, without the exact pass, when not ``exact``."""
+        return Solution(numeric.solve(self.spec, _flag(exact, "exact")))
 
     @_user_errors
     def compiled(self) -> Machine:
@@ -291,9 +292,10 @@ def load_spec(path, text: str | None = None) -> spec.Problem:
 
 
 @_user_errors
-def numbers(problem: spec.Problem):
-    """The worked solution's numbers (every step, every check) of a validated spec."""
-    return numeric.solve(problem)
+def numbers(problem: spec.Problem, exact: bool = True):
+    """The worked solution's numbers (every step, every check) of a validated spec
+    (in floating point only, without the exact pass, when not ``exact``)."""
+    return numeric.solve(problem, exact)
 
 
 @_user_errors

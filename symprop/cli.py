@@ -234,10 +234,8 @@ def solve(spec, fmt, lang, audience, digits, fractions, floats, standalone, outp
 
     def action():
         problem = _load(spec)
-        solution = api.numbers(problem)
-        if floats:
-            solution.exact = None
-        elif fractions and solution.exact is None:
+        solution = api.numbers(problem, exact=not floats)
+        if not floats and fractions and solution.exact is None:
             click.echo("symprop: note: this problem's numbers are not exact (a function such as tanh or exp, or "
                        "answers longer than 10 decimals): --fractions changes nothing", err=True)
         if fmt == "json":

@@ -77,7 +77,10 @@ def draw_variants(problem: Problem, count: int, seed: int) -> list[Variant]:
     return found
 
 
-def _grid(problem: Problem, name: str, original: float) -> list[float]:
+def _grid(problem: Problem, name: str, original: float) -> tuple[int, int, float]:
+    """The grid a value is drawn from, as (first, last, step): the nonzero
+    multiples k·step for k from first to last.  Never listed: a value of 1e9
+    makes a grid of billions of points, and a draw is one of them."""
     bounds = problem.variants.bounds if problem.variants else {}
     step = (problem.variants.step if problem.variants else None) or DEFAULT_STEP
     if name in bounds:
@@ -86,11 +89,17 @@ def _grid(problem: Problem, name: str, original: float) -> list[float]:
         reach = max(DEFAULT_BOUND, math.ceil(abs(original) / step) * step)
         low, high = -reach, reach
     first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
-    points = [k * step for k in range(first, last + 1) if k != 0]
-    if not points:
+    if last - first + 1 - (first <= 0 <= last) < 1:
         raise SympropError(f"variants.{name}: no nonzero value with step {step} in [{low}, {high}]",
                            where=problem.origin)
-    return points
+    return first, last, step
+
+
+def _pick(rng: random.Random, grid: tuple[int, int, float]) -> float:
+    """One point of the grid, each as likely (the k-th of the list it would be, 0 left out)."""
+    first, last, step = grid
+    k = first + rng.randrange(last - first + 1 - (first <= 0 <= last))
+    return (k + 1 if first <= 0 <= k else k) * step
 
 
 def _labels(problem: Problem) -> set[str]:
@@ -106,7 +115,7 @@ def _draw(problem: Problem, rng: random.Random) -> dict[str, object]:
     def new(name, value):
         if isinstance(value, np.ndarray):
             return np.array([[new(name, float(v)) for v in row] for row in value], dtype=float)
-        return 0.0 if value == 0 else rng.choice(_grid(problem, name, value))
+        return 0.0 if value == 0 else _pick(rng, _grid(problem, name, value))
 
     return {name: value if name in kept else [new(name, v) for v in value] if isinstance(value, list)
             else new(name, value) for name, value in problem.values.items()}

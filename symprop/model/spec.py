@@ -32,7 +32,9 @@ MAX_EQUATIONS = 2_000
 MAX_STEPS = 100_000
 MAX_ENTRIES = 100_000  # numbers in one value
 MAX_PARAM_ENTRIES = 100_000
+MAX_DIMENSION = 10_000  # rows or columns of one value
 MAX_NUMBER = 10**100  # a number in a value, a claim, a bound
+MIN_VARIANT_STEP = 1e-6  # [variants] step: a grid of numbers worked by hand
 
 TOP_KEYS = {"title", "source", "lang", "model", "values", "conventions", "training", "expected", "document",
             "variants"}
@@ -294,9 +296,9 @@ def _shapes(r: "_Reader", model: dict) -> dict[str, tuple[int, int]]:
     for name, shape in r.table(model, "shapes", where="model.shapes").items():
         key = f"model.shapes.{name}"
         if not isinstance(shape, list) or len(shape) not in (1, 2) or any(
-            type(n) is not int or not 1 <= n <= 10_000 for n in shape
+            type(n) is not int or not 1 <= n <= MAX_DIMENSION for n in shape
         ):
-            raise r.error(key, "must be [rows, cols] or [rows] with whole numbers from 1 to 10000")
+            raise r.error(key, f"must be [rows, cols] or [rows] with whole numbers from 1 to {MAX_DIMENSION}")
         rows, cols = (shape + [1])[:2]
         if rows * cols > MAX_PARAM_ENTRIES:
             raise r.error(key, f"has {rows * cols} entries (the limit is {MAX_PARAM_ENTRIES})")
@@ -617,6 +619,8 @@ def _variants(r: "_Reader", table: dict, values: dict) -> VariantBounds | None:
             step = r.number(given, key)
             if not isinstance(step, float) or step <= 0:
                 raise r.error(key, "must be a positive number")
+            if step < MIN_VARIANT_STEP:
+                raise r.error(key, f"is {step:g}: a step is at least {MIN_VARIANT_STEP:g} (the limit)")
             continue
         if name not in values:
             raise r.error(key, f"'{name}' has no value under [values] to vary")
@@ -726,6 +730,8 @@ class _Reader:
             return float(value)
         if not isinstance(value, list) or not value:
             raise self.error(where, f"must be a number or a non-empty list, got {_toml_type(value)}")
+        widths = [len(v) for v in value if isinstance(v, list)]
+        self.dimensions(where, (len(value), max(widths)) if widths else (len(value),))
         if all(isinstance(v, list) for v in value):
             widths = {len(v) for v in value}
             if len(widths) != 1 or 0 in widths:
@@ -754,10 +760,17 @@ class _Reader:
         if not np.all(np.isfinite(array)) or np.any(np.abs(array) > 1e100):
             bad = array.reshape(-1)[np.argmax(~np.isfinite(array.reshape(-1)) | (np.abs(array.reshape(-1)) > 1e100))]
             raise self.error(where, f"entries must be finite numbers up to 1e100, got {bad}")
+        self.dimensions(where, array.shape)
         if array.ndim == 2:
             self.matrices.add(where)
             return array
         return float(array) if array.ndim == 0 else array.reshape(-1, 1)
+
+    def dimensions(self, where: str, shape: tuple) -> None:
+        """Refuse a value with more than MAX_DIMENSION rows or columns."""
+        if any(n > MAX_DIMENSION for n in shape):
+            raise self.error(where, f"is {'x'.join(map(str, shape))}: a dimension is at most {MAX_DIMENSION} "
+                                    "(the limit)")
 
     def _entry(self, x, where: str) -> float:
         if isinstance(x, bool) or not isinstance(x, int | float):
