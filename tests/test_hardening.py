@@ -114,3 +114,18 @@ def test_control_characters_of_a_key_are_escapes_in_the_error(table):
 def test_printable_escapes_controls_and_bidi_marks_and_nothing_else():
     assert printable("a\nb\tc\x1b\u202e\u2066d\x9b é ж 中") == r"a\x0ab\x09c\x1b\u202e\u2066d\x9b é ж 中"
     assert printable(KEY) == "\\x1b[2J\\x1b]0;OWNED\\x07"
+
+
+CANCELLING = BASE.replace("y = 1.0", "y = 3.0") + """[expected]
+"formula.grad.w" = "2*(z - y)*x + (w + x + y)**40 - (w + x + y)**40"
+"formula.adjoint.z" = "2*(z - y) + (w + x + y)**40 - (w + x + y)**40 + 1"
+"""
+
+
+def test_a_formula_claim_whose_large_terms_cancel_is_decided_exactly():
+    """(w + x + y)**40 at w = 0.5, x = 2, y = 3 is about 1e29: in floats the
+    claim's own 2(z − y)x = −8 is lost; exactly, it is ∂L/∂w, and ∂L/∂z + 1 = −3 is not ∂L/∂z = −4."""
+    rows = {row["key"]: row for row in symprop.loads(CANCELLING).solve()["expected"]}
+    assert rows["formula.grad.w"]["ok"], rows["formula.grad.w"]
+    assert not rows["formula.adjoint.z"]["ok"]
+    assert rows["formula.adjoint.z"]["reason"] == "differs by a factor 3/4"

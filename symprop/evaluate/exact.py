@@ -131,6 +131,16 @@ def _rationals(expr):
     return expr.xreplace({f: rational(f) for f in floats}) if floats else expr
 
 
+def at_numbers(expr, known: dict, relu_at_zero: Rational):
+    """``expr`` at the known numbers, its floats read as the decimals written and
+    relu'(0) as the convention: a Rational, an exact number such as tanh(1/2),
+    or None when a step would pass MAX_EXACT_BITS."""
+    v = _evaluate(_rationals(expr), known)
+    if v is not None and v.has(relu_prime):
+        v = v.replace(relu_prime, lambda x: relu_at_zero if x == 0 else relu_prime(x))
+    return v
+
+
 def exact_pass(problem, values: dict | None = None) -> ExactPass | None:
     """The pass in rationals at ``values`` (the problem's own by default; a
     value may be a Rational, or an array of them), or None when a number is
@@ -144,12 +154,8 @@ def exact_pass(problem, values: dict | None = None) -> ExactPass | None:
         s: rational(v) for s, v in leaf_values(graph, problem.values if values is None else values).items()}
 
     def number(expr) -> Rational | None:
-        v = _evaluate(_rationals(expr), known)
-        if v is None:
-            return None
-        if v.has(relu_prime):
-            v = v.replace(relu_prime, lambda x: at_zero if x == 0 else relu_prime(x))
-        return v if v.is_Rational else None
+        v = at_numbers(expr, known, at_zero)
+        return v if v is not None and v.is_Rational else None
 
     for n in graph.nodes:
         v = number(n.expr)
