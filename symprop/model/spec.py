@@ -600,19 +600,24 @@ def _rule(r: "_Reader", where: str, given: dict, tol_key: str, default: tuple) -
     return float(given.get(tol_key, 0.0)), float(given.get("rtol", 0.0)), digits
 
 
+ROLES = ("one-hot", "distribution", "probability", "positive")  # what a value means, kept by its variants
+
+
 @dataclass(frozen=True)
 class VariantBounds:
-    """[variants]: the range of each value a variant draws (``w = [-1, 1]``)
-    and the grid step (``step = 0.5``); None where the spec says nothing."""
+    """[variants]: the range of each value a variant draws (``w = [-1, 1]``),
+    what a value means (``y = "one-hot"``, a role of ROLES) and the grid step
+    (``step = 0.5``); None where the spec says nothing."""
 
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     step: float | None = None
+    roles: dict[str, str] = field(default_factory=dict)
 
 
 def _variants(r: "_Reader", table: dict, values: dict) -> VariantBounds | None:
     if not table:
         return None
-    bounds, step = {}, None
+    bounds, step, roles = {}, None, {}
     for name, given in table.items():
         key = f"variants.{name}"
         if name == "step":
@@ -624,11 +629,24 @@ def _variants(r: "_Reader", table: dict, values: dict) -> VariantBounds | None:
             continue
         if name not in values:
             raise r.error(key, f"'{name}' has no value under [values] to vary")
+        if isinstance(given, str):
+            roles[name] = _role(r, key, given, values[name])
+            continue
         if (not isinstance(given, list) or len(given) != 2
                 or not all(type(v) in (int, float) and math.isfinite(v) for v in given) or given[0] >= given[1]):
-            raise r.error(key, "must be [low, high] with low < high")
+            raise r.error(key, f"must be [low, high] with low < high, or a role: {', '.join(ROLES)}")
         bounds[name] = (float(given[0]), float(given[1]))
-    return VariantBounds(bounds, step)
+    return VariantBounds(bounds, step, roles)
+
+
+def _role(r: "_Reader", key: str, role: str, value) -> str:
+    """A role of ROLES; one-hot and distribution are for vectors (a matrix: each row)."""
+    if role not in ROLES:
+        raise r.error(key, f"must be [low, high] or a role ({', '.join(ROLES)}), got {_clip(role)!r}")
+    items = value if isinstance(value, list) else [value]
+    if role in ("one-hot", "distribution") and not all(isinstance(v, np.ndarray) and v.size > 1 for v in items):
+        raise r.error(key, f"a {role} value is a vector (or a matrix, one a row), not a number")
+    return role
 
 
 def _clip(text: str) -> str:
