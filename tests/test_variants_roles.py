@@ -101,3 +101,18 @@ def test_a_variant_of_every_shipped_problem_passes_check(name):
     for k, data in enumerate(symprop.load(name).variants(1, seed=11).specs()):
         report, ok = symprop.from_dict(data, f"{name}-{k}").check(against="fd")
         assert ok, report
+
+
+def test_the_reference_example_draws_what_the_page_says():
+    import re
+
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "spec-format.md").read_text("utf-8")
+    example = next(t for t in re.findall(r"```toml\n(.*?)```", doc, re.S) if "soft label" in t)
+    for data in symprop.loads(example).variants(8, seed=2).specs():
+        values = data["values"]
+        assert len(values["y"]) == 3 and sum(values["y"]) == pytest.approx(1, abs=1e-12)
+        assert all(v * 10 == round(v * 10) and v > 0 for v in values["y"])
+        assert values["q"] in [k / 10 for k in range(1, 10)]
+        assert all(abs(v) in (0.25, 0.5, 0.75, 1.0) for v in values["x"])

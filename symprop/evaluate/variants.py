@@ -106,7 +106,7 @@ def _pick(rng: random.Random, grid: tuple[int, int, float]) -> float:
     """One point of the grid, each as likely (the k-th of the list it would be, 0 left out)."""
     first, last, step = grid
     k = first + rng.randrange(last - first + 1 - (first <= 0 <= last))
-    return (k + 1 if first <= 0 <= k else k) * step
+    return round((k + 1 if first <= 0 <= k else k) * step, 12)  # 0.6, not 6 × 0.1 = 0.6000000000000001
 
 
 def _labels(problem: Problem) -> set[str]:
