@@ -70,9 +70,10 @@ def _given(value, kind, what: str, name: str):
 
 def strict_json(data) -> str:
     """Strict JSON (no NaN or Infinity), UTF-8 as it is but for the C1
-    control characters, which a terminal would obey."""
+    control characters and the bidi marks, which a terminal would obey."""
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
-    return re.sub("[\x80-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return re.sub("[\x80-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]",
+                  lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _flag(value, name: str) -> bool:

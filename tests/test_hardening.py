@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import symprop
+from symprop import api
 from symprop.errors import SympropError, printable
 
 HUGE = "1" * 320  # past float64's 1.8e308: float() of it overflows
@@ -129,3 +130,15 @@ def test_a_formula_claim_whose_large_terms_cancel_is_decided_exactly():
     assert rows["formula.grad.w"]["ok"], rows["formula.grad.w"]
     assert not rows["formula.adjoint.z"]["ok"]
     assert rows["formula.adjoint.z"]["reason"] == "differs by a factor 3/4"
+
+
+BIDI = "\u202e\u2066\u200f"
+
+
+@pytest.mark.parametrize("fmt", ["text", "latex", "myst", "markdown", "json"])
+def test_bidi_marks_of_the_spec_reach_no_document(fmt):
+    text = BASE.replace("[model]", 'title = "abc \\u202e evil"\n[document]\nstatement = "x \\u2066 y \\u200f"\n[model]')
+    problem = symprop.loads(text)
+    assert problem.title == "abc \u202e evil"
+    out = api.strict_json(problem.solve()) if fmt == "json" else problem.solution().document(fmt)
+    assert "evil" in out and not any(c in out for c in BIDI), out[:300]
