@@ -54,7 +54,8 @@ def _user_errors(function):
         except SympropError:
             raise
         except (RecursionError, MemoryError):
-            raise SympropError("the problem is too large or nested too deeply") from None
+            origin = getattr(getattr(args[0], "spec", args[0]), "origin", None) if args else None
+            raise SympropError("the problem is too large or nested too deeply", where=origin) from None
         except Exception as e:  # a bug in symprop: still the one error type, and still reported
             first = str(e).splitlines()[0] if str(e) else ""
             raise SympropError(f"internal error ({type(e).__name__}: {first}); please report it with the spec") from e

@@ -40,14 +40,16 @@ def _load(spec: str):
     return api.load_spec(resolve(spec))
 
 
-def _run(action):
-    """Call the library; turn every failure into one clear line."""
+def _run(action, spec: str | None = None):
+    """Call the library; turn every failure into one clear line (naming the spec)."""
     try:
         return action()
     except SympropError as e:
         raise click.ClickException(str(e)) from None
-    except (RecursionError, MemoryError):
-        raise click.ClickException("the problem is too large or nested too deeply") from None
+    except (RecursionError, MemoryError) as e:
+        what = "nested too deeply (Python's recursion limit)" if isinstance(e, RecursionError) else \
+            "too large for the memory"
+        raise click.ClickException(printable(f"{spec or 'the problem'}: the problem is {what}")) from None
     except click.ClickException:
         raise
     except Exception as e:  # a bug in symprop: still one line, never a traceback
@@ -243,7 +245,7 @@ def solve(spec, fmt, lang, audience, digits, fractions, floats, standalone, outp
         return _document(api.solution_document(problem, solution, lang, audience, digits, fractions=fractions),
                          fmt, standalone)
 
-    _emit(_run(action), output)
+    _emit(_run(action, spec), output)
 
 
 @main.command()
@@ -264,7 +266,7 @@ def derive(spec, fmt, lang, audience, digits, standalone, output):
             return strict_json(api.derivation_json(problem))
         return _document(api.derivation_document(problem, lang, audience, digits), fmt, standalone)
 
-    _emit(_run(action), output)
+    _emit(_run(action, spec), output)
 
 
 @main.command()
@@ -281,7 +283,7 @@ def check(spec, against):
         problem = _load(spec)
         return check_report(problem, against)
 
-    report, ok = _run(action)
+    report, ok = _run(action, spec)
     _print(report)
     if not ok:
         sys.exit(1)
@@ -303,7 +305,7 @@ def graph(spec, fmt, grad, unrolled, lang, output):
     def action():
         return api.draw(_load(spec), fmt, grad=grad, unrolled=unrolled, lang=lang)
 
-    _emit(_run(action), output)
+    _emit(_run(action, spec), output)
 
 
 KEY_SUFFIX = {"text": "txt", "json": "json", "latex": "tex", "myst": "md", "markdown": "md"}
@@ -334,7 +336,7 @@ def variants(spec, count, seed, folder, fmt, lang, fractions):
         drawn = api.Problem(problem).variants(count, seed)
         return drawn.toml(), drawn.key(fmt, lang, fractions, standalone=fmt == "latex")
 
-    specs, key = _run(action)
+    specs, key = _run(action, spec)
     header = f"# variant {{}} of {count}: symprop variants {printable(stem)} -n {count} --seed {seed}\n"
     texts = [header.format(k) + text for k, text in enumerate(specs, start=1)] + [key]
     try:
