@@ -316,7 +316,7 @@ def has_arrays(program: Program) -> bool:
 
 MAX_OP_ENTRIES = 10_000_000  # entries of one operation's value (80 MB of float64): W @ W.T of a 10000x10 W
 MAX_PASS_OPERATIONS = 150_000  # operations in one pass: time steps × the cell's operations
-MAX_PASS_NUMBERS = 25_000_000  # numbers one pass computes: time steps × the cell's results
+MAX_PASS_NUMBERS = 10_000_000  # numbers one pass computes: time steps × the cell's results (about 250 MB kept)
 MAX_PASS_WORK = 200_000_000  # multiply-adds of one pass (a tenth of a second of NumPy): checks run several
 
 
