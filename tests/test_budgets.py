@@ -155,3 +155,15 @@ def test_json_too_long_is_refused_and_the_text_still_written(tmp_path):
 def test_a_dimension_above_ten_thousand_is_refused():
     text = ONE.format(w=0.5).replace("x = 2.0", "x = [" + ", ".join(["1"] * 20_000) + "]")
     assert "values.x: is 20000: a dimension is at most 10000" in one_line(text.replace("(z - y)**2", "sum(z)"))
+
+
+def test_a_deep_chain_derives_as_json_without_its_closed_form():
+    """tanh(w·tanh(w·…)) of 300 lines: small, but nested past what SymPy's printers recurse through."""
+    lines = ["h0 = tanh(w*x)"] + [f"h{k} = tanh(w*h{k - 1})" for k in range(1, 300)]
+    body = "\n".join(lines)
+    problem = api.loads(f'[model]\nparams = ["w"]\nequations = """\n{body}\n"""\nloss = "h299"\n').spec
+    derivation = api.derivation_json(problem)
+    assert derivation["gradients"]["w"]["closed_form"] is None
+    # w enters every line: ∂L/∂w = Σₖ ∂L/∂hₖ·hₖ₋₁·(1 − hₖ²), 300 terms
+    assert derivation["gradients"]["w"]["adjoint_form"]["text"].count(" + ") == 299
+    assert len(derivation["nodes"]) == 301
