@@ -143,3 +143,26 @@ def test_function_through_every_command(case):
     drawn = _answer_or_one_line(lambda: problem.variants(1, seed=index))
     if drawn is not None:
         assert drawn.toml() and drawn.key(("json", "markdown", "text")[index % 3])
+
+
+@pytest.mark.parametrize("case", ["elu", "leaky_relu", "elu@kink", "det@kink"])
+@pytest.mark.parametrize("command", [["solve", "--format", "json"], ["solve", "--format", "latex"],
+                                     ["derive", "--format", "json"], ["check"], ["graph", "--grad"],
+                                     ["variants", "-n", "1", "-o", "OUT"]])
+def test_the_command_line_gives_numbers_or_one_line(tmp_path, case, command):
+    from click.testing import CliRunner
+
+    from symprop.cli import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(_spec(case), encoding="utf-8")
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in command]
+    run = CliRunner().invoke(main, [args[0], str(spec), *args[1:]])
+    assert run.exception is None or isinstance(run.exception, SystemExit), run.exception
+    assert "internal error" not in run.output and "Traceback" not in run.output, run.output
+    if run.exit_code:
+        assert run.output.count("\n") <= 1 or command == ["check"], run.output
+    if not isinstance(CASES[case][3], str):
+        assert run.exit_code == 0, run.output
+    elif command[0] in ("solve", "check"):  # no numbers at this point; variants may find others
+        assert run.exit_code == 1 and CASES[case][3] in run.output, run.output
