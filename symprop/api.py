@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import tomli_w
 
 from .derive.backprop import derivation_of
@@ -50,8 +51,14 @@ def _user_errors(function):
     def guarded(*args, **kwargs):
         try:
             return function(*args, **kwargs)
+        except SympropError:
+            raise
         except (RecursionError, MemoryError):
-            raise SympropError("the problem is too large or nested too deeply") from None
+            origin = getattr(getattr(args[0], "spec", args[0]), "origin", None) if args else None
+            raise SympropError("the problem is too large or nested too deeply", where=origin) from None
+        except Exception as e:  # a bug in symprop: still the one error type, and still reported
+            first = str(e).splitlines()[0] if str(e) else ""
+            raise SympropError(f"internal error ({type(e).__name__}: {first}); please report it with the spec") from e
 
     return guarded
 
@@ -64,9 +71,10 @@ def _given(value, kind, what: str, name: str):
 
 def strict_json(data) -> str:
     """Strict JSON (no NaN or Infinity), UTF-8 as it is but for the C1
-    control characters, which a terminal would obey."""
+    control characters and the bidi marks, which a terminal would obey."""
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
-    return re.sub("[\x80-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return re.sub("[\x80-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]",
+                  lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _flag(value, name: str) -> bool:
@@ -95,6 +103,7 @@ def function_names() -> list[str]:
     return sorted(built_in_names())
 
 
+@_user_errors
 def load(path: str | Path) -> "Problem":
     """A problem from a path or a shipped name (``"udl_toy"``)."""
     _given(path, str | Path, "a path or a shipped problem's name", "path")
@@ -143,16 +152,17 @@ class Problem:
         return self.solution().to_json()
 
     @_user_errors
-    def solution(self) -> "Solution":
-        """The worked solution as an object (it displays itself in Jupyter)."""
-        return Solution(numeric.solve(self.spec))
+    def solution(self, exact: bool = True) -> "Solution":
+        """The worked solution as an object (it displays itself in Jupyter); in
+        floating point only, without the exact pass, when not ``exact``."""
+        return Solution(numeric.solve(self.spec, _flag(exact, "exact")))
 
     @_user_errors
     def compiled(self) -> Machine:
         """The program ready for numbers: ``compiled().run(values)`` is one
         forward and backward pass with NumPy (``.loss``, ``.values``,
         ``.adjoints`` by name, parameters included)."""
-        return Machine(program_of(self.spec), self.spec.conventions.relu_grad_at_zero)
+        return Compiled(program_of(self.spec), self.spec.conventions.relu_grad_at_zero)
 
     @_user_errors
     def check(self, against: str = "all") -> tuple[str, bool]:
@@ -178,6 +188,28 @@ class Problem:
         """Jupyter shows Markdown with $…$ math; a LaTeX repr would go to MathJax,
         which takes formulas, not a document with sections and tables."""
         return self.document("markdown")
+
+
+def _numeric(value) -> bool:
+    """A number, a numeric array, or a list of them (a sequence by t)."""
+    if isinstance(value, list):
+        return bool(value) and all(_numeric(v) and not isinstance(v, list) for v in value)
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "iuf" and value.ndim <= 2
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+class Compiled(Machine):
+    """The program ready for numbers, whose ``run`` checks what it is given."""
+
+    @_user_errors
+    def run(self, values: dict):
+        _given(values, dict, "a dict of values by name", "values")
+        for name, value in values.items():
+            if not _numeric(value):
+                raise SympropError(f"values[{name!r:.40}] must be a number, an array or a list of them "
+                                   f"(a sequence), got {type(value).__name__}")
+        return super().run(values)
 
 
 @dataclass
@@ -217,10 +249,12 @@ class Variants:
     problem: spec.Problem
     drawn: list
 
+    @_user_errors
     def specs(self) -> list[dict]:
         """Each variant's spec as a dict (``symprop.from_dict`` reads it)."""
         return [variant_spec(self.problem, v, k) for k, v in enumerate(self.drawn, start=1)]
 
+    @_user_errors
     def toml(self) -> list[str]:
         """Each variant's spec as TOML text."""
         return [tomli_w.dumps(data, multiline_strings=True) for data in self.specs()]
@@ -237,6 +271,7 @@ class Variants:
         return render(answer_key(self.problem, self.drawn, lang, fractions), fmt, standalone)
 
 
+@_user_errors
 def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool]:
     """The text ``symprop check`` prints, and whether every check agrees."""
     _choice(against, AGAINST, "against")
@@ -252,16 +287,20 @@ def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool
 # derivation_document, run_checks, read_spec, reference, resolve, shipped, title_of.
 
 
+@_user_errors
 def load_spec(path, text: str | None = None) -> spec.Problem:
     """The validated spec of a file (or of ``text`` read from it), without the API's wrapper."""
     return spec.load(path, text=text)
 
 
-def numbers(problem: spec.Problem):
-    """The worked solution's numbers (every step, every check) of a validated spec."""
-    return numeric.solve(problem)
+@_user_errors
+def numbers(problem: spec.Problem, exact: bool = True):
+    """The worked solution's numbers (every step, every check) of a validated spec
+    (in floating point only, without the exact pass, when not ``exact``)."""
+    return numeric.solve(problem, exact)
 
 
+@_user_errors
 def derivation_json(problem: spec.Problem) -> dict:
     """``symprop derive --format json``: the derivation as data."""
     from .document.render.json import (
@@ -271,6 +310,7 @@ def derivation_json(problem: spec.Problem) -> dict:
     return build(problem)
 
 
+@_user_errors
 def draw(problem: spec.Problem, fmt: str, grad: bool = False, unrolled: bool = False, lang: str | None = None) -> str:
     """``symprop graph``: the computational graph in DOT, SVG, TikZ or Mermaid."""
     from .document.pictures import draw as picture  # Graphviz's pictures only when asked for

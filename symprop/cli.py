@@ -7,6 +7,7 @@ exit 2 (click's own).  Results go to stdout, nothing else does.
 import contextlib
 import errno
 import os
+import shutil
 import stat
 import sys
 import tempfile
@@ -27,7 +28,7 @@ from .api import (
     strict_json,
     title_of,
 )
-from .errors import SympropError
+from .errors import SympropError, printable
 
 
 def _load(spec: str):
@@ -39,20 +40,22 @@ def _load(spec: str):
     return api.load_spec(resolve(spec))
 
 
-def _run(action):
-    """Call the library; turn every failure into one clear line."""
+def _run(action, spec: str | None = None):
+    """Call the library; turn every failure into one clear line (naming the spec)."""
     try:
         return action()
     except SympropError as e:
         raise click.ClickException(str(e)) from None
-    except (RecursionError, MemoryError):
-        raise click.ClickException("the problem is too large or nested too deeply") from None
+    except (RecursionError, MemoryError) as e:
+        what = "nested too deeply (Python's recursion limit)" if isinstance(e, RecursionError) else \
+            "too large for the memory"
+        raise click.ClickException(printable(f"{spec or 'the problem'}: the problem is {what}")) from None
     except click.ClickException:
         raise
     except Exception as e:  # a bug in symprop: still one line, never a traceback
         message = str(e).splitlines()[0] if str(e) else ""
         raise click.ClickException(
-            f"internal error ({type(e).__name__}: {message}); please report it with the spec"
+            printable(f"internal error ({type(e).__name__}: {message}); please report it with the spec")
         ) from None
 
 
@@ -113,7 +116,7 @@ def _write(output: str, data: bytes) -> None:
 
 
 def _cannot_write(output: str, e: OSError) -> click.ClickException:
-    return click.ClickException(f"{output}: cannot write: {e.strerror or e}")
+    return click.ClickException(printable(f"{output}: cannot write: {e.strerror or e}"))
 
 
 def _writable(output: str | None) -> None:
@@ -125,10 +128,23 @@ def _writable(output: str | None) -> None:
             raise _cannot_write(output, e) from None
 
 
+def _print(text: str) -> None:
+    """Write to standard output, or fail with one line: closed, full, a broken pipe."""
+    if sys.stdout is None:
+        raise click.ClickException("standard output: cannot write: it is closed")
+    try:
+        click.echo(text, nl=False)
+        sys.stdout.flush()
+    except OSError as e:
+        with contextlib.suppress(OSError, ValueError):  # what is still buffered goes nowhere at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise click.ClickException(f"standard output: cannot write: {e.strerror or e}") from None
+
+
 def _emit(text: str, output: str | None) -> None:
     """Print (no -o, or -o -), or write the file -o names."""
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        _print(text)
         return
     try:
         _write(output, text.encode("utf-8"))
@@ -176,7 +192,7 @@ def main():
 def spec_format():
     """The reference of the spec format (Markdown): every key, the expression
     language, shapes, recurrent models, claims, limits."""
-    click.echo(_run(reference), nl=False)
+    _print(_run(reference))
 
 
 FORMATS = ["text", "json", "latex", "myst", "markdown"]
@@ -220,10 +236,8 @@ def solve(spec, fmt, lang, audience, digits, fractions, floats, standalone, outp
 
     def action():
         problem = _load(spec)
-        solution = api.numbers(problem)
-        if floats:
-            solution.exact = None
-        elif fractions and solution.exact is None:
+        solution = api.numbers(problem, exact=not floats)
+        if not floats and fractions and solution.exact is None:
             click.echo("symprop: note: this problem's numbers are not exact (a function such as tanh or exp, or "
                        "answers longer than 10 decimals): --fractions changes nothing", err=True)
         if fmt == "json":
@@ -231,7 +245,7 @@ def solve(spec, fmt, lang, audience, digits, fractions, floats, standalone, outp
         return _document(api.solution_document(problem, solution, lang, audience, digits, fractions=fractions),
                          fmt, standalone)
 
-    _emit(_run(action), output)
+    _emit(_run(action, spec), output)
 
 
 @main.command()
@@ -252,7 +266,7 @@ def derive(spec, fmt, lang, audience, digits, standalone, output):
             return strict_json(api.derivation_json(problem))
         return _document(api.derivation_document(problem, lang, audience, digits), fmt, standalone)
 
-    _emit(_run(action), output)
+    _emit(_run(action, spec), output)
 
 
 @main.command()
@@ -269,8 +283,8 @@ def check(spec, against):
         problem = _load(spec)
         return check_report(problem, against)
 
-    report, ok = _run(action)
-    click.echo(report, nl=False)
+    report, ok = _run(action, spec)
+    _print(report)
     if not ok:
         sys.exit(1)
 
@@ -291,7 +305,7 @@ def graph(spec, fmt, grad, unrolled, lang, output):
     def action():
         return api.draw(_load(spec), fmt, grad=grad, unrolled=unrolled, lang=lang)
 
-    _emit(_run(action), output)
+    _emit(_run(action, spec), output)
 
 
 KEY_SUFFIX = {"text": "txt", "json": "json", "latex": "tex", "myst": "md", "markdown": "md"}
@@ -313,22 +327,76 @@ def variants(spec, count, seed, folder, fmt, lang, fractions):
     """Variants of a problem with new numbers: each a spec with its answers in
     [expected], and one answer key. Bounds and step: [variants] in the spec."""
 
+    stem = "variant" if spec == "-" else Path(str(_run(lambda: resolve(spec)))).stem
+    names = [f"{stem}-{k:02d}.toml" for k in range(1, count + 1)] + [f"key.{KEY_SUFFIX[fmt]}"]
+    _folder_writable(folder, names)
+
     def action():
         problem = _load(spec)
         drawn = api.Problem(problem).variants(count, seed)
         return drawn.toml(), drawn.key(fmt, lang, fractions, standalone=fmt == "latex")
 
+    specs, key = _run(action, spec)
+    header = f"# variant {{}} of {count}: symprop variants {printable(stem)} -n {count} --seed {seed}\n"
+    texts = [header.format(k) + text for k, text in enumerate(specs, start=1)] + [key]
     try:
-        os.makedirs(folder, exist_ok=True)
+        _write_all(folder, names, texts)
+    except OSError as e:
+        raise _cannot_write(e.filename or folder, e) from None
+    click.echo(printable(f"{count} variants and key.{KEY_SUFFIX[fmt]} written to {folder}"), err=True)
+
+
+def _folder_writable(folder: str, names: list[str]) -> None:
+    """Refuse, before the work, a folder that cannot be written (or, when it
+    does not exist yet, the folder that would hold it), and a name in it that
+    is a symbolic link or not a regular file: variants write only files of their own."""
+    place = folder.rstrip("/") or "/"
+    while not os.path.lexists(place):  # the nearest folder that exists
+        place = os.path.dirname(place) or "."
+    try:
+        if not os.path.isdir(place):
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory")
+        if not os.access(place, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "Permission denied")
     except OSError as e:
         raise _cannot_write(folder, e) from None
-    specs, key = _run(action)
-    stem = "variant" if spec == "-" else Path(str(resolve(spec))).stem
-    for k, text in enumerate(specs, start=1):
-        _emit(f"# variant {k} of {count}: symprop variants {stem} -n {count} --seed {seed}\n{text}",
-              os.path.join(folder, f"{stem}-{k:02d}.toml"))
-    _emit(key, os.path.join(folder, f"key.{KEY_SUFFIX[fmt]}"))
-    click.echo(f"{count} variants and key.{KEY_SUFFIX[fmt]} written to {folder}", err=True)
+    if place != (folder.rstrip("/") or "/"):
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        with contextlib.suppress(FileNotFoundError):
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                raise click.ClickException(printable(f"{path}: is a symbolic link: variants do not write "
+                                                     "through a link they did not make (remove it first)"))
+            if not stat.S_ISREG(mode):
+                raise _cannot_write(path, IsADirectoryError(errno.EISDIR, "Not a regular file"))
+
+
+def _write_all(folder: str, names: list[str], texts: list[str]) -> None:
+    """Every file, or none: written into a temporary folder (in ``folder``, or
+    beside it when it is new), then the folder renamed, or each file moved in."""
+    _folder_writable(folder, names)  # again: the folder may have changed during the work
+    fresh = not os.path.lexists(folder)
+    home = os.path.dirname(os.path.abspath(folder)) if fresh else folder
+    os.makedirs(home, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=home, prefix=".symprop-variants-")
+    try:
+        for name, text in zip(names, texts, strict=True):
+            with open(os.path.join(tmp, name), "xb") as f:
+                f.write(text.encode("utf-8"))
+        if fresh:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)
+            os.rename(tmp, folder)
+            tmp = None
+            return
+        for name in names:
+            os.replace(os.path.join(tmp, name), os.path.join(folder, name))
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @main.command("list")
@@ -336,5 +404,4 @@ def list_():
     """The shipped problems, by name."""
     problems = shipped()
     width = max((len(n) for n in problems), default=0)
-    for name, path in problems.items():
-        click.echo(f"{name.ljust(width)}  {title_of(path)}")
+    _print("".join(f"{name.ljust(width)}  {title_of(path)}\n" for name, path in problems.items()))

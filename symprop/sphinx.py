@@ -220,10 +220,14 @@ class SympropDirective(SphinxDirective):
         relative, path = self.env.relfn2path(name, self.env.docname)
         path = Path(path)
         problems = shipped()
-        if path.is_file():
+        inside = path.resolve().is_relative_to(Path(self.env.srcdir).resolve())  # a link out is outside
+        if path.is_file() and inside:
             is_shipped = False
         elif name in problems:
             path, is_shipped = problems[name], True
+        elif path.exists() and not inside:
+            raise Refused(f"{name}: {path.resolve()} is outside the Sphinx source folder {self.env.srcdir}: "
+                          "the directive reads only files inside it, or a shipped problem")
         else:
             raise Refused(f"{name}: no such file (relative to the page) or shipped problem "
                           f"(shipped: {', '.join(problems) or 'none'})")

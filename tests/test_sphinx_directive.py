@@ -212,6 +212,9 @@ BAD = {
     "student.md": "# St\n\n```{symprop} masha_rnn\n:audience: student\n:show: solution, appendix\n```\n",
     "symbolic.md": "# Sy\n\n```{symprop} masha_backprop\n:show: solution\n```\n",
     "flag.md": "# Fl\n\n```{symprop} masha_rnn\n:fractions: yes\n```\n",
+    # files outside the source folder, by a path and by a link (issue 23): read by no page
+    "outside.md": "# O\n\n```{symprop} ../outside.toml\n```\n",
+    "link.md": "# Li\n\n```{symprop} link.toml\n```\n",
 }
 EXPECTED = {  # page: (line, what the one error says)
     "wrong.md": (1, ['masha_rnn.toml: 5 claims in [expected] are wrong', 'line 23: "loss" = 5.8475, but '
@@ -235,6 +238,8 @@ EXPECTED = {  # page: (line, what the one error says)
     "student.md": (3, [":audience: student leaves it out"]),
     "symbolic.md": (3, ["masha_backprop: :show: solution needs [values]"]),
     "flag.md": (3, [":fractions: takes no value (it is on when given)"]),
+    "outside.md": (3, ["../outside.toml: ", "outside.toml is outside the Sphinx source folder"]),
+    "link.md": (3, ["link.toml: ", "outside.toml is outside the Sphinx source folder"]),
 }
 
 
@@ -244,6 +249,8 @@ def broken(tmp_path_factory):
     src = site(root, BAD, {"masha_rnn.toml": MASHA, "page.rst": "Rst\n===\n\n.. symprop:: masha_rnn\n"})
     with (src / "index.md").open("a") as f:
         f.write("\n```{toctree}\npage\n```\n")
+    (root / "outside.toml").write_text(right_claims(MASHA), encoding="utf-8")  # a good spec, but not the site's
+    (src / "link.toml").symlink_to(root / "outside.toml")
     run = build(src, root / "out", "-q", "-j", "2")  # without -W
     return src, root / "out", run
 

@@ -17,8 +17,21 @@ MAX_TERMS = 5_000  # nodes of the expression tree of one closed form
 TOO_LARGE = 10**9
 
 
+MAX_DEPTH = 150  # nesting of one closed form: SymPy's printers and xreplace recurse on it
+
+
 def tree_size(expr: sympy.Basic) -> int:
     return sum(1 for _ in sympy.preorder_traversal(expr))
+
+
+def tree_depth(expr: sympy.Basic) -> int:
+    """The nesting of an expression tree, without recursion."""
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        e, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((a, depth + 1) for a in e.args)
+    return deepest
 
 
 class ClosedForms:
@@ -30,6 +43,7 @@ class ClosedForms:
         self.nodes = {n.symbol: n for n in derivation.graph.nodes}
         self.value: dict[Symbol, sympy.Expr] = {}
         self.value_size: dict[Symbol, int] = {}
+        self.value_depth: dict[Symbol, int] = {}
         self.adjoint: dict[Symbol, sympy.Expr] = {}
         self.adjoint_size: dict[Symbol, int] = {}
 
@@ -39,6 +53,8 @@ class ClosedForms:
         self._values_up_to(symbols)
         if any(self.value[s] is None for s in symbols):
             return None, TOO_LARGE
+        if tree_depth(expr) + max((self.value_depth[s] for s in symbols), default=0) > MAX_DEPTH:
+            return None, TOO_LARGE  # tanh(w·tanh(w·…)) of 600 lines is small but too deep to print
         size = tree_size(expr) + sum(expr.count(s) * (self.value_size[s] - 1) for s in symbols)
         if size > self.limit:
             return None, size
@@ -51,6 +67,8 @@ class ClosedForms:
         for n in self.d.graph.nodes:  # in order, so parents come first
             if n.symbol not in self.value:
                 self.value[n.symbol], self.value_size[n.symbol] = self._substitute(n.expr)
+                self.value_depth[n.symbol] = tree_depth(n.expr) + max(
+                    (self.value_depth.get(s, 0) for s in n.expr.free_symbols if s in self.nodes), default=0)
             if all(s in self.value for s in missing):
                 return
 

@@ -146,7 +146,23 @@ def nd_values(program: Program) -> bool:
 
 MAX_OP_ENTRIES = 10_000_000  # entries of one operation's value (80 MB of float64): W @ W.T of a 10000x10 W
 MAX_PASS_OPERATIONS = 150_000  # operations in one pass: time steps × the cell's operations
-MAX_PASS_NUMBERS = 25_000_000  # numbers one pass computes: time steps × the cell's results
+MAX_PASS_NUMBERS = 10_000_000  # numbers one pass computes: time steps × the cell's results (about 250 MB kept)
+MAX_PASS_WORK = 200_000_000  # multiply-adds of one pass (a tenth of a second of NumPy): checks run several
+
+
+def _work(op: "Op") -> int:
+    """The multiply-adds of one operation: its entries, times the inner size
+    of a product, the kernel of a correlation or a convolution, the side of an inverse or a determinant."""
+    entries = math.prod(op.shape or (1, 1))
+    if op.op == "matmul":
+        return entries * (op.args[0].shape or (1, 1))[1]
+    if op.op == "corr2d":
+        return entries * math.prod(op.args[1].shape or (1, 1))
+    if op.op == "conv2d":  # each output entry: the kernel's C×kh×kw
+        return entries * math.prod(op.args[1].shape[1:])
+    if op.op in ("inv", "det", "logdet"):
+        return (op.args[0].shape or (1, 1))[0] ** 3
+    return entries
 
 
 def program_of(problem: Problem) -> Program:
@@ -156,15 +172,26 @@ def program_of(problem: Problem) -> Program:
     return problem._cache["program"]
 
 
+def pass_work(program: Program) -> int:
+    """The multiply-adds of one forward pass, from the shapes alone."""
+    in_cell = {id(line) for line in program.cell}
+    once = [op for line in program.lines() if id(line) not in in_cell for op in walk(line.expr)]
+    cell = [op for line in program.cell for op in walk(line.expr)]
+    return sum(map(_work, once)) + (program.steps or 0) * sum(map(_work, cell))
+
+
 def _within_budget(program: Program) -> Program:
     """A recurrent model's pass, estimated before it runs: refused when its
     steps × operations (the cost of a pass) or steps × numbers (its memory)
     exceed the budget."""
+    cell = [op for line in program.cell for op in walk(line.expr) if op.op not in ("leaf", "at", "num")]
+    work = pass_work(program)
+    if work > MAX_PASS_WORK:
+        raise SympropError(f"model.equations: a pass takes about {work:.3g} multiply-adds (the limit is "
+                           f"{MAX_PASS_WORK:.0e})", where=program.problem.origin)
     if not program.recurrent:
         return program
-    ops = [op for line in program.cell for op in walk(line.expr) if op.op not in ("leaf", "at", "num")]
-    numbers = sum(math.prod(op.shape or (1, 1)) for op in ops)
-    steps = program.steps
+    ops, numbers, steps = cell, sum(math.prod(op.shape or (1, 1)) for op in cell), program.steps
     for count, limit, what in ((len(ops), MAX_PASS_OPERATIONS, "operations"),
                                (numbers, MAX_PASS_NUMBERS, "numbers")):
         if steps * count > limit:

@@ -268,8 +268,8 @@ class Machine:
             v = np.float64(e.extra)
         else:
             v = FORWARD[op](self.algebra, e, [self._eval(a, t, values, tape) for a in e.args])
-            if isinstance(v, np.ndarray) and v.shape == (1, 1):
-                v = np.float64(v[0, 0])
+            if isinstance(v, np.ndarray) and v.shape in ((1, 1), ()):  # np.where of scalars is 0-d
+                v = np.float64(v.reshape(-1)[0])
         tape[id(e)] = v
         return v
 
@@ -363,7 +363,10 @@ class Machine:
         """The forward and backward pass at these values (``[values]`` form)."""
         leaves = self.leaf_values(values)
         numbers, tapes = self.forward(leaves)
-        adjoint, kinks, corners = self.backward(numbers, tapes)
+        try:
+            adjoint, kinks, corners = self.backward(numbers, tapes)
+        except SympropError as e:  # a rule that refuses its numbers (the inverse of a singular matrix)
+            raise e.located(self.program.problem.origin) from None
         return Pass(float(numbers[LOSS]), numbers, adjoint, kinks=list(dict.fromkeys(kinks)), leaves=leaves,
                     corners=list(dict.fromkeys(corners)))
 

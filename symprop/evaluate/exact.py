@@ -94,28 +94,52 @@ def rational(x) -> Rational:
     return x if isinstance(x, Rational) else Rational(repr(float(x)))
 
 
-MAX_EXACT_DIGITS = 2_000  # digits of a power's exact value: beyond it the floats stand
+MAX_EXACT_BITS = 20_000  # bits of one exact number (about 6,000 digits): beyond them the floats stand
 
 
-def _small_powers(expr, known: dict) -> bool:
-    """Whether every power in ``expr`` has a whole exponent and an exact value
-    of at most MAX_EXACT_DIGITS digits at these numbers (w**x at w = 10^100,
-    x = 800, or a fractional power, is left to the floats: measured before
-    the work, not after)."""
-    for p in sorted(expr.atoms(sympy.Pow), key=sympy.count_ops):  # the inner powers first
-        e = p.exp.xreplace(known)
-        if not e.is_Integer or abs(int(e)) > MAX_EXACT_DIGITS:
-            return False
-        b = p.base.xreplace(known)  # its own powers are small: checked before
-        if b.is_Rational and abs(int(e)) * max(len(str(abs(b.p))), len(str(b.q))) > MAX_EXACT_DIGITS:
-            return False
-    return True
+def _bits(v) -> int:
+    return int(v.p).bit_length() + int(v.q).bit_length() if v.is_Rational else 0
+
+
+def _evaluate(expr, known: dict):
+    """``expr`` at the known numbers, each sum, product and power measured
+    before it is done: None when its exact value could pass MAX_EXACT_BITS
+    ((w + 1)**1000 then **1000, or a product of products of products, is left
+    to the floats before the work, not after)."""
+    if expr in known:
+        return known[expr]
+    if not expr.args:
+        return expr
+    args = [_evaluate(a, known) for a in expr.args]
+    if any(a is None for a in args):
+        return None
+    if isinstance(expr, sympy.Pow) and args[0].is_Rational:
+        if not args[1].is_Rational or abs(args[1]) * _bits(args[0]) > MAX_EXACT_BITS:
+            return None  # w**x at w = 10^100, x = 800, or a fractional power of a long number
+    elif isinstance(expr, sympy.Add | sympy.Mul) and all(a.is_Rational for a in args):
+        total = args[0]
+        for a in args[1:]:  # one operation at a time, each measured first
+            if _bits(total) + _bits(a) + 1 > MAX_EXACT_BITS:
+                return None
+            total = total + a if isinstance(expr, sympy.Add) else total * a
+        return total
+    return expr.func(*args)
 
 
 def _rationals(expr):
     """Floats in an equation (``f / 2.0``) as the decimals written."""
     floats = expr.atoms(sympy.Float)
     return expr.xreplace({f: rational(f) for f in floats}) if floats else expr
+
+
+def at_numbers(expr, known: dict, relu_at_zero: Rational):
+    """``expr`` at the known numbers, its floats read as the decimals written and
+    relu'(0) as the convention: a Rational, an exact number such as tanh(1/2),
+    or None when a step would pass MAX_EXACT_BITS."""
+    v = _evaluate(_rationals(expr), known)
+    if v is not None and v.has(relu_prime):
+        v = v.replace(relu_prime, lambda x: relu_at_zero if x == 0 else relu_prime(x))
+    return v
 
 
 def exact_pass(problem, values: dict | None = None) -> ExactPass | None:
@@ -133,13 +157,8 @@ def exact_pass(problem, values: dict | None = None) -> ExactPass | None:
         s: rational(v) for s, v in leaf_values(graph, problem.values if values is None else values).items()}
 
     def number(expr) -> Rational | None:
-        expr = _rationals(expr)
-        if not _small_powers(expr, known):
-            return None
-        v = expr.xreplace(known)
-        if v.has(relu_prime):
-            v = v.replace(relu_prime, lambda x: at_zero if x == 0 else relu_prime(x))
-        return v if v.is_Rational else None
+        v = at_numbers(expr, known, at_zero)
+        return v if v is not None and v.is_Rational else None
 
     for n in graph.nodes:
         v = number(n.expr)
@@ -154,6 +173,8 @@ def exact_pass(problem, values: dict | None = None) -> ExactPass | None:
         for parent, d in derivation.local[n.symbol].items():
             dv = number(d)
             if dv is None:
+                return None
+            if _bits(upstream) + _bits(dv) + _bits(sympy.Rational(adjoint.get(parent, 0))) + 1 > MAX_EXACT_BITS:
                 return None
             adjoint[parent] = adjoint.get(parent, 0) + upstream * dv
     lr = problem.training.lr

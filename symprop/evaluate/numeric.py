@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..derive.program import Program, has_arrays, program_of
+from ..derive.program import Program, has_arrays, pass_work, program_of
 from ..derive.sweep import matrix_form_of
 from ..errors import SympropError
 from ..model.spec import LOSS, Problem
@@ -23,6 +23,8 @@ from .scalar import scalar_check
 FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
 FD_ENTRIES = 40  # parameter entries the finite differences sample on a large problem
 FD_STEPS = 200_000  # time steps the finite differences may run in all (two passes an entry)
+MAX_JSON_NUMBERS = 1_000_000  # numbers in the JSON of a solution (about 25 MB)
+FD_WORK = 400_000_000  # multiply-adds the finite differences may do in all (about a second of NumPy)
 
 
 def to_json(value, matrix: bool = False, number=float):
@@ -82,7 +84,21 @@ class Solution:
             out["updated"] = self._params(steps[-1].updated, number)
         return out
 
+    def json_numbers(self) -> int:
+        """How many numbers ``to_json`` would hold, counted from the arrays before any list is made."""
+        def size(table) -> int:
+            return sum(sum(map(np.size, v)) if isinstance(v, list) else int(np.size(v)) for v in (table or {}).values())
+
+        first = self.first
+        once = size(first.values) + size(first.adjoints) + size(first.gradients) + size(first.updated)
+        history = sum(size(s.gradients) + size(s.updated) for s in self.steps) if len(self.steps) > 1 else 0
+        return once * (2 if self.exact is not None else 1) + history
+
     def to_json(self) -> dict:
+        count = self.json_numbers()
+        if count > MAX_JSON_NUMBERS:
+            raise SympropError(f"the JSON would hold {count} numbers (the limit is {MAX_JSON_NUMBERS}); the text, "
+                               "LaTeX, MyST and Markdown documents show the problem", where=self.problem.origin)
         first = self.first
         out = {"title": self.problem.title, **self._numbers(self.steps, float)}
         if len(self.steps) > 1 or self.problem.training.batches:
@@ -109,7 +125,9 @@ class Solution:
         return out
 
 
-def solve(problem: Problem) -> Solution:
+def solve(problem: Problem, exact: bool = True) -> Solution:
+    """Every step's numbers and every check; the exact pass too unless
+    ``exact`` is False (--floats: floating point only, and no time spent on rationals)."""
     program = program_of(problem)
     machine = Machine(program, problem.conventions.relu_grad_at_zero)
     lr = problem.training.lr
@@ -130,7 +148,7 @@ def solve(problem: Problem) -> Solution:
     if has_arrays(program):
         checks["matrix_form"] = verify(problem, machine, runs[0])
     solution = Solution(problem, steps, checks)
-    if "skipped" not in checks["scalar_engine"]:  # small enough for the scalar graph
+    if exact and "skipped" not in checks["scalar_engine"]:  # small enough for the scalar graph
         solution.exact = exact_steps(problem, steps)
         if solution.exact is not None:
             checks["exact"] = agreement(steps, solution.exact)
@@ -180,7 +198,7 @@ def _sample(program: Program, leaves: dict) -> list[tuple[str, tuple]]:
         shape = value.shape if isinstance(value, np.ndarray) else ()
         entries.append([(p.key, idx) for idx in np.ndindex(*shape)] if shape else [(p.key, ())])
     total = sum(len(e) for e in entries)
-    limit = min(FD_ENTRIES, FD_STEPS // (2 * (program.steps or 1)))
+    limit = min(FD_ENTRIES, FD_STEPS // (2 * (program.steps or 1)), FD_WORK // (2 * max(1, pass_work(program))))
     if total <= limit:
         return [x for e in entries for x in e]
     rng = np.random.default_rng(0)

@@ -34,6 +34,7 @@ from .scalar import leaf_values, too_large
 MAX_DECIMALS = 4
 DEFAULT_STEP = 0.5
 DEFAULT_BOUND = 2.0
+PROBABILITY_STEP = 0.1  # a probability is drawn from 0.1, …, 0.9 (or the step's grid when finer)
 TRIES = 400  # draws per variant before the conditions are relaxed
 
 
@@ -77,20 +78,35 @@ def draw_variants(problem: Problem, count: int, seed: int) -> list[Variant]:
     return found
 
 
-def _grid(problem: Problem, name: str, original: float) -> list[float]:
+def _grid(problem: Problem, name: str, original: float, role: str | None = None) -> tuple[int, int, float]:
+    """The grid a value is drawn from, as (first, last, step): the nonzero
+    multiples k·step for k from first to last (a positive value's above 0, a
+    probability's between 0 and 1).  Never listed: a value of 1e9 makes a grid
+    of billions of points, and a draw is one of them."""
     bounds = problem.variants.bounds if problem.variants else {}
     step = (problem.variants.step if problem.variants else None) or DEFAULT_STEP
-    if name in bounds:
+    if role == "probability":
+        step = min(step, PROBABILITY_STEP)
+        low, high = step, 1 - step
+    elif name in bounds:
         low, high = bounds[name]
     else:
         reach = max(DEFAULT_BOUND, math.ceil(abs(original) / step) * step)
         low, high = -reach, reach
     first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
-    points = [k * step for k in range(first, last + 1) if k != 0]
-    if not points:
-        raise SympropError(f"variants.{name}: no nonzero value with step {step} in [{low}, {high}]",
-                           where=problem.origin)
-    return points
+    if role == "positive":
+        first = max(first, 1)
+    if last - first + 1 - (first <= 0 <= last) < 1:
+        raise SympropError(f"variants.{name}: no nonzero value with step {step} in [{low}, {high}]"
+                           + (f" that is {role}" if role else ""), where=problem.origin)
+    return first, last, step
+
+
+def _pick(rng: random.Random, grid: tuple[int, int, float]) -> float:
+    """One point of the grid, each as likely (the k-th of the list it would be, 0 left out)."""
+    first, last, step = grid
+    k = first + rng.randrange(last - first + 1 - (first <= 0 <= last))
+    return round((k + 1 if first <= 0 <= k else k) * step, 12)  # 0.6, not 6 × 0.1 = 0.6000000000000001
 
 
 def _labels(problem: Problem) -> set[str]:
@@ -100,13 +116,50 @@ def _labels(problem: Problem) -> set[str]:
             if e.op == "onehot" for a in walk(e.args[0]) if a.op in ("leaf", "at")}
 
 
+def _roles(problem: Problem) -> dict[str, str]:
+    """What each value means, as [variants] says, and the obvious ones inferred:
+    under softmax (or log_softmax) an input whose vectors (a matrix's rows) are
+    one-hot, or sum to 1, is a one-hot label or a distribution."""
+    given = problem.variants.roles if problem.variants else {}
+    program = program_of(problem)
+    inferred = {}
+    if any(e.op in ("softmax", "log_softmax") for line in program.lines() for e in walk(line.expr)):
+        for name, value in problem.values.items():
+            units = [u for v in (value if isinstance(value, list) else [value]) if isinstance(v, np.ndarray)
+                     and v.size > 1 and np.any(v) for u in _units(v)]
+            if name in problem.params or not units or any(np.any(u < 0) or abs(u.sum() - 1) > 1e-9 for u in units):
+                continue
+            inferred[name] = "one-hot" if all(set(np.unique(u)) == {0.0, 1.0} for u in units) else "distribution"
+    return {**inferred, **given}
+
+
+def _units(value: np.ndarray) -> list[np.ndarray]:
+    """The vectors a one-hot or distribution role is about: a column, or each row of a matrix."""
+    return [value[:, 0]] if value.shape[1] == 1 else list(value)
+
+
+def _unit(role: str, n: int, rng: random.Random) -> list[float]:
+    """A one-hot vector of n, or a distribution of n positive decimals that sum to 1."""
+    if role == "one-hot":
+        hot = rng.randrange(n)
+        return [1.0 if i == hot else 0.0 for i in range(n)]
+    parts = 10 ** len(str(n))  # tenths for up to 9 entries, hundredths up to 99, …
+    cuts = [0, *sorted(rng.sample(range(1, parts), n - 1)), parts]
+    return [(b - a) / parts for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
 def _draw(problem: Problem, rng: random.Random) -> dict[str, object]:
     kept = _labels(problem)
+    roles = _roles(problem)
 
     def new(name, value):
+        role = roles.get(name)
+        if isinstance(value, np.ndarray) and role in ("one-hot", "distribution"):
+            rows = [_unit(role, len(u), rng) if np.any(u) else [0.0] * len(u) for u in _units(value)]
+            return np.array(rows, dtype=float).reshape(value.shape)  # a zero row stays zero
         if isinstance(value, np.ndarray):
             return np.array([new(name, float(v)) for v in value.ravel()], dtype=float).reshape(value.shape)
-        return 0.0 if value == 0 else rng.choice(_grid(problem, name, value))
+        return 0.0 if value == 0 else _pick(rng, _grid(problem, name, value, role))
 
     return {name: value if name in kept else [new(name, v) for v in value] if isinstance(value, list)
             else new(name, value) for name, value in problem.values.items()}

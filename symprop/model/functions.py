@@ -103,7 +103,8 @@ class _Elementwise(Function):
         return None
 
     def _eval_evalf(self, prec):
-        args = [a.evalf(prec) for a in self.args]
+        args = [a.evalf(prec) for a in self.args]  # an exact 0 stays 0: made a Float
+        args = [sympy.Float(a, precision=prec) if a.is_Number else a for a in args]
         return self.func(*args).evalf(prec) if all(a.is_Float for a in args) else None
 
     def fdiff(self, argindex=1):

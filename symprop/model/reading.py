@@ -33,6 +33,8 @@ def read_spec(source: str | Path | BinaryIO, where: str | None = None) -> str:
             raw = _bounded(source)
     except OSError as e:
         raise SympropError(f"cannot read: {e.strerror}", where=where) from None
+    except ValueError:  # open() of a path with a NUL character
+        raise SympropError("cannot read: a path cannot hold a NUL character", where=where) from None
     if len(raw) > MAX_FILE:
         raise SympropError(f"input is more than {MAX_FILE} bytes (the limit is {MAX_FILE})",
                            where=where)

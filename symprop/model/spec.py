@@ -33,6 +33,9 @@ MAX_EQUATIONS = 2_000
 MAX_STEPS = 100_000
 MAX_ENTRIES = 100_000  # numbers in one value
 MAX_PARAM_ENTRIES = 100_000
+MAX_DIMENSION = 10_000  # rows or columns of one value
+MAX_NUMBER = 10**100  # a number in a value, a claim, a bound
+MIN_VARIANT_STEP = 1e-6  # [variants] step: a grid of numbers worked by hand
 
 TOP_KEYS = {"title", "source", "lang", "model", "values", "conventions", "training", "expected", "document",
             "variants"}
@@ -177,6 +180,7 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     if not isinstance(data, dict):
         raise SympropError(f"a spec must be a table, got {_toml_type(data)}", where=origin)
     r.keys(data, TOP_KEYS, "")
+    _no_huge_integers(r, data)
     lang, titles, sources = _heading(r, data, origin)
     model = r.table(data, "model", required=True)
     r.keys(model, MODEL_KEYS, "model")
@@ -215,6 +219,20 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         values=values, conventions=conventions, training=training, expected=expected, tolerance=tolerance,
         claims=claims, sequences=sequences, matrices=_matrices(r, model, values, initial, initial_params),
     )
+
+
+def _no_huge_integers(r: "_Reader", data: dict) -> None:
+    """Refuse, before any reader meets it, a whole number past 1e100 anywhere in
+    the spec (TOML's integers have no bound; float() of one of 309 digits fails)."""
+    stack = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [(f"{where}.{k}" if where else str(k), v) for k, v in value.items()]
+        elif isinstance(value, list | tuple):
+            stack += [(where, v) for v in value]
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+            raise r.error(where, "an integer too large (numbers are at most 1e100 in absolute value)")
 
 
 def _lines(r: "_Reader", model: dict, steps: int | None) -> tuple[list, str, str]:
@@ -279,10 +297,10 @@ def _shapes(r: "_Reader", model: dict) -> dict[str, tuple[int, ...]]:
     for name, shape in r.table(model, "shapes", where="model.shapes").items():
         key = f"model.shapes.{name}"
         if not isinstance(shape, list) or not 1 <= len(shape) <= MAX_AXES or any(
-            type(n) is not int or not 1 <= n <= 10_000 for n in shape
+            type(n) is not int or not 1 <= n <= MAX_DIMENSION for n in shape
         ):
             raise r.error(key, f"must be [rows, cols], [rows] or up to {MAX_AXES} sizes, "
-                               "whole numbers from 1 to 10000")
+                               f"whole numbers from 1 to {MAX_DIMENSION}")
         if math.prod(shape) > MAX_PARAM_ENTRIES:
             raise r.error(key, f"has {math.prod(shape)} entries (the limit is {MAX_PARAM_ENTRIES})")
         shapes[name] = (shape[0], 1) if len(shape) == 1 else tuple(shape)
@@ -583,33 +601,53 @@ def _rule(r: "_Reader", where: str, given: dict, tol_key: str, default: tuple) -
     return float(given.get(tol_key, 0.0)), float(given.get("rtol", 0.0)), digits
 
 
+ROLES = ("one-hot", "distribution", "probability", "positive")  # what a value means, kept by its variants
+
+
 @dataclass(frozen=True)
 class VariantBounds:
-    """[variants]: the range of each value a variant draws (``w = [-1, 1]``)
-    and the grid step (``step = 0.5``); None where the spec says nothing."""
+    """[variants]: the range of each value a variant draws (``w = [-1, 1]``),
+    what a value means (``y = "one-hot"``, a role of ROLES) and the grid step
+    (``step = 0.5``); None where the spec says nothing."""
 
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     step: float | None = None
+    roles: dict[str, str] = field(default_factory=dict)
 
 
 def _variants(r: "_Reader", table: dict, values: dict) -> VariantBounds | None:
     if not table:
         return None
-    bounds, step = {}, None
+    bounds, step, roles = {}, None, {}
     for name, given in table.items():
         key = f"variants.{name}"
         if name == "step":
             step = r.number(given, key)
             if not isinstance(step, float) or step <= 0:
                 raise r.error(key, "must be a positive number")
+            if step < MIN_VARIANT_STEP:
+                raise r.error(key, f"is {step:g}: a step is at least {MIN_VARIANT_STEP:g} (the limit)")
             continue
         if name not in values:
             raise r.error(key, f"'{name}' has no value under [values] to vary")
+        if isinstance(given, str):
+            roles[name] = _role(r, key, given, values[name])
+            continue
         if (not isinstance(given, list) or len(given) != 2
                 or not all(type(v) in (int, float) and math.isfinite(v) for v in given) or given[0] >= given[1]):
-            raise r.error(key, "must be [low, high] with low < high")
+            raise r.error(key, f"must be [low, high] with low < high, or a role: {', '.join(ROLES)}")
         bounds[name] = (float(given[0]), float(given[1]))
-    return VariantBounds(bounds, step)
+    return VariantBounds(bounds, step, roles)
+
+
+def _role(r: "_Reader", key: str, role: str, value) -> str:
+    """A role of ROLES; one-hot and distribution are for vectors (a matrix: each row)."""
+    if role not in ROLES:
+        raise r.error(key, f"must be [low, high] or a role ({', '.join(ROLES)}), got {_clip(role)!r}")
+    items = value if isinstance(value, list) else [value]
+    if role in ("one-hot", "distribution") and not all(isinstance(v, np.ndarray) and v.size > 1 for v in items):
+        raise r.error(key, f"a {role} value is a vector (or a matrix, one a row), not a number")
+    return role
 
 
 def _clip(text: str) -> str:
@@ -711,6 +749,8 @@ class _Reader:
             return float(value)
         if not isinstance(value, list) or not value:
             raise self.error(where, f"must be a number or a non-empty list, got {_toml_type(value)}")
+        widths = [len(v) for v in value if isinstance(v, list)]
+        self.dimensions(where, (len(value), max(widths)) if widths else (len(value),))
         if all(isinstance(v, list) for v in value) and any(isinstance(x, list) for v in value for x in v):
             array = np.array(self._nested(value, where), dtype=float)  # an array of 3 axes or more
         elif all(isinstance(v, list) for v in value):
@@ -741,6 +781,7 @@ class _Reader:
         if not np.all(np.isfinite(array)) or np.any(np.abs(array) > 1e100):
             bad = array.reshape(-1)[np.argmax(~np.isfinite(array.reshape(-1)) | (np.abs(array.reshape(-1)) > 1e100))]
             raise self.error(where, f"entries must be finite numbers up to 1e100, got {bad}")
+        self.dimensions(where, array.shape)
         if array.ndim >= 2:
             if array.ndim > MAX_AXES:
                 raise self.error(where, f"has {array.ndim} axes (the most is {MAX_AXES})")
@@ -759,6 +800,12 @@ class _Reader:
             raise self.error(where, "nested lists must have the same length on each level (an array of "
                                     "N×C×H×W is N lists of C lists of H rows of W numbers)")
         return [self._nested(v, where, depth + 1) for v in value]
+
+    def dimensions(self, where: str, shape: tuple) -> None:
+        """Refuse a value with more than MAX_DIMENSION rows or columns."""
+        if any(n > MAX_DIMENSION for n in shape):
+            raise self.error(where, f"is {'x'.join(map(str, shape))}: a dimension is at most {MAX_DIMENSION} "
+                                    "(the limit)")
 
     def _entry(self, x, where: str) -> float:
         if isinstance(x, bool) or not isinstance(x, int | float):

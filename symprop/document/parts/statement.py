@@ -90,7 +90,8 @@ class Statement:
         shape); with ``zero``, a state of zeros as 0."""
         array = np.array(value.tolist() if isinstance(value, sympy.MatrixBase) else value, dtype=float)
         n = self.num(0.0 if zero and not np.any(array) else array if array.ndim else float(array))
-        return Pre(f"{self.name_of('text')(key)} = {n.text()}", f"{self.name_of('latex')(key)} = {n.latex()}")
+        text, latex = (n.text, n.latex) if isinstance(n, Pre) else (n.text(), n.latex())  # a large one: its shape
+        return Pre(f"{self.name_of('text')(key)} = {text}", f"{self.name_of('latex')(key)} = {latex}")
 
     def given(self, solving: bool, relu: bool) -> list:
         """Every input of the problem, the conventions, and (without parts) the task."""

@@ -9,12 +9,14 @@ from ..blocks import Document, Figure, Para, Part, Rows, Table, UserText
 from ..numbers import Number, Pre
 from .latex_printer import BINARY, RELATION, Group, is_tall, parse, render, tidy, width
 
-# Control characters (ESC starts a terminal's escape sequences); tab and newline are whitespace.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters (ESC starts a terminal's escape sequences) but tab and newline, which are
+# whitespace, and the bidi marks that reorder a line (pdflatex stops at U+202E).
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def no_controls(text: str, mark: str = "\ufffd") -> str:
-    """``text`` with every control character but tab and newline replaced by ``mark``."""
+    """``text`` with every control character but tab and newline, and every bidi
+    mark, replaced by ``mark``."""
     return CONTROL.sub(mark, text)
 
 
