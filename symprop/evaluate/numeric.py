@@ -167,6 +167,17 @@ def _zero(value):
     return np.zeros_like(value) if isinstance(value, np.ndarray) else 0.0
 
 
+def spread(groups: list[list], limit: int) -> list:
+    """Every item of the groups when they hold at most ``limit``; else about
+    ``limit`` spread evenly over the groups (one at least from each), drawn
+    with a fixed seed, in order."""
+    if sum(len(g) for g in groups) <= limit:
+        return [x for g in groups for x in g]
+    rng = np.random.default_rng(0)
+    share = max(1, limit // len(groups))
+    return [g[i] for g in groups for i in sorted(rng.choice(len(g), size=min(share, len(g)), replace=False))]
+
+
 def _sample(program: Program, leaves: dict) -> list[tuple[str, tuple]]:
     """The parameter entries finite differences perturb: all of them on a
     small problem, FD_ENTRIES spread over the parameters on a large one, and
@@ -177,17 +188,7 @@ def _sample(program: Program, leaves: dict) -> list[tuple[str, tuple]]:
         value = leaves[p.key]
         shape = value.shape if isinstance(value, np.ndarray) else ()
         entries.append([(p.key, idx) for idx in np.ndindex(*shape)] if shape else [(p.key, ())])
-    total = sum(len(e) for e in entries)
-    limit = min(FD_ENTRIES, FD_STEPS // (2 * (program.steps or 1)))
-    if total <= limit:
-        return [x for e in entries for x in e]
-    rng = np.random.default_rng(0)
-    share = max(1, limit // len(entries))
-    picked = []
-    for e in entries:
-        chosen = sorted(rng.choice(len(e), size=min(share, len(e)), replace=False))
-        picked += [e[i] for i in chosen]
-    return picked
+    return spread(entries, min(FD_ENTRIES, FD_STEPS // (2 * (program.steps or 1))))
 
 
 def _roundoff(losses: list[float], h: float, steps: int | None) -> float:
