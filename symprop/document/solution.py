@@ -22,7 +22,7 @@ from ..derive.program import has_arrays, program_of, walk
 from ..derive.sweep import matrix_form_of, through_time
 from ..errors import SympropError
 from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
-from ..model.spec import in_language
+from ..model.reading import in_language
 from .numbers import (  # noqa: F401
     MAX_ENTRIES_SHOWN,
     Number,
@@ -1062,8 +1062,6 @@ def _claim_symbol(claim, step: int):
         return _sym(f"{claim.name}@{step}")
     return _adj(claim.name)
 
-
-AUDIENCES = ("teacher", "student")
 
 
 def derivation_document(problem, lang: str | None = None, audience: str = "teacher",

@@ -9,6 +9,7 @@ from . import en, ru, zh
 
 STRINGS: dict[str, dict[str, str]] = {"en": en.STRINGS, "ru": ru.STRINGS, "zh": zh.STRINGS}
 LANGUAGES = tuple(STRINGS)
+AUDIENCES = ("teacher", "student")  # a student's document leaves out the teacher's appendix
 
 
 def phrase(lang: str, key: str) -> str:
