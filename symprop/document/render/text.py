@@ -55,6 +55,8 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
             out.append(f"    disagree: {', '.join(_name(problem, k) for k in fd['disagree'])}{note}")
         for key, why in fd.get("not_finite", {}).items():
             out.append(f"    not finite at {_name(problem, key)}: {why}")
+        if fd.get("directions"):
+            out.append(f"    along {fd['directions']}")
         if fd.get("sampled"):
             out.append(f"    sampled: {fd['sampled']}")
         out += _per_param(fd)
