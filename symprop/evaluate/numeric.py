@@ -178,15 +178,13 @@ def spread(groups: list[list], limit: int) -> list:
     return [g[i] for g in groups for i in sorted(rng.choice(len(g), size=min(share, len(g)), replace=False))]
 
 
-def _sample(program: Program, leaves: dict, limit: int) -> list[tuple[str, tuple]]:
-    """Parameter entries for finite differences: all of them up to ``limit``,
-    else ``limit`` spread over the parameters (one at least for each)."""
-    entries = []
-    for p in program.params:
-        value = leaves[p.key]
-        shape = value.shape if isinstance(value, np.ndarray) else ()
-        entries.append([(p.key, idx) for idx in np.ndindex(*shape)] if shape else [(p.key, ())])
-    return spread(entries, limit)
+def _entries(leaves: dict, keys: list[str]) -> list[list[tuple[str, tuple]]]:
+    """Each parameter's entries, (key, index) with () for a scalar."""
+    groups = []
+    for key in keys:
+        shape = leaves[key].shape if isinstance(leaves[key], np.ndarray) else ()
+        groups.append([(key, idx) for idx in np.ndindex(*shape)] if shape else [(key, ())])
+    return groups
 
 
 @dataclass
@@ -215,15 +213,20 @@ def _probes(program: Program, run: Pass) -> tuple[list[_Probe], dict]:
     """The central differences to take, and what the report says of their choice.
 
     Every entry on a small problem, FD_ENTRIES spread over the parameters on
-    a large one.  On a sequence too long for FD_ENTRIES entries within
-    FD_STEPS steps: one random direction of each parameter (every entry
-    enters its projection), then single entries while steps are left."""
+    a large one.  On a sequence too long for that within FD_STEPS steps: one
+    random direction of each parameter that has more than one entry (every
+    entry enters its projection), each scalar parameter, then single
+    entries while steps are left."""
     leaves, steps = run.leaves, program.steps or 1
-    total = sum(int(np.size(leaves[p.key])) for p in program.params)
-    gradient = {p.key: np.asarray(run.adjoints.get(p.key, 0.0), dtype=float) for p in program.params}
+    keys = [p.key for p in program.params]
+    total = sum(int(np.size(leaves[k])) for k in keys)
+    gradient = {k: np.asarray(run.adjoints.get(k, 0.0), dtype=float) for k in keys}
+    budget = FD_STEPS // (2 * steps)  # central differences the steps allow
+    directed = [k for k in keys if np.size(leaves[k]) > 1]
     probes, note = [], {}
-    directed = [p.key for p in program.params if np.size(leaves[p.key]) > 1]
-    if directed and FD_STEPS // (2 * steps) < min(FD_ENTRIES, total):
+    if not directed or budget >= min(FD_ENTRIES, total):
+        sample = spread(_entries(leaves, keys), min(FD_ENTRIES, budget))
+    else:
         rng = np.random.default_rng(0)
         for key in directed:
             v = rng.standard_normal(np.shape(leaves[key]))
@@ -231,13 +234,14 @@ def _probes(program: Program, run: Pass) -> tuple[list[_Probe], dict]:
             h = 1e-6 * max(1.0, float(np.max(np.abs(leaves[key]))))
             probes.append(_Probe(key, key, h, v, float(np.sum(gradient[key] * v))))
         note["directions"] = f"one random direction of each of {', '.join(directed)}"
-    limit = min(FD_ENTRIES, FD_STEPS // (2 * steps) - len(probes))
-    sample = _sample(program, leaves, max(limit, 0)) if limit > 0 or not probes else []
+        sample = [(k, ()) for k in keys if k not in directed]
+        left = budget - len(probes) - len(sample)
+        sample += spread(_entries(leaves, directed), left) if left >= len(directed) else []
     for key, idx in sample:
         x = float(leaves[key][idx]) if idx else float(leaves[key])
         expected = float(gradient[key][idx]) if idx else float(gradient[key])
         probes.append(_Probe(key + "".join(f"[{i}]" for i in idx), key, 1e-6 * max(1.0, abs(x)), idx, expected))
-    if sample and len(sample) < total:
+    if len(sample) < total:
         note["sampled"] = f"{len(sample)} of {total} parameter entries"
     return probes, note
 
