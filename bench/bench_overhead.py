@@ -1,7 +1,7 @@
 """What a user waits for besides the numbers: start-up, and ``check`` beside ``solve``.
 
 Run: python bench/bench_overhead.py [--runs 5]
-Prints two tables.  Every cell is a whole ``symprop`` process (the same
+Prints three tables.  Every cell is a whole ``symprop`` process (the same
 command a user types, imports included), run --runs times after one warm-up;
 a cell is the median CPU seconds (user + system) of the finished child.
 
@@ -15,6 +15,11 @@ a cell is the median CPU seconds (user + system) of the finished child.
                course assignment).  ``check`` runs PyTorch's check too when
                torch is installed (its import is about a second of it);
                ``check --against fd`` leaves it out.
+  sequence     ``solve`` of the shipped LSTM cell (derivations/lstm.toml, 3
+               units) over T = 100 and 1,000 steps (inputs and targets drawn
+               at random): finite differences on a long sequence go along
+               directions within a budget of steps, so the x column (against
+               T = 100) stays near the pass's own growth.
 """
 
 import argparse
@@ -25,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +38,7 @@ import tomli_w
 from bench_arrays import mlp_spec
 
 SYMPROP = [sys.executable, "-m", "symprop"]
+LSTM = Path(__file__).parent.parent / "derivations" / "lstm.toml"
 
 
 def cpu_seconds(command: list[str]) -> float:
@@ -87,6 +94,27 @@ def check_beside_solve(runs: int, folder: Path) -> None:
         print(f"{name:<34}{solve:9.2f}{check:9.2f}{check / solve:9.1f}{fd:8.2f}{fd / solve:9.1f}", flush=True)
 
 
+def lstm_over(steps: int) -> dict:
+    spec = tomllib.loads(LSTM.read_text("utf-8"))
+    spec["model"]["steps"] = steps
+    spec.pop("expected", None)
+    rng = np.random.default_rng(0)
+    spec["values"]["x"] = np.round(rng.uniform(-1, 1, size=(steps + 1, 2)), 2).tolist()
+    spec["values"]["y"] = np.round(rng.uniform(-1, 1, size=(steps + 1, 2)), 2).tolist()
+    return spec
+
+
+def sequence(runs: int, folder: Path) -> None:
+    print(f"\n{'sequence (shipped LSTM cell)':<34}{'solve s':>9}{'x T=100':>9}")
+    first = None
+    for steps in (100, 1000):
+        path = folder / f"lstm{steps}.toml"
+        path.write_text(tomli_w.dumps(lstm_over(steps)))
+        seconds = median_cpu(SYMPROP + ["solve", str(path)], runs)
+        first = first or seconds
+        print(f"{f'T = {steps:,}':<34}{seconds:9.2f}{seconds / first:9.1f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="counted runs of each command (median)")
@@ -96,6 +124,7 @@ def main() -> None:
     start_up(runs)
     with tempfile.TemporaryDirectory() as folder:
         check_beside_solve(runs, Path(folder))
+        sequence(runs, Path(folder))
 
 
 if __name__ == "__main__":
