@@ -53,7 +53,7 @@ def test_a_short_sequence_differences_every_entry():
     assert report["passed"] and "directions" not in report and "sampled" not in report
 
 
-@pytest.mark.parametrize("param, entry", [("W", (2, 1)), ("U", (0, 0)), ("b", (1,))])
+@pytest.mark.parametrize("param, entry", [("W", (2, 1)), ("U", (0, 0)), ("b", (1, 0))])
 def test_a_gradient_wrong_in_one_entry_fails_along_its_direction(param, entry):
     machine, run = machine_and_run(2000)
     wrong = np.array(run.adjoints[param], dtype=float)
