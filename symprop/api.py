@@ -6,39 +6,32 @@
 they build.  Nothing below this module imports it.
 """
 
+from __future__ import annotations
+
 import functools
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import tomli_w
-
-from .derive.backprop import derivation_of
-from .derive.closed_form import closed_gradients
-from .derive.graph import graph_of
-from .derive.program import program_of
-from .document.answer_key import answer_key, key_json, variant_spec
-from .document.render import render
-from .document.render.document import no_controls
-from .document.render.text import check_text
-from .document.solution import AUDIENCES, derivation_document, solution_document
-from .document.solution import Figure as Figure
-from .document.strings import LANGUAGES
+from .document.strings import AUDIENCES, LANGUAGES
 from .document.strings import STRINGS as STRINGS
 from .errors import SympropError
-from .evaluate import numeric
-from .evaluate.arrays import Machine
-from .evaluate.check import run_checks
-from .evaluate.variants import draw_variants
-from .model import spec
-from .model.functions import built_in_names, plain
+from .model.reading import MAX_AXES, load_toml
 from .model.reading import read_spec as read_spec
 from .model.shipped import reference as reference
 from .model.shipped import resolve
 from .model.shipped import shipped as shipped
 from .model.shipped import title_of as title_of
+
+if TYPE_CHECKING:
+    from .evaluate import numeric
+    from .evaluate.arrays import Machine
+    from .model import spec
+
+# SymPy and NumPy are imported by the functions that need them, not here: the
+# command line answers --help, list, spec-format and bad input without them.
 
 FORMATS = ("text", "latex", "myst", "markdown")
 AGAINST = ("fd", "torch", "all")
@@ -97,16 +90,29 @@ def _document_options(fmt, lang, audience, digits) -> None:
         raise SympropError(f"digits must be from 1 to 12, got {digits}")
 
 
-@_user_errors
+# Every function a spec may call, written out so that the CLI's help lists them
+# without importing SymPy; a test keeps it equal to model.functions.built_in_names().
+FUNCTION_NAMES = (
+    "abs", "amax", "amin", "arange", "binary_cross_entropy_with_logits", "concat", "conv1d",
+    "conv2d", "corr2d", "cos", "cross_entropy", "det", "elu", "exp", "flatten", "gelu",
+    "gelu_tanh", "heaviside", "inv", "leaky_relu", "log", "log_softmax", "logdet", "logsigmoid",
+    "logsumexp", "max", "max_pool2d", "mean", "min", "norm", "onehot", "outer", "pad", "range",
+    "relu", "reshape", "sigmoid", "silu", "sin", "softmax", "softplus", "sqrt", "std", "sum",
+    "tanh", "trace", "transpose", "var", "where",
+)
+
+
 def function_names() -> list[str]:
     """Every function a spec may call, sorted (the CLI's help lists them)."""
-    return sorted(built_in_names())
+    return sorted(FUNCTION_NAMES)
 
 
 @_user_errors
 def load(path: str | Path) -> "Problem":
     """A problem from a path or a shipped name (``"udl_toy"``)."""
     _given(path, str | Path, "a path or a shipped problem's name", "path")
+    from .model import spec
+
     return Problem(spec.load(resolve(path)))
 
 
@@ -114,12 +120,16 @@ def load(path: str | Path) -> "Problem":
 def loads(text: str, origin: str = "<spec>") -> "Problem":
     """A problem from TOML text (``origin`` names it in messages)."""
     _given(text, str, "TOML text", "text")
+    from .model import spec
+
     return Problem(spec.load(str(origin), text=text))
 
 
 @_user_errors
 def from_dict(data: dict, origin: str = "<spec>") -> "Problem":
     """A problem from already parsed TOML."""
+    from .model import spec
+
     return Problem(spec.from_dict(data, str(origin)))
 
 
@@ -134,16 +144,23 @@ class Problem:
 
     @_user_errors
     def graph(self):
+        from .derive.graph import graph_of
+
         return graph_of(self.spec)
 
     @_user_errors
     def derivation(self):
+        from .derive.backprop import derivation_of
+
         return derivation_of(self.spec)
 
     @_user_errors
     def gradients(self) -> dict:
         """``{param: sympy.Expr}``: each gradient in closed form (a matrix for a
         matrix parameter), in the params, inputs and undefined functions."""
+        from .derive.closed_form import closed_gradients
+        from .model.functions import plain
+
         return {name: plain(g) for name, g in closed_gradients(self.derivation()).items()}
 
     @_user_errors
@@ -155,14 +172,17 @@ class Problem:
     def solution(self, exact: bool = True) -> "Solution":
         """The worked solution as an object (it displays itself in Jupyter); in
         floating point only, without the exact pass, when not ``exact``."""
-        return Solution(numeric.solve(self.spec, _flag(exact, "exact")))
+        return Solution(numbers(self.spec, _flag(exact, "exact")))
 
     @_user_errors
     def compiled(self) -> Machine:
         """The program ready for numbers: ``compiled().run(values)`` is one
         forward and backward pass with NumPy (``.loss``, ``.values``,
         ``.adjoints`` by name, parameters included)."""
-        return Compiled(program_of(self.spec), self.spec.conventions.relu_grad_at_zero)
+        from .derive.program import program_of
+        from .evaluate.arrays import Machine
+
+        return Compiled(Machine(program_of(self.spec), self.spec.conventions.relu_grad_at_zero))
 
     @_user_errors
     def check(self, against: str = "all") -> tuple[str, bool]:
@@ -174,6 +194,9 @@ class Problem:
                  audience: str = "teacher", digits: int | None = None) -> str:
         """The symbolic derivation as text, LaTeX, MyST or Markdown."""
         _document_options(fmt, lang, audience, digits)
+        from .document.render import render
+        from .document.solution import derivation_document
+
         return render(derivation_document(self.spec, lang, audience, digits), fmt, standalone)
 
     @_user_errors
@@ -182,6 +205,8 @@ class Problem:
         (the same seed gives the same variants)."""
         _given(count, int, "an integer", "count")
         _given(seed, int, "an integer", "seed")
+        from .evaluate.variants import draw_variants
+
         return Variants(self.spec, draw_variants(self.spec, count, seed))
 
     def _repr_markdown_(self) -> str:
@@ -192,15 +217,24 @@ class Problem:
 
 def _numeric(value) -> bool:
     """A number, a numeric array, or a list of them (a sequence by t)."""
+    import numpy as np
+
     if isinstance(value, list):
         return bool(value) and all(_numeric(v) and not isinstance(v, list) for v in value)
     if isinstance(value, np.ndarray):
-        return value.dtype.kind in "iuf" and value.ndim <= 2
+        return value.dtype.kind in "iuf" and value.ndim <= MAX_AXES
     return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
 
 
-class Compiled(Machine):
-    """The program ready for numbers, whose ``run`` checks what it is given."""
+class Compiled:
+    """The program ready for numbers (an ``evaluate.arrays.Machine``), whose
+    ``run`` checks what it is given."""
+
+    def __init__(self, machine: Machine):
+        self.machine = machine
+
+    def __getattr__(self, name):
+        return getattr(self.machine, name)
 
     @_user_errors
     def run(self, values: dict):
@@ -209,7 +243,7 @@ class Compiled(Machine):
             if not _numeric(value):
                 raise SympropError(f"values[{name!r:.40}] must be a number, an array or a list of them "
                                    f"(a sequence), got {type(value).__name__}")
-        return super().run(values)
+        return self.machine.run(values)
 
 
 @dataclass
@@ -234,6 +268,9 @@ class Solution:
         _document_options(fmt, lang, audience, digits)
         _flag(fractions, "fractions")
         _flag(exact, "exact")
+        from .document.render import render
+        from .document.solution import solution_document
+
         return render(solution_document(self.numbers.problem, self.numbers, lang, audience, digits, exact, fractions),
                       fmt, standalone)
 
@@ -252,11 +289,15 @@ class Variants:
     @_user_errors
     def specs(self) -> list[dict]:
         """Each variant's spec as a dict (``symprop.from_dict`` reads it)."""
+        from .document.answer_key import variant_spec
+
         return [variant_spec(self.problem, v, k) for k, v in enumerate(self.drawn, start=1)]
 
     @_user_errors
     def toml(self) -> list[str]:
         """Each variant's spec as TOML text."""
+        import tomli_w
+
         return [tomli_w.dumps(data, multiline_strings=True) for data in self.specs()]
 
     @_user_errors
@@ -264,6 +305,9 @@ class Variants:
             standalone: bool = False) -> str:
         """The answer key: every variant's numbers and answers (JSON: a list of
         {"values", "answers"} with exact answers as strings "3/8")."""
+        from .document.answer_key import answer_key, key_json
+        from .document.render import render
+
         if fmt == "json":
             return strict_json(key_json(self.drawn))
         _document_options(fmt, lang, "teacher", None)
@@ -275,6 +319,10 @@ class Variants:
 def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool]:
     """The text ``symprop check`` prints, and whether every check agrees."""
     _choice(against, AGAINST, "against")
+    from .document.render.document import no_controls
+    from .document.render.text import check_text
+    from .evaluate.check import run_checks
+
     report = run_checks(problem, against)
     text = check_text(problem, report.checks, report.expected)
     summary = "all checks passed" if report.ok else "some checks FAILED"
@@ -283,21 +331,42 @@ def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool
 
 # What the command line and the Sphinx extension call: they import this module
 # only (an import-linter contract keeps them so).  The names above serve them too:
-# render, no_controls, AUDIENCES, LANGUAGES, STRINGS, Figure, solution_document,
-# derivation_document, run_checks, read_spec, reference, resolve, shipped, title_of.
+# AUDIENCES, LANGUAGES, STRINGS, read_spec, reference, resolve, shipped, title_of;
+# and the names of the layers below that __getattr__ gives.
+BELOW = ("render", "no_controls", "Figure", "solution_document", "derivation_document", "run_checks")
+
+
+def __getattr__(name: str):
+    """The names in BELOW, imported when first read (PEP 562), so that
+    importing this module loads neither SymPy nor NumPy."""
+    if name not in BELOW:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .document.render import render
+    from .document.render.document import no_controls
+    from .document.solution import Figure, derivation_document, solution_document
+    from .evaluate.check import run_checks
+
+    return {"render": render, "no_controls": no_controls, "Figure": Figure, "run_checks": run_checks,
+            "solution_document": solution_document, "derivation_document": derivation_document}[name]
 
 
 @_user_errors
 def load_spec(path, text: str | None = None) -> spec.Problem:
-    """The validated spec of a file (or of ``text`` read from it), without the API's wrapper."""
-    return spec.load(path, text=text)
+    """The validated spec of a file (or of ``text`` read from it), without the API's wrapper.
+    A file that cannot be read, or is not TOML, is refused before SymPy is imported."""
+    data, folder = load_toml(path, text)
+    from .model.spec import from_dict as validated
+
+    return validated(data, str(path), folder)
 
 
 @_user_errors
 def numbers(problem: spec.Problem, exact: bool = True):
     """The worked solution's numbers (every step, every check) of a validated spec
     (in floating point only, without the exact pass, when not ``exact``)."""
-    return numeric.solve(problem, exact)
+    from .evaluate.numeric import solve
+
+    return solve(problem, exact)
 
 
 @_user_errors

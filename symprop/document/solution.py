@@ -8,7 +8,7 @@ format turns it into text, LaTeX, MyST or Markdown.
 
 from dataclasses import replace
 
-from ..model.spec import in_language
+from ..model.reading import in_language
 from .blocks import Document, Figure, Para, UserText  # noqa: F401  (Figure: the API's)
 from .numbers import Style
 from .parts.base import Base
@@ -23,8 +23,6 @@ from .parts.symbolic import Symbolic
 class _Builder(Checks, Numeric, Matrix, Symbolic, Questions, Statement, Base):
     """A document's builder: each piece's methods in a module of ``parts/``."""
 
-
-AUDIENCES = ("teacher", "student")
 
 
 def derivation_document(problem, lang: str | None = None, audience: str = "teacher",

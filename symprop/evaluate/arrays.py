@@ -28,20 +28,41 @@ from .faults import Watch, finite, number
 Number = float | np.ndarray
 
 
+class _OnFirstUse(dict):
+    """A rule's name -> its function, made by ``make`` when first asked for."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, name):
+        self[name] = made = self.make(name)
+        return made
+
+
+def _rule_symbols(rule) -> tuple[list, list]:
+    inputs = sympy.symbols("x" if rule.inputs == 1 else "a b", real=True, seq=True)
+    return inputs, [sympy.Symbol(p, real=True) for p, _ in rule.parameters]
+
+
 class NumPy:
     """The algebra of numbers: the vector-Jacobian rules evaluated with NumPy."""
 
     def __init__(self, relu_grad_at_zero: float = 0.0):
         self.namespace = numeric_namespace(relu_grad_at_zero)
-        y = sympy.Symbol("y", real=True)
-        # each rule once, over symbols for its inputs (and output) and its parameters:
+        # each rule compiled when first used, over symbols for its inputs (and output) and its parameters:
         # apply[name](*inputs, *params), partials[name](*inputs, y, *params) -> [d out/d input]
-        self.apply, self.partials, self._formulas = {}, {}, {}
-        for name, rule in RULES.items():
-            inputs = sympy.symbols("x" if rule.inputs == 1 else "a b", real=True, seq=True)
-            params = [sympy.Symbol(p, real=True) for p, _ in rule.parameters]
-            self.apply[name] = self.compile([*inputs, *params], rule.apply(*inputs, *params))
-            self.partials[name] = self.compile([*inputs, y, *params], rule.partials([*inputs, *params], y))
+        self.apply, self.partials, self._formulas = _OnFirstUse(self._apply), _OnFirstUse(self._partials), {}
+
+    def _apply(self, name: str):
+        rule = RULES[name]
+        inputs, params = _rule_symbols(rule)
+        return self.compile([*inputs, *params], rule.apply(*inputs, *params))
+
+    def _partials(self, name: str):
+        rule, y = RULES[name], sympy.Symbol("y", real=True)
+        inputs, params = _rule_symbols(rule)
+        return self.compile([*inputs, y, *params], rule.partials([*inputs, *params], y))
 
     def compile(self, symbols, expr):
         return sympy.lambdify(symbols, expr, modules=[self.namespace, "numpy"])

@@ -22,7 +22,7 @@ from .scalar import scalar_check
 
 FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
 FD_ENTRIES = 40  # parameter entries the finite differences sample on a large problem
-FD_STEPS = 200_000  # time steps the finite differences may run in all (two passes an entry)
+FD_STEPS = 20_000  # time steps the finite differences may run in all (two passes an entry or a direction)
 MAX_JSON_NUMBERS = 1_000_000  # numbers in the JSON of a solution (about 25 MB)
 FD_WORK = 400_000_000  # multiply-adds the finite differences may do in all (about a second of NumPy)
 
@@ -187,27 +187,84 @@ def _zero(value):
     return np.zeros_like(value) if isinstance(value, np.ndarray) else 0.0
 
 
-def _sample(program: Program, leaves: dict) -> list[tuple[str, tuple]]:
-    """The parameter entries finite differences perturb: all of them on a
-    small problem, FD_ENTRIES spread over the parameters on a large one, and
-    on a long sequence as many as FD_STEPS steps allow (one at least for
-    each parameter)."""
-    entries = []
-    for p in program.params:
-        value = leaves[p.key]
-        shape = value.shape if isinstance(value, np.ndarray) else ()
-        entries.append([(p.key, idx) for idx in np.ndindex(*shape)] if shape else [(p.key, ())])
-    total = sum(len(e) for e in entries)
-    limit = min(FD_ENTRIES, FD_STEPS // (2 * (program.steps or 1)), FD_WORK // (2 * max(1, pass_work(program))))
-    if total <= limit:
-        return [x for e in entries for x in e]
+def spread(groups: list[list], limit: int) -> list:
+    """Every item of the groups when they hold at most ``limit``; else about
+    ``limit`` spread evenly over the groups (one at least from each), drawn
+    with a fixed seed, in order."""
+    if sum(len(g) for g in groups) <= limit:
+        return [x for g in groups for x in g]
     rng = np.random.default_rng(0)
-    share = max(1, limit // len(entries))
-    picked = []
-    for e in entries:
-        chosen = sorted(rng.choice(len(e), size=min(share, len(e)), replace=False))
-        picked += [e[i] for i in chosen]
-    return picked
+    share = max(1, limit // len(groups))
+    return [g[i] for g in groups for i in sorted(rng.choice(len(g), size=min(share, len(g)), replace=False))]
+
+
+def _entries(leaves: dict, keys: list[str]) -> list[list[tuple[str, tuple]]]:
+    """Each parameter's entries, (key, index) with () for a scalar."""
+    groups = []
+    for key in keys:
+        shape = leaves[key].shape if isinstance(leaves[key], np.ndarray) else ()
+        groups.append([(key, idx) for idx in np.ndindex(*shape)] if shape else [(key, ())])
+    return groups
+
+
+@dataclass
+class _Probe:
+    """One central difference of the loss: a parameter moved by ``h`` along
+    ``direction`` (one entry's, or a random one), against ``expected``, the
+    gradient's entry or its projection on the direction."""
+
+    name: str  # "W[0][1]" for an entry, "W" for a direction
+    key: str
+    h: float
+    direction: object  # an index tuple (an entry; () for a scalar), or an array like the parameter's
+    expected: float
+
+    def moved(self, base, sign: int):
+        if isinstance(self.direction, np.ndarray):
+            return base + (sign * self.h) * self.direction
+        if not self.direction:
+            return np.float64(float(base) + sign * self.h)
+        arr = np.array(base, dtype=float)
+        arr[self.direction] = float(base[self.direction]) + sign * self.h
+        return arr
+
+
+def _probes(program: Program, run: Pass) -> tuple[list[_Probe], dict]:
+    """The central differences to take, and what the report says of their choice.
+
+    Every entry on a small problem, FD_ENTRIES spread over the parameters on
+    a large one.  On a sequence too long for that within FD_STEPS steps: one
+    random direction of each parameter that has more than one entry (every
+    entry enters its projection), each scalar parameter, then single
+    entries while steps are left."""
+    leaves, steps = run.leaves, program.steps or 1
+    keys = [p.key for p in program.params]
+    total = sum(int(np.size(leaves[k])) for k in keys)
+    gradient = {k: np.asarray(run.adjoints.get(k, 0.0), dtype=float) for k in keys}
+    budget = min(FD_STEPS // (2 * steps),  # central differences the steps allow, and the work
+                 FD_WORK // (2 * max(1, pass_work(program))))
+    directed = [k for k in keys if np.size(leaves[k]) > 1]
+    probes, note = [], {}
+    if not directed or budget >= min(FD_ENTRIES, total):
+        sample = spread(_entries(leaves, keys), min(FD_ENTRIES, budget))
+    else:
+        rng = np.random.default_rng(0)
+        for key in directed:
+            v = rng.standard_normal(np.shape(leaves[key]))
+            v /= np.max(np.abs(v))  # each entry moves by at most h
+            h = 1e-6 * max(1.0, float(np.max(np.abs(leaves[key]))))
+            probes.append(_Probe(key, key, h, v, float(np.sum(gradient[key] * v))))
+        note["directions"] = f"one random direction of each of {', '.join(directed)}"
+        sample = [(k, ()) for k in keys if k not in directed]
+        left = budget - len(probes) - len(sample)
+        sample += spread(_entries(leaves, directed), left) if left >= len(directed) else []
+    for key, idx in sample:
+        x = float(leaves[key][idx]) if idx else float(leaves[key])
+        expected = float(gradient[key][idx]) if idx else float(gradient[key])
+        probes.append(_Probe(key + "".join(f"[{i}]" for i in idx), key, 1e-6 * max(1.0, abs(x)), idx, expected))
+    if len(sample) < total:
+        note["sampled"] = f"{len(sample)} of {total} parameter entries"
+    return probes, note
 
 
 def _roundoff(losses: list[float], h: float, steps: int | None) -> float:
@@ -217,43 +274,34 @@ def _roundoff(losses: list[float], h: float, steps: int | None) -> float:
 
 
 def finite_differences(machine: Machine, run: Pass) -> dict:
-    """Central differences of the loss for parameter entries (all, or a sample).
+    """Central differences of the loss for parameter entries (all, or a
+    sample), or on a long sequence along random directions (``_probes``).
 
     An entry where the loss a step h away is not finite (the parameter at the
     edge of the model's domain) fails, whatever the kinks, with the reason
     under "not_finite"."""
     program = machine.program
     leaves = run.leaves
-    sample = _sample(program, leaves)
+    probes, note = _probes(program, run)
     errors, relative, failures, not_finite = [], [], [], {}
     per_param: dict[str, list] = {p.key: [] for p in program.params}
-    for key, idx in sample:
-        name = key + "".join(f"[{i}]" for i in idx)
-        base = leaves[key]
-        x = float(base[idx]) if idx else float(base)
-        h = 1e-6 * max(1.0, abs(x))
+    for probe in probes:
+        name, h, g = probe.name, probe.h, probe.expected
         losses = []
         for sign in (1, -1):
             moved = dict(leaves)
-            if idx:
-                arr = np.array(base, dtype=float)
-                arr[idx] = x + sign * h
-                moved[key] = arr
-            else:
-                moved[key] = np.float64(x + sign * h)
+            moved[probe.key] = probe.moved(leaves[probe.key], sign)
             try:
                 losses.append(machine.loss_at(moved))
             except NumericFault as e:
                 not_finite[name] = f"the loss at {name} {'+-'[sign < 0]} {h:.1e}: {e.message}"
                 break
-        g = run.adjoints.get(key, 0.0)
-        g = float(g[idx]) if idx else float(g)
         with np.errstate(all="ignore"):
             fd = (losses[0] - losses[1]) / (2 * h) if len(losses) == 2 else np.nan
         err = gap(fd, g)  # the largest float when fd is not finite
         errors.append(err)
         relative.append(err / max(1.0, abs(g)))
-        per_param[key].append((err, err / max(1.0, abs(g))))
+        per_param[probe.key].append((err, err / max(1.0, abs(g))))
         if not finite(fd):
             not_finite.setdefault(name, "the finite difference is not finite")
             failures.append(name)
@@ -265,10 +313,8 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
         "passed": not not_finite and (not failures or bool(run.kinks or run.corners)),
         "params": {k: {"max_abs_error": max((a for a, _ in v), default=0.0),
                        "max_rel_error": max((r for _, r in v), default=0.0)} for k, v in per_param.items()},
+        **note,
     }
-    total = sum(int(np.size(leaves[p.key])) for p in program.params)
-    if len(sample) < total:
-        report["sampled"] = f"{len(sample)} of {total} parameter entries"
     if failures:
         report["disagree"] = failures
     if not_finite:

@@ -8,6 +8,8 @@ convention.
 Needs the ``torch`` extra (``pip install 'symprop[torch]'``, torch==2.13.0).
 """
 
+import importlib.util
+
 import numpy as np
 
 from ..derive.program import Op, program_of
@@ -19,11 +21,8 @@ from .faults import largest
 
 
 def available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether torch is installed; found, not imported (importing it takes a second)."""
+    return importlib.util.find_spec("torch") is not None
 
 
 def torch_gradients(problem, values: dict | None = None) -> dict:

@@ -39,6 +39,7 @@ STRINGS = {
     "kinks_other": "Here relu is evaluated exactly at 0 ({nodes}), where it has no derivative; we use the convention relu′(0) = {value}.",
     "checks": "Checks",
     "fd": "Central finite differences of the loss agree with every gradient: every difference is below {err}.",
+    "fd_directions": "The sequence is long, so the differences are taken along one random direction of each parameter: every entry of each gradient enters the comparison, through its projection on that direction.",
     "fd_failed": "Central finite differences DISAGREE with the gradients of {names} (largest difference {err}).",
     "exact_check": "Every number here is exact: computed in rational arithmetic from the inputs as written; the floating-point computation gives the same {n} numbers (every difference below {err}).",
     "exact_failed": "Computed in rational arithmetic, the numbers DISAGREE with the floating-point ones (largest difference {err}): an error in symprop; please report it.",

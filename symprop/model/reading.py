@@ -1,15 +1,21 @@
 """Reading a spec: at most MAX_FILE bytes whatever the file claims to be, always
-UTF-8; and the arrays it names in .npy/.npz files beside it."""
+UTF-8; its TOML; and the arrays it names in .npy/.npz files beside it.
+NumPy is imported when an array file is read: the command line reads a spec
+(and says what is wrong with it) before anything heavy is loaded."""
+
+from __future__ import annotations
 
 import math
 import re
+import tomllib
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
-
-import numpy as np
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import SympropError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_FILE = 1_000_000  # bytes of TOML
 MAX_AXES = 6  # the most axes a value may have (N×C×H×W has 4)
@@ -44,6 +50,34 @@ def read_spec(source: str | Path | BinaryIO, where: str | None = None) -> str:
         raise SympropError(f"not UTF-8 text: byte 0x{raw[e.start]:02x} at offset {e.start}",
                            where=where) from None
     return text.removeprefix("\ufeff")
+
+
+def load_toml(spec: str | Path, text: str | None = None) -> tuple[dict, Path | None]:
+    """The TOML of a spec read from a path (or ``text``, named ``spec`` in
+    messages), and the folder its array files are read from (none for text)."""
+    origin = str(spec)
+    folder = None
+    if text is None:
+        text = read_spec(spec, origin)
+        folder = Path(spec).parent
+    if len(text) > MAX_FILE:
+        raise SympropError(f"spec is {len(text)} characters (the limit is {MAX_FILE})", where=origin)
+    try:
+        return tomllib.loads(text), folder
+    except tomllib.TOMLDecodeError as e:
+        raise SympropError(f"invalid TOML: {e}", where=origin) from None
+    except RecursionError:
+        raise SympropError("invalid TOML: nested too deeply", where=origin) from None
+    except ValueError as e:  # an integer of more than 4300 digits
+        raise SympropError(f"invalid TOML: {str(e).split(';')[0].split(':')[0]}", where=origin) from None
+
+
+def in_language(texts: dict[str, str], lang: str) -> str | None:
+    """The text in ``lang``; a plain string (key "") is every language's; else English, else the first."""
+    for key in (lang, "", "en"):
+        if key in texts:
+            return texts[key]
+    return next(iter(texts.values()), None)
 
 
 def _bounded(stream: BinaryIO) -> bytes:
@@ -114,6 +148,8 @@ def read_array(reference: str, folder: Path | None, max_entries: int) -> np.ndar
 
 def _array(stream: BinaryIO, max_entries: int) -> np.ndarray:
     """One array in the .npy format: real numbers, at most two dimensions."""
+    import numpy as np
+
     version = np.lib.format.read_magic(stream)
     read_header = {(1, 0): np.lib.format.read_array_header_1_0,
                    (2, 0): np.lib.format.read_array_header_2_0}.get(version)

@@ -4,7 +4,7 @@ import tomllib
 from pathlib import Path
 
 from ..errors import SympropError
-from .spec import in_language
+from .reading import in_language
 
 
 def derivations_dir() -> Path:

@@ -7,7 +7,6 @@ what is wrong.  docs/spec-format.md is the reference users read.
 import keyword
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from .parse import (
     names_in,
     time_indexed_names,
 )
-from .reading import MAX_AXES, MAX_FILE, read_array, read_spec
+from .reading import MAX_AXES, MAX_FILE, in_language, load_toml, read_array
 
 MAX_EQUATIONS = 2_000
 MAX_STEPS = 100_000
@@ -145,32 +144,10 @@ class Problem:
         return self.steps is not None
 
 
-def in_language(texts: dict[str, str], lang: str) -> str | None:
-    """The text in ``lang``; a plain string (key "") is every language's; else English, else the first."""
-    for key in (lang, "", "en"):
-        if key in texts:
-            return texts[key]
-    return next(iter(texts.values()), None)
-
-
 def load(spec: str | Path, text: str | None = None) -> Problem:
     """Read a spec from a path (or from ``text``, named ``spec`` in messages)."""
-    origin = str(spec)
-    folder = None
-    if text is None:
-        text = read_spec(spec, origin)
-        folder = Path(spec).parent
-    if len(text) > MAX_FILE:
-        raise SympropError(f"spec is {len(text)} characters (the limit is {MAX_FILE})", where=origin)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise SympropError(f"invalid TOML: {e}", where=origin) from None
-    except RecursionError:
-        raise SympropError("invalid TOML: nested too deeply", where=origin) from None
-    except ValueError as e:  # an integer of more than 4300 digits
-        raise SympropError(f"invalid TOML: {str(e).split(';')[0].split(':')[0]}", where=origin) from None
-    return from_dict(data, origin, folder)
+    data, folder = load_toml(spec, text)
+    return from_dict(data, str(spec), folder)
 
 
 def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) -> Problem:

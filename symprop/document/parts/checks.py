@@ -98,6 +98,8 @@ class Checks:
         fd = checks["finite_differences"]
         if fd["passed"]:
             out.append(self.p("fd", err=_power_of_ten_above(fd["max_abs_error"])))
+            if fd.get("directions"):
+                out.append(self.p("fd_directions"))
         else:
             out.append(self.p("fd_failed", names=Pre(", ".join(fd.get("disagree", [])),
                                                      ", ".join(fd.get("disagree", []))),

@@ -6,7 +6,7 @@ from ...derive.backprop import Derivation, derivation_of
 from ...derive.closed_form import ClosedForms
 from ...derive.program import has_arrays, program_of
 from ...derive.sweep import matrix_form_of
-from ...evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
+from ...evaluate.scalar import too_large
 from ..formulas import LATEX, TEXT, formula_rows
 from ..printing import TextPrinter, unicode_name
 from .latex_printer import SympropLatexPrinter, latex, latex_name
@@ -52,11 +52,9 @@ def derivation_json(problem) -> dict:
     (problems small enough to expand), and the matrix form (vectors and matrices)."""
     program = program_of(problem)
     arrays = has_arrays(program)
-    terms = scalar_terms(program)
-    if arrays and terms > MAX_SCALAR_TERMS:
-        out = {"title": problem.title,
-               "scalar": {"skipped": f"{terms} scalar terms; the entry-by-entry engine expands problems "
-                                     f"of up to {MAX_SCALAR_TERMS}"}}
+    skipped = too_large(program, "the entry-by-entry engine expands problems")
+    if arrays and skipped:
+        out = {"title": problem.title, "scalar": {"skipped": skipped}}
     else:
         out = _scalar_json(derivation_of(problem))
     if arrays:

@@ -55,6 +55,8 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
             out.append(f"    disagree: {', '.join(_name(problem, k) for k in fd['disagree'])}{note}")
         for key, why in fd.get("not_finite", {}).items():
             out.append(f"    not finite at {_name(problem, key)}: {why}")
+        if fd.get("directions"):
+            out.append(f"    along {fd['directions']}")
         if fd.get("sampled"):
             out.append(f"    sampled: {fd['sampled']}")
         out += _per_param(fd)
@@ -72,6 +74,8 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
         f": {r['compared']} adjoints and gradients, max abs error {r['max_abs_error']:.1e}"))
     out += _check_line("sympy.diff of the expanded loss", checks.get("sympy_diff"), lambda r: (
         f", at {r['points']} random points: max rel error {r['max_rel_error']:.1e}"))
+    if (checks.get("sympy_diff") or {}).get("sampled"):
+        out.append(f"    sampled: {checks['sympy_diff']['sampled']}")
     numbers = [row for row in expected or [] if "computed" in row]
     formulas = [row for row in expected or [] if "computed" not in row]
     if numbers:

@@ -8,6 +8,8 @@ the sources use (see the glossary in docs/).
 
 from ...languages import LANGUAGES, STRINGS  # noqa: F401  (live: a language registered later is in them)
 
+AUDIENCES = ("teacher", "student")  # a student's document leaves out the teacher's appendix
+
 
 def phrase(lang: str, key: str) -> str:
     return STRINGS[lang][key]

@@ -1,0 +1,63 @@
+"""Finite differences on a long sequence: along one random direction of each
+parameter (every entry of a gradient enters through its projection), within a
+budget of time steps, and still failing on a gradient that is wrong in one entry."""
+
+import numpy as np
+import pytest
+
+from symprop.api import from_dict
+from symprop.evaluate import numeric
+
+
+def rnn_spec(steps: int, n: int = 3) -> dict:
+    rng = np.random.default_rng(5)
+    return {
+        "title": f"vector RNN, T = {steps}",
+        "model": {"params": ["W", "U", "b", "v"], "steps": steps, "initial": {"h": [0.0] * n},
+                  "equations": "h[t] = tanh(W @ h[t-1] + U @ x[t] + b)\nyhat[t] = v * sum(h[t])",
+                  "loss": "(yhat[t] - y[t])**2"},
+        "values": {"W": (rng.normal(size=(n, n)) / 2).tolist(), "U": rng.normal(size=(n, 2)).tolist(),
+                   "b": rng.normal(size=n).tolist(), "v": 0.7,
+                   "x": rng.normal(size=(steps + 1, 2)).tolist(), "y": rng.normal(size=steps + 1).tolist()},
+    }
+
+
+def machine_and_run(steps: int):
+    problem = from_dict(rnn_spec(steps))
+    machine = problem.compiled()
+    return machine, machine.run(problem.values)
+
+
+def test_a_long_sequence_goes_along_directions_within_the_budget(monkeypatch):
+    machine, run = machine_and_run(2000)
+    passes = []
+    loss_at = machine.loss_at
+    monkeypatch.setattr(machine, "loss_at", lambda values: passes.append(1) or loss_at(values))
+    report = numeric.finite_differences(machine, run)
+    assert report["passed"]
+    assert report["directions"] == "one random direction of each of W, U, b"
+    assert report["sampled"] == "1 of 19 parameter entries"  # v, a scalar; no steps left for more
+    assert len(passes) == 2 * 4 and len(passes) * 2000 <= numeric.FD_STEPS
+
+
+def test_a_shorter_sequence_adds_single_entries():
+    machine, run = machine_and_run(1000)  # 10 differences: W, U, b along a direction, v, and 6 entries
+    report = numeric.finite_differences(machine, run)
+    assert report["passed"] and report["directions"] == "one random direction of each of W, U, b"
+    assert report["sampled"] == "7 of 19 parameter entries"
+
+
+def test_a_short_sequence_differences_every_entry():
+    machine, run = machine_and_run(500)  # 20 differences allowed, 19 entries
+    report = numeric.finite_differences(machine, run)
+    assert report["passed"] and "directions" not in report and "sampled" not in report
+
+
+@pytest.mark.parametrize("param, entry", [("W", (2, 1)), ("U", (0, 0)), ("b", (1, 0))])
+def test_a_gradient_wrong_in_one_entry_fails_along_its_direction(param, entry):
+    machine, run = machine_and_run(2000)
+    wrong = np.array(run.adjoints[param], dtype=float)
+    wrong[entry] += 1e-3 * max(1.0, float(np.max(np.abs(wrong))))
+    run.adjoints[param] = wrong
+    report = numeric.finite_differences(machine, run)
+    assert not report["passed"] and report["disagree"] == [param]
