@@ -139,7 +139,9 @@ def test_finite_differences_sample_fewer_entries_when_a_pass_is_costly(tmp_path)
     (tmp_path / "s.toml").write_text(RECURRENT.format(steps=1))
     report = symprop.load(tmp_path / "s.toml").solve()["checks"]["finite_differences"]
     pass_work = 300**3 + 2 * 300 * 300  # the product, tanh and the sum
-    assert report["passed"] and report["sampled"] == f"{400_000_000 // (2 * pass_work)} of 90000 parameter entries"
+    sampled = int(report["sampled"].split(" of ")[0])  # within the work, one at least of each parameter
+    assert report["passed"] and report["sampled"].endswith(" of 90000 parameter entries")
+    assert 2 <= sampled <= 400_000_000 // (2 * pass_work) < 90000
 
 
 def test_json_too_long_is_refused_and_the_text_still_written(tmp_path):
