@@ -5,6 +5,7 @@ budget of time steps, and still failing on a gradient that is wrong in one entry
 import numpy as np
 import pytest
 
+import symprop
 from symprop.api import from_dict
 from symprop.evaluate import numeric
 
@@ -61,3 +62,28 @@ def test_a_gradient_wrong_in_one_entry_fails_along_its_direction(param, entry):
     run.adjoints[param] = wrong
     report = numeric.finite_differences(machine, run)
     assert not report["passed"] and report["disagree"] == [param]
+
+
+def test_a_steep_loss_is_differenced_again_at_smaller_steps():
+    """(w + 1)**1000000 at w = 1e-6: its third derivative (about 2.7e18) makes the
+    central difference at h = 1e-6 wrong by about 5e5; at a thousandth of the step
+    it agrees with the gradient 10**6·(1 + w)**999999."""
+    fd = symprop.loads(STEEP).solve()["checks"]["finite_differences"]
+    assert fd["passed"] and fd["max_rel_error"] < 1e-6, fd
+    assert symprop.loads(STEEP).solve()["gradients"]["w"] == pytest.approx(1e6 * (1 + 1e-6) ** 999999, rel=1e-9)
+
+
+STEEP = ('[model]\nparams = ["w"]\nequations = """\na = (w + 1)**1000\nyhat = a**1000\n"""\n'
+         'loss = "yhat"\n[values]\nw = 0.000001\n')
+
+
+@pytest.mark.parametrize("off", [1e-3, 1e-4])  # the tolerance is 1e-5
+def test_a_wrong_gradient_of_a_steep_loss_still_fails(off):
+    """Smaller steps count only where the gap shrinks with the step: a gradient off by a
+    fraction keeps its gap, at every step."""
+    problem = symprop.loads(STEEP)
+    machine = problem.compiled().machine
+    run = machine.run(problem.values)
+    run.adjoints["w"] = float(run.adjoints["w"]) * (1 + off)
+    report = numeric.finite_differences(machine, run)
+    assert not report["passed"] and report["disagree"] == ["w"]

@@ -4,7 +4,7 @@ finite differences, the scalar engine on small problems, the printed matrix
 formulas, and a source's claims.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import sympy
@@ -17,7 +17,7 @@ from .arrays import FormulaValues, Machine, Pass
 from .claims import FormulaClaim, formula_claims
 from .exact import ExactStep, agreement, exact_steps
 from .expected import compare_claims
-from .faults import NumericFault, Watch, finite, gap
+from .faults import LARGEST, NumericFault, Watch, finite, gap
 from .scalar import scalar_check
 
 FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
@@ -273,6 +273,29 @@ def _roundoff(losses: list[float], h: float, steps: int | None) -> float:
     return 32 * np.finfo(float).eps * max(map(abs, losses)) * np.sqrt(steps or 1) / (2 * h)
 
 
+FD_SHRINK = (1, 10, 100, 1000)  # a difference that disagrees is taken again at steps this much smaller
+
+
+def _central(machine: Machine, leaves: dict, probe: "_Probe") -> tuple[float, float, bool, str]:
+    """One central difference: its value, its gap to the gradient, whether it
+    agrees (within the tolerance and the round-off of its step), and why the
+    loss was not finite a step away ("" when it was)."""
+    losses = []
+    for sign in (1, -1):
+        moved = dict(leaves)
+        moved[probe.key] = probe.moved(leaves[probe.key], sign)
+        try:
+            losses.append(machine.loss_at(moved))
+        except NumericFault as e:
+            return np.nan, LARGEST, False, f"the loss at {probe.name} {'+-'[sign < 0]} {probe.h:.1e}: {e.message}"
+    with np.errstate(all="ignore"):
+        fd = (losses[0] - losses[1]) / (2 * probe.h)
+    g = probe.expected
+    err = gap(fd, g)  # the largest float when fd is not finite
+    return fd, err, finite(fd) and err <= FD_TOLERANCE * max(1.0, abs(g), abs(fd)) + _roundoff(
+        losses, probe.h, machine.program.steps), ""
+
+
 def finite_differences(machine: Machine, run: Pass) -> dict:
     """Central differences of the loss for parameter entries (all, or a
     sample), or on a long sequence along random directions (``_probes``).
@@ -286,26 +309,22 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
     errors, relative, failures, not_finite = [], [], [], {}
     per_param: dict[str, list] = {p.key: [] for p in program.params}
     for probe in probes:
-        name, h, g = probe.name, probe.h, probe.expected
-        losses = []
-        for sign in (1, -1):
-            moved = dict(leaves)
-            moved[probe.key] = probe.moved(leaves[probe.key], sign)
-            try:
-                losses.append(machine.loss_at(moved))
-            except NumericFault as e:
-                not_finite[name] = f"the loss at {name} {'+-'[sign < 0]} {h:.1e}: {e.message}"
+        name, g, before = probe.name, probe.expected, None
+        for shrink in FD_SHRINK:  # a steep loss: the same difference at smaller steps
+            fd, err, ok, why = _central(machine, leaves, replace(probe, h=probe.h / shrink))
+            # a smaller step counts only where the gap shrank with it, as truncation's h² does
+            # (a wrong gradient's gap stays)
+            ok = ok and (before is None or err * 10 <= before)
+            if ok or why:
                 break
-        with np.errstate(all="ignore"):
-            fd = (losses[0] - losses[1]) / (2 * h) if len(losses) == 2 else np.nan
-        err = gap(fd, g)  # the largest float when fd is not finite
+            before = err
         errors.append(err)
         relative.append(err / max(1.0, abs(g)))
         per_param[probe.key].append((err, err / max(1.0, abs(g))))
-        if not finite(fd):
-            not_finite.setdefault(name, "the finite difference is not finite")
+        if why or not finite(fd):
+            not_finite[name] = why or "the finite difference is not finite"
             failures.append(name)
-        elif err > FD_TOLERANCE * max(1.0, abs(g), abs(fd)) + _roundoff(losses, h, program.steps):
+        elif not ok:
             failures.append(name)
     report = {
         "max_abs_error": max(errors, default=0.0),
