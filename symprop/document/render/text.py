@@ -78,27 +78,42 @@ def check_text(problem, checks: dict, expected: list | None = None) -> str:
         out.append(f"    sampled: {checks['sympy_diff']['sampled']}")
     numbers = [row for row in expected or [] if "computed" in row]
     formulas = [row for row in expected or [] if "computed" not in row]
-    if numbers:
-        mixed = len({claim_rule_key(r) for r in numbers}) > 1
-        out += ["", "Claims of the source" + ("" if mixed else f" ({_plain(claim_rule('en', numbers[0]))})")]
-        rows = [["claim", "claimed", "computed"] + (["tolerance"] if mixed else []) + [""]]
-        for row in numbers:
-            verdict = {"ok": "ok", "wrong": "WRONG", "truncated": "truncated, not rounded"}[row["verdict"]]
-            verdict += f" at {disagreeing(row)}" if disagreeing(row) else ""
-            rule = [_plain(claim_rule_cell("en", row))] if mixed else []
-            rows.append([row["key"], *(_plain(c) for c in claim_cells(row)), *rule, verdict])
-        out += _table(rows)
-        wrong = sum(not r["ok"] for r in numbers)
-        truncated = sum(r["verdict"] == "truncated" for r in numbers)
-        out.append(f"  {len(numbers) - wrong} of {len(numbers)} claims agree"
-                   + (f" ({truncated} truncated, not rounded)" if truncated else ""))
-    if formulas:
-        out += ["", "Claims of the source about formulas and structure"]
-        for row in formulas:
-            claimed = row["claimed"]
-            claimed = ("true" if claimed else "false") if isinstance(claimed, bool) else claimed
-            out.append(f"  {row['key']} = {claimed}")
-            out.append(f"    {'ok' if row['ok'] else 'WRONG'}: {row['reason']}")
-        wrong = sum(not r["ok"] for r in formulas)
-        out.append(f"  {len(formulas) - wrong} of {len(formulas)} claims agree")
+    out += _number_claims(numbers) + _formula_claims(formulas)
     return no_controls("\n".join(out))  # a claimed formula's comment is the spec's text
+
+
+def _number_claims(numbers: list[dict]) -> list[str]:
+    """The source's numbers beside the computed ones, a row a claim."""
+    if not numbers:
+        return []
+    out: list[str] = []
+    mixed = len({claim_rule_key(r) for r in numbers}) > 1
+    out += ["", "Claims of the source" + ("" if mixed else f" ({_plain(claim_rule('en', numbers[0]))})")]
+    rows = [["claim", "claimed", "computed"] + (["tolerance"] if mixed else []) + [""]]
+    for row in numbers:
+        verdict = {"ok": "ok", "wrong": "WRONG", "truncated": "truncated, not rounded"}[row["verdict"]]
+        verdict += f" at {disagreeing(row)}" if disagreeing(row) else ""
+        rule = [_plain(claim_rule_cell("en", row))] if mixed else []
+        rows.append([row["key"], *(_plain(c) for c in claim_cells(row)), *rule, verdict])
+    out += _table(rows)
+    wrong = sum(not r["ok"] for r in numbers)
+    truncated = sum(r["verdict"] == "truncated" for r in numbers)
+    out.append(f"  {len(numbers) - wrong} of {len(numbers)} claims agree"
+               + (f" ({truncated} truncated, not rounded)" if truncated else ""))
+    return out
+
+
+def _formula_claims(formulas: list[dict]) -> list[str]:
+    """The source's claims about formulas and structure, with the reason of each verdict."""
+    if not formulas:
+        return []
+    out: list[str] = []
+    out += ["", "Claims of the source about formulas and structure"]
+    for row in formulas:
+        claimed = row["claimed"]
+        claimed = ("true" if claimed else "false") if isinstance(claimed, bool) else claimed
+        out.append(f"  {row['key']} = {claimed}")
+        out.append(f"    {'ok' if row['ok'] else 'WRONG'}: {row['reason']}")
+    wrong = sum(not r["ok"] for r in formulas)
+    out.append(f"  {len(formulas) - wrong} of {len(formulas)} claims agree")
+    return out
