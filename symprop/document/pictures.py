@@ -23,7 +23,8 @@ from ..derive.backprop import derivation_of
 from ..derive.graph import graph_of
 from ..derive.program import Op, leaves_of, program_of, step_key
 from ..errors import SympropError
-from ..evaluate.numeric import solve
+from ..evaluate.arrays import Machine
+from ..evaluate.numeric import step_of
 from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
 from .printing import TextPrinter, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
@@ -107,14 +108,15 @@ def _check_size(problem, program, unrolled: bool) -> None:
                            f"(the limit is {MAX_PICTURE}; draw the cell without --unrolled)", where=problem.origin)
 
 
-def picture(problem, grad: bool = False, unrolled: bool = False, solution=None, lang: str | None = None) -> Picture:
+def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, lang: str | None = None) -> Picture:
     """The graph at the level of named values (a matrix is one vertex); its
-    words in ``lang`` (default: the problem's)."""
+    words in ``lang`` (default: the problem's); with ``grad``, each adjoint's
+    number from ``numbers`` (a pass's ``numeric.Step``) where given."""
     lang = _language(problem, lang)
     program = program_of(problem)
     _check_size(problem, program, unrolled)
     if scalar_terms(program) > MAX_SCALAR_TERMS:
-        return _program_picture(program, grad, unrolled, solution, lang)
+        return _program_picture(program, grad, unrolled, numbers, lang)
     graph = graph_of(problem)
     d = derivation_of(problem)
     pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"}, lang=lang)
@@ -131,7 +133,6 @@ def picture(problem, grad: bool = False, unrolled: bool = False, solution=None, 
         nodes = graph.nodes
         local = d.local
     owner = _owner(graph, quantities)
-    numbers = solution.first if solution is not None else None
     for n in nodes:
         target = n.key
         for parent in local[n.symbol]:
@@ -164,12 +165,11 @@ def picture(problem, grad: bool = False, unrolled: bool = False, solution=None, 
     return pic
 
 
-def _program_picture(program, grad: bool, unrolled: bool, solution, lang: str) -> Picture:
+def _program_picture(program, grad: bool, unrolled: bool, numbers, lang: str) -> Picture:
     """The picture of a problem too large to expand: from the equations, with
     adjoints (numbers or symbols) but without local derivatives on the edges."""
     problem = program.problem
     pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"}, lang=lang)
-    numbers = solution.first if solution is not None else None
     cell_view = program.recurrent and not unrolled
     instances = [(line.key, line.expr, None) for line in program.before]
     steps = [None] if cell_view else range(1, (program.steps or 0) + 1)
@@ -364,12 +364,20 @@ def to_mermaid(pic: Picture) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _first_pass(problem):
+    """The numbers of the first forward and backward pass (the first batch's),
+    without the checks a solve runs."""
+    program = program_of(problem)
+    values = dict(problem.values, **(problem.training.batches[0] if problem.training.batches else {}))
+    return step_of(program, Machine(program, problem.conventions.relu_grad_at_zero).run(values), None)
+
+
 def draw(problem, fmt: str, grad: bool = False, unrolled: bool = False, lang: str | None = None) -> str | bytes:
     """The picture in ``fmt``, its words in ``lang`` (default: the problem's)."""
     lang = _language(problem, lang)
-    _check_size(problem, program_of(problem), unrolled)  # before the numbers are solved
-    solution = solve(problem) if grad and problem.values else None
-    pic = picture(problem, grad=grad, unrolled=unrolled, solution=solution, lang=lang)
+    _check_size(problem, program_of(problem), unrolled)  # before the numbers are computed
+    numbers = _first_pass(problem) if grad and problem.values else None
+    pic = picture(problem, grad=grad, unrolled=unrolled, numbers=numbers, lang=lang)
     if fmt == "dot":
         return to_dot(pic)
     if fmt == "svg":
