@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import sympy
 from sympy import Symbol
 
+from ..model.spec import LOSS
 from .backprop import AdjointSymbol, Derivation
 from .graph import Cell
 
@@ -124,13 +125,13 @@ class _Walk:
         self.outside_symbols = {n.symbol for n in self.outside_nodes}
 
     def upstream(self, c) -> sympy.Expr:
-        return self.loss_weight if self.name_of[c.symbol] == "L" else AdjointSymbol(c.symbol.name)
+        return self.loss_weight if self.name_of[c.symbol] == LOSS else AdjointSymbol(c.symbol.name)
 
     def recursions(self) -> list:
         """Each cell node's adjoint at a generic t: the same step, and step t + 1."""
         cell, local, out = self.cell, self.local, []
         for n in reversed(cell.nodes):
-            if self.name_of[n.symbol] == "L":
+            if self.name_of[n.symbol] == LOSS:
                 continue
             same, nxt = [], []
             for c in cell.nodes:
@@ -205,7 +206,7 @@ class _Walk:
     def transitions(self) -> tuple[dict, dict]:
         """Scalar states: the one-step Jacobian and the same-step loss gradient."""
         transition, step_loss = {}, {}
-        loss_nodes = [n for n in self.cell.nodes if self.name_of[n.symbol] == "L"]
+        loss_nodes = [n for n in self.cell.nodes if self.name_of[n.symbol] == LOSS]
         for s in self.states:
             nodes = self.state_nodes[s]
             previous = [x for x, (name, off) in self.cell.inputs.items() if name == s and off == -1]

@@ -26,6 +26,7 @@ from ..errors import SympropError
 from ..evaluate.arrays import Machine
 from ..evaluate.numeric import step_of
 from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
+from ..model.spec import LOSS
 from .printing import TextPrinter, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
 from .strings import LANGUAGES, phrase
@@ -119,7 +120,7 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
         return _program_picture(program, grad, unrolled, numbers, lang)
     graph = graph_of(problem)
     d = derivation_of(problem)
-    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"}, lang=lang)
+    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang)
     text = TextPrinter(pic.index_base, problem.sequences)
     tex = SympropLatexPrinter(pic.index_base, problem.sequences)
     cell_view = graph.cell is not None and not unrolled
@@ -151,7 +152,7 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
         if key not in used:
             continue
         v = Vertex(key, q.kind)
-        if grad and q.kind in ("node", "loss", "param") and key != "L":
+        if grad and q.kind in ("node", "loss", "param") and key != LOSS:
             _label_adjoint(v, pic, numbers if not cell_view else None, q.name if q.kind == "param" else key)
         pic.vertices[key] = v
     if cell_view:
@@ -169,7 +170,7 @@ def _program_picture(program, grad: bool, unrolled: bool, numbers, lang: str) ->
     """The picture of a problem too large to expand: from the equations, with
     adjoints (numbers or symbols) but without local derivatives on the edges."""
     problem = program.problem
-    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {"L"}, lang=lang)
+    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang)
     cell_view = program.recurrent and not unrolled
     instances = [(line.key, line.expr, None) for line in program.before]
     steps = [None] if cell_view else range(1, (program.steps or 0) + 1)
@@ -178,12 +179,12 @@ def _program_picture(program, grad: bool, unrolled: bool, numbers, lang: str) ->
                       for line in program.cell]
     instances += [(line.key, line.expr, None) for line in program.after]
     if program.loss.expr is not None:
-        instances.append(("L", program.loss.expr, None))
+        instances.append((LOSS, program.loss.expr, None))
     else:
-        instances += [("L", Op("leaf", name="L", step=None if cell_view else 0), t) for t in steps]
+        instances += [(LOSS, Op("leaf", name=LOSS, step=None if cell_view else 0), t) for t in steps]
     kinds = {}
     for target, expr, t in instances:
-        kinds[target] = "loss" if target == "L" or target.startswith("L[") else "node"
+        kinds[target] = "loss" if target == LOSS or target.startswith(LOSS + "[") else "node"
         for ref in leaves_of(expr):
             if ref.op == "at" or t is None and ref.step is not None and not cell_view:
                 source = f"{ref.name}[{ref.step}]"
@@ -199,7 +200,7 @@ def _program_picture(program, grad: bool, unrolled: bool, numbers, lang: str) ->
                 pic.edges.append(Edge(source, target, delay=cell_view and (ref.step or 0) < 0))
     for key, kind in kinds.items():
         v = Vertex(key, kind, shared=program.recurrent and kind == "param")
-        if grad and kind in ("node", "param") and key != "L":
+        if grad and kind in ("node", "param") and key != LOSS:
             _label_adjoint(v, pic, numbers if not cell_view else None, key)
         pic.vertices[key] = v
     return pic

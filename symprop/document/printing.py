@@ -12,6 +12,7 @@ from sympy.printing.str import StrPrinter
 
 from ..derive.mathobj import Verbatim
 from ..model.functions import as_prime
+from ..model.spec import LOSS
 
 GREEK = {
     name: chr(code)
@@ -67,7 +68,7 @@ def adjoint_name(key: str, index_base: int = 0, sequences=frozenset()) -> str:
 
 
 def unicode_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
-    sequences = frozenset(sequences) | {"L"}
+    sequences = frozenset(sequences) | {LOSS}
     base, accent, subs, version = split_name(name, index_base, sequences)
     if name.count("[") == 2 and name.split("[", 1)[0] not in sequences and len(base) == 1:
         base = base.lower()  # the entries w₂₁ of a matrix W
@@ -136,7 +137,7 @@ class TextPrinter(PrimeNotation, StrPrinter):
     def __init__(self, index_base: int = 0, sequences=frozenset()):
         super().__init__({"order": "none"})
         self.index_base = index_base
-        self.sequences = frozenset(sequences) | {"L"}
+        self.sequences = frozenset(sequences) | {LOSS}
 
     def _as_ordered_terms(self, expr, order=None):
         return positive_first(super()._as_ordered_terms(expr, order=order))

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from ..errors import SympropError
-from ..model.spec import NumericClaim, Problem
+from ..model.spec import LOSS, NumericClaim, Problem
 
 _KEY = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)\Z")
 
@@ -24,7 +24,7 @@ def lookup(problem: Problem, table: dict, name_and_index: str, what: str, key: s
     m = _KEY.match(name_and_index)
     name, indices = m.group(1), [int(i) for i in re.findall(r"\d+", m.group(2))]
     at = name
-    if (name in problem.sequences or name == "L") and indices:
+    if (name in problem.sequences or name == LOSS) and indices:
         at = f"{name}[{indices.pop(0)}]"
     if at not in table:
         raise SympropError(f"expected.{key}: no {what} named {at!r}", where=problem.origin)
@@ -56,7 +56,7 @@ def _computed(problem: Problem, solution, key: str, claim: NumericClaim):
     step = steps[claim.step - 1] if claim.step else steps[-1] if claim.kind == "updated" else steps[0]
     if claim.kind == "loss":
         return step.loss
-    table = {"value": {**step.values, "L": step.loss}, "adjoint": step.adjoints, "grad": step.gradients,
+    table = {"value": {**step.values, LOSS: step.loss}, "adjoint": step.adjoints, "grad": step.gradients,
              "updated": step.updated}[claim.kind]
     return lookup(problem, table, claim.name, claim.kind, key)
 

@@ -33,14 +33,13 @@ from dataclasses import dataclass
 
 from ..errors import SympropError
 from .functions import REDUCTIONS, RULES, STACKING
-from .parse import MAX_LITERAL, TIME, check_call, parse_syntax
+from .parse import LOSS, MAX_LITERAL, TIME, check_call, parse_syntax
 
 ADJOINT = "adjoint"
 DIAG = "diag"
 SUM_T = "sum_t"
 DERIVATIVE = "D"
 CLAIM_WORDS = (ADJOINT, DIAG, SUM_T)
-LOSS = "L"
 
 _KEY = re.compile(
     r"(?:formula\.(grad|adjoint)\.([A-Za-z][A-Za-z0-9_]*)(?:\[\s*(t|\d+)\s*\])?|through_time\.([A-Za-z][A-Za-z0-9_]*))\Z"

@@ -50,6 +50,7 @@ SOFTMAX = ("softmax", "log_softmax")  # reductions that keep the shape and need 
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 TIME = "t"
+LOSS = "L"  # the loss, and its per-step values L[t]
 
 Value = sympy.Expr | ImmutableMatrix
 

@@ -16,7 +16,8 @@ from ..errors import SympropError
 from ..languages import LANGUAGES
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import RULES, built_in_names, internal_names
-from .parse import (
+from .parse import (  # noqa: F401  (LOSS: every layer imports it from here)
+    LOSS,
     MAX_TEXT,
     NAME,
     TIME,
@@ -47,7 +48,6 @@ PIECES = (
 )
 MODEL_KEYS = {"params", "functions", "equations", "loss", "steps", "initial", "reduce", "shapes"}
 CLAIM_KINDS = ("loss", "value", "adjoint", "grad", "updated")
-LOSS = "L"
 RESERVED = {TIME, "T", LOSS}
 
 Number = float | np.ndarray

@@ -9,6 +9,7 @@ from ...derive.graph import graph_of
 from ...derive.program import has_arrays, program_of
 from ...derive.sweep import matrix_form_of
 from ...evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
+from ...model.spec import LOSS
 from ..blocks import Para, para
 from ..formulas import LATEX, TEXT, text
 from ..numbers import (
@@ -87,7 +88,7 @@ def _letter_in(letter: str, lang: str) -> str:
 def _claim_symbol(claim, step: int):
     """L, a value, ∂L/∂w, or w⁽ᵏ⁾ after step k (the loss after the last update: L⁽ⁿ⁾)."""
     if claim.kind == "loss":
-        return _sym("L")
+        return _sym(LOSS)
     if claim.kind == "final":
         return _sym(f"L@{step}")
     if claim.kind == "value":
@@ -128,7 +129,7 @@ class Base:
         return phrase(self.lang, key)
 
     def name_of(self, printer_style: str):
-        seq = self.problem.sequences | {"L"}
+        seq = self.problem.sequences | {LOSS}
         base = self.problem.conventions.index_base
         if printer_style == "latex":
             return lambda key: latex_name(key, base, seq)

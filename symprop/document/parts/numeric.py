@@ -6,6 +6,7 @@ import sympy
 
 from ...derive.bptt import bptt
 from ...derive.mathobj import Product
+from ...model.spec import LOSS
 from ..blocks import Para, Rows, Table
 from ..numbers import (
     Pre,
@@ -33,12 +34,12 @@ class Numeric:
             losses = [_sym(f"L[{t}]") for t in range(1, problem.steps + 1)]
             have = all(f"L[{t}]" in step.values for t in range(1, problem.steps + 1))
             total = self.joined(losses) if problem.steps <= SHOW_STEPS and have else None
-            row = [_sym("L")]
+            row = [_sym(LOSS)]
             if total is not None:
                 sums = [self.num(step.values[f"L[{t}]"]) for t in range(1, problem.steps + 1)]
                 row += [total, _join([Pre(paren(x.text()), paren(x.latex(), True)) for x in sums])]
                 if problem.reduce == "mean":
-                    row = [_sym("L")]
+                    row = [_sym(LOSS)]
             row.append(self.num(step.loss))
             return out + [self.p("loss_value"), Rows([row])]
         numbers = self.numbers(step) if self.scalar else None
@@ -51,7 +52,7 @@ class Numeric:
                 rows.append([_sym(key), self.num(value)])
         out.append(Rows(rows))
         loss = self.graph.nodes[-1] if self.scalar else None
-        row = self.worked(_sym("L"), loss.expr, numbers, step.loss) if loss is not None else [_sym("L"), self.num(step.loss)]
+        row = self.worked(_sym(LOSS), loss.expr, numbers, step.loss) if loss is not None else [_sym(LOSS), self.num(step.loss)]
         return out + [self.p("loss_value"), Rows([row])]
 
     def cell_rows(self, step, nodes, adjoint: bool = False) -> list:

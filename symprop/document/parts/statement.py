@@ -7,6 +7,7 @@ import sympy
 from ...derive.mathobj import Sum
 from ...derive.program import walk
 from ...model.functions import relu_prime
+from ...model.spec import LOSS
 from ..blocks import Figure, Rows, Table
 from ..numbers import (
     Pre,
@@ -36,13 +37,13 @@ class Statement:
             out.append(self.p("loss_intro"))
             t = _sym("t")
             if loss_cell:
-                total = Sum(_sym("L[t]"), t, sympy.Integer(1), _sym("T"))
+                total = Sum(_sym(LOSS + "[t]"), t, sympy.Integer(1), _sym("T"))
                 if problem.reduce == "mean":
                     total = total / _sym("T")
                 body = loss_cell[0].expr if self.matrix is None else self.pre_matrix(self.matrix.loss)
-                out.append(Rows([[_sym("L"), total], [_sym("L[t]"), body]]))
+                out.append(Rows([[_sym(LOSS), total], [_sym(LOSS + "[t]"), body]]))
             else:
-                out.append(Rows([[_sym("L"), g.nodes[-1].expr]]))
+                out.append(Rows([[_sym(LOSS), g.nodes[-1].expr]]))
             for key, q in g.quantities.items():
                 if q.kind == "initial":
                     out.append(self.p("initial", h0=self.initial_state(key, q.value)))
@@ -50,7 +51,7 @@ class Statement:
             out.append(self.p("model_intro"))
             if self.matrix is not None:
                 rows = [[_sym(n), self.pre_matrix(e)] for n, s, e in self.matrix.equations]
-                rows.append([_sym("L"), self.pre_matrix(self.matrix.loss)])
+                rows.append([_sym(LOSS), self.pre_matrix(self.matrix.loss)])
             else:
                 rows = [[n.symbol, n.expr] for n in g.nodes]
             out.append(Rows(rows))
@@ -72,12 +73,12 @@ class Statement:
         rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)] for n, s, e in self.matrix.equations]
         if program.per_step_loss:
             out += [Rows(rows), self.p("loss_intro")]
-            total = Sum(_sym("L[t]"), _sym("t"), sympy.Integer(1), _sym("T"))
+            total = Sum(_sym(LOSS + "[t]"), _sym("t"), sympy.Integer(1), _sym("T"))
             if problem.reduce == "mean":
                 total = total / _sym("T")
-            out.append(Rows([[_sym("L"), total], [_sym("L[t]"), self.pre_matrix(self.matrix.loss)]]))
+            out.append(Rows([[_sym(LOSS), total], [_sym(LOSS + "[t]"), self.pre_matrix(self.matrix.loss)]]))
         else:
-            rows.append([_sym("L"), self.pre_matrix(self.matrix.loss)])
+            rows.append([_sym(LOSS), self.pre_matrix(self.matrix.loss)])
             out.append(Rows(rows))
         for key, leaf in program.leaves.items():
             if leaf.kind == "initial":

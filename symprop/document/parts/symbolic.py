@@ -8,6 +8,7 @@ from ...derive.closed_form import ClosedForms
 from ...derive.mathobj import Partial, Product
 from ...errors import SympropError
 from ...model.functions import RULES
+from ...model.spec import LOSS
 from ..blocks import Rows
 from ..numbers import (
     Pre,
@@ -77,7 +78,7 @@ class Symbolic:
         if not rows:
             return []
         loss = g.nodes[-1].expr
-        return [self.p("composite_intro"), Rows(rows + [[_sym("L"), loss, loss.xreplace({r[0]: r[1] for r in rows})]])]
+        return [self.p("composite_intro"), Rows(rows + [[_sym(LOSS), loss, loss.xreplace({r[0]: r[1] for r in rows})]])]
 
     def piece_update_rule(self, step, solution) -> list:
         eta = _sym("eta")

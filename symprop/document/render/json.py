@@ -7,6 +7,7 @@ from ...derive.closed_form import ClosedForms
 from ...derive.program import has_arrays, program_of
 from ...derive.sweep import matrix_form_of
 from ...evaluate.scalar import too_large
+from ...model.spec import LOSS
 from ..formulas import LATEX, TEXT, formula_rows
 from ..printing import TextPrinter, unicode_name
 from .latex_printer import SympropLatexPrinter, latex, latex_name
@@ -64,7 +65,7 @@ def derivation_json(problem) -> dict:
 
 def _matrix_json(problem) -> list[dict]:
     base, seq = problem.conventions.index_base, problem.sequences
-    names = seq | {"L"}
+    names = seq | {LOSS}
     text_rows = formula_rows(matrix_form_of(problem), lambda k: unicode_name(k, base, names),
                              TextPrinter(base, seq), TEXT)
     latex_rows = formula_rows(matrix_form_of(problem), lambda k: latex_name(k, base, names),

@@ -11,6 +11,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ...derive.mathobj import Verbatim
 from ...model.functions import RULES
+from ...model.spec import LOSS
 from ..printing import PrimeNotation, positive_first, product_parts, split_name, step_bracket
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}
@@ -27,7 +28,7 @@ def adjoint_latex(key: str, index_base: int = 0, sequences=frozenset()) -> str:
 
 
 def latex_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
-    sequences = frozenset(sequences) | {"L"}
+    sequences = frozenset(sequences) | {LOSS}
     entry = "[" in name and name.split("[", 1)[0] not in sequences
     base, accent, subs, version = split_name(name, index_base, sequences)
     if entry and base[:1].isupper() and len(base) == 1 and name.count("[") == 2:
@@ -65,7 +66,7 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
     def __init__(self, index_base: int = 0, sequences=frozenset()):
         super().__init__({"mul_symbol": "dot", "fold_short_frac": False, "order": "none"})
         self.index_base = index_base
-        self.sequences = frozenset(sequences) | {"L"}
+        self.sequences = frozenset(sequences) | {LOSS}
 
     def _as_ordered_terms(self, expr, order=None):
         return positive_first(super()._as_ordered_terms(expr, order=order))

@@ -1,5 +1,6 @@
 """The report of ``symprop check`` as plain Unicode text."""
 
+from ...model.spec import LOSS
 from ..blocks import Para, claim_rule, claim_rule_cell, claim_rule_key
 from ..numbers import Number, Pre, claim_cells, disagreeing
 from ..printing import unicode_name
@@ -7,7 +8,7 @@ from .document import no_controls
 
 
 def _name(problem, key: str) -> str:
-    return unicode_name(key, problem.conventions.index_base, problem.sequences | {"L"})
+    return unicode_name(key, problem.conventions.index_base, problem.sequences | {LOSS})
 
 
 def _plain(item) -> str:
