@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .document.strings import AUDIENCES, LANGUAGES
+from .document.strings import AUDIENCES, LANGUAGES, phrase
 from .document.strings import STRINGS as STRINGS
 from .errors import SympropError
 from .model.reading import MAX_AXES, load_toml
@@ -185,9 +185,9 @@ class Problem:
         return Compiled(Machine(program_of(self.spec), self.spec.conventions.relu_grad_at_zero))
 
     @_user_errors
-    def check(self, against: str = "all") -> tuple[str, bool]:
-        """The report of ``symprop check`` and whether everything agrees."""
-        return check_report(self.spec, against)
+    def check(self, against: str = "all", lang: str = "en") -> tuple[str, bool]:
+        """The report of ``symprop check`` (in ``lang``) and whether everything agrees."""
+        return check_report(self.spec, against, lang)
 
     @_user_errors
     def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False,
@@ -316,17 +316,18 @@ class Variants:
 
 
 @_user_errors
-def check_report(problem: spec.Problem, against: str = "all") -> tuple[str, bool]:
-    """The text ``symprop check`` prints, and whether every check agrees."""
+def check_report(problem: spec.Problem, against: str = "all", lang: str = "en") -> tuple[str, bool]:
+    """The text ``symprop check`` prints (in ``lang``), and whether every check agrees."""
     _choice(against, AGAINST, "against")
+    _choice(lang, LANGUAGES, "lang")
     from .document.render.document import no_controls
     from .document.render.text import check_text
     from .evaluate.check import run_checks
 
     report = run_checks(problem, against)
-    text = check_text(problem, report.checks, report.expected)
-    summary = "all checks passed" if report.ok else "some checks FAILED"
-    return f"{no_controls(problem.title)}\n\n{text}\n\n{summary}\n", report.ok
+    text = check_text(problem, report.checks, report.expected, lang)
+    summary = phrase(lang, "check_all_passed" if report.ok else "check_some_failed")
+    return f"{no_controls(problem.title_in(lang))}\n\n{text}\n\n{summary}\n", report.ok
 
 
 # What the command line and the Sphinx extension call: they import this module

@@ -273,7 +273,9 @@ def derive(spec, fmt, lang, audience, digits, standalone, output):
 @SPEC
 @click.option("--against", type=click.Choice(["fd", "torch", "all"]), default="all", show_default=True,
               help="Finite differences, PyTorch autograd (float64), or both (PyTorch where installed).")
-def check(spec, against):
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
+              help="The language of the report (the reasons the engines give for a formula claim stay English).")
+def check(spec, against, lang):
     """Check gradients against finite differences, PyTorch and a source's claims.
 
     Exits 1 when a check fails or a claim disagrees with the computed number.
@@ -281,7 +283,7 @@ def check(spec, against):
 
     def action():
         problem = _load(spec)
-        return check_report(problem, against)
+        return check_report(problem, against, lang)
 
     report, ok = _run(action, spec)
     _print(report)

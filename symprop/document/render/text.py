@@ -1,9 +1,12 @@
-"""The report of ``symprop check`` as plain Unicode text."""
+"""The report of ``symprop check`` as plain Unicode text, in the document's languages."""
+
+import re
 
 from ...model.spec import LOSS
 from ..blocks import Para, claim_rule, claim_rule_cell, claim_rule_key
 from ..numbers import Number, Pre, claim_cells, disagreeing
 from ..printing import unicode_name
+from ..strings import phrase
 from .document import no_controls
 
 
@@ -25,96 +28,128 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
     return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
 
 
-def _per_param(report: dict) -> list[str]:
-    return [
-        f"    {name}: max abs {r['max_abs_error']:.1e}, max rel {r['max_rel_error']:.1e}"
-        for name, r in report.get("params", {}).items()
-    ]
+def _per_param(problem, report: dict, say) -> list[str]:
+    return ["    " + say("check_param", name=_name(problem, name), abs=f"{r['max_abs_error']:.1e}", rel=f"{r['max_rel_error']:.1e}")
+            for name, r in report.get("params", {}).items()]
 
 
-def _check_line(name: str, report: dict | None, details) -> list[str]:
+def _check_line(name: str, report: dict | None, details, say) -> list[str]:
     """One line for a check: skipped (and why), or its numbers and verdict."""
     if not report:
         return []
     if "skipped" in report:
-        return [f"  {name}: skipped ({report['skipped']})"]
-    return [f"  {name}{details(report)}: {'passed' if report['passed'] else 'FAILED'}"]
+        return ["  " + say("check_skipped", name=say(name), why=_reason(report["skipped"], say))]
+    return ["  " + say("check_verdict", line=say(name) + details(report),
+                       verdict=say("check_passed" if report["passed"] else "check_failed"))]
 
 
-def check_text(problem, checks: dict, expected: list | None = None) -> str:
+# The engines' words the report says in the document's language: (pattern, key, its places)
+_REASONS = [
+    (re.compile(r"(\d+) of (\d+) parameter entries"), "check_entries", ("k", "n")),
+    (re.compile(r"one random direction of each of (.+)"), "check_directions", ("names",)),
+    (re.compile(r"values of three axes or more .*"), "check_nd", ()),
+    (re.compile(r"(\d+) scalar terms; .* of up to (\d+)"), "check_too_large", ("n", "most")),
+    (re.compile(r"PyTorch is not installed .*"), "check_no_torch", ()),
+]
+
+
+def _reason(text: str, say) -> str:
+    """An engine's words (a skip's reason, a sample) in the report's language;
+    English, and words no phrase matches, as they are."""
+    if say.lang == "en":
+        return text
+    for pattern, key, places in _REASONS:
+        m = pattern.fullmatch(text)
+        if m:
+            return say(key, **dict(zip(places, m.groups())))
+    return text
+
+
+class _Say:
+    """The report's phrases in one language."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def __call__(self, key: str, **places) -> str:
+        return phrase(self.lang, key).format(**places)
+
+
+def check_text(problem, checks: dict, expected: list | None = None, lang: str = "en") -> str:
     """The checks: finite differences, sympy.diff, and the source's claims:
     ``expected`` holds the numeric rows (with "computed") and the rows of the
-    claims about formulas and structure (with "reason")."""
-    out = ["Checks"]
-    fd = checks.get("finite_differences")
-    if fd:
-        verdict = "passed" if fd["passed"] else "FAILED"
-        out.append(f"  finite differences: max abs error {fd['max_abs_error']:.2e}, "
-                   f"max rel error {fd['max_rel_error']:.2e}: {verdict}")
-        if fd.get("disagree"):
-            note = " (at a kink, where finite differences average the two sides)" if fd.get("kinks") else ""
-            out.append(f"    disagree: {', '.join(_name(problem, k) for k in fd['disagree'])}{note}")
-        for key, why in fd.get("not_finite", {}).items():
-            out.append(f"    not finite at {_name(problem, key)}: {why}")
-        if fd.get("directions"):
-            out.append(f"    along {fd['directions']}")
-        if fd.get("sampled"):
-            out.append(f"    sampled: {fd['sampled']}")
-        out += _per_param(fd)
-    elif "torch" not in checks:
-        out.append("  finite differences: no [values], so no numbers to check")
-    out += _check_line("PyTorch autograd", checks.get("torch"), lambda r: (
-        f" (float64): max abs error {r['max_abs_error']:.2e}, max rel error {r['max_rel_error']:.2e}"))
+    claims about formulas and structure (with "reason"), in ``lang``."""
+    say = _Say(lang)
+    out = [say("check_title")] + _fd_lines(problem, checks, say)
+    out += _check_line("check_torch", checks.get("torch"), lambda r: say(
+        "check_torch_numbers", abs=f"{r['max_abs_error']:.2e}", rel=f"{r['max_rel_error']:.2e}"), say)
     if checks.get("torch") and "skipped" not in checks["torch"]:
-        out += _per_param(checks["torch"])
-    out += _check_line("entry-by-entry scalar engine", checks.get("scalar_engine"), lambda r: (
-        f": {r['compared']} adjoints and gradients, max abs error {r['max_abs_error']:.1e}"))
-    out += _check_line("exact arithmetic (rationals)", checks.get("exact"), lambda r: (
-        f": {r['compared']} numbers, max abs error {r['max_abs_error']:.1e}"))
-    out += _check_line("matrix-form formulas, evaluated", checks.get("matrix_form"), lambda r: (
-        f": {r['compared']} adjoints and gradients, max abs error {r['max_abs_error']:.1e}"))
-    out += _check_line("sympy.diff of the expanded loss", checks.get("sympy_diff"), lambda r: (
-        f", at {r['points']} random points: max rel error {r['max_rel_error']:.1e}"))
+        out += _per_param(problem, checks["torch"], say)
+    compared = lambda key: lambda r: say(key, n=r["compared"], err=f"{r['max_abs_error']:.1e}")  # noqa: E731
+    out += _check_line("check_scalar", checks.get("scalar_engine"), compared("check_compared"), say)
+    out += _check_line("check_exact", checks.get("exact"), compared("check_compared_numbers"), say)
+    out += _check_line("check_matrix", checks.get("matrix_form"), compared("check_compared"), say)
+    out += _check_line("check_sympy", checks.get("sympy_diff"), lambda r: say(
+        "check_points", n=r["points"], err=f"{r['max_rel_error']:.1e}"), say)
     if (checks.get("sympy_diff") or {}).get("sampled"):
-        out.append(f"    sampled: {checks['sympy_diff']['sampled']}")
+        out.append("    " + say("check_sampled", what=_reason(checks["sympy_diff"]["sampled"], say)))
     numbers = [row for row in expected or [] if "computed" in row]
     formulas = [row for row in expected or [] if "computed" not in row]
-    out += _number_claims(numbers) + _formula_claims(formulas)
+    out += _number_claims(numbers, say) + _formula_claims(formulas, say)
     return no_controls("\n".join(out))  # a claimed formula's comment is the spec's text
 
 
-def _number_claims(numbers: list[dict]) -> list[str]:
+def _fd_lines(problem, checks: dict, say) -> list[str]:
+    fd = checks.get("finite_differences")
+    if not fd:
+        return [] if "torch" in checks else ["  " + say("check_fd_none")]
+    out = ["  " + say("check_verdict", line=say("check_fd", abs=f"{fd['max_abs_error']:.2e}",
+                                                  rel=f"{fd['max_rel_error']:.2e}"),
+                      verdict=say("check_passed" if fd["passed"] else "check_failed"))]
+    if fd.get("disagree"):
+        note = say("check_at_kink") if fd.get("kinks") else ""
+        out.append("    " + say("check_disagree", names=", ".join(_name(problem, k) for k in fd["disagree"])) + note)
+    for key, why in fd.get("not_finite", {}).items():
+        out.append("    " + say("check_not_finite", name=_name(problem, key), why=why))
+    if fd.get("directions"):
+        out.append("    " + say("check_along", what=_reason(fd["directions"], say)))
+    if fd.get("sampled"):
+        out.append("    " + say("check_sampled", what=_reason(fd["sampled"], say)))
+    return out + _per_param(problem, fd, say)
+
+
+def _number_claims(numbers: list[dict], say) -> list[str]:
     """The source's numbers beside the computed ones, a row a claim."""
     if not numbers:
         return []
-    out: list[str] = []
     mixed = len({claim_rule_key(r) for r in numbers}) > 1
-    out += ["", "Claims of the source" + ("" if mixed else f" ({_plain(claim_rule('en', numbers[0]))})")]
-    rows = [["claim", "claimed", "computed"] + (["tolerance"] if mixed else []) + [""]]
+    title = say("check_claims")
+    out = ["", title if mixed else say("check_with_rule", title=title, rule=_plain(claim_rule(say.lang, numbers[0])))]
+    rows = [[say("check_claim"), say("check_claimed"), say("check_computed")]
+            + ([say("check_tolerance")] if mixed else []) + [""]]
     for row in numbers:
-        verdict = {"ok": "ok", "wrong": "WRONG", "truncated": "truncated, not rounded"}[row["verdict"]]
-        verdict += f" at {disagreeing(row)}" if disagreeing(row) else ""
-        rule = [_plain(claim_rule_cell("en", row))] if mixed else []
+        verdict = say({"ok": "check_ok", "wrong": "check_wrong", "truncated": "check_truncated"}[row["verdict"]])
+        verdict = say("check_at", verdict=verdict, entries=disagreeing(row)) if disagreeing(row) else verdict
+        rule = [_plain(claim_rule_cell(say.lang, row))] if mixed else []
         rows.append([row["key"], *(_plain(c) for c in claim_cells(row)), *rule, verdict])
     out += _table(rows)
     wrong = sum(not r["ok"] for r in numbers)
     truncated = sum(r["verdict"] == "truncated" for r in numbers)
-    out.append(f"  {len(numbers) - wrong} of {len(numbers)} claims agree"
-               + (f" ({truncated} truncated, not rounded)" if truncated else ""))
+    out.append("  " + say("check_agree", k=len(numbers) - wrong, n=len(numbers))
+               + (say("check_truncated_count", t=truncated) if truncated else ""))
     return out
 
 
-def _formula_claims(formulas: list[dict]) -> list[str]:
+def _formula_claims(formulas: list[dict], say) -> list[str]:
     """The source's claims about formulas and structure, with the reason of each verdict."""
     if not formulas:
         return []
-    out: list[str] = []
-    out += ["", "Claims of the source about formulas and structure"]
+    out = ["", say("check_claims_formulas")]
     for row in formulas:
         claimed = row["claimed"]
-        claimed = ("true" if claimed else "false") if isinstance(claimed, bool) else claimed
+        claimed = say("check_true" if claimed else "check_false") if isinstance(claimed, bool) else claimed
         out.append(f"  {row['key']} = {claimed}")
-        out.append(f"    {'ok' if row['ok'] else 'WRONG'}: {row['reason']}")
+        out.append(f"    {say('check_ok' if row['ok'] else 'check_wrong')}: {row['reason']}")
     wrong = sum(not r["ok"] for r in formulas)
-    out.append(f"  {len(formulas) - wrong} of {len(formulas)} claims agree")
+    out.append("  " + say("check_agree", k=len(formulas) - wrong, n=len(formulas)))
     return out
