@@ -166,3 +166,46 @@ def substituted(expr, numbers: Numbers, style, problem) -> Pre | None:
     at_zero = problem.conventions.relu_grad_at_zero
     return Pre(_TextNumbers(numbers, style, at_zero, base, seq).doprint(expr),
                _LatexNumbers(numbers, style, at_zero, base, seq).doprint(expr))
+
+
+def as_printed(value, style) -> sympy.Rational | None:
+    """A number as a student reads it off the page: rounded as ``style``
+    prints it (0.6574 for 0.657397…), exactly; None for what is no plain number."""
+    number = style.number(value)
+    if not hasattr(number, "write"):
+        return None
+    text = number.write(number.value)
+    try:
+        return sympy.Rational(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def recomputed(expr, numbers: Numbers, style, at_zero: float) -> float | None:
+    """``expr`` computed from its numbers as printed, as a student recomputes a
+    worked line; None when a number is missing or the result is no real number."""
+    subs = {}
+    for s in expr.free_symbols:
+        v = numbers.of(s)
+        shown = None if v is None else as_printed(v, style)
+        if shown is None:
+            return None
+        subs[s] = shown
+    out = expr.xreplace(subs).replace(
+        lambda e: type(e).__name__ == "relu_prime",
+        lambda e: sympy.S.One if e.args[0] > 0 else sympy.S.Zero if e.args[0] < 0 else sympy.Float(at_zero))
+    try:
+        value = complex(out.evalf(30))
+    except (TypeError, ValueError):
+        return None
+    return value.real if value.imag == 0 and np.isfinite(value.real) else None
+
+
+def half_unit(text: str) -> float:
+    """Half a unit in the last printed digit of a number's text (0.00005 for
+    2.3723, 5e-9 for 1.2e-07); 0 for an exact fraction."""
+    if "/" in text:
+        return 0.0
+    mantissa, _, exponent = text.partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return 0.5 * 10.0 ** (int(exponent or 0) - decimals)

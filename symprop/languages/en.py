@@ -135,6 +135,7 @@ STRINGS = {
     "key_quantity": "quantity",
     "key_answer": "answer",
     "key_value": "value",
+    "working_digits": "Every worked line reproduces from the numbers it shows: a number put into a formula carries as many decimals as that takes, so recomputing the line gives its printed value.",
     # the report of symprop check
     "check_title": "Checks",
     "check_passed": "passed",

@@ -143,6 +143,7 @@ STRINGS = {
     "key_quantity": "量",
     "key_answer": "答案",
     "key_value": "值",
+    "working_digits": "每一行计算都可以用其中的数字复算：代入公式的数字保留足够的小数位，使复算的结果与印出的值一致。",
     # the report of symprop check
     "check_title": "检验",
     "check_passed": "通过",

@@ -1,5 +1,6 @@
 """What every piece of a document reads: the problem, its program and derivation, how names and numbers print."""
 
+from dataclasses import replace
 from functools import cached_property
 
 from sympy import Symbol
@@ -13,13 +14,14 @@ from ...model.spec import LOSS
 from ..blocks import Para, para
 from ..formulas import LATEX, TEXT, text
 from ..numbers import (
+    DIGITS,
     Pre,
     Style,
 )
 from ..printing import TextPrinter, unicode_name
 from ..render.latex_printer import SympropLatexPrinter, latex_name
 from ..strings import STRINGS, phrase
-from ..working import _STEP, Numbers, substituted
+from ..working import _STEP, Numbers, as_printed, half_unit, recomputed, substituted
 
 
 def _sym(key: str) -> Symbol:
@@ -98,6 +100,9 @@ def _claim_symbol(claim, step: int):
     return _adj(claim.name)
 
 
+MORE_DIGITS = 4  # decimals a worked line's numbers may carry beyond the document's, to reproduce
+
+
 class Base:
     def __init__(self, problem, lang: str | None, audience: str, style: Style):
         self.problem = problem
@@ -109,6 +114,7 @@ class Base:
         # The entry-by-entry engine shows scalar closed forms; a large matrix
         # problem is told from the program alone.
         self.scalar = self.matrix is None or scalar_terms(self.program) <= MAX_SCALAR_TERMS
+        self.carried = ""  # "now" once a worked line's numbers carry more decimals, "said" once told
 
     @cached_property
     def derivation(self):
@@ -156,14 +162,37 @@ class Base:
         return n if t is None else n.at(t)
 
     def worked(self, lhs, expr, numbers, value) -> list:
-        """lhs = formula = the formula with numbers = value (the middle ones when they say something)."""
+        """lhs = formula = the formula with numbers = value (the middle ones when they say something).
+        The numbers put in carry as many decimals as make the line reproduce: recomputed
+        from them, the formula gives the printed value (to half a unit of its last digit)."""
         row = [lhs]
         if expr is not None and expr != lhs:
             row.append(expr)
             if numbers is not None:
-                middle = substituted(expr, numbers, self.style, self.problem)
+                style = self.reproducing(expr, numbers, value) if value is not None else self.style
+                middle = substituted(expr, numbers, style, self.problem)
                 if middle is not None:
                     row.append(middle)
         if value is not None:
             row.append(self.num(value))
         return row
+
+    def reproducing(self, expr, numbers, value) -> Style:
+        """The style of the numbers put into ``expr``: this document's, or up to
+        MORE_DIGITS more decimals, the fewest with which the line reproduces."""
+        printed = as_printed(value, self.style)
+        if printed is None:
+            return self.style
+        number = self.style.number(value)
+        room = half_unit(number.write(number.value)) + 1e-9 * abs(float(printed))
+        at_zero = self.problem.conventions.relu_grad_at_zero
+        for extra in range(MORE_DIGITS + 1):
+            style = replace(self.style, digits=(self.style.digits or DIGITS) + extra)
+            got = recomputed(expr, numbers, style, at_zero)
+            if got is None:
+                return self.style
+            if abs(got - float(printed)) <= room:
+                if extra and not self.carried:
+                    self.carried = "now"
+                return style
+        return self.style

@@ -73,5 +73,8 @@ class Questions:
             return []
         if name == "activation":
             return self.activation(*[x.strip() for x in arg.split("=")])
-        method = getattr(self, "piece_" + name)
-        return method(solution.first if numeric else None, solution)
+        blocks = getattr(self, "piece_" + name)(solution.first if numeric else None, solution)
+        if self.carried == "now":  # said once, after the first line whose numbers carry more decimals
+            self.carried = "said"
+            blocks = blocks + [self.p("working_digits")]
+        return blocks

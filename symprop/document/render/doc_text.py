@@ -6,6 +6,7 @@ broken before a top-level ' + ', ' - ' or '·' with a hanging indent; a table
 too wide is split into several, each repeating the first column.
 """
 
+import re
 import shutil
 import sys
 import textwrap
@@ -88,6 +89,17 @@ def break_line(line: str, width: int, hang: int) -> list[str]:
     return out
 
 
+def _value_apart(lines: list[str], hang: int) -> list[str]:
+    """A broken line ends '= value' on a line of its own, under the first '=', so
+    that the numbers above it are read as the whole formula, not its last part."""
+    if len(lines) < 2 or " = " not in lines[-1]:
+        return lines
+    head, _, value = lines[-1].rpartition(" = ")
+    if not head.strip() or not re.fullmatch(r"\(?-?[\d.]+(?:·10[⁰-⁹⁻]+)?\)?", value.strip()):
+        return lines
+    return lines[:-1] + [head.rstrip(), " " * hang + "= " + value]
+
+
 class TextRenderer(Renderer):
     def __init__(self, doc: Document, width: int | None = None):
         super().__init__(doc)
@@ -124,7 +136,7 @@ class TextRenderer(Renderer):
                 line += f"   ({note})"
                 note = ""
             hang = min(len(left.ljust(width)) + 3, room // 3)
-            lines += [x.rstrip() for x in break_line(line.rstrip(), room, hang)]
+            lines += _value_apart([x.rstrip() for x in break_line(line.rstrip(), room, hang)], hang)
             if note:
                 lines.append(self.wrap(f"({note})", " " * hang, room))
         return "\n".join(lines)
