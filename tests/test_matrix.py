@@ -75,7 +75,7 @@ def test_stepik_check_passes():
 
 def test_index_base_one_prints_entries_as_the_source():
     text = words("solve", "stepik_mlp", "--lang", "en")
-    assert "ŷ = v₁₁·q₁ + v₂₁·q₂ = 1·0.7722 + (-1)·(-0.9675) = 1.7396" in text
+    assert "ŷ = v₁₁·q₁ + v₂₁·q₂ = 1·0.77216 + (-1)·(-0.96748) = 1.7396" in text
     assert "∂L/∂u₂₁ -2.6198200490401398 -2.61982004904 ✓" in text
     latex = run("solve", "stepik_mlp", "--format", "latex").stdout
     assert r"\frac{\partial L}{\partial u_{21}}" in latex
