@@ -16,6 +16,7 @@ algebra for it by name, ``A.op(name, inputs, shape, extra)``, and that
 operation is a record too, marked ``backward`` (only derivations build it).
 """
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -168,7 +169,7 @@ def _torch_reduce(name):
 
 def _count(e) -> int:
     """How many entries a mean averages."""
-    return int(np.prod(e.args[0].shape or (1, 1))) // int(np.prod(e.shape or (1, 1)))
+    return math.prod(e.args[0].shape or (1, 1)) // math.prod(e.shape or (1, 1))
 
 
 def _extreme_rule(A, e, g, xs, out):
