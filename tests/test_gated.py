@@ -409,3 +409,15 @@ def test_shipped_cell_gradients_equal_torch(name):
     solution = symprop.load(name).solve()
     assert solution["loss"] == pytest.approx(loss, rel=1e-9, abs=1e-9)
     assert_gradients(solution["gradients"], grads, params)
+
+
+def test_a_cell_of_two_states_is_not_written_term_by_term_along_one():
+    """The LSTM carries h and c, which feed each other: a product along c alone drops
+    every path through h (and W_o, b_o altogether); the document says why it leaves
+    that form out.  The GRU, one state, keeps it."""
+    import symprop
+
+    lstm = symprop.load("lstm").document("text")
+    assert "∂⁺c₃/∂W_f" not in lstm and "which feed each other" in lstm
+    gru = symprop.load("gru").document("text")
+    assert "∂L₃/∂h₃·∂⁺h₃/∂W_z" in gru

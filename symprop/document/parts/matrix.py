@@ -136,6 +136,9 @@ class Matrix:
         params = [p for p in through_time(self.program) if p.through_time and not p.computed]
         if not params:
             return []
+        states = sorted(self.program.states)
+        if len(states) > 1:  # a product along one state would drop the paths through the others
+            return [self.p("unrolled_states", states=_names([f"{s}[t]" for s in states], self))]
         state = params[0].states[0]
         k = min(3, self.problem.steps)
         L = _sym(f"L[{k}]")
