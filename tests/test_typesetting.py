@@ -132,6 +132,17 @@ def test_compiles_without_overfull_lines(compiled, name, cmd, lang):
 
 
 @pytest.mark.parametrize("name,cmd,lang", CASES)
+def test_text_is_set_in_vector_fonts_that_copy_as_text(compiled, name, cmd, lang):
+    """No bitmap (Type 3) font: the text of the PDF reads back as the document's words
+    (cm-super for pdflatex's T1 and T2A text, OpenType with xelatex)."""
+    result = compiled[(name, cmd, lang)]
+    assert not re.findall(r"[\w-]+\.\d+pk>", result.log), "bitmap fonts: " + ", ".join(
+        sorted(set(re.findall(r"([\w-]+)\.\d+pk>", result.log))))
+    word = {"en": "Solution", "ru": "Решение", "zh": "解答"}[lang]
+    assert word in "".join(result.pages)
+
+
+@pytest.mark.parametrize("name,cmd,lang", CASES)
 def test_no_heading_ends_a_page(compiled, name, cmd, lang):
     result = compiled[(name, cmd, lang)]
     widowed = [line for line in last_lines(result.pages)
