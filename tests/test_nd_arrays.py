@@ -120,7 +120,8 @@ def test_broadcasting_and_reductions_on_every_axis_are_numpys():
 @pytest.mark.parametrize("equation, values, fragment", [
     ("Y = X @ W", {"W": np.ones((5, 2))}, "'@' takes scalars, vectors and matrices, but X is 4-d (2x3x4x5)"),
     ("Y = X.T", {}, "'.T' takes scalars, vectors and matrices, but X is 4-d"),
-    ("Y = X[0]", {}, "indexing takes scalars, vectors and matrices, but X is 4-d"),
+    ("Y = X[0, 0, 0, 0, 0]", {}, "too many indices: X has 4 axes"),
+    ("Y = X[0, 5]", {}, "index 5 is out of range for an axis of 3"),
     ("Y = conv2d(X, W)", {"W": np.ones((2, 2, 3, 3))}, "conv2d(): the kernel has 2 input channels and the images 3"),
     ("Y = conv2d(X, W)", {"W": np.ones((3, 3))}, "conv2d() of images takes X as N×C×H×W (or C×H×W) and K as O×C×kh×kw"),
     ("Y = reshape(X, 7, -1)", {}, "cannot reshape 2x3x4x5 into 7x-1"),
@@ -183,3 +184,24 @@ def test_transpose_names_every_axis_once():
     with pytest.raises(SympropError) as error:
         from_dict(data).solve()
     assert "transpose(): the axes of X are 0 to 2, each once, got 0, 0, 1" in str(error.value)
+
+
+@pytest.mark.parametrize("text, torch_form", [
+    ("X[1]", lambda x, v: x[1]),  # one image of the batch, 3-d
+    ("X[:, 1] * 2", lambda x, v: x[:, 1] * 2),
+    ("X[1, :, 1:3] + 1", lambda x, v: x[1, :, 1:3] + 1),
+    ("X[0, 2] @ v", lambda x, v: x[0, 2] @ v),  # a matrix of the batch, into a product
+    ("X[1, 0, 2] * v", lambda x, v: x[1, 0, 2] * v),  # a 1-d row, against a 1-d vector
+    ("X[1, 0, 2, ::-2]", lambda x, v: x[1, 0, 2, [4, 2, 0]]),
+    ("X[0, 1, 2, 3] * X", lambda x, v: x[0, 1, 2, 3] * x),
+])
+def test_indexing_an_array_of_more_axes_is_numpys(text, torch_form):
+    X, v = rounded(2, 3, 4, 5), rounded(5)
+    data = {"model": {"params": ["X"], "equations": f"Y = {text}", "loss": "sum(Y**3)"},
+            "values": {"X": X.tolist(), **({"v": v.tolist()} if "v" in text else {})}}
+    got = from_dict(data).solve()
+    x = torch.tensor(X, requires_grad=True)
+    loss = (torch_form(x, torch.tensor(v)) ** 3).sum()
+    loss.backward()
+    assert got["loss"] == pytest.approx(loss.item(), rel=1e-12)
+    np.testing.assert_allclose(np.reshape(got["gradients"]["X"], X.shape), x.grad.numpy(), rtol=1e-10, atol=1e-12)

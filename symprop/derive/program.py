@@ -266,7 +266,8 @@ class _Reader(Operations, Indexing):
             raise SympropError(
                 f"{what} takes scalars, vectors and matrices, but {_snippet(node)} is {self.ndim(e)}-d "
                 f"({describe(e.shape)}); an array of more axes goes through elementwise operations, "
-                f"sum/mean, conv2d, max_pool2d and reshape (reshape(X, N, -1) makes a matrix of it)")
+                f"sum/mean, conv2d, max_pool2d, indexing, transpose and reshape (reshape(X, N, -1) makes "
+                f"a matrix of it)")
         return e
 
     def is_flat(self, e: Op) -> bool:

@@ -266,7 +266,9 @@ class Indexing:
             if relative and not self.in_cell:
                 raise SympropError("'t' can only be used in the [t] lines and a per-step loss")
             return self.at_step(base.id, step, relative)
-        value = self.at_most_2d(self.build(base), base, "indexing")
+        value = self.build(base)
+        if is_nd(value.shape):
+            return self.part(node, value)
         if isinstance(node.slice, ast.Tuple) and len(node.slice.elts) == 2 and isinstance(
                 node.slice.elts[0], ast.Call) and getattr(node.slice.elts[0].func, "id", "") in ("range", "arange"):
             return self.gather(node, value)
@@ -309,6 +311,26 @@ class Indexing:
                                f"P[range(N), y] with N its number of rows")
         text = f"sum({ast.unparse(node.value)} * onehot({ast.unparse(labels)}, {value.shape[1]}), 1)"
         return self.mark(replace(self.read_as(node, text)), 1)
+
+    def part(self, node: ast.Subscript, value: Op) -> Op:
+        """NumPy's basic indexing of an array of more axes: ``X[0]`` (the first image),
+        ``X[:, 1]``, ``X[0, :, 1:3]``; an integer drops its axis, a slice keeps it."""
+        keys = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if len(keys) > len(value.shape):
+            raise SympropError(f"too many indices: {_snippet(node.value)} has {len(value.shape)} axes")
+        key, shape = [], []
+        for k, n in zip(keys, value.shape):
+            picked, kept = _picks(k, n)
+            if kept:
+                step = picked[1] - picked[0] if len(picked) > 1 else 1
+                key.append(slice(picked[0], None if picked[-1] + step < 0 else picked[-1] + step, step))
+                shape.append(len(picked))
+            else:
+                key.append(picked[0])
+        shape += value.shape[len(keys):]
+        stored = one((shape[0], 1) if len(shape) == 1 else tuple(shape)) if shape else None
+        text = ast.unparse(node)[len(ast.unparse(node.value)):]
+        return self.mark(Op("part", (value,), stored, name=text, extra=(tuple(key), tuple(shape))), len(shape))
 
     def take(self, node: ast.Subscript, value: Op) -> Op:
         """NumPy's basic indexing with slices: ``theta[1:]``, ``X[:, 0]``,

@@ -161,7 +161,7 @@ def _call(m: Op, go, wrap, style: dict) -> str:
         return wrap(a[0], "T") + ("⁻¹" if style is TEXT else "^{-1}")
     if op == "eye":
         return "I"
-    if op == "take":
+    if op in ("take", "part"):  # X[1:], X[0, :, 1:3]: the index as the spec writes it
         base = wrap(a[0], "T")
         if a[0].op in ("adj", "delta"):  # (∂L/∂P)[1:-1]: the slice is of the whole adjoint
             base = f"{style['open']}{base}{style['close']}"

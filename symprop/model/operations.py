@@ -281,6 +281,32 @@ _record("take", lambda A, e, x: squash(_matrix(x[0])[np.ix_(*e.extra)]),
             :, t.tensor(e.extra[1])]),
         vjp=lambda A, e, g, xs, out: [A.op("scatter", (g,), e.args[0].shape, e.extra)])
 _record("scatter", _scatter, _torch_scatter, name="place", backward=True)
+
+
+def _part(A, e, x):
+    key, _ = e.extra
+    return squash(np.reshape(np.asarray(x[0])[key], e.shape or ()))
+
+
+def _unpart(A, e, x):
+    """g in the entries a part took, zeros elsewhere (basic indexing takes each entry once)."""
+    key, shape = e.extra
+    out = np.zeros(e.shape)
+    out[key] = np.reshape(x[0], shape)
+    return out
+
+
+def _torch_unpart(t, e, x):
+    key, shape = e.extra
+    out = t.zeros(e.shape, dtype=t.float64)
+    out[key] = x[0].reshape(shape)
+    return out
+
+
+# NumPy's basic indexing of an array of more axes (extra: the index, the part's own shape)
+_record("part", _part, lambda t, e, x: _tensor_squash(x[0][e.extra[0]].reshape(e.shape or ())),
+        vjp=lambda A, e, g, xs, out: [A.op("unpart", (g,), e.args[0].shape, e.extra)])
+_record("unpart", _unpart, _torch_unpart, name="place", backward=True)
 # The entries of g inside the margins a pad added: (g)[p:-p, q:-q]
 _record("pad", lambda A, e, x: np.pad(_matrix(x[0]), [(e.extra[0],) * 2, (e.extra[1],) * 2]),
         lambda t, e, x: t.nn.functional.pad(x[0].reshape(x[0].shape or (1, 1)),
