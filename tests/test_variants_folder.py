@@ -88,3 +88,19 @@ def test_a_new_line_in_the_spec_file_name_stays_in_the_comment(tmp_path):
         text = path.read_text("utf-8")
         assert text.splitlines()[0].startswith("# variant ") and "evil\\x0alang" in text.splitlines()[0]
         assert tomllib.loads(text).get("lang") == tomllib.loads(source.decode())["lang"]
+
+
+def test_a_variants_answers_are_called_the_answer_keys_not_a_sources(tmp_path):
+    """The answers symprop computed for a variant are under [expected] with computed = true:
+    its solution and check call them the answer key's, never the source's."""
+    from click.testing import CliRunner
+
+    from symprop.cli import main
+
+    assert CliRunner().invoke(main, ["variants", "udl_toy", "-n", "1", "-o", str(tmp_path / "v")]).exit_code == 0
+    spec = str(tmp_path / "v" / "udl_toy-01.toml")
+    solution = CliRunner().invoke(main, ["solve", spec]).output
+    assert "The answers of the answer key" in solution and "given by the source" not in solution
+    report = CliRunner().invoke(main, ["check", spec]).output
+    assert "Answers of the answer key" in report and "Claims of the source" not in report
+    assert "Claims of the source" in CliRunner().invoke(main, ["check", "udl_toy"]).output

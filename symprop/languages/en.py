@@ -136,6 +136,9 @@ STRINGS = {
     "key_answer": "answer",
     "key_value": "value",
     "unrolled_states": "The cell carries {states}, which feed each other: a product of derivatives along one state alone would leave out every path through the others, so the derivative is not written term by term here. It goes back through the adjoints of all the states together, each collecting from every state at step t + 1.",
+    "claims_computed": "The answers of the answer key",
+    "claims_computed_intro": "The answers of the answer key (computed by symprop, not printed by a source), beside the numbers of this solution ({rule}):",
+    "check_claims_computed": "Answers of the answer key",
     "working_digits": "Every worked line reproduces from the numbers it shows: a number put into a formula carries as many decimals as that takes, so recomputing the line gives its printed value.",
     # the report of symprop check
     "check_title": "Checks",

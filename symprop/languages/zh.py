@@ -144,6 +144,9 @@ STRINGS = {
     "key_answer": "答案",
     "key_value": "值",
     "unrolled_states": "该单元携带 {states}，它们相互影响：只沿一个状态连乘导数会漏掉经过其他状态的所有路径，因此这里不逐项写出导数。导数通过所有状态的伴随量一起反向传播：每一个都汇集第 t + 1 步所有状态的贡献。",
+    "claims_computed": "答案表中的答案",
+    "claims_computed_intro": "答案表中的答案（由 symprop 计算，而非来自来源），与本解答的数值并列（{rule}）：",
+    "check_claims_computed": "答案表中的答案",
     "working_digits": "每一行计算都可以用其中的数字复算：代入公式的数字保留足够的小数位，使复算的结果与印出的值一致。",
     # the report of symprop check
     "check_title": "检验",

@@ -120,6 +120,7 @@ class Problem:
     training: Training = Training()
     expected: dict[str, NumericClaim] = field(default_factory=dict)  # by key, as written after "expected."
     tolerance: float = 1e-3
+    computed: bool = False  # [expected] computed = true: an answer key's answers, not a source's
     claims: tuple[ClaimSpec, ...] = ()  # formula.* and through_time.* in [expected] (claim_syntax.py)
     sequences: frozenset[str] = frozenset()  # names indexed by time
     # names given as a list of lists, a 2-d array or 2-d shapes (a sequence's
@@ -185,7 +186,12 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         recurrent=frozenset(e.target for e in equations if e.recurrent), sequences=sequences,
         mentioned=frozenset(mentioned), functions=frozenset(functions), steps=steps, given=frozenset(values),
     )
-    expected, tolerance, claims = _expected(r, r.table(data, "expected"), context, training)
+    table = dict(r.table(data, "expected"))
+    computed = table.pop("computed", False)
+    if not isinstance(computed, bool):
+        raise r.error("expected.computed", "must be true or false (true: the answers of an answer key, "
+                                           "computed, not a source's)")
+    expected, tolerance, claims = _expected(r, table, context, training)
     statement, parts = _document(r, r.table(data, "document"), functions)
     variants = _variants(r, r.table(data, "variants"), values)
     return Problem(
@@ -193,7 +199,7 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         source=in_language(sources, lang) if sources else None, lang=lang, titles=titles, sources=sources,
         statement=statement, parts=parts, params=params, functions=functions, equations=equations, loss=loss,
         steps=steps, initial=initial, initial_params=initial_params, reduce=reduce, shapes=shapes,
-        values=values, conventions=conventions, training=training, expected=expected, tolerance=tolerance,
+        values=values, conventions=conventions, training=training, expected=expected, tolerance=tolerance, computed=computed,
         claims=claims, sequences=sequences, matrices=_matrices(r, model, values, initial, initial_params),
     )
 

@@ -34,7 +34,7 @@ class Checks:
         sections = [Section(self.word("checks"), self.checks(solution))] if solution is not None else []
         errata = (self.errata(solution) if solution is not None else []) + self.formula_errata(solution)
         if errata:
-            sections.append(Section(self.word("claims"), errata))
+            sections.append(Section(self.word("claims_computed" if self.problem.computed else "claims"), errata))
         return sections
 
     def formula_errata(self, solution) -> list:
@@ -142,7 +142,7 @@ class Checks:
                          *([claim_rule_cell(self.lang, row)] if mixed else []), verdict])
         ok = sum(r["ok"] for r in rows_in)
         truncated = sum(r["verdict"] == "truncated" for r in rows_in)
-        out = [self.p("claims_intro", rule=self.p("rule_mixed") if mixed else claim_rule(self.lang, rows_in[0])),
+        out = [self.p("claims_computed_intro" if self.problem.computed else "claims_intro", rule=self.p("rule_mixed") if mixed else claim_rule(self.lang, rows_in[0])),
                Table(header, rows), self.p("claims_summary", ok=sympy.Integer(ok), n=sympy.Integer(len(rows)))]
         if truncated:
             out.append(self.p("claims_truncated", k=sympy.Integer(truncated)))

@@ -101,7 +101,7 @@ def check_text(problem, checks: dict, expected: list | None = None, lang: str = 
         out.append("    " + say("check_sampled", what=_reason(checks["sympy_diff"]["sampled"], say)))
     numbers = [row for row in expected or [] if "computed" in row]
     formulas = [row for row in expected or [] if "computed" not in row]
-    out += _number_claims(numbers, say) + _formula_claims(formulas, say)
+    out += _number_claims(numbers, say, problem.computed) + _formula_claims(formulas, say)
     return no_controls("\n".join(out))  # a claimed formula's comment is the spec's text
 
 
@@ -124,12 +124,12 @@ def _fd_lines(problem, checks: dict, say) -> list[str]:
     return out + _per_param(problem, fd, say)
 
 
-def _number_claims(numbers: list[dict], say) -> list[str]:
+def _number_claims(numbers: list[dict], say, computed: bool = False) -> list[str]:
     """The source's numbers beside the computed ones, a row a claim."""
     if not numbers:
         return []
     mixed = len({claim_rule_key(r) for r in numbers}) > 1
-    title = say("check_claims")
+    title = say("check_claims_computed" if computed else "check_claims")
     out = ["", title if mixed else say("check_with_rule", title=title, rule=_plain(claim_rule(say.lang, numbers[0])))]
     rows = [[say("check_claim"), say("check_claimed"), say("check_computed")]
             + ([say("check_tolerance")] if mixed else []) + [""]]
