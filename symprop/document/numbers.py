@@ -51,6 +51,16 @@ def _fmt(x: float, digits: int | None = None) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def _fixed(x: float, digits: int) -> str:
+    """``digits`` decimals, trailing zeros kept (0.7340); a whole number, 0 and a tiny
+    number as ``_fmt`` writes them (2, 0, 1.2e-07)."""
+    text = _fmt(x, digits)
+    if "e" in text or float(x) == int(float(x)) or text == "0":
+        return text
+    whole, _, tail = text.partition(".")
+    return f"{whole}.{tail.ljust(digits, '0')}"
+
+
 def exact_text(x: Rational, fractions: bool = False) -> str:
     """An exact number as a book prints it: 0.375 (every decimal it has), 1/3
     when no decimal ends, 3/8 with ``fractions``; a whole number as one."""
@@ -187,6 +197,15 @@ class Style:
 
     def number(self, value):
         return _number(exactly(value) if self.exact else value, self.digits, self.fractions)
+
+    def column(self, value):
+        """A computed number in a table's column: a float with all its decimals, trailing
+        zeros kept (0.7340 beside 0.1500, as books set a column); an exact one exactly."""
+        number = self.number(value)
+        if isinstance(number, Number):
+            digits = number.digits
+            number.write = lambda x: _entry(x, digits, self.fractions) if isinstance(x, Rational) else _fixed(x, digits)
+        return number
 
 
 def as_written(x: float, decimals: int | None = None) -> str:

@@ -176,8 +176,8 @@ class Numeric:
             cells = []
             for t in range(0 if not adjoint else 1, T + 1):
                 key = f"{name}[{t}]"
-                if key in table:
-                    cells.append(self.num(table[key]))
+                if key in table:  # computed: a column of fixed decimals
+                    cells.append(self.style.column(table[key]))
                 elif not adjoint and name in problem.values and t in self.used_steps(name):
                     cells.append(self.num(problem.values[name][t]))
                 else:
