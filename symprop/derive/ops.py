@@ -62,6 +62,14 @@ def describe(shape: Shape, flat: bool = False) -> str:
     return f"a 1-d vector of {shape[0]}" if flat else "x".join(map(str, shape))
 
 
+def summed_axes(source: tuple, target: tuple) -> tuple[int, ...]:
+    """The axes an adjoint of shape ``source`` is summed over to give one of shape
+    ``target``, NumPy's broadcasting undone: the axes it put in front, and those
+    where ``target`` has 1 repeated."""
+    lead = len(source) - len(target)
+    return tuple(range(lead)) + tuple(lead + k for k, n in enumerate(target) if n == 1 and source[lead + k] != 1)
+
+
 def kept(shape: Shape, axis) -> Shape:
     """The shape of a reduction over ``axis`` (an int or a tuple) that keeps it, size 1."""
     axes = axis if isinstance(axis, tuple) else (axis,)

@@ -56,13 +56,10 @@ class Operations:
         sizes = [_integer(a) for a in node.args[1:]]
         n = size(x.shape)
         target = [n] if name == "flatten" else _sizes(sizes, n, describe(x.shape, self.ndim(x) == 1))
-        if is_nd(x.shape) or len(target) > 2:
-            shape = (target[0], 1) if len(target) == 1 else tuple(target)
-            return self.mark(Op("reshape", (x,), one(shape), name=name if name == "flatten" else ", ".join(
-                map(str, sizes)), extra=shape), len(target))
         shape = (target[0], 1) if len(target) == 1 else tuple(target)
-        self.rebuild[id(node)] = lambda n, _: ast.Call(ast.Name("reshape", ast.Load()), [
-            n.args[0], *(ast.Constant(v) for v in shape)], [])
+        if not is_nd(x.shape) and len(target) <= 2:  # the entry-by-entry engine reads it with the sizes
+            self.rebuild[id(node)] = lambda n, _: ast.Call(ast.Name("reshape", ast.Load()), [
+                n.args[0], *(ast.Constant(v) for v in shape)], [])
         written = "flatten" if name == "flatten" else ", ".join(map(str, sizes))  # as the text prints it
         return self.mark(Op("reshape", (x,), one(shape), name=written, extra=shape), len(target))
 

@@ -57,15 +57,10 @@ class Symbolic:
             return g
         if shape is None:
             return Op("sum", (g,), None)
-        if P.is_nd(g.shape) or P.is_nd(shape):  # summed over the axes broadcasting put in front or repeated
-            lead = len(g.shape) - len(shape)
-            axes = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(shape) if n == 1 and g.shape[lead + k] != 1)
-            return Op("sum", (g,), shape, extra=axes) if axes else g
-        if shape[0] == 1 and g.shape[0] != 1:
-            return Op("sum", (g,), P.one((1, g.shape[1])), extra=0)
-        if shape[1] == 1 and g.shape[1] != 1:
-            return Op("sum", (g,), P.one((g.shape[0], 1)), extra=1)
-        return g
+        axes = P.summed_axes(g.shape, shape)
+        if len(axes) == 1 and len(g.shape) == len(shape) == 2:  # a matrix's rows or columns: sum(G, 0)
+            return Op("sum", (g,), shape, extra=axes[0])
+        return Op("sum", (g,), shape, extra=axes) if axes else g
 
     @staticmethod
     def activation(e: Op, xs: tuple, y: Op, g: Op) -> list[Op]:

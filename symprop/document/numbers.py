@@ -202,10 +202,10 @@ class Style:
         """A computed number in a table's column: a float with all its decimals, trailing
         zeros kept (0.7340 beside 0.1500, as books set a column); an exact one exactly."""
         number = self.number(value)
-        if isinstance(number, Number):
-            digits = number.digits
-            number.write = lambda x: _entry(x, digits, self.fractions) if isinstance(x, Rational) else _fixed(x, digits)
-        return number
+        if not isinstance(number, Number):  # a large array, by its shape
+            return number
+        return Number(number.value, number.digits, lambda x: (
+            _entry(x, number.digits, self.fractions) if isinstance(x, Rational) else _fixed(x, number.digits)))
 
 
 def as_written(x: float, decimals: int | None = None) -> str:

@@ -25,7 +25,7 @@ from ..derive.program import Op, leaves_of, program_of, step_key
 from ..errors import SympropError
 from ..evaluate.arrays import Machine
 from ..evaluate.numeric import step_of
-from ..evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
+from ..evaluate.scalar import too_large
 from ..model.spec import LOSS
 from .printing import TextPrinter, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
@@ -116,7 +116,7 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
     lang = _language(problem, lang)
     program = program_of(problem)
     _check_size(problem, program, unrolled)
-    if scalar_terms(program) > MAX_SCALAR_TERMS:
+    if too_large(program, "the scalar graph holds problems"):
         return _program_picture(program, grad, unrolled, numbers, lang)
     graph = graph_of(problem)
     d = derivation_of(problem)
@@ -369,7 +369,7 @@ def _first_pass(problem):
     """The numbers of the first forward and backward pass (the first batch's),
     without the checks a solve runs."""
     program = program_of(problem)
-    values = dict(problem.values, **(problem.training.batches[0] if problem.training.batches else {}))
+    values = problem.first_values()
     return step_of(program, Machine(program, problem.conventions.relu_grad_at_zero).run(values), None)
 
 

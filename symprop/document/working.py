@@ -99,7 +99,11 @@ def _indicator(inner, numbers: Numbers, at_zero: float) -> float | None:
     below, ``at_zero`` at 0; None when z has no number."""
     if not numbers.known(inner):
         return None
-    z = float(inner.xreplace({s: numbers.of(s) for s in inner.free_symbols}))
+    return _step(float(inner.xreplace({s: numbers.of(s) for s in inner.free_symbols})), at_zero)
+
+
+def _step(z, at_zero: float) -> float:
+    """relu′(z), the indicator [z > 0], with ``at_zero`` at 0 (the convention)."""
     return 1.0 if z > 0 else 0.0 if z < 0 else float(at_zero)
 
 
@@ -193,7 +197,7 @@ def recomputed(expr, numbers: Numbers, style, at_zero: float) -> float | None:
         subs[s] = shown
     out = expr.xreplace(subs).replace(
         lambda e: type(e).__name__ == "relu_prime",
-        lambda e: sympy.S.One if e.args[0] > 0 else sympy.S.Zero if e.args[0] < 0 else sympy.Float(at_zero))
+        lambda e: sympy.Float(_step(e.args[0], at_zero)))
     try:
         value = complex(out.evalf(30))
     except (TypeError, ValueError):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
+from ..derive.ops import summed_axes
 from ..derive.program import Op, Program, describe, one, walk
 from ..derive.rules import vjp
 from ..derive.sweep import Formula
@@ -108,10 +109,8 @@ class NumPy:
             return g
         if shape is None:
             return np.float64(np.sum(g))
-        if g.ndim > len(shape):  # the axes broadcasting put in front
-            g = np.sum(g, axis=tuple(range(g.ndim - len(shape))))
-        repeated = tuple(k for k, n in enumerate(shape) if n == 1 and g.shape[k] != 1)
-        return squash(np.sum(g, axis=repeated, keepdims=True) if repeated else g)
+        axes = summed_axes(g.shape, shape)
+        return squash(np.reshape(np.sum(g, axis=axes, keepdims=True), shape)) if axes else g
 
     def activation(self, e, xs, y, g):
         return [squash(d * g) for d in self.partials[e.name](*xs, y, *(e.extra or ()))]

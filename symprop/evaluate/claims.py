@@ -569,7 +569,7 @@ def _exact_pairs(problem: Problem, claim: ClaimSpec, tree, steps: list) -> list 
     not real, too long (MAX_EXACT_BITS) or the closed forms are too large."""
     if problem.functions or has_arrays(program_of(problem)):
         return None
-    given = dict(problem.values, **(problem.training.batches[0] if problem.training.batches else {}))
+    given = problem.first_values()
     at_zero = rational(problem.conventions.relu_grad_at_zero)
     try:
         world = _Symbols(problem)

@@ -143,8 +143,8 @@ def solve(problem: Problem, exact: bool = True) -> Solution:
             values.update(step.updated)
     first = steps[0]
     checks = {"finite_differences": finite_differences(machine, runs[0])}
-    checks["scalar_engine"] = scalar_check(problem, program, dict(problem.values, **(
-        problem.training.batches[0] if problem.training.batches else {})), first.gradients, first.adjoints)
+    checks["scalar_engine"] = scalar_check(problem, program, problem.first_values(), first.gradients,
+                                          first.adjoints)
     if has_arrays(program):
         checks["matrix_form"] = verify(problem, machine, runs[0])
     solution = Solution(problem, steps, checks)

@@ -38,8 +38,6 @@ def scalar_terms(program: Program) -> int:
 
     steps = program.steps or 0
     outside = program.before + program.after + ([program.loss] if program.loss.expr else [])
-    if nd_values(program):  # entries are numbered by row and column only
-        return MAX_SCALAR_TERMS + 1
     return sum(work(line.expr) for line in outside) + steps * sum(work(line.expr) for line in program.cell)
 
 

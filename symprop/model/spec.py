@@ -134,6 +134,10 @@ class Problem:
     data: dict = field(default_factory=dict, repr=False, compare=False)  # the TOML as read
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def first_values(self) -> dict:
+        """The values of the first step: [values], with the first batch's in place."""
+        return dict(self.values, **(self.training.batches[0] if self.training.batches else {}))
+
     def title_in(self, lang: str) -> str:
         return in_language(self.titles, lang) or self.title
 

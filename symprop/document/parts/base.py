@@ -9,7 +9,7 @@ from ...derive.backprop import AdjointSymbol, derivation_of
 from ...derive.graph import graph_of
 from ...derive.program import has_arrays, program_of
 from ...derive.sweep import matrix_form_of
-from ...evaluate.scalar import MAX_SCALAR_TERMS, scalar_terms
+from ...evaluate.scalar import too_large
 from ...model.spec import LOSS
 from ..blocks import Para, para
 from ..formulas import LATEX, TEXT, text
@@ -113,7 +113,7 @@ class Base:
         self.matrix = matrix_form_of(problem) if has_arrays(self.program) else None
         # The entry-by-entry engine shows scalar closed forms; a large matrix
         # problem is told from the program alone.
-        self.scalar = self.matrix is None or scalar_terms(self.program) <= MAX_SCALAR_TERMS
+        self.scalar = self.matrix is None or not too_large(self.program, "the scalar engine shows problems")
         self.carried = ""  # "now" once a worked line's numbers carry more decimals, "said" once told
 
     @cached_property
