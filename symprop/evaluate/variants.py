@@ -185,7 +185,7 @@ def _judge(problem: Problem, machine: Machine, values: dict, rational: bool, exa
     if not any(np.any(g != 0) for g in grads):
         return None
     if allowed is not None:
-        corners = _corners(problem, values)
+        corners = _corners(problem, values, run)
         if corners is None or not corners <= allowed:
             return None
     leaves = machine.program.leaves
@@ -202,13 +202,18 @@ def _judge(problem: Problem, machine: Machine, values: dict, rational: bool, exa
     return Variant(values, _claims(float(step.loss), step.values, step.gradients, step.updated, leaves), None)
 
 
-def _corners(problem: Problem, values: dict) -> set[str] | None:
+def _corners(problem: Problem, values: dict, run=None) -> set[str] | None:
     """Where a kink is met (relu, abs, max, min at their corner), looked at
     entry by entry on the scalar graph; None when a tanh or a sigmoid is
     saturated; a problem too large for the scalar graph (or of values with more
-    axes) is looked at by the array engine's pass, operation by operation."""
+    axes) is looked at by the array engine's pass (``run``, when it was made),
+    operation by operation (None when it has no numbers)."""
     if too_large(program_of(problem), "the scalar graph holds problems"):
-        run = Machine(program_of(problem), problem.conventions.relu_grad_at_zero).run(values)
+        if run is None:
+            try:
+                run = Machine(program_of(problem), problem.conventions.relu_grad_at_zero).run(values)
+            except (NumericFault, SympropError):
+                return None
         return {f"{key}:relu" for key in run.kinks} | {f"{key}:kink" for key in run.corners}
     graph = graph_of(problem)
     known = {s: sympy.Float(v) for s, v in leaf_values(graph, values).items()}
