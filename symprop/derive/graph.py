@@ -462,6 +462,6 @@ def build_graph(problem: Problem) -> Graph:
 
 def graph_of(problem: Problem) -> Graph:
     """The problem's graph, built once."""
-    if "graph" not in problem._cache:
-        problem._cache["graph"] = build_graph(problem)
-    return problem._cache["graph"]
+    if problem.built.graph is None:
+        problem.built.graph = build_graph(problem)
+    return problem.built.graph

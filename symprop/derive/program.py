@@ -167,9 +167,9 @@ def _work(op: "Op") -> int:
 
 def program_of(problem: Problem) -> Program:
     """The problem's program, read once."""
-    if "program" not in problem._cache:
-        problem._cache["program"] = _within_budget(_Reader(problem).read())
-    return problem._cache["program"]
+    if problem.built.program is None:
+        problem.built.program = _within_budget(_Reader(problem).read())
+    return problem.built.program
 
 
 def pass_work(program: Program) -> int:

@@ -249,9 +249,9 @@ def _at_step(m: Op, t: int) -> Op:
 
 def matrix_form_of(problem) -> MatrixForm:
     """The problem's matrix-form derivation, swept once."""
-    if "matrix_form" not in problem._cache:
-        problem._cache["matrix_form"] = matrix_form(program_of(problem))
-    return problem._cache["matrix_form"]
+    if problem.built.matrix_form is None:
+        problem.built.matrix_form = matrix_form(program_of(problem))
+    return problem.built.matrix_form
 
 
 @dataclass(frozen=True)

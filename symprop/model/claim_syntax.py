@@ -236,17 +236,7 @@ class _Checker:
             raise SympropError(f"a call takes plain arguments, without names{column(node)}")
         func = node.func
         if isinstance(func, ast.Call):  # D(f)(z)
-            inner = func
-            if not (isinstance(inner.func, ast.Name) and inner.func.id == DERIVATIVE):
-                raise SympropError(f"only named functions and D(f)(z) can be called{column(node)}")
-            if inner.keywords or len(inner.args) != 1 or not isinstance(inner.args[0], ast.Name):
-                raise SympropError(f"write the derivative of f as D(f)(z){column(node)}")
-            f = inner.args[0].id
-            if f not in self.ctx.functions and (f not in RULES or RULES[f].inputs != 1):
-                raise SympropError(f"D({f}): '{f}' is not a function of one argument{column(node)}")
-            if len(node.args) != 1:
-                raise SympropError(f"D({f})() takes exactly one argument{column(node)}")
-            return self.visit(node.args[0], in_sum)
+            return self.derivative(node, in_sum)
         if not isinstance(func, ast.Name):
             raise SympropError(f"only named functions can be called{column(node)}")
         name = func.id
@@ -255,21 +245,45 @@ class _Checker:
                 raise SympropError(f"adjoint() takes one value, as adjoint(h[t]){column(node)}")
             return self.adjoint(node.args[0], in_sum)
         if name in (DIAG, SUM_T):
-            if len(node.args) != 1:
-                raise SympropError(f"{name}() takes exactly one argument{column(node)}")
-            if name == SUM_T:
-                if self.ctx.steps is None:
-                    raise SympropError(f"sum_t() needs a recurrent model (model.steps){column(node)}")
-                if in_sum:
-                    raise SympropError(f"sum_t() inside sum_t() is not allowed{column(node)}")
-                return self.visit(node.args[0], in_sum=True)
-            return self.visit(node.args[0], in_sum)
+            return self.claim_word(node, in_sum)
         if name == DERIVATIVE:
             raise SympropError(f"write the derivative of f at z as D(f)(z){column(node)}")
         if name not in self.ctx.callable:
             known = ", ".join(sorted(self.ctx.callable | set(CLAIM_WORDS)))
             raise SympropError(f"unknown function '{name}'{column(node)} (known: {known}, and D(f)(z))")
-        args = node.args
+        for a in self.arguments(node):
+            self.visit(a, in_sum)
+
+    def derivative(self, node: ast.Call, in_sum: bool) -> None:
+        """D(f)(z): the derivative of a function of one argument, at z."""
+        inner = node.func
+        if not (isinstance(inner.func, ast.Name) and inner.func.id == DERIVATIVE):
+            raise SympropError(f"only named functions and D(f)(z) can be called{column(node)}")
+        if inner.keywords or len(inner.args) != 1 or not isinstance(inner.args[0], ast.Name):
+            raise SympropError(f"write the derivative of f as D(f)(z){column(node)}")
+        f = inner.args[0].id
+        if f not in self.ctx.functions and (f not in RULES or RULES[f].inputs != 1):
+            raise SympropError(f"D({f}): '{f}' is not a function of one argument{column(node)}")
+        if len(node.args) != 1:
+            raise SympropError(f"D({f})() takes exactly one argument{column(node)}")
+        return self.visit(node.args[0], in_sum)
+
+    def claim_word(self, node: ast.Call, in_sum: bool) -> None:
+        """diag(v) and sum_t(...), the words of claims only."""
+        name = node.func.id
+        if len(node.args) != 1:
+            raise SympropError(f"{name}() takes exactly one argument{column(node)}")
+        if name == SUM_T:
+            if self.ctx.steps is None:
+                raise SympropError(f"sum_t() needs a recurrent model (model.steps){column(node)}")
+            if in_sum:
+                raise SympropError(f"sum_t() inside sum_t() is not allowed{column(node)}")
+            in_sum = True
+        return self.visit(node.args[0], in_sum)
+
+    def arguments(self, node: ast.Call) -> list:
+        """The arguments of a known function that are values (an axis or a slope is checked and left out)."""
+        name, args = node.func.id, node.args
         if name in STACKING:
             if len(args) < 2:
                 raise SympropError(f"{name}() stacks two or more column vectors or scalars{column(node)}")
@@ -285,8 +299,7 @@ class _Checker:
             args = args[: RULES[name].inputs]
         elif len(args) != 1:
             raise SympropError(f"{name}() takes exactly one argument{column(node)}")
-        for a in args:
-            self.visit(a, in_sum)
+        return args
 
     def adjoint(self, node: ast.AST, in_sum: bool) -> None:
         base = node.value if isinstance(node, ast.Subscript) else node

@@ -98,9 +98,21 @@ class NumericClaim:
 
 
 @dataclass
+class Built:
+    """What the layers below build from a problem, each once and kept here by
+    the function that builds it (``program_of``, ``graph_of``, ``derivation_of``,
+    ``matrix_form_of``): a stage hands the next its finished value."""
+
+    program: object = None  # derive.program.Program
+    graph: object = None  # derive.graph.Graph, the scalar graph
+    derivation: object = None  # derive.backprop.Derivation
+    matrix_form: object = None  # derive.sweep.MatrixForm
+
+
+@dataclass
 class Problem:
     """A validated problem spec: data.  The API (``symprop.api.Problem``) runs the
-    pipeline on it; ``_cache`` holds what the layers below build from it."""
+    pipeline on it; ``built`` holds what the layers below build from it."""
 
     origin: str  # the file name used in messages
     title: str
@@ -132,7 +144,7 @@ class Problem:
     parts: tuple["PartSpec", ...] = ()  # the source's parts; empty: symprop's default order
     variants: "VariantBounds | None" = None  # [variants]: how new values for the problem are drawn
     data: dict = field(default_factory=dict, repr=False, compare=False)  # the TOML as read
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    built: Built = field(default_factory=Built, repr=False, compare=False)
 
     def first_values(self) -> dict:
         """The values of the first step: [values], with the first batch's in place."""
