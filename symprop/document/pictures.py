@@ -26,6 +26,7 @@ from ..errors import SympropError
 from ..evaluate.arrays import Machine
 from ..evaluate.numeric import step_of
 from ..evaluate.scalar import too_large
+from ..model.kinds import Role
 from ..model.spec import LOSS
 from .printing import TextPrinter, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
@@ -35,7 +36,7 @@ from .strings import LANGUAGES, phrase
 @dataclass
 class Vertex:
     key: str
-    kind: str  # param, input, initial, node, loss
+    kind: Role
     adjoint: str = ""  # text of dL/dkey (number or symbol), with grad
     adjoint_latex: str = ""
     shared: bool = False
@@ -101,7 +102,7 @@ def _check_size(problem, program, unrolled: bool) -> None:
     picture is as long as the spec's equations.)"""
     if not (unrolled and program.recurrent):
         return
-    sequences = sum(leaf.kind == "sequence" for leaf in program.leaves.values())
+    sequences = sum(leaf.kind == Role.SEQUENCE for leaf in program.leaves.values())
     per_step = len(program.cell) + sequences
     size = program.steps * per_step + len(program.before) + len(program.after) + len(program.leaves) - sequences + 1
     if size > MAX_PICTURE:
@@ -122,7 +123,7 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
     pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang)
     cell_view = graph.cell is not None and not unrolled
     if cell_view:
-        quantities = {**{k: q for k, q in graph.quantities.items() if q.kind == "param"},
+        quantities = {**{k: q for k, q in graph.quantities.items() if q.kind == Role.PARAM},
                       **graph.cell.quantities}
     else:
         quantities = graph.quantities
@@ -131,13 +132,13 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
     for key, q in quantities.items():
         if key not in used:
             continue
-        v = Vertex(key, q.kind, shared=graph.cell is not None and q.kind == "param")
-        if grad and q.kind in ("node", "loss", "param") and key != LOSS:
-            _label_adjoint(v, pic, numbers if not cell_view else None, q.name if q.kind == "param" else key)
+        v = Vertex(key, q.kind, shared=graph.cell is not None and q.kind == Role.PARAM)
+        if grad and q.kind in (Role.NODE, Role.LOSS, Role.PARAM) and key != LOSS:
+            _label_adjoint(v, pic, numbers if not cell_view else None, q.name if q.kind == Role.PARAM else key)
         pic.vertices[key] = v
     if cell_view:
         for key, q in graph.cell.quantities.items():
-            if q.kind == "input" and q.name in graph.cell.states and key in pic.vertices:
+            if q.kind == Role.INPUT and q.name in graph.cell.states and key in pic.vertices:
                 pic.edges.append(Edge(f"{q.name}[t]", key, "t → t+1", r"t \to t+1", delay=True))
     return pic
 
@@ -160,7 +161,7 @@ def _scalar_edges(problem, pic: Picture, quantities: dict, cell_view: bool, grad
                 continue
             edge = Edge(source, target)
             q_src, q_dst = quantities[source], quantities[target]
-            if grad and q_src.kind != "input" and q_src.shape is None and q_dst.shape is None:
+            if grad and q_src.kind != Role.INPUT and q_src.shape is None and q_dst.shape is None:
                 derivative = local[n.symbol][parent]
                 edge.label, edge.label_latex = text.doprint(derivative), tex.doprint(derivative)
             pic.edges.append(edge)
@@ -174,16 +175,16 @@ def _program_picture(program, grad: bool, unrolled: bool, numbers, lang: str) ->
     cell_view = program.recurrent and not unrolled
     kinds = {}
     for target, expr, t in _instances(program, cell_view):
-        kinds[target] = "loss" if target == LOSS or target.startswith(LOSS + "[") else "node"
+        kinds[target] = Role.LOSS if target == LOSS or target.startswith(LOSS + "[") else Role.NODE
         for ref in leaves_of(expr):
             source = _source_key(ref, t, cell_view)
             leaf = program.leaves.get(ref.name) or program.leaves.get(source)
-            kinds.setdefault(source, leaf.kind.replace("sequence", "input") if leaf else "node")
+            kinds.setdefault(source, (Role.INPUT if leaf.kind == Role.SEQUENCE else leaf.kind) if leaf else Role.NODE)
             if not any(e.source == source and e.target == target for e in pic.edges):
                 pic.edges.append(Edge(source, target, delay=cell_view and (ref.step or 0) < 0))
     for key, kind in kinds.items():
-        v = Vertex(key, kind, shared=program.recurrent and kind == "param")
-        if grad and kind in ("node", "param") and key != LOSS:
+        v = Vertex(key, kind, shared=program.recurrent and kind == Role.PARAM)
+        if grad and kind in (Role.NODE, Role.PARAM) and key != LOSS:
             _label_adjoint(v, pic, numbers if not cell_view else None, key)
         pic.vertices[key] = v
     return pic
@@ -219,7 +220,7 @@ def _source_key(ref, t, cell_view: bool) -> str:
 def _label_adjoint(v: Vertex, pic: Picture, numbers, key: str) -> None:
     """The vertex's ∂L/∂key: its number when there are numbers, else the symbol."""
     if numbers is not None:
-        value = (numbers.gradients if v.kind == "param" else numbers.adjoints).get(key)
+        value = (numbers.gradients if v.kind == Role.PARAM else numbers.adjoints).get(key)
         if value is not None:
             v.adjoint = v.adjoint_latex = _short(value)
         return
@@ -311,7 +312,7 @@ def _layers(pic: Picture) -> dict[str, tuple[int, int]]:
     """A column and a row for every vertex: computed values by the longest
     path from the leaves, each leaf just left of its first consumer."""
     edges = [e for e in pic.edges if not e.delay]
-    computed = [k for k, v in pic.vertices.items() if v.kind in ("node", "loss")]
+    computed = [k for k, v in pic.vertices.items() if v.kind in (Role.NODE, Role.LOSS)]
     depth = {k: (1 if k in computed else 0) for k in pic.vertices}
     for _ in range(len(pic.vertices)):
         changed = False

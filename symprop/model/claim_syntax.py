@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from ..errors import SympropError
 from .functions import REDUCTIONS, RULES, STACKING
+from .kinds import ClaimKind
 from .parse import LOSS, MAX_LITERAL, TIME, check_call, parse_syntax
 
 ADJOINT = "adjoint"
@@ -56,7 +57,7 @@ class ClaimSpec:
     """A claim about a formula or about structure, as the spec gives it."""
 
     key: str  # as written after "expected.": "formula.adjoint.h[t]"
-    kind: str  # "grad", "adjoint" or "through_time"
+    kind: ClaimKind  # GRAD, ADJOINT or THROUGH_TIME
     target: str  # the parameter or the value it is about: "w3", "h"
     step: int | None = None  # a fixed step (formula.adjoint.h[3])
     each_step: bool = False  # formula.adjoint.h[t]: every step t
@@ -64,7 +65,7 @@ class ClaimSpec:
 
     @property
     def is_formula(self) -> bool:
-        return self.kind != "through_time"
+        return self.kind != ClaimKind.THROUGH_TIME
 
     def tree(self) -> ast.Expression:
         return parse_syntax(self.claimed)
@@ -111,11 +112,11 @@ def read_claim(key: str, value, ctx: ClaimContext) -> ClaimSpec:
             raise SympropError("the model is not recurrent (no model.steps): nothing goes back through time")
         if not isinstance(value, bool):
             raise SympropError(f"must be true or false, got {_kind_of(value)}")
-        return ClaimSpec(key, "through_time", param, claimed=value)
+        return ClaimSpec(key, ClaimKind.THROUGH_TIME, param, claimed=value)
     if not isinstance(value, str):
         raise SympropError(f"must be a formula as a string, got {_kind_of(value)}")
     step, each = None, False
-    if kind == "grad":
+    if kind == ClaimKind.GRAD:
         if name not in ctx.params:
             hint = f" (for a computed value write formula.adjoint.{name})" if name in ctx.assigned else ""
             raise SympropError(f"no parameter named {name!r}{hint}")
@@ -141,7 +142,7 @@ def read_claim(key: str, value, ctx: ClaimContext) -> ClaimSpec:
         if word in ctx.functions:
             raise SympropError(f"'{word}' is a function of the model and also a word of formula claims")
     _check_formula(value, ctx, time_ok=each)
-    return ClaimSpec(key, kind, name, step, each, value)
+    return ClaimSpec(key, ClaimKind(kind), name, step, each, value)
 
 
 def _check_formula(text: str, ctx: ClaimContext, time_ok: bool) -> None:

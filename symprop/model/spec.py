@@ -16,6 +16,7 @@ from ..errors import SympropError
 from ..languages import LANGUAGES
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import RULES, built_in_names, internal_names
+from .kinds import ClaimKind
 from .parse import (  # noqa: F401  (LOSS: every layer imports it from here)
     LOSS,
     MAX_TEXT,
@@ -89,7 +90,7 @@ class NumericClaim:
     as the source printed it to that many decimals (rounded, or else truncated)."""
 
     value: Number  # a float; a flat list is 1-d (a vector either way), a list of lists 2-d
-    kind: str  # loss, value, adjoint, grad, updated, or final (the loss after the last update)
+    kind: ClaimKind  # LOSS, VALUE, ADJOINT, GRAD, UPDATED, or FINAL (the loss after the last update)
     name: str = ""  # what value./adjoint./grad./updated. names, with its indices: "W[1][0]"
     step: int | None = None  # step.K.: the K-th training step, from 1; None: the first (updated: the last)
     tol: float = 1e-3
@@ -546,10 +547,10 @@ def _expected(r: "_Reader", table: dict, context: ClaimContext, training: Traini
             raise r.error(where, f"step {int(step)} is out of range: " + (
                 f"there are {steps} steps, one a [[training.batches]] entry: step.1 to step.{steps}" if steps > 1
                 else "there is one step (no [[training.batches]]): step.1"))
-        if kind in ("updated", "final") and training.lr is None:
+        if kind in (ClaimKind.UPDATED, ClaimKind.FINAL) and training.lr is None:
             raise r.error(where, "needs training.lr")
         number, (tol, rtol, digits) = _claimed_number(r, where, value, default)
-        claims[key] = NumericClaim(number, kind, name, None if step is None else int(step), tol, rtol, digits)
+        claims[key] = NumericClaim(number, ClaimKind(kind), name, None if step is None else int(step), tol, rtol, digits)
     return claims, default[0], tuple(structure)
 
 
