@@ -613,14 +613,18 @@ class VariantBounds:
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     step: float | None = None
     roles: dict[str, str] = field(default_factory=dict)
+    redraw: frozenset[str] = frozenset()  # names whose zeros are drawn anew (zeros = "redraw" or a list)
 
 
 def _variants(r: "_Reader", table: dict, values: dict) -> VariantBounds | None:
     if not table:
         return None
-    bounds, step, roles = {}, None, {}
+    bounds, step, roles, redraw = {}, None, {}, frozenset()
     for name, given in table.items():
         key = f"variants.{name}"
+        if name == "zeros":
+            redraw = _zeros(r, given, values)
+            continue
         if name == "step":
             step = r.number(given, key)
             if not isinstance(step, float) or step <= 0:
@@ -637,7 +641,22 @@ def _variants(r: "_Reader", table: dict, values: dict) -> VariantBounds | None:
                 or not all(type(v) in (int, float) and math.isfinite(v) for v in given) or given[0] >= given[1]):
             raise r.error(key, f"must be [low, high] with low < high, or a role: {', '.join(ROLES)}")
         bounds[name] = (float(given[0]), float(given[1]))
-    return VariantBounds(bounds, step, roles)
+    return VariantBounds(bounds, step, roles, redraw)
+
+
+def _zeros(r: "_Reader", given, values: dict) -> frozenset[str]:
+    """[variants] zeros: "keep" (a value given as 0 stays 0, the default), "redraw"
+    (every zero is drawn as the other numbers are), or the names whose zeros are redrawn."""
+    if given == "keep":
+        return frozenset()
+    if given == "redraw":
+        return frozenset(values)
+    if isinstance(given, list) and given and all(isinstance(n, str) for n in given):
+        for name in given:
+            if name not in values:
+                raise r.error("variants.zeros", f"'{_clip(name)}' has no value under [values]")
+        return frozenset(given)
+    raise r.error("variants.zeros", 'must be "keep", "redraw" or a list of names whose zeros are redrawn')
 
 
 def _role(r: "_Reader", key: str, role: str, value) -> str:
