@@ -300,7 +300,7 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
 
     An entry where the loss a step h away is not finite (the parameter at the
     edge of the model's domain) fails, whatever the kinks, with the reason
-    under "not_finite"."""
+    under "not_finite".  The fields of ``checks.finite_differences.FiniteDifferences``."""
     program = machine.program
     leaves = run.leaves
     probes, note = _probes(program, run)
@@ -342,7 +342,8 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
 
 
 def verify(problem: Problem, machine: Machine, run: Pass) -> dict:
-    """Every printed matrix formula, evaluated, against the engine's adjoints."""
+    """Every printed matrix formula, evaluated, against the engine's adjoints:
+    the fields of ``checks.Compared``."""
     form = matrix_form_of(problem)
     values = FormulaValues(machine, run)
     worst, compared = 0.0, 0

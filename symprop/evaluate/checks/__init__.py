@@ -41,9 +41,15 @@ class Said:
         return f"Said({self.key!r}, {self.places!r})"
 
     def text(self, lang: str, strings: dict, place: Callable[[Any], str] = str) -> str:
-        """The sentence in ``lang``, each place not a ``Said`` through ``place``."""
-        return template(lang, strings, self.key).format(**{
-            k: v.text(lang, strings, place) if isinstance(v, Said) else place(v) for k, v in self.places.items()})
+        """The sentence in ``lang``: a number as the phrase formats it ("{n:,}"),
+        any other place not a ``Said`` through ``place``."""
+
+        def value(v):
+            if isinstance(v, Said):
+                return v.text(lang, strings, place)
+            return v if isinstance(v, int | float) else place(v)
+
+        return template(lang, strings, self.key).format(**{k: value(v) for k, v in self.places.items()})
 
 
 def template(lang: str, strings: dict, key: str) -> str:
