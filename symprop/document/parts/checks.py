@@ -6,6 +6,7 @@ import sympy
 from ...derive.sweep import FormulaKind, through_time
 from ...evaluate.checks import Error, Names, Said, strings_of, template
 from ...evaluate.claims import formula_claims
+from ...model.keys import Key
 from ...model.kinds import ClaimKind
 from ..blocks import (
     Para,
@@ -52,7 +53,7 @@ class Checks:
                 if not c.ok:
                     out += self.through_time([p for p in through_time(self.program) if p.name == c.target])
                 continue
-            name = c.target.split("[")[0]
+            name = Key.parse(c.target).name
             step = "[t]" if self.program.recurrent and c.step is None and name in self.program.cell_names() else (
                 f"[{c.step}]" if c.step is not None else "")
             lhs = _adj(name + step)
@@ -80,7 +81,7 @@ class Checks:
     def right_formula(self, c):
         """symprop's own formula for what a claim is about."""
         if self.matrix is not None and c.kind == ClaimKind.ADJOINT:
-            name = c.target.split("[")[0]
+            name = Key.parse(c.target).name
             chosen = [f for f in self.matrix.formulas if f.kind == FormulaKind.ADJ and f.name == name]
             if chosen:
                 return self.formula_rows(self.matrix).rows[self.matrix.formulas.index(chosen[0])][-1]
