@@ -34,7 +34,7 @@ def test_solve_json_follows_the_contract():
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert list(data)[:5] == ["title", "loss", "values", "adjoints", "gradients"]
-    assert data["title"] == "Backpropagation in a toy model"
+    assert data["title"] == "Обратное распространение ошибки в игрушечной модели"  # the notebook's language
     assert isinstance(data["loss"], float)
     assert all(isinstance(v, float) for v in data["gradients"].values())
     assert data["checks"]["finite_differences"]["passed"] is True

@@ -188,4 +188,4 @@ def test_jupyter_display():
     assert r"\boxed{" in problem._repr_markdown_()
     solution = symprop.load("udl_toy").solution()
     assert "0.1386" in solution._repr_markdown_()
-    assert r"\section*{Backpropagation in a toy model}" in solution.document("latex")
+    assert r"\section*{Backpropagation in a toy model}" in solution.document("latex", lang="en")

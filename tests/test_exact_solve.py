@@ -110,9 +110,10 @@ def test_an_exact_decimal_prints_in_full_where_floats_round(spec_file):
     exact = cli("solve", path).stdout
     assert "= 0.03125" in exact and "= 0.0009765625" in exact
     floats = cli("solve", path, "--floats").stdout
-    # 4 decimals: 0.03125 rounds half to even, 0.0009765625 to 0.001; put into the next line,
-    # z carries the decimal that makes it reproduce (2·0.0312 would give 0.0624, not 0.0625)
-    assert "0.25·0.125 = 0.0312" in floats and "= 0.03125" not in floats and "= 0.001\n" in floats
+    # 4 decimals: 0.03125 rounds half to even; 0.0009765625, which would show one significant
+    # figure (0.001), is written with three; put into the next line, z carries the decimal that
+    # makes it reproduce (2·0.0312 would give 0.0624, not 0.0625)
+    assert "0.25·0.125 = 0.0312" in floats and "= 0.03125" not in floats and "= 9.77·10⁻⁴\n" in floats
     assert "2·(0.03125 - 0) = 0.0625" in floats
     assert "exact" not in json.loads(cli("solve", path, "--floats", "--format", "json").stdout)
     assert json.loads(cli("solve", path, "--format", "json").stdout)["exact"]["loss"] == "1/1024"

@@ -300,7 +300,7 @@ def test_directory_does_not_shadow_a_shipped_problem(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "symprop", "solve", "udl_toy"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("Backpropagation in a toy model")
+    assert proc.stdout.startswith("Обратное распространение ошибки в игрушечной модели")
 
 
 def test_directory_not_shipped_is_refused(tmp_path, monkeypatch):

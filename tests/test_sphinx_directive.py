@@ -95,10 +95,10 @@ GOOD = {
     "derivation.md": "# Derivation\n\n```{symprop} masha_backprop\n:show: derivation\n:lang: en\n```\n",
     "parts.md": "# Part a\n\n```{symprop} masha_rnn\n:show: solution\n:parts: a\n:audience: student\n```\n",
     "graph.md": "# The graph\n\n```{symprop} udl_toy\n:show: graph\n```\n",
-    "digits.md": "# Two decimals\n\n```{symprop} udl_toy\n:show: solution\n:parts: a\n:digits: 2\n:lang: en\n```\n",
+    "digits.md": "# Two decimals\n\n```{symprop} udl_toy\n:show: solution\n:parts: 1\n:digits: 2\n:lang: en\n```\n",
     "report.md": "# A source, quoted\n\n```{symprop} quoted/masha_rnn.toml\n:claims: report\n:lang: en\n```\n",
     "fractions.md": "# Fractions\n\n```{symprop} masha_rnn\n:show: solution\n:fractions:\n:lang: en\n```\n",
-    "floats.md": "# Floats\n\n```{symprop} udl_toy\n:show: solution\n:parts: a\n:floats:\n```\n",
+    "floats.md": "# Floats\n\n```{symprop} udl_toy\n:show: solution\n:parts: 1\n:floats:\n```\n",
 }
 
 

@@ -99,7 +99,7 @@ def test_a_variants_answers_are_called_the_answer_keys_not_a_sources(tmp_path):
 
     assert CliRunner().invoke(main, ["variants", "udl_toy", "-n", "1", "-o", str(tmp_path / "v")]).exit_code == 0
     spec = str(tmp_path / "v" / "udl_toy-01.toml")
-    solution = CliRunner().invoke(main, ["solve", spec]).output
+    solution = CliRunner().invoke(main, ["solve", spec, "--lang", "en"]).output
     assert "The answers of the answer key" in solution and "given by the source" not in solution
     report = CliRunner().invoke(main, ["check", spec]).output
     assert "Answers of the answer key" in report and "Claims of the source" not in report

@@ -16,7 +16,6 @@ operations and of indexing in ``readers.py``; the vector-Jacobian rules
 """
 
 import ast
-import copy
 import math
 from dataclasses import dataclass, field
 
@@ -25,7 +24,7 @@ import numpy as np
 from ..errors import SympropError
 from ..model.functions import COMPOSED, LINALG, REDUCTIONS, RULES, built_in_names
 from ..model.kinds import Role
-from ..model.parse import MAX_EXPONENT, TIME, call_parameters, check_call, parse_syntax
+from ..model.parse import MAX_EXPONENT, TIME, call_parameters, check_call, own_syntax, parse_syntax
 from ..model.spec import LOSS, Problem
 from .ops import (  # noqa: F401  (every layer imports the trees from here)
     Op,
@@ -423,7 +422,7 @@ class _Reader(Operations, Indexing):
         """One equation's tree; its column reading goes to ``program.texts``."""
         self.unwrap, self.wrap, self.rebuild = set(), set(), {}
         try:
-            tree = copy.deepcopy(parse_syntax(text))  # the column reading below rewrites it: not the shared tree
+            tree = own_syntax(text)  # the column reading below rewrites it: not the shared tree
             expr = self.build(tree.body)
         except SympropError as e:
             raise self.error(str(e)) from None

@@ -4,13 +4,12 @@ reductions) and NumPy's indexing: one method an operation, each checking its
 arguments' shapes and building its ``Op``."""
 
 import ast
-import copy
 import math
 from dataclasses import replace
 
 from ..errors import SympropError
 from ..model.functions import COMPARISONS, COMPOSED
-from ..model.parse import SOFTMAX, TIME, check_call, parse_syntax
+from ..model.parse import SOFTMAX, TIME, check_call, own_syntax
 from .ops import (
     ONE,
     Op,
@@ -184,7 +183,7 @@ class Operations:
 
     def read_as(self, node, text: str) -> Op:
         """``node`` read as ``text`` means (its definition), in the text both engines read."""
-        body = copy.deepcopy(parse_syntax(text).body)  # the column reading rewrites it: not the shared tree
+        body = own_syntax(text).body  # the column reading rewrites it: not the shared tree
         self.rebuild[id(node)] = lambda n, columns: columns.visit(body)
         return self.build(body)
 

@@ -112,6 +112,13 @@ def parse_syntax(text: str) -> ast.Expression:
     return _parsed(text)
 
 
+def own_syntax(text: str) -> ast.Expression:
+    """A tree of ``text`` of the caller's own, to rewrite (checked as ``parse_syntax``
+    checks it; parsed again, as a deep copy of a long flat sum would recurse too deeply)."""
+    parse_syntax(text)
+    return ast.parse(text.strip(), mode="eval")
+
+
 @functools.lru_cache(maxsize=4096)
 def _parsed(text: str) -> ast.Expression:
     """``parse_syntax`` of a string, kept (an error is raised again each time)."""

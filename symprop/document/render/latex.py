@@ -19,6 +19,16 @@ TEXT_CHARACTERS = {
     "θ": r"$\theta$", "λ": r"$\lambda$", "μ": r"$\mu$", "σ": r"$\sigma$", "τ": r"$\tau$",
     "φ": r"$\varphi$", "ω": r"$\omega$", "⁻": r"$^{-}$", "¹": r"\textsuperscript{1}",
     "\ufffd": "?",  # a control character of the spec's text, replaced
+    # more mathematics a teacher types into a statement
+    "ℓ": r"$\ell$", "∑": r"$\sum$", "∏": r"$\prod$", "∞": r"$\infty$", "≠": r"$\ne$", "±": r"$\pm$",
+    "∈": r"$\in$", "∀": r"$\forall$", "∃": r"$\exists$", "⇒": r"$\Rightarrow$", "↦": r"$\mapsto$",
+    "‖": r"$\|$", "∘": r"$\circ$", "⋅": r"$\cdot$", "√": r"$\surd$", "∫": r"$\int$", "∝": r"$\propto$",
+    "≡": r"$\equiv$", "∼": r"$\sim$", "⟨": r"$\langle$", "⟩": r"$\rangle$", "←": r"$\leftarrow$",
+    "π": r"$\pi$", "ρ": r"$\rho$", "ν": r"$\nu$", "ξ": r"$\xi$", "ζ": r"$\zeta$", "κ": r"$\kappa$",
+    "ψ": r"$\psi$", "χ": r"$\chi$", "ι": r"$\iota$", "υ": r"$\upsilon$", "Δ": r"$\Delta$",
+    "Γ": r"$\Gamma$", "Λ": r"$\Lambda$", "Ω": r"$\Omega$", "Φ": r"$\Phi$", "Ψ": r"$\Psi$", "Θ": r"$\Theta$",
+    "Π": r"$\Pi$", "ϕ": r"$\phi$", "ϵ": r"$\epsilon$", "³": r"\textsuperscript{3}",
+    "\u0302": r"\^{}",  # a combining hat with nothing to sit on
 }
 
 # Unicode sub- and superscripts in prose (h₀, xₙ, 10⁻⁷) as mathematics.
@@ -86,6 +96,12 @@ def _quotes(text: str, lang: str) -> str:
     return out
 
 
+def _settable(ch: str, script: str) -> bool:
+    """A character the document's engine sets as it is: Latin-1 and Cyrillic with pdflatex
+    (T1, T2A), anything with xelatex (Chinese); any other is written as its code point."""
+    return script == "han" or ord(ch) < 0x250 or 0x400 <= ord(ch) <= 0x4FF or ch in "«»–—‘’“”„"
+
+
 def escape(text: str, lang: str = "ru") -> str:
     """Prose for pdflatex (or xelatex for Chinese); Cyrillic inside a text in
     Latin letters switches language, inside Chinese text font."""
@@ -96,7 +112,8 @@ def escape(text: str, lang: str = "ru") -> str:
         if i % 2:  # a long English word in Russian prose: hyphenated as English
             out += r"\foreignlanguage{english}{" + piece + "}" if script == "cyrillic" else piece
         else:
-            out += "".join(TEXT_CHARACTERS.get(ch, ch) for ch in piece)
+            out += "".join(TEXT_CHARACTERS.get(ch, ch if _settable(ch, script) else f"[U+{ord(ch):04X}]")
+                           for ch in piece)
     if script == "han":
         out = CYRILLIC.sub(lambda m: r"\cyrillic{" + m.group(0) + "}", out)
     elif script != "cyrillic":
