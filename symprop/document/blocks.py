@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from ..model.notation import DEFAULT, Notation
 from .numbers import Pre, _sci_latex, _sci_text, as_written, rule_cell
 from .strings import phrase
 
@@ -73,6 +74,7 @@ class Document:
     index_base: int = 0
     sequences: frozenset = frozenset()
     appendix: list[Section] = field(default_factory=list)
+    notation: Notation = DEFAULT  # [notation]: how names, steps and gradients print
 
     def word(self, key: str) -> str:
         return phrase(self.lang, key)

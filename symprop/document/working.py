@@ -14,6 +14,7 @@ from sympy import Symbol
 from sympy.printing.precedence import PRECEDENCE
 
 from ..derive.backprop import AdjointSymbol
+from ..model.notation import DEFAULT
 from .numbers import Pre, paren
 from .printing import TextPrinter
 from .render.latex_printer import SympropLatexPrinter
@@ -112,8 +113,8 @@ class _WithNumbers:
 
     latex = False
 
-    def __init__(self, numbers, style, relu_at_zero, index_base, sequences):
-        super().__init__(index_base, sequences)
+    def __init__(self, numbers, style, relu_at_zero, index_base, sequences, notation=DEFAULT):
+        super().__init__(index_base, sequences, notation)
         self.numbers, self.style, self.relu_at_zero = numbers, style, relu_at_zero
 
     def _shown(self, value) -> str:
@@ -168,8 +169,8 @@ def substituted(expr, numbers: Numbers, style, problem) -> Pre | None:
         return None
     base, seq = problem.conventions.index_base, problem.sequences
     at_zero = problem.conventions.relu_grad_at_zero
-    return Pre(_TextNumbers(numbers, style, at_zero, base, seq).doprint(expr),
-               _LatexNumbers(numbers, style, at_zero, base, seq).doprint(expr))
+    return Pre(_TextNumbers(numbers, style, at_zero, base, seq, problem.notation).doprint(expr),
+               _LatexNumbers(numbers, style, at_zero, base, seq, problem.notation).doprint(expr))
 
 
 def as_printed(value, style) -> sympy.Rational | None:

@@ -12,7 +12,7 @@ from ...derive.sweep import matrix_form_of
 from ...evaluate.scalar import too_large
 from ...model.spec import LOSS
 from ..blocks import Para, para
-from ..formulas import LATEX, TEXT, text
+from ..formulas import latex_style, text, text_style
 from ..numbers import (
     DIGITS,
     Pre,
@@ -54,8 +54,27 @@ MAX_SHOWN = 300  # nodes of a closed form a document prints
 MAX_FIGURE = 40  # vertices of a computational graph a document draws
 
 
+def last_step(notation) -> Pre:
+    """The last step's letter: T, or τ as seed 004 writes it."""
+    return Pre("τ", r"\tau") if notation.last_step == "tau" else Pre("T", "T")
+
+
+def forward_range(notation) -> Pre:
+    """t = 1, …, T in the notation's letter for the last step."""
+    last = last_step(notation)
+    return Pre(f"t = 1, …, {last.text}", rf"t = 1, \ldots, {last.latex}")
+
+
+def backward_range(notation) -> dict:
+    """t = T, …, 1, the next step, the last one, in the notation's letter for the last step."""
+    last = last_step(notation)
+    return {"range": Pre(f"t = {last.text}, …, 1", rf"t = {last.latex}, \ldots, 1"), "next": Pre("t + 1", "t + 1"),
+            "last": Pre(f"t = {last.text}", f"t = {last.latex}")}
+
+
 def _steps(problem) -> Pre:
-    return Pre(f"T = {problem.steps}", f"T = {problem.steps}")
+    last = last_step(problem.notation)
+    return Pre(f"{last.text} = {problem.steps}", f"{last.latex} = {problem.steps}")
 
 
 def _join(pieces: list[Pre], text_sep: str = " + ", latex_sep: str = " + ") -> Pre:
@@ -136,22 +155,27 @@ class Base:
 
     def name_of(self, printer_style: str):
         seq = self.problem.sequences | {LOSS}
-        base = self.problem.conventions.index_base
+        base, notation = self.problem.conventions.index_base, self.problem.notation
         if printer_style == "latex":
-            return lambda key: latex_name(key, base, seq)
-        return lambda key: unicode_name(key, base, seq)
+            return lambda key: latex_name(key, base, seq, notation)
+        return lambda key: unicode_name(key, base, seq, notation)
+
+    def printers(self) -> tuple:
+        """The text and the LaTeX printer of this problem's names and notation."""
+        base, seq, notation = self.problem.conventions.index_base, self.problem.sequences, self.problem.notation
+        return TextPrinter(base, seq, notation), SympropLatexPrinter(base, seq, notation)
 
     def pre_matrix(self, m) -> Pre:
-        base, seq = self.problem.conventions.index_base, self.problem.sequences
+        text_printer, latex_printer = self.printers()
         return Pre(
-            text(m, self.name_of("text"), TextPrinter(base, seq), TEXT),
-            text(m, self.name_of("latex"), SympropLatexPrinter(base, seq), LATEX),
+            text(m, self.name_of("text"), text_printer, text_style(self.problem.notation)),
+            text(m, self.name_of("latex"), latex_printer, latex_style(self.problem.notation)),
         )
 
     def pre(self, expr) -> Pre:
         """Mathematics printed once for text and once for LaTeX."""
-        base, seq = self.problem.conventions.index_base, self.problem.sequences
-        return Pre(TextPrinter(base, seq).doprint(expr), SympropLatexPrinter(base, seq).doprint(expr))
+        text_printer, latex_printer = self.printers()
+        return Pre(text_printer.doprint(expr), latex_printer.doprint(expr))
 
     def joined(self, terms) -> Pre:
         """Terms in the order given (SymPy's Add would sort them)."""

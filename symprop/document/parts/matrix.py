@@ -8,14 +8,13 @@ from ...derive.bptt import bptt
 from ...derive.closed_form import ClosedForms
 from ...derive.mathobj import Partial, Sum
 from ...derive.sweep import through_time
+from ...model.spec import LOSS
 from ..blocks import Rows
-from ..formulas import LATEX, TEXT, formula_rows
+from ..formulas import formula_rows, latex_style, text_style
 from ..numbers import (
     Pre,
 )
-from ..printing import TextPrinter
-from ..render.latex_printer import SympropLatexPrinter
-from .base import BACKWARD_RANGE, FORWARD_RANGE, MAX_SHOWN, _adj, _join, _names, _sym
+from .base import MAX_SHOWN, _adj, _join, _names, _sym, backward_range, forward_range, last_step
 
 
 class Matrix:
@@ -45,9 +44,9 @@ class Matrix:
         return [self.p("adjoints_intro"), Rows(rows), self.p("gradients_from_adjoints"), Rows(grads)]
 
     def formula_rows(self, form) -> Rows:
-        base, seq = self.problem.conventions.index_base, self.problem.sequences
-        text_rows = formula_rows(form, self.name_of("text"), TextPrinter(base, seq), TEXT)
-        latex_rows = formula_rows(form, self.name_of("latex"), SympropLatexPrinter(base, seq), LATEX)
+        text_printer, latex_printer = self.printers()
+        text_rows = formula_rows(form, self.name_of("text"), text_printer, text_style(self.problem.notation))
+        latex_rows = formula_rows(form, self.name_of("latex"), latex_printer, latex_style(self.problem.notation))
         rows = []
         for (tl, ts, _), (ll, ls, _) in zip(text_rows, latex_rows):
             rows.append([Pre(tl, ll)] + [Pre(a, b) for a, b in zip(ts, ls)])
@@ -56,12 +55,16 @@ class Matrix:
     def matrix_rows(self) -> list:
 
         intro = "matrix_intro_rnn" if self.matrix.recurrent else "matrix_intro"
-        out = [self.p(intro, **(BACKWARD_RANGE if self.matrix.recurrent else {})), self.formula_rows(self.matrix)]
+        notation = self.problem.notation
+        out = [self.p(intro, **(backward_range(notation) if self.matrix.recurrent else {})),
+               self.formula_rows(self.matrix)]
         # The boundary: at t = T the terms from step T + 1 are absent (∇h(τ) L = Vᵀ ∇o(τ) L).
         last = [replace(f, terms=[t for t in f.terms if not t.later]) for f in self.matrix.formulas
                 if f.kind == "adj" and f.step == 0 and any(t.later for t in f.terms)]
         if last:
-            out += [self.p("matrix_boundary", last=Pre("t = T", "t = T"), next=Pre("T + 1", "T + 1")),
+            end = last_step(notation)
+            out += [self.p("matrix_boundary", last=Pre(f"t = {end.text}", f"t = {end.latex}"),
+                           next=Pre(f"{end.text} + 1", f"{end.latex} + 1")),
                     self.formula_rows(replace(self.matrix, formulas=last))]
         return out
 
@@ -101,13 +104,14 @@ class Matrix:
 
     def bptt(self) -> list:
         T = _sym("T")
-        cost = self.p("bptt_cost", order=Pre("O(T)", "O(T)"))
+        end = last_step(self.problem.notation)
+        cost = self.p("bptt_cost", order=Pre(f"O({end.text})", rf"O({end.latex})"))
         if self.matrix is not None:  # the matrix form says it for whole vectors
             return self.through_time(through_time(self.program)) + [cost]
         d = self.derivation
         b = bptt(d)
         out = self.cell_local_rows()
-        out.append(self.p("bptt_intro", **BACKWARD_RANGE))
+        out.append(self.p("bptt_intro", **backward_range(self.problem.notation)))
         rows = []
         for r in b.recursions:
             rhs = r.same_step if r.next_step == 0 else r.same_step + r.next_step
@@ -117,7 +121,7 @@ class Matrix:
             out.append(self.p("bptt_words", h=_sym(f"{state}[t]"), hnext=_sym(f"{state}[t+1]"), t=_sym("t")))
             if state in b.final:
                 out.append(self.p("bptt_final", h=_adj(f"{state}[{b.steps}]"), extra=b.final[state]))
-        out.append(self.p("bptt_grads", range=FORWARD_RANGE))
+        out.append(self.p("bptt_grads", range=forward_range(self.problem.notation)))
         t = _sym("t")
         rows = []
         for p in b.params:
@@ -158,12 +162,21 @@ class Matrix:
                 terms.append(_join(printed, "·", r" \cdot "))
             rows.append([Partial(L, _sym(p.name)), _join(terms)])
         out.append(Rows(rows))
-        text_h, latex_h = state + "ᵢ", state + "_{i}"
-        generic = Pre(
-            f"∂Lₜ/∂p = Σ_(k=1..t) ∂Lₜ/∂{state}ₜ · (Π_(i=k+1..t) ∂{text_h}/∂{state}ᵢ₋₁) · ∂⁺{state}ₖ/∂p",
-            rf"\frac{{\partial L_{{t}}}}{{\partial p}} = \sum_{{k=1}}^{{t}} \frac{{\partial L_{{t}}}}"
-            rf"{{\partial {state}_{{t}}}} \left( \prod_{{i=k+1}}^{{t}} \frac{{\partial {latex_h}}}"
-            rf"{{\partial {state}_{{i-1}}}} \right) \frac{{\partial^{{+}} {state}_{{k}}}}{{\partial p}}",
-        )
-        out += [self.p("unrolled_general"), Rows([[generic]])]
+        out += [self.p("unrolled_general"), Rows([[self.generic_unrolled(state)]])]
         return out
+
+    def generic_unrolled(self, state: str) -> Pre:
+        """∂Lₜ/∂p = Σₖ ∂Lₜ/∂hₜ · (Π ∂hᵢ/∂hᵢ₋₁) · ∂⁺hₖ/∂p, in the notation's names."""
+        keys = (f"{LOSS}[t]", f"{state}[t]", f"{state}[i]", f"{state}[i-1]", f"{state}[k]")
+        if self.problem.notation.superscript:
+            lt, ht, hi, hj, hk = map(self.name_of("text"), keys)
+            lt_, ht_, hi_, hj_, hk_ = map(self.name_of("latex"), keys)
+        else:
+            lt, ht, hi, hj, hk = "Lₜ", f"{state}ₜ", f"{state}ᵢ", f"{state}ᵢ₋₁", f"{state}ₖ"
+            lt_, ht_, hi_, hj_, hk_ = "L_{t}", f"{state}_{{t}}", f"{state}_{{i}}", f"{state}_{{i-1}}", f"{state}_{{k}}"
+        return Pre(
+            f"∂{lt}/∂p = Σ_(k=1..t) ∂{lt}/∂{ht} · (Π_(i=k+1..t) ∂{hi}/∂{hj}) · ∂⁺{hk}/∂p",
+            rf"\frac{{\partial {lt_}}}{{\partial p}} = \sum_{{k=1}}^{{t}} \frac{{\partial {lt_}}}"
+            rf"{{\partial {ht_}}} \left( \prod_{{i=k+1}}^{{t}} \frac{{\partial {hi_}}}"
+            rf"{{\partial {hj_}}} \right) \frac{{\partial^{{+}} {hk_}}}{{\partial p}}",
+        )

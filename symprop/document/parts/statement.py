@@ -13,7 +13,7 @@ from ..numbers import (
     Pre,
 )
 from ..pictures import picture, to_dot, to_mermaid, to_tikz
-from .base import FORWARD_RANGE, MAX_FIGURE, SHOW_STEPS, _steps, _sym
+from .base import MAX_FIGURE, SHOW_STEPS, _steps, _sym, forward_range
 
 
 class Statement:
@@ -26,7 +26,7 @@ class Statement:
         g = self.graph
         out = []
         if g.cell is not None:
-            out.append(self.p("cell_intro", range=FORWARD_RANGE, T=_steps(problem)))
+            out.append(self.p("cell_intro", range=forward_range(problem.notation), T=_steps(problem)))
             if self.matrix is not None:
                 rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)]
                         for n, s, e in self.matrix.equations]
@@ -67,7 +67,7 @@ class Statement:
         problem, program = self.problem, self.program
         out = []
         if program.recurrent:
-            out.append(self.p("cell_intro", range=FORWARD_RANGE, T=_steps(problem)))
+            out.append(self.p("cell_intro", range=forward_range(problem.notation), T=_steps(problem)))
         else:
             out.append(self.p("model_intro"))
         rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)] for n, s, e in self.matrix.equations]

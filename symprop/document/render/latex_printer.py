@@ -11,8 +11,17 @@ from sympy.printing.latex import LatexPrinter
 
 from ...derive.mathobj import Verbatim
 from ...model.functions import RULES
+from ...model.notation import DEFAULT, Notation
 from ...model.spec import LOSS
-from ..printing import PrimeNotation, positive_first, product_parts, split_name, step_bracket
+from ..printing import (
+    PrimeNotation,
+    has_digits,
+    is_update,
+    name_parts,
+    positive_first,
+    product_parts,
+    step_bracket,
+)
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}
 GREEK = {
@@ -22,16 +31,23 @@ GREEK = {
 }
 
 
-def adjoint_latex(key: str, index_base: int = 0, sequences=frozenset()) -> str:
-    """∂L/∂ of the value ``key`` names, as a fraction."""
-    return r"\frac{\partial L}{\partial " + latex_name(key, index_base, sequences) + "}"
+def adjoint_latex(key: str, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT) -> str:
+    """∂L/∂ of the value ``key`` names, as a fraction (∇ₓL in a notation that writes ∇)."""
+    name = latex_name(key, index_base, sequences, notation)
+    return rf"\nabla_{{{name}}} L" if notation.nabla else r"\frac{\partial L}{\partial " + name + "}"
 
 
-def latex_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
+def latex_name(name: str, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT) -> str:
+    if name == "T" and notation.last_step == "tau":
+        return r"\tau"
     sequences = frozenset(sequences) | {LOSS}
     entry = "[" in name and name.split("[", 1)[0] not in sequences
-    base, accent, subs, version = split_name(name, index_base, sequences)
-    if entry and base[:1].isupper() and len(base) == 1 and name.count("[") == 2:
+    base, accent, subs, time, version = name_parts(name, index_base, sequences)
+    if time is not None and not notation.superscript:
+        subs.insert(1 if subs and has_digits(name) else 0, time)
+        time = None
+    if (entry and base[:1].isupper() and len(base) == 1 and name.count("[") == 2
+            and notation.entries == "lowercase"):
         base = base.lower()  # the entries w_{ij} of a matrix W
     if base == "lamda":
         base = "lambda"
@@ -40,9 +56,21 @@ def latex_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
         text = f"{ACCENTS[accent]}{{{text}}}"
     if subs:
         text += "_{" + ",".join(subs) + "}"
+    if time is not None:
+        text += "^{(" + time + ")}"
     if version:
-        text += "^{(" + version + ")}"
+        text = _versioned(text, name, version, bool(subs), time is not None, notation)
     return text
+
+
+def _versioned(text: str, name: str, version: str, subscripted: bool, raised: bool, notation: Notation) -> str:
+    """z^{(1)} for a reassigned z; a parameter after k steps as the notation writes it."""
+    if is_update(name, notation) and version.isdigit():
+        if notation.updated == "prime" and int(version) <= 3:
+            return ("{" + text + "}" if raised else text) + "'" * int(version)
+        if notation.updated == "subscript" and not subscripted:
+            return text + "_{" + version + "}"
+    return ("{" + text + "}" if raised else text) + "^{(" + version + ")}"
 
 
 # Functions as books set them; any other name is \operatorname{name} (relu and
@@ -63,10 +91,11 @@ LONG_EXPONENT = 4.0  # em: a longer exponent of e is written \exp(…)
 class SympropLatexPrinter(PrimeNotation, LatexPrinter):
     """sympy's LatexPrinter with symprop's names, derivatives and display objects."""
 
-    def __init__(self, index_base: int = 0, sequences=frozenset()):
+    def __init__(self, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT):
         super().__init__({"mul_symbol": "dot", "fold_short_frac": False, "order": "none"})
         self.index_base = index_base
         self.sequences = frozenset(sequences) | {LOSS}
+        self.notation = notation
 
     def _as_ordered_terms(self, expr, order=None):
         return positive_first(super()._as_ordered_terms(expr, order=order))
@@ -74,10 +103,10 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         if isinstance(expr, Verbatim):
             return expr.name
-        return latex_name(expr.name, self.index_base, self.sequences)
+        return latex_name(expr.name, self.index_base, self.sequences, self.notation)
 
     def _print_AdjointSymbol(self, expr, style="plain"):
-        return adjoint_latex(expr.of, self.index_base, self.sequences)
+        return adjoint_latex(expr.of, self.index_base, self.sequences, self.notation)
 
     def _print_Function(self, expr, exp=None):
         name = type(expr).__name__
@@ -141,8 +170,8 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
         )
 
 
-def latex(expr, index_base: int = 0, sequences=frozenset()) -> str:
-    return SympropLatexPrinter(index_base, sequences).doprint(expr)
+def latex(expr, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT) -> str:
+    return SympropLatexPrinter(index_base, sequences, notation).doprint(expr)
 
 
 # ---------------------------------------------------------------------------

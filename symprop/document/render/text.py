@@ -12,7 +12,7 @@ from .document import no_controls
 
 
 def _name(problem, key: str) -> str:
-    return unicode_name(key, problem.conventions.index_base, problem.sequences | {LOSS})
+    return unicode_name(key, problem.conventions.index_base, problem.sequences | {LOSS}, problem.notation)
 
 
 def _plain(item) -> str:
