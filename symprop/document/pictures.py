@@ -26,8 +26,9 @@ from ..errors import SympropError
 from ..evaluate.arrays import Machine
 from ..evaluate.numeric import step_of
 from ..evaluate.scalar import too_large
+from ..model.notation import DEFAULT, Notation
 from ..model.spec import LOSS
-from .printing import TextPrinter, unicode_name
+from .printing import TextPrinter, adjoint_name, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
 from .strings import LANGUAGES, phrase
 
@@ -57,6 +58,7 @@ class Picture:
     index_base: int = 0
     sequences: frozenset = frozenset()
     lang: str = "en"  # the language of the words the picture shows
+    notation: Notation = DEFAULT  # [notation]: h⁽ᵗ⁾, ∇
 
     def word(self, key: str, **places: str) -> str:
         """A phrase from the string tables, its {places} filled in."""
@@ -71,10 +73,10 @@ class Picture:
         return self.word("picture_shared", name=name) if v.shared else name
 
     def text_name(self, key: str) -> str:
-        return unicode_name(key, self.index_base, self.sequences)
+        return unicode_name(key, self.index_base, self.sequences, self.notation)
 
     def latex_name(self, key: str) -> str:
-        return latex_name(key, self.index_base, self.sequences)
+        return latex_name(key, self.index_base, self.sequences, self.notation)
 
 
 def _owner(graph, quantities) -> dict[Symbol, str]:
@@ -120,9 +122,10 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
         return _program_picture(program, grad, unrolled, numbers, lang)
     graph = graph_of(problem)
     d = derivation_of(problem)
-    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang)
-    text = TextPrinter(pic.index_base, problem.sequences)
-    tex = SympropLatexPrinter(pic.index_base, problem.sequences)
+    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang,
+                  notation=problem.notation)
+    text = TextPrinter(pic.index_base, problem.sequences, problem.notation)
+    tex = SympropLatexPrinter(pic.index_base, problem.sequences, problem.notation)
     cell_view = graph.cell is not None and not unrolled
     if cell_view:
         quantities = {**{k: q for k, q in graph.quantities.items() if q.kind == "param"},
@@ -170,7 +173,8 @@ def _program_picture(program, grad: bool, unrolled: bool, numbers, lang: str) ->
     """The picture of a problem too large to expand: from the equations, with
     adjoints (numbers or symbols) but without local derivatives on the edges."""
     problem = program.problem
-    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang)
+    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang,
+                  notation=problem.notation)
     cell_view = program.recurrent and not unrolled
     instances = [(line.key, line.expr, None) for line in program.before]
     steps = [None] if cell_view else range(1, (program.steps or 0) + 1)
@@ -213,8 +217,8 @@ def _label_adjoint(v: Vertex, pic: Picture, numbers, key: str) -> None:
         if value is not None:
             v.adjoint = v.adjoint_latex = _short(value)
         return
-    v.adjoint = "∂L/∂" + pic.text_name(key)
-    v.adjoint_latex = adjoint_latex(key, pic.index_base, pic.sequences)
+    v.adjoint = adjoint_name(key, pic.index_base, pic.sequences, pic.notation)
+    v.adjoint_latex = adjoint_latex(key, pic.index_base, pic.sequences, pic.notation)
 
 
 def _short(value) -> str:
@@ -241,7 +245,7 @@ DOT_NEWLINE = "\\n"  # a line break inside a DOT label
 
 def _adjoint_text(adjoint: str) -> str:
     """A node's adjoint: ∂L/∂f₃ when symbolic, ∂L = 0.745 when a number."""
-    return adjoint if adjoint.startswith("∂") else f"∂L = {adjoint}"
+    return adjoint if adjoint.startswith(("∂", "∇")) else f"∂L = {adjoint}"
 
 
 def _dot_id(key: str) -> str:

@@ -160,6 +160,11 @@ class Base:
             return lambda key: latex_name(key, base, seq, notation)
         return lambda key: unicode_name(key, base, seq, notation)
 
+    @property
+    def lr_name(self) -> str:
+        """The learning rate's symbol: eta (η), or the notation's letter (γ in seed 000)."""
+        return self.problem.notation.learning_rate
+
     def printers(self) -> tuple:
         """The text and the LaTeX printer of this problem's names and notation."""
         base, seq, notation = self.problem.conventions.index_base, self.problem.sequences, self.problem.notation

@@ -109,8 +109,9 @@ class Statement:
             if table is not None:
                 out += [self.p("given_sequences"), table]
             if problem.training.lr is not None:
-                out.append(self.p("given_lr", lr=Pre(f"η = {self.num(problem.training.lr).text()}",
-                                                      rf"\eta = {self.num(problem.training.lr).latex()}")))
+                eta = self.pre(_sym(self.lr_name))
+                out.append(self.p("given_lr", lr=Pre(f"{eta.text} = {self.num(problem.training.lr).text()}",
+                                                      rf"{eta.latex} = {self.num(problem.training.lr).latex()}")))
         if problem.conventions.index_base:
             out.append(self.p("index_base", base=sympy.Integer(problem.conventions.index_base)))
         if relu:
