@@ -73,7 +73,9 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
             parent == "mul" and child.op == "matmul" and child.shape is not None)
         if mixed or _PRECEDENCE.get(child.op, 3) < _PRECEDENCE.get(parent, 3) or (
             parent in ("T", "pow") and child.op not in _ATOMS
-        ) or (child.op == "num" and str(child.extra).startswith("-") and parent != "add"):
+        ) or (child.op == "num" and str(child.extra).startswith("-") and parent != "add") or (
+            parent in ("T", "pow") and child.op in ("leaf", "at") and _raised(s)  # (h⁽ᵗ⁾)ᵀ, not h⁽ᵗ⁾ᵀ
+        ) or (parent in ("matmul", "mul") and not right and child.op == "adj" and s.endswith(" L")):  # (∇ₕL)·x
             return f"{style['open']}{s}{style['close']}"
         return s
 
@@ -97,6 +99,11 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
 
 
 _ATOM_OPS = ("leaf", "at", "adj", "delta", "num", "ones")
+
+
+def _raised(name: str) -> bool:
+    """Whether a printed name already carries a superscript: h⁽ᵗ⁾, h^{(t)}, w′."""
+    return name.endswith(("⁾", ")}", "′", "'"))
 _OPERATORS = ("T", "neg", "add", "matmul", "mul", "div", "pow", "powv", "iverson")
 _FUNCTIONS = tuple(op for op, r in OPERATIONS.items() if r.printed == "function")
 

@@ -8,6 +8,7 @@ printer (``render/latex.py``) uses the same split.
 import re
 import unicodedata
 
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from ..derive.mathobj import Verbatim
@@ -200,6 +201,13 @@ class TextPrinter(PrimeNotation, StrPrinter):
 
     def _print_Product(self, expr):
         return "*".join(product_parts(self, expr, lambda s: f"({s})"))
+
+    def parenthesize(self, item, level, strict=False):
+        """(h⁽ᵗ⁾)² for a name that already carries a superscript, not h⁽ᵗ⁾²."""
+        out = super().parenthesize(item, level, strict)
+        if level >= PRECEDENCE["Pow"] and item.is_Symbol and out.endswith(("⁾", "′")):
+            return f"({out})"
+        return out
 
     def _print_Equality(self, expr):
         return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
