@@ -10,7 +10,6 @@ from ..blocks import (
     Rows,
     Section,
     Table,
-    _texttt,
     claim_rule,
     claim_rule_cell,
     claim_rule_key,
@@ -22,6 +21,7 @@ from ..numbers import (
     claim_cells,
     disagreeing,
 )
+from ..quoted import quoted
 from .base import _adj, _claim_symbol, _sym
 
 
@@ -42,7 +42,7 @@ class Checks:
         claims = solution.formula_claims if solution is not None else formula_claims(self.problem)
         out = []
         for c in claims:
-            quoted = Pre(str(c.claimed), _texttt(str(c.claimed))) if c.kind != "through_time" else None
+            quoted = self.quoted(str(c.claimed)) if c.kind != "through_time" else None
             verdict = self.word("right" if c.ok else "wrong")
             if c.kind == "through_time":
                 said = self.word("claim_bptt_yes" if c.claimed else "claim_bptt_no")
@@ -64,6 +64,12 @@ class Checks:
             if right is not None and not c.ok:
                 out += [self.p("erratum_right"), Rows([[lhs, right]])]
         return out
+
+    def quoted(self, formula: str) -> Pre:
+        """The source's formula as mathematics, as it writes it, in this problem's names and notation."""
+        names = (self.name_of("text"), self.name_of("latex"))
+        adjoints = (lambda key: self.pre(_adj(key)).text, lambda key: self.pre(_adj(key)).latex)
+        return quoted(formula, names, adjoints, self.matrix is not None, self.problem.functions)
 
     def reason(self, c) -> Para:
         """Why a claimed formula is wrong, in the document's language (from the claim's verdict)."""
