@@ -165,6 +165,10 @@ class Base:
         """The learning rate's symbol: eta (η), or the notation's letter (γ in seed 000)."""
         return self.problem.notation.learning_rate
 
+    def before_step(self, name: str, k: int) -> Symbol:
+        """The weight a k-th step starts from: w, or w₀ where the notation writes w₁ after it."""
+        return _sym(f"{name}@{k - 1}") if self.problem.notation.updated == "subscript" else _sym(name)
+
     def printers(self) -> tuple:
         """The text and the LaTeX printer of this problem's names and notation."""
         base, seq, notation = self.problem.conventions.index_base, self.problem.sequences, self.problem.notation

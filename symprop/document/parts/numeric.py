@@ -130,7 +130,7 @@ class Numeric:
             rows = []
             for name, new in st.updated.items():
                 grad, old = st.gradients[name], st.leaves[name]
-                rule = _sym(name) - Product(_sym(self.lr_name), _adj(name))
+                rule = self.before_step(name, i) - Product(_sym(self.lr_name), _adj(name))
                 row = [_sym(f"{name}@{i}"), rule]
                 if not isinstance(new, np.ndarray):
                     o, r, gr = self.num(old), self.num(lr), self.num(grad)

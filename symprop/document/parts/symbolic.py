@@ -82,7 +82,7 @@ class Symbolic:
 
     def piece_update_rule(self, step, solution) -> list:
         eta = _sym(self.lr_name)
-        rows = [[_sym(f"{p}@1"), _sym(p) - Product(eta, _adj(p))] for p in self.problem.params]
+        rows = [[_sym(f"{p}@1"), self.before_step(p, 1) - Product(eta, _adj(p))] for p in self.problem.params]
         return [self.p("update_rule_intro", eta=eta), Rows(rows)]
 
     def piece_local(self, step, solution) -> list:
