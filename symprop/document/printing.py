@@ -8,6 +8,7 @@ printer (``render/latex.py``) uses the same split.
 import re
 import unicodedata
 
+from sympy import Mul, Symbol
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
@@ -132,6 +133,24 @@ def _version(name: str, version: str, subscripted: bool, notation: Notation) -> 
     return f"⁽{version.translate(SUPERSCRIPT)}⁾"
 
 
+def written_order(expr, written: frozenset):
+    """A product with its named factors in the order the equations write them:
+    w·hₜ₋₁ for w*h[t-1], where SymPy sorts them hₜ₋₁·w; other factors keep their places."""
+    args = list(Mul.make_args(expr))
+    slots = [i for i, a in enumerate(args) if isinstance(a, Symbol) and not isinstance(a, Verbatim)
+             and not a.name.startswith("dL/d")]
+    names = [args[i].name.split("@", 1)[0].split("[", 1)[0] for i in slots]
+    order: list[int] = []  # each goes before the first placed one it is written before
+    for k, name in enumerate(names):
+        order.insert(next((j for j, placed in enumerate(order) if (name, names[placed]) in written), len(order)), k)
+    if order == sorted(order):
+        return expr
+    original = list(args)
+    for slot, k in zip(slots, order):
+        args[slot] = original[slots[k]]
+    return Mul(*args, evaluate=False)
+
+
 def product_parts(printer, expr, wrap) -> list[str]:
     """The factors of a Product, a sum or a later negative one in brackets."""
     parts = []
@@ -201,6 +220,11 @@ class TextPrinter(PrimeNotation, StrPrinter):
 
     def _print_Product(self, expr):
         return "*".join(product_parts(self, expr, lambda s: f"({s})"))
+
+    def _print_Mul(self, expr):
+        if self.notation.written:
+            expr = written_order(expr, self.notation.written)
+        return super()._print_Mul(expr)
 
     def parenthesize(self, item, level, strict=False):
         """(h⁽ᵗ⁾)² for a name that already carries a superscript, not h⁽ᵗ⁾²."""

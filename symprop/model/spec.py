@@ -186,7 +186,8 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     initial = _initial(r, model, sequences, initial_params)
     values = _values(r, data, mentioned | set(params) | _claim_names(data), assigned, sequences, steps)
     conventions = _conventions(r, r.table(data, "conventions"))
-    notation = read_notation(r.table(data, "notation"), r.error, params, mentioned | assigned | set(params))
+    notation = read_notation(r.table(data, "notation"), r.error, params, mentioned | assigned | set(params),
+                             texts)
     training = _training(r, r.table(data, "training"), values, mentioned, sequences)
     context = ClaimContext(
         params=frozenset(params), assigned=frozenset(assigned),

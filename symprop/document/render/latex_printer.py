@@ -21,6 +21,7 @@ from ..printing import (
     positive_first,
     product_parts,
     step_bracket,
+    written_order,
 )
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}
@@ -154,6 +155,11 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
 
     def _print_Product(self, expr):
         return r" \cdot ".join(product_parts(self, expr, lambda s: rf"\left({s}\right)"))
+
+    def _print_Mul(self, expr):
+        if self.notation.written:
+            expr = written_order(expr, self.notation.written)
+        return super()._print_Mul(expr)
 
     def _print_Boxed(self, expr):
         return r"\boxed{" + self._print(expr.args[0]) + "}"
