@@ -66,7 +66,7 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
     def go(child: Op) -> str:
         return text(child, name_of, printer, style)
 
-    def wrap(child: Op, parent: str, right: bool = False) -> str:
+    def wrap(child: Op, parent: str, right: bool = False, raised: bool = True) -> str:
         s = go(child)
         hadamard = child.op == "mul" and all(x.shape is not None for x in child.args)
         mixed = (parent == "matmul" and hadamard and right) or (
@@ -74,7 +74,7 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         if mixed or _PRECEDENCE.get(child.op, 3) < _PRECEDENCE.get(parent, 3) or (
             parent in ("T", "pow") and child.op not in _ATOMS
         ) or (child.op == "num" and str(child.extra).startswith("-") and parent != "add") or (
-            parent in ("T", "pow") and child.op in ("leaf", "at") and _raised(s)  # (h⁽ᵗ⁾)ᵀ, not h⁽ᵗ⁾ᵀ
+            raised and parent in ("T", "pow") and child.op in ("leaf", "at") and _raised(s)  # (h⁽ᵗ⁾)ᵀ, not h⁽ᵗ⁾ᵀ
         ) or (parent in ("matmul", "mul") and not right and child.op == "adj" and s.endswith(" L")):  # (∇ₕL)·x
             return f"{style['open']}{s}{style['close']}"
         return s
@@ -90,7 +90,8 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return _call(m, go, wrap, style)
     if op in ("diag", "deriv"):
         d, symbols = m.extra  # the symbols stand for the inputs and the output
-        pieces = {s: Verbatim(wrap(arg, "T")) for s, arg in zip(symbols, m.args)}
+        # the printer brackets a name with a superscript itself: (h⁽ᵗ⁾)²
+        pieces = {s: Verbatim(wrap(arg, "T", raised=False)) for s, arg in zip(symbols, m.args)}
         inner = printer.doprint(d.xreplace(pieces))
         if op == "diag":
             return style["diag"].format(inner)

@@ -58,10 +58,12 @@ class _Quote:
             if not self.latex and exponent == "2":
                 return base + "²"
             return base + (f"^{{{exponent}}}" if self.latex else f"^{exponent}")
-        if op is ast.Div and self.latex:
-            return rf"\frac{{{self.go(node.left)[0]}}}{{{self.go(node.right)[0]}}}"
-        left = self.operand(node.left, level)
-        right = self.operand(node.right, level, strict=op in (ast.Sub, ast.Div))
+        (left, left_level), (right, right_level) = self.go(node.left), self.go(node.right)
+        if op is ast.Div and self.latex and min(left_level, right_level) >= 4:
+            return rf"\frac{{{left}}}{{{right}}}"  # γ/σ as a fraction; (…)/4 stays on the line
+        left = self.paren(left) if left_level < level else left
+        strict = op in (ast.Sub, ast.Div)
+        right = self.paren(right) if right_level < level or (strict and right_level == level) else right
         if op in (ast.Mult, ast.MatMult):  # W·(∇ₕL)·x, as seed 004 writes it, not W·∇ₕL·x
             left, right = (self.paren(s) if _is_adjoint(n) and s.endswith(" L") else s
                            for n, s in ((node.left, left), (node.right, right)))
