@@ -151,6 +151,15 @@ def written_order(expr, written: frozenset):
     return Mul(*args, evaluate=False)
 
 
+def nabla_in_brackets(printer, expr, wrap):
+    """A product with each ∇ₓL that has factors after it in brackets, (∇ₓL)·x, as seed 004 writes it."""
+    args = list(Mul.make_args(expr))
+    if not any(a.name.startswith("dL/d") for a in args[:-1] if isinstance(a, Symbol)):
+        return expr
+    return Mul(*[Verbatim(wrap(printer._print(a))) if isinstance(a, Symbol) and a.name.startswith("dL/d") and k < len(args) - 1
+                 else a for k, a in enumerate(args)], evaluate=False)
+
+
 def product_parts(printer, expr, wrap) -> list[str]:
     """The factors of a Product, a sum or a later negative one in brackets."""
     parts = []
@@ -224,6 +233,8 @@ class TextPrinter(PrimeNotation, StrPrinter):
     def _print_Mul(self, expr):
         if self.notation.written:
             expr = written_order(expr, self.notation.written)
+        if self.notation.nabla:
+            expr = nabla_in_brackets(self, expr, lambda s: f"({s})")
         return super()._print_Mul(expr)
 
     def parenthesize(self, item, level, strict=False):

@@ -17,6 +17,7 @@ from ..printing import (
     PrimeNotation,
     has_digits,
     is_update,
+    nabla_in_brackets,
     name_parts,
     positive_first,
     product_parts,
@@ -159,6 +160,8 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
     def _print_Mul(self, expr):
         if self.notation.written:
             expr = written_order(expr, self.notation.written)
+        if self.notation.nabla:
+            expr = nabla_in_brackets(self, expr, lambda s: rf"\left({s}\right)")
         return super()._print_Mul(expr)
 
     def _print_Boxed(self, expr):
