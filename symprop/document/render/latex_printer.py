@@ -394,7 +394,13 @@ def _node_width(node) -> float:
         return 0.6 if len(tok) <= 8 else 0.9  # \partial, \omega…; \operatorname-like words more
     if tok.isdigit():
         return 0.5
+    if tok in WIDE:
+        return WIDE[tok]
     return 0.55
+
+
+# The widest capitals of math italic, in em (W₁₁ is a third wider than w₁₁).
+WIDE = {"W": 0.94, "M": 0.97, "U": 0.68, "V": 0.58, "N": 0.8, "H": 0.83, "K": 0.85, "X": 0.83}
 
 
 def _width(nodes: list) -> float:
