@@ -154,10 +154,12 @@ def written_order(expr, written: frozenset):
 def nabla_in_brackets(printer, expr, wrap):
     """A product with each ∇ₓL that has factors after it in brackets, (∇ₓL)·x, as seed 004 writes it."""
     args = list(Mul.make_args(expr))
-    if not any(a.name.startswith("dL/d") for a in args[:-1] if isinstance(a, Symbol)):
+    inner = [k for k, a in enumerate(args[:-1]) if isinstance(a, Symbol) and a.name.startswith("dL/d")]
+    printed = {k: printer._print(args[k]) for k in inner}
+    printed = {k: s for k, s in printed.items() if s.endswith(" L")}  # not a number put in its place
+    if not printed:
         return expr
-    return Mul(*[Verbatim(wrap(printer._print(a))) if isinstance(a, Symbol) and a.name.startswith("dL/d") and k < len(args) - 1
-                 else a for k, a in enumerate(args)], evaluate=False)
+    return Mul(*[Verbatim(wrap(printed[k])) if k in printed else a for k, a in enumerate(args)], evaluate=False)
 
 
 def product_parts(printer, expr, wrap) -> list[str]:
