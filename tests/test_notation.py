@@ -102,8 +102,9 @@ def test_superscript_tau_nabla_in_text_and_latex():
     assert "∂L/∂" not in text and "ₜ" not in text.split("Checks")[0].replace("Σₜ", "")
     assert r"t = 1, \ldots, \tau" in latex and r"\nabla_{h^{(t)}} L" in latex and r"\sum_{t=1}^{\tau}" in latex
     assert r"\frac{\partial L}" not in latex
-    # ∇ₓL before another factor is bracketed: (∇ₓL)·x, as seed 004 writes it
-    assert not re.search(r"∇_\S+ L·", text)
+    # ∇ₓL before another factor is bracketed: (∇ₓL)·x, as seed 004 writes it; its number once
+    assert not re.search(r"∇_\S+ L·", text) and "(∇_ŷ⁽³⁾ L)·" in text
+    assert "= 0.5·(-4)·0 = 0" in text and "((-4))" not in text
 
 
 def test_learning_rate_and_update_in_text_and_latex():
