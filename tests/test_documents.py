@@ -171,7 +171,8 @@ def test_masha_rnn_reads_as_a_russian_worked_solution():
     assert "Сделайте прямой шаг через ячейку. Для каждого элемента последовательности постройте прогноз." in text
     assert "= 1 + 1.5625 + 4 = 6.5625" in text
     assert r"| $\frac{\partial L}{\partial u}$ | $-0.11$ | $1.25$ | ✗ неверно |" in text
-    assert "u^{(1)} &= u - \\eta \\cdot \\frac{\\partial L}{\\partial u} = 0.5 - 0.1 \\cdot 1.25 = 0.375" in text
+    # in the seed's notation ([notation] of masha_rnn.toml): u₁ = u₀ − γ·∂L/∂u
+    assert "u_{1} &= u_{0} - \\gamma \\cdot \\frac{\\partial L}{\\partial u} = 0.5 - 0.1 \\cdot 1.25 = 0.375" in text
 
 
 def test_derive_latex_has_primes_and_boxes():

@@ -240,7 +240,7 @@ def test_seed_000_exactly():
     assert F(exact["updated"]["u"]) == F("0.375")
     text = symprop.load("masha_rnn").solution().document("text", fractions=True, lang="en")
     assert "L = L₁ + L₂ + L₃ = 1 + 25/16 + 4 = 105/16" in text
-    assert "u⁽¹⁾ = u - η·∂L/∂u = 1/2 - (1/10)·(5/4) = 3/8" in text
+    assert "u₁ = u₀ - γ·∂L/∂u = 1/2 - (1/10)·(5/4) = 3/8" in text  # the seed's u₁, γ ([notation])
 
 
 # The engine: exact agrees with a hand Fraction pass and with the floats -----------------------

@@ -75,10 +75,11 @@ def test_stepik_check_passes():
 
 def test_index_base_one_prints_entries_as_the_source():
     text = words("solve", "stepik_mlp", "--lang", "en")
-    assert "ŷ = v₁₁·q₁ + v₂₁·q₂ = 1·0.77216 + (-1)·(-0.96748) = 1.7396" in text
-    assert "∂L/∂u₂₁ -2.6198200490401398 -2.61982004904 ✓" in text
+    # the notebook's W₂₂, as typed ([notation] entries = "as_typed")
+    assert "ŷ = V₁₁·q₁ + V₂₁·q₂ = 1·0.77216 + (-1)·(-0.96748) = 1.7396" in text
+    assert "∂L/∂U₂₁ -2.6198200490401398 -2.61982004904 ✓" in text
     latex = run("solve", "stepik_mlp", "--format", "latex").stdout
-    assert r"\frac{\partial L}{\partial u_{21}}" in latex
+    assert r"\frac{\partial L}{\partial U_{21}}" in latex
 
 
 def test_layer_deltas_in_matrix_form():
@@ -131,14 +132,15 @@ def test_dlbook_matrix_formulas_agree_with_the_scalar_engine():
 def test_dlbook_equations_10_18_to_10_28():
     text = words("derive", "dlbook_rnn")
     for line in [
-        "∂L/∂oₜ = ŷₜ - yₜ",                                          # 10.18
-        "= Vᵀ·∂L/∂oₜ + Wᵀ·diag(1 - hₜ₊₁²)·∂L/∂hₜ₊₁",                  # 10.21, in an order that multiplies
-        "∇_c L = Σₜ ∂L/∂oₜ",                                          # 10.22
-        "∇_b L = Σₜ ∂L/∂aₜ",                                          # 10.23 (∂L/∂aₜ = diag(1 - hₜ²)·∂L/∂hₜ)
-        "∇_V L = Σₜ ∂L/∂oₜ·hₜᵀ",                                      # 10.24
-        "∇_W L = Σₜ ∂L/∂aₜ·hₜ₋₁ᵀ",                                    # 10.26
-        "∇_U L = Σₜ ∂L/∂aₜ·xₜᵀ",                                      # 10.28
-        "∂L/∂aₜ = diag(1 - hₜ²)·∂L/∂hₜ",
+        # in seed 004's notation ([notation] of dlbook_rnn.toml): h⁽ᵗ⁾, ∇
+        "∇_o⁽ᵗ⁾ L = ŷ⁽ᵗ⁾ - y⁽ᵗ⁾",                                        # 10.18
+        "= Vᵀ·∇_o⁽ᵗ⁾ L + Wᵀ·diag(1 - (h⁽ᵗ⁺¹⁾)²)·∇_h⁽ᵗ⁺¹⁾ L",             # 10.21, in an order that multiplies
+        "∇_c L = Σₜ ∇_o⁽ᵗ⁾ L",                                          # 10.22
+        "∇_b L = Σₜ ∇_a⁽ᵗ⁾ L",                                          # 10.23 (∇_a⁽ᵗ⁾ L = diag(1 - (h⁽ᵗ⁾)²)·∇_h⁽ᵗ⁾ L)
+        "∇_V L = Σₜ (∇_o⁽ᵗ⁾ L)·(h⁽ᵗ⁾)ᵀ",                                # 10.24
+        "∇_W L = Σₜ (∇_a⁽ᵗ⁾ L)·(h⁽ᵗ⁻¹⁾)ᵀ",                              # 10.26
+        "∇_U L = Σₜ (∇_a⁽ᵗ⁾ L)·(x⁽ᵗ⁾)ᵀ",                                # 10.28
+        "∇_a⁽ᵗ⁾ L = diag(1 - (h⁽ᵗ⁾)²)·∇_h⁽ᵗ⁾ L",
     ]:
         assert line in text, line
 

@@ -55,7 +55,9 @@ def test_seed_001_every_part_with_its_letter():
 def test_seed_001_appendix_quotes_the_wrong_sign():
     text = derive("masha_backprop")
     appendix = text.split("Ответ в источнике")[1]
-    assert flat("∂L/∂w₃ = (y - yhat) * f(f(x*w1)*w2): ✗ неверно (неверный знак)") in flat(appendix)
+    # quoted as mathematics, the factors in the source's order
+    assert flat("∂L/∂w₃ = (y - ŷ)·f(f(x·w₁)·w₂): ✗ неверно (неверный знак)") in flat(appendix)
+    assert "yhat" not in appendix and "*" not in appendix
     assert flat("∂L/∂w₃ = (ŷ - y)·f(w₂·f(w₁·x))") in flat(appendix)
     assert "Ответ в источнике" not in derive("masha_backprop", audience="student")
 
@@ -65,22 +67,23 @@ def test_seed_000_every_part_with_its_letter():
     before_a = text.split("а) ")[0]
     # every input stated before part а): the weights, the sequence y, h₀ and the learning rate
     assert flat("yₜ  0  1  -1  2") in flat(before_a)
-    assert flat("h₀ = 0") in flat(before_a) and "η = 0.1" in before_a and "u = 0.5" in before_a
+    assert flat("h₀ = 0") in flat(before_a) and "γ = 0.1" in before_a and "u = 0.5" in before_a
     parts = parts_of(text, "абвг")
     assert list(parts) == ["а", "б", "в", "г"]
     # а) the forward pass with its arithmetic (the source's numbers up to h₃, where it skips the ReLU)
-    assert flat("h₂ = relu(h₁·w + v·y₁) = relu(0·0.5 + 0.5·1) = 0.5") in flat(parts["а"])
-    assert flat("ŷ₂ = relu(h₂·u) = relu(0.5·0.5) = 0.25") in flat(parts["а"])
+    # the products as the source writes them: w·hₜ₋₁, u·hₜ ([notation] factors = "as_written")
+    assert flat("h₂ = relu(w·h₁ + v·y₁) = relu(0.5·0 + 0.5·1) = 0.5") in flat(parts["а"])
+    assert flat("ŷ₂ = relu(u·h₂) = relu(0.5·0.5) = 0.25") in flat(parts["а"])
     assert flat("L₂ = (y₂ - ŷ₂)² = ((-1) - 0.25)² = 1.5625") in flat(parts["а"])
-    assert flat("h₃ = relu(h₂·w + v·y₂) = relu(0.5·0.5 + 0.5·(-1)) = 0") in flat(parts["а"])
+    assert flat("h₃ = relu(w·h₂ + v·y₂) = relu(0.5·0.5 + 0.5·(-1)) = 0") in flat(parts["а"])
     assert flat("L = L₁ + L₂ + L₃ = 1 + 1.5625 + 4 = 6.5625") in flat(parts["а"])
     # б) BPTT for u, v, w
-    assert flat("∂L/∂hₜ = u·∂L/∂ŷₜ·[hₜ·u > 0] + w·∂L/∂hₜ₊₁·[hₜ·w + v·yₜ > 0]") in flat(parts["б"])
+    assert flat("∂L/∂hₜ = u·∂L/∂ŷₜ·[u·hₜ > 0] + w·∂L/∂hₜ₊₁·[w·hₜ + v·yₜ > 0]") in flat(parts["б"])
     assert flat("v, w входят в hₜ") in flat(parts["б"])
     assert flat("∂L₃/∂w = ∂L₃/∂h₃·∂⁺h₃/∂w + ∂L₃/∂h₃·∂h₃/∂h₂·∂⁺h₂/∂w + ∂L₃/∂h₃·∂h₃/∂h₂·∂h₂/∂h₁·∂⁺h₁/∂w") in flat(parts["б"])
     # в) term by term, as the source: the t = 2 term is -2·(-1 - 0.25)·1·0.5 = 1.25
     assert flat("= 0·(-2)·0 + 0.5·2.5·1 + 0·(-4)·0 = 1.25") in flat(parts["в"])
-    assert flat("u⁽¹⁾ = u - η·∂L/∂u = 0.5 - 0.1·1.25 = 0.375") in flat(parts["в"])
+    assert flat("u₁ = u₀ - γ·∂L/∂u = 0.5 - 0.1·1.25 = 0.375") in flat(parts["в"])  # the seed's u₁, γ
     # г) several sequences
     assert flat("матриц") in flat(parts["г"])
 
@@ -88,17 +91,18 @@ def test_seed_000_every_part_with_its_letter():
 def test_seed_000_appendix_lists_its_errata():
     appendix = solve("masha_rnn").split("Ответ в источнике")[1]
     assert re.search(r"h₃ +0\.375 +0 +✗ неверно", appendix)
-    assert re.search(r"u⁽¹⁾ +0\.511 +0\.375 +✗ неверно", appendix)
+    assert re.search(r"u₁ +0\.511 +0\.375 +✗ неверно", appendix)
     assert flat("для v назад во времени идти не нужно: ✗ неверно") in flat(appendix)
 
 
 def test_seed_002_entries_and_the_old_weights():
     text = solve("stepik_mlp")
     # the notebook's cells: L'_ŷ = -6.5207…, L'_V11 = -5.0350…, L'_U21 = -2.6198…, V11 updated = 1.5035…
-    assert flat("∂L/∂v₁₁ = q₁·∂L/∂ŷ = 0.7721622·(-6.5207162) = -5.0351") in flat(text)  # -5.03505…: on the edge
-    assert flat("∂L/∂u₂₁ = z₂·(1 - q₁²)·∂L/∂q₁ = 0.99505·(1 - 0.77216²)·(-6.52072) = -2.6198") in flat(text)
+    # the entries as the notebook types them, V₁₁ ([notation] entries = "as_typed")
+    assert flat("∂L/∂V₁₁ = q₁·∂L/∂ŷ = 0.7721622·(-6.5207162) = -5.0351") in flat(text)  # -5.03505…: on the edge
+    assert flat("∂L/∂U₂₁ = z₂·(1 - q₁²)·∂L/∂q₁ = 0.99505·(1 - 0.77216²)·(-6.52072) = -2.6198") in flat(text)
     assert flat("V⁽¹⁾ = V - η·∂L/∂V = (1.5035, -1.6309)ᵀ") in flat(text)
-    assert flat("берёт v₂₁, а не v₂₁⁽¹⁾") in flat(text)
+    assert flat("берёт V₂₁, а не V₂₁⁽¹⁾") in flat(text)
 
 
 def test_seed_003_every_gradient_with_its_working():
@@ -110,10 +114,14 @@ def test_seed_003_every_gradient_with_its_working():
 
 def test_seed_004_expansion_boundary_and_the_order_of_10_21():
     text = solve("dlbook_rnn")
-    assert flat("∂L₃/∂W = ∂L₃/∂h₃·∂⁺h₃/∂W + ∂L₃/∂h₃·∂h₃/∂h₂·∂⁺h₂/∂W + ∂L₃/∂h₃·∂h₃/∂h₂·∂h₂/∂h₁·∂⁺h₁/∂W") in flat(text)
-    assert flat("O(T)") in flat(text)
-    boundary = text.split("At the last step, t = T, nothing comes from step T + 1:")[1]
-    assert boundary.split("\n\n")[1].strip() == "∂L/∂hₜ = Vᵀ·∂L/∂oₜ"
+    # in seed 004's notation ([notation] of dlbook_rnn.toml): h⁽ᵗ⁾, τ, ∇
+    assert flat("∂L⁽³⁾/∂W = ∂L⁽³⁾/∂h⁽³⁾·∂⁺h⁽³⁾/∂W + ∂L⁽³⁾/∂h⁽³⁾·∂h⁽³⁾/∂h⁽²⁾·∂⁺h⁽²⁾/∂W + "
+                "∂L⁽³⁾/∂h⁽³⁾·∂h⁽³⁾/∂h⁽²⁾·∂h⁽²⁾/∂h⁽¹⁾·∂⁺h⁽¹⁾/∂W") in flat(text)
+    assert flat("O(τ)") in flat(text)
+    boundary = text.split("At the last step, t = τ, nothing comes from step τ + 1:")[1]
+    assert boundary.split("\n\n")[1].strip() == "∇_h⁽ᵗ⁾ L = Vᵀ·∇_o⁽ᵗ⁾ L"
     appendix = text.split("The answers given by the source")[1]
     assert flat("the product is not defined: (2×1)·(2×2)") in flat(appendix)
-    assert flat("∂L/∂hₜ = Vᵀ·∂L/∂oₜ + Wᵀ·diag(1 - hₜ₊₁²)·∂L/∂hₜ₊₁") in flat(appendix)
+    # the source's formula quoted as mathematics, beside the right one
+    assert flat("The source writes ∇_h⁽ᵗ⁾ L = Wᵀ·(∇_h⁽ᵗ⁺¹⁾ L)·diag(1 - (h⁽ᵗ⁺¹⁾)²) + Vᵀ·(∇_o⁽ᵗ⁾ L)") in flat(appendix)
+    assert flat("∇_h⁽ᵗ⁾ L = Vᵀ·∇_o⁽ᵗ⁾ L + Wᵀ·diag(1 - (h⁽ᵗ⁺¹⁾)²)·∇_h⁽ᵗ⁺¹⁾ L") in flat(appendix)

@@ -217,7 +217,7 @@ BAD = {
     "link.md": "# Li\n\n```{symprop} link.toml\n```\n",
 }
 EXPECTED = {  # page: (line, what the one error says)
-    "wrong.md": (1, ['masha_rnn.toml: 5 claims in [expected] are wrong', 'line 23: "loss" = 5.8475, but '
+    "wrong.md": (1, ['masha_rnn.toml: 5 claims in [expected] are wrong', 'line 28: "loss" = 5.8475, but '
                      'symprop computes 6.5625', '"value.h[3]" = 0.375, but symprop computes 0',
                      '"grad.u" = -0.11, but symprop computes 1.25', '"through_time.v" = false is wrong',
                      ':claims: report']),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from ..model.notation import DEFAULT, Notation
 from .maths import Written
 from .numbers import as_written, rule_cell
 from .strings import phrase
@@ -72,6 +73,7 @@ class Document:
     index_base: int = 0
     sequences: frozenset = frozenset()
     appendix: list[Section] = field(default_factory=list)
+    notation: Notation = DEFAULT  # [notation]: how names, steps and gradients print
 
     def word(self, key: str) -> str:
         return phrase(self.lang, key)

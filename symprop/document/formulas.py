@@ -23,7 +23,7 @@ TEXT = {
     "open": "(", "close": ")", "diag": "diag({})", "pow": "{}^{}", "div": "{}/{}",
     "grad": "∇_{} L", "sum": "Σₜ ", "call": "{}({})", "rows": "({})[{}…{}]", "entry": "{}[{}]",
     "iverson": "[t = {}]·", "axis": "{}, {}", "abs": "|{}|", "cmp": "[{} {} {}]",
-    "<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=",
+    "<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "latex": False,
 }
 LATEX = {
     "adj": r"\frac{{\partial L}}{{\partial {}}}", "delta": r"\delta_{{{}}}", "T": r"{}^{{\top}}",
@@ -32,8 +32,26 @@ LATEX = {
     "grad": r"\nabla_{{{}}} L", "sum": r"\sum_{t} ", "call": r"{}\left({}\right)",
     "rows": r"\left[{}\right]_{{{}:{}}}", "entry": r"\left[{}\right]_{{{}}}", "iverson": r"[t = {}]\,",
     "axis": "{}, {}", "abs": r"\left|{}\right|", "cmp": r"\left[{} {} {}\right]",
-    "<": "<", "<=": r"\leq", ">": ">", ">=": r"\geq", "==": "=",
+    "<": "<", "<=": r"\leq", ">": ">", ">=": r"\geq", "==": "=", "latex": True,
 }
+
+
+def text_style(notation) -> dict:
+    """TEXT in a notation: ∇_h L or ∂L/∂W for every gradient when it says which."""
+    return _in_notation(TEXT, notation)
+
+
+def latex_style(notation) -> dict:
+    """LATEX in a notation: \\nabla_{h} L or \\frac{\\partial L}{\\partial W} throughout when it says which."""
+    return _in_notation(LATEX, notation)
+
+
+def _in_notation(style: dict, notation) -> dict:
+    if notation.gradient == "nabla":
+        return {**style, "adj": style["grad"]}
+    if notation.gradient == "partial":
+        return {**style, "grad": style["adj"]}
+    return style
 
 
 def _named(m: Op, name_of) -> str:
@@ -48,14 +66,16 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
     def go(child: Op) -> str:
         return text(child, name_of, printer, style)
 
-    def wrap(child: Op, parent: str, right: bool = False) -> str:
+    def wrap(child: Op, parent: str, right: bool = False, raised: bool = True) -> str:
         s = go(child)
         hadamard = child.op == "mul" and all(x.shape is not None for x in child.args)
         mixed = (parent == "matmul" and hadamard and right) or (
             parent == "mul" and child.op == "matmul" and child.shape is not None)
         if mixed or _PRECEDENCE.get(child.op, 3) < _PRECEDENCE.get(parent, 3) or (
             parent in ("T", "pow") and child.op not in _ATOMS
-        ) or (child.op == "num" and str(child.extra).startswith("-") and parent != "add"):
+        ) or (child.op == "num" and str(child.extra).startswith("-") and parent != "add") or (
+            raised and parent in ("T", "pow") and child.op in ("leaf", "at") and _raised(s)  # (h⁽ᵗ⁾)ᵀ, not h⁽ᵗ⁾ᵀ
+        ) or (parent in ("matmul", "mul") and not right and child.op == "adj" and s.endswith(" L")):  # (∇ₕL)·x
             return f"{style['open']}{s}{style['close']}"
         return s
 
@@ -70,7 +90,8 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
         return _call(m, go, wrap, style)
     if op in ("diag", "deriv"):
         d, symbols = m.extra  # the symbols stand for the inputs and the output
-        pieces = {s: Verbatim(wrap(arg, "T")) for s, arg in zip(symbols, m.args)}
+        # the printer brackets a name with a superscript itself: (h⁽ᵗ⁾)²
+        pieces = {s: Verbatim(wrap(arg, "T", raised=False)) for s, arg in zip(symbols, m.args)}
         inner = printer.doprint(d.xreplace(pieces))
         if op == "diag":
             return style["diag"].format(inner)
@@ -79,6 +100,11 @@ def text(m: Op, name_of, printer, style: dict = TEXT) -> str:
 
 
 _ATOM_OPS = ("leaf", "at", "adj", "delta", "num", "ones")
+
+
+def _raised(name: str) -> bool:
+    """Whether a printed name already carries a superscript: h⁽ᵗ⁾, h^{(t)}, w′."""
+    return name.endswith(("⁾", ")}", "′", "'"))
 _OPERATORS = ("T", "neg", "add", "matmul", "mul", "div", "pow", "powv", "iverson")
 _FUNCTIONS = tuple(op for op, r in OPERATIONS.items() if r.printed == "function")
 
@@ -94,7 +120,7 @@ def _atom(m: Op, name_of, printer, style: dict) -> str:
     v = m.extra
     if float(v) == int(v):
         return str(int(v))
-    if hasattr(v, "q") and style is LATEX:
+    if hasattr(v, "q") and style["latex"]:
         return rf"\frac{{{v.p}}}{{{v.q}}}"
     if hasattr(v, "is_Number") and not v.is_Number:  # sqrt(2): as the printer sets it
         return printer.doprint(v)
@@ -121,7 +147,7 @@ def _operator(m: Op, go, wrap, style: dict) -> str:
         return style["div"].format(wrap(a[0], "mul"), wrap(a[1], "T"))
     if op == "iverson":
         return style["iverson"].format(m.extra) + wrap(a[0], "mul")
-    if op == "pow" and style is TEXT and m.extra == 2:
+    if op == "pow" and not style["latex"] and m.extra == 2:
         return wrap(a[0], "pow") + "²"
     return style["pow"].format(wrap(a[0], "pow"), m.extra if op == "pow" else go(a[1]))
 
@@ -139,13 +165,13 @@ def _function(m: Op, go, style: dict) -> str:
     name = m.name if op == "fn" else op
     if name == "abs" and op == "fn":
         return style["abs"].format(go(a[0]))
-    if name == "sqrt" and op == "fn" and style is LATEX:
+    if name == "sqrt" and op == "fn" and style["latex"]:
         return rf"\sqrt{{{go(a[0])}}}"
     if op in ("fn", "concat"):  # its inputs, then its parameters (leaky_relu's slope)
         inner = ", ".join([go(x) for x in a] + [str(p) for p in (m.extra if op == "fn" else None) or ()])
     else:
         inner = go(a[0]) if m.extra is None else style["axis"].format(go(a[0]), m.extra)
-    return style["call"].format(function_name(name) if style is LATEX else name, inner)
+    return style["call"].format(function_name(name) if style["latex"] else name, inner)
 
 
 # Operations printed as a call (or a mark on their operand), by name; the
@@ -158,20 +184,20 @@ def _call(m: Op, go, wrap, style: dict) -> str:
     """inv, det, …, the operations of the courses, as books print them."""
     op, a = m.op, m.args
     if op == "inv":
-        return wrap(a[0], "T") + ("⁻¹" if style is TEXT else "^{-1}")
+        return wrap(a[0], "T") + ("⁻¹" if not style["latex"] else "^{-1}")
     if op == "eye":
         return "I"
     if op in ("take", "part"):  # X[1:], X[0, :, 1:3]: the index as the spec writes it
         base = wrap(a[0], "T")
         if a[0].op in ("adj", "delta"):  # (∂L/∂P)[1:-1]: the slice is of the whole adjoint
             base = f"{style['open']}{base}{style['close']}"
-        return base + (m.name if style is TEXT else m.name.replace("[", r"\left[").replace("]", r"\right]"))
+        return base + (m.name if not style["latex"] else m.name.replace("[", r"\left[").replace("]", r"\right]"))
     if op == "cmp":
         return style["cmp"].format(go(a[0]), style[m.extra], go(a[1]))
     record = OPERATIONS[op]
     name = (m.name if op in ("corr2d", "full_conv") and m.name else  # conv1d is corr2d of columns
             "flatten" if op == "reshape" and m.name == "flatten" else record.name or op)
-    if style is LATEX:
+    if style["latex"]:
         name = record.latex or rf"\operatorname{{{name.replace('_', chr(92) + '_')}}}"
     args = [go(x) for x in a]
     if op in _SIZES:

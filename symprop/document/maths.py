@@ -133,9 +133,15 @@ class PlusPartial(Maths):
 
 @dataclass(frozen=True)
 class UnrolledSum(Maths):
-    """The unrolled gradient of one state: ∂Lₜ/∂p = Σₖ ∂Lₜ/∂hₜ (Π ∂hᵢ/∂hᵢ₋₁) ∂⁺hₖ/∂p."""
+    """The unrolled gradient of one state: ∂Lₜ/∂p = Σₖ ∂Lₜ/∂hₜ (Π ∂hᵢ/∂hᵢ₋₁) ∂⁺hₖ/∂p; with
+    ``superscript``, the names as the notation prints h[t] (h⁽ᵗ⁾), else hₜ."""
 
     state: str
+    superscript: bool = False
+
+    def keys(self) -> tuple[str, ...]:
+        h = self.state
+        return ("L[t]", f"{h}[t]", f"{h}[i]", f"{h}[i-1]", f"{h}[k]")
 
 
 def printed(item, printer, latex: bool) -> str:

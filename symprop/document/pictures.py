@@ -27,8 +27,9 @@ from ..evaluate.arrays import Machine
 from ..evaluate.numeric import step_of
 from ..evaluate.scalar import too_large
 from ..model.kinds import Role
+from ..model.notation import DEFAULT, Notation
 from ..model.spec import LOSS
-from .printing import TextPrinter, unicode_name
+from .printing import TextPrinter, adjoint_name, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
 from .strings import LANGUAGES, phrase
 
@@ -58,6 +59,7 @@ class Picture:
     index_base: int = 0
     sequences: frozenset = frozenset()
     lang: str = "en"  # the language of the words the picture shows
+    notation: Notation = DEFAULT  # [notation]: h⁽ᵗ⁾, ∇
 
     def word(self, key: str, **places: str) -> str:
         """A phrase from the string tables, its {places} filled in."""
@@ -72,10 +74,10 @@ class Picture:
         return self.word("picture_shared", name=name) if v.shared else name
 
     def text_name(self, key: str) -> str:
-        return unicode_name(key, self.index_base, self.sequences)
+        return unicode_name(key, self.index_base, self.sequences, self.notation)
 
     def latex_name(self, key: str) -> str:
-        return latex_name(key, self.index_base, self.sequences)
+        return latex_name(key, self.index_base, self.sequences, self.notation)
 
 
 def _owner(graph, quantities) -> dict[Symbol, str]:
@@ -120,7 +122,8 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
     if too_large(program, "the scalar graph holds problems"):
         return _program_picture(program, grad, unrolled, numbers, lang)
     graph = graph_of(problem)
-    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang)
+    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang,
+                  notation=problem.notation)
     cell_view = graph.cell is not None and not unrolled
     if cell_view:
         quantities = {**{k: q for k, q in graph.quantities.items() if q.kind == Role.PARAM},
@@ -148,8 +151,8 @@ def _scalar_edges(problem, pic: Picture, quantities: dict, cell_view: bool, grad
     ``grad``, a scalar edge labelled with its local derivative."""
     graph, d = graph_of(problem), derivation_of(problem)
     nodes, local = (graph.cell.nodes, d.cell_local) if cell_view else (graph.nodes, d.local)
-    text = TextPrinter(pic.index_base, problem.sequences)
-    tex = SympropLatexPrinter(pic.index_base, problem.sequences)
+    text = TextPrinter(pic.index_base, problem.sequences, problem.notation)
+    tex = SympropLatexPrinter(pic.index_base, problem.sequences, problem.notation)
     owner = _owner(graph, quantities)
     for n in nodes:
         target = n.key
@@ -171,7 +174,8 @@ def _program_picture(program, grad: bool, unrolled: bool, numbers, lang: str) ->
     """The picture of a problem too large to expand: from the equations, with
     adjoints (numbers or symbols) but without local derivatives on the edges."""
     problem = program.problem
-    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang)
+    pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang,
+                  notation=problem.notation)
     cell_view = program.recurrent and not unrolled
     kinds = {}
     for target, expr, t in _instances(program, cell_view):
@@ -224,8 +228,8 @@ def _label_adjoint(v: Vertex, pic: Picture, numbers, key: str) -> None:
         if value is not None:
             v.adjoint = v.adjoint_latex = _short(value)
         return
-    v.adjoint = "∂L/∂" + pic.text_name(key)
-    v.adjoint_latex = adjoint_latex(key, pic.index_base, pic.sequences)
+    v.adjoint = adjoint_name(key, pic.index_base, pic.sequences, pic.notation)
+    v.adjoint_latex = adjoint_latex(key, pic.index_base, pic.sequences, pic.notation)
 
 
 def _short(value) -> str:
@@ -252,7 +256,7 @@ DOT_NEWLINE = "\\n"  # a line break inside a DOT label
 
 def _adjoint_text(adjoint: str) -> str:
     """A node's adjoint: ∂L/∂f₃ when symbolic, ∂L = 0.745 when a number."""
-    return adjoint if adjoint.startswith("∂") else f"∂L = {adjoint}"
+    return adjoint if adjoint.startswith(("∂", "∇")) else f"∂L = {adjoint}"
 
 
 def _dot_id(key: str) -> str:

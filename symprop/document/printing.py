@@ -8,10 +8,13 @@ printer (``render/latex.py``) uses the same split.
 import re
 import unicodedata
 
+from sympy import Mul, Symbol
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from ..derive.mathobj import Verbatim
 from ..model.functions import as_prime
+from ..model.notation import DEFAULT, Notation
 from ..model.spec import LOSS
 from .maths import Maths, printed
 from .numbers import _sci_text
@@ -31,6 +34,7 @@ HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
 SUBSCRIPT = str.maketrans("0123456789+-=()t,", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₜ,")
 SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 _SUPERSCRIPT_SIGNED = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+SUPERSCRIPT_TIME = str.maketrans("0123456789+-=()tkijn", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵗᵏⁱʲⁿ")
 
 _NAME = re.compile(r"([A-Za-z]+?)(hat|bar|tilde)?_?([0-9]*)\Z")
 
@@ -43,6 +47,22 @@ def split_name(name: str, index_base: int = 0, sequences=frozenset()):
     ``z@1`` -> ("z", None, [], "1").  For a name in ``sequences`` the first
     index is a time step, which ``index_base`` leaves alone.
     """
+    base, accent, subs, time, version = name_parts(name, index_base, sequences)
+    if time is not None:
+        subs.insert(1 if subs and has_digits(name) else 0, time)
+    return base, accent, subs, version
+
+
+def has_digits(name: str) -> bool:
+    """Whether the name itself carries a subscript (h1, x_in), before its indices."""
+    head = name.split("@", 1)[0].split("[", 1)[0]
+    m = _NAME.match(head)
+    return bool(m.group(3)) if m else "_" in head
+
+
+def name_parts(name: str, index_base: int = 0, sequences=frozenset()):
+    """(base, accent, subscripts, time step, version): ``split_name`` with a
+    sequence's time step apart, for a notation that writes it as h⁽ᵗ⁾."""
     version = None
     if "@" in name:
         name, version = name.split("@", 1)
@@ -56,24 +76,36 @@ def split_name(name: str, index_base: int = 0, sequences=frozenset()):
         if "_" in head:
             base, digits = head.split("_", 1)
     subs = [digits] if digits else []
-    if indices and head in sequences:
-        subs.append(indices.pop(0))
+    time = indices.pop(0) if indices and head in sequences else None
     if indices:
         if index_base:
             indices = [str(int(i) + index_base) for i in indices]
         subs.append("".join(indices) if all(len(i) == 1 for i in indices) else ",".join(indices))
-    return base, accent, subs, version
+    return base, accent, subs, time, version
 
 
-def adjoint_name(key: str, index_base: int = 0, sequences=frozenset()) -> str:
-    """∂L/∂ of the value ``key`` names."""
-    return "∂L/∂" + unicode_name(key, index_base, sequences)
+def adjoint_name(key: str, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT) -> str:
+    """∂L/∂ of the value ``key`` names (∇ₓL in a notation that writes ∇)."""
+    name = unicode_name(key, index_base, sequences, notation)
+    return f"∇_{name} L" if notation.nabla else "∂L/∂" + name
 
 
-def unicode_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
+def raised_time(text: str) -> str:
+    """⁽ᵗ⁻¹⁾ for t-1; ^(…) when some character has no superscript form."""
+    raised = text.replace(" ", "").translate(SUPERSCRIPT_TIME)
+    return f"⁽{raised}⁾" if not any(ch.isascii() for ch in raised) else f"^({text})"
+
+
+def unicode_name(name: str, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT) -> str:
+    if name == "T" and notation.last_step == "tau":
+        return "τ"
     sequences = frozenset(sequences) | {LOSS}
-    base, accent, subs, version = split_name(name, index_base, sequences)
-    if name.count("[") == 2 and name.split("[", 1)[0] not in sequences and len(base) == 1:
+    base, accent, subs, time, version = name_parts(name, index_base, sequences)
+    if time is not None and not notation.superscript:
+        subs.insert(1 if subs and has_digits(name) else 0, time)
+        time = None
+    if (name.count("[") == 2 and name.split("[", 1)[0] not in sequences and len(base) == 1
+            and notation.entries == "lowercase"):
         base = base.lower()  # the entries w₂₁ of a matrix W
     text = GREEK.get(base, base)
     if accent:
@@ -82,9 +114,55 @@ def unicode_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
         joined = ",".join(subs)
         translated = joined.translate(SUBSCRIPT)
         text += translated if not translated.isascii() else f"_{joined}"
+    if time is not None:
+        text += raised_time(time)
     if version:
-        text += f"⁽{version.translate(SUPERSCRIPT)}⁾"
+        text += _version(name, version, bool(subs), notation)
     return text
+
+
+def is_update(name: str, notation: Notation) -> bool:
+    """Whether ``w@k`` is the parameter w after k steps (not a reassigned z)."""
+    return "@" in name and name.split("@", 1)[0].split("[", 1)[0] in notation.params
+
+
+def _version(name: str, version: str, subscripted: bool, notation: Notation) -> str:
+    """z⁽¹⁾ for a reassigned z; a parameter after k steps as the notation writes it."""
+    if is_update(name, notation) and version.isdigit():
+        if notation.updated == "prime" and int(version) <= 3:
+            return "′" * int(version)
+        if notation.updated == "subscript" and not subscripted:
+            return version.translate(SUBSCRIPT)
+    return f"⁽{version.translate(SUPERSCRIPT)}⁾"
+
+
+def written_order(expr, written: frozenset):
+    """A product with its named factors in the order the equations write them:
+    w·hₜ₋₁ for w*h[t-1], where SymPy sorts them hₜ₋₁·w; other factors keep their places."""
+    args = list(Mul.make_args(expr))
+    slots = [i for i, a in enumerate(args) if isinstance(a, Symbol) and not isinstance(a, Verbatim)
+             and not a.name.startswith("dL/d")]
+    names = [args[i].name.split("@", 1)[0].split("[", 1)[0] for i in slots]
+    order: list[int] = []  # each goes before the first placed one it is written before
+    for k, name in enumerate(names):
+        order.insert(next((j for j, placed in enumerate(order) if (name, names[placed]) in written), len(order)), k)
+    if order == sorted(order):
+        return expr
+    original = list(args)
+    for slot, k in zip(slots, order):
+        args[slot] = original[slots[k]]
+    return Mul(*args, evaluate=False)
+
+
+def nabla_in_brackets(printer, expr, wrap):
+    """A product with each ∇ₓL that has factors after it in brackets, (∇ₓL)·x, as seed 004 writes it."""
+    args = list(Mul.make_args(expr))
+    inner = [k for k, a in enumerate(args[:-1]) if isinstance(a, Symbol) and a.name.startswith("dL/d")]
+    printed = {k: printer._print(args[k]) for k in inner}
+    printed = {k: s for k, s in printed.items() if s.endswith(" L")}  # not a number put in its place
+    if not printed:
+        return expr
+    return Mul(*[Verbatim(wrap(printed[k])) if k in printed else a for k, a in enumerate(args)], evaluate=False)
 
 
 def product_parts(printer, expr, wrap) -> list[str]:
@@ -137,10 +215,11 @@ class TextPrinter(PrimeNotation, StrPrinter):
 
     printmethod = "_symprop_text"  # not _sympystr: that one is for plain sstr (JSON)
 
-    def __init__(self, index_base: int = 0, sequences=frozenset()):
+    def __init__(self, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT):
         super().__init__({"order": "none"})
         self.index_base = index_base
         self.sequences = frozenset(sequences) | {LOSS}
+        self.notation = notation
 
     def _as_ordered_terms(self, expr, order=None):
         return positive_first(super()._as_ordered_terms(expr, order=order))
@@ -148,13 +227,27 @@ class TextPrinter(PrimeNotation, StrPrinter):
     def _print_Symbol(self, expr):
         if isinstance(expr, Verbatim):
             return expr.name
-        return unicode_name(expr.name, self.index_base, self.sequences)
+        return unicode_name(expr.name, self.index_base, self.sequences, self.notation)
 
     def _print_AdjointSymbol(self, expr):
-        return adjoint_name(expr.of, self.index_base, self.sequences)
+        return adjoint_name(expr.of, self.index_base, self.sequences, self.notation)
 
     def _print_Product(self, expr):
         return "*".join(product_parts(self, expr, lambda s: f"({s})"))
+
+    def _print_Mul(self, expr):
+        if self.notation.written:
+            expr = written_order(expr, self.notation.written)
+        if self.notation.nabla:
+            expr = nabla_in_brackets(self, expr, lambda s: f"({s})")
+        return super()._print_Mul(expr)
+
+    def parenthesize(self, item, level, strict=False):
+        """(h⁽ᵗ⁾)² for a name that already carries a superscript, not h⁽ᵗ⁾²."""
+        out = super().parenthesize(item, level, strict)
+        if level >= PRECEDENCE["Pow"] and item.is_Symbol and out.endswith(("⁾", "′")):
+            return f"({out})"
+        return out
 
     def _print_Equality(self, expr):
         return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
@@ -210,7 +303,11 @@ class TextPrinter(PrimeNotation, StrPrinter):
 
     def _print_UnrolledSum(self, item):
         h = item.state
-        return f"∂Lₜ/∂p = Σ_(k=1..t) ∂Lₜ/∂{h}ₜ · (Π_(i=k+1..t) ∂{h}ᵢ/∂{h}ᵢ₋₁) · ∂⁺{h}ₖ/∂p"
+        if item.superscript:
+            lt, ht, hi, hj, hk = (unicode_name(k, self.index_base, self.sequences, self.notation) for k in item.keys())
+        else:
+            lt, ht, hi, hj, hk = "Lₜ", f"{h}ₜ", f"{h}ᵢ", f"{h}ᵢ₋₁", f"{h}ₖ"
+        return f"∂{lt}/∂p = Σ_(k=1..t) ∂{lt}/∂{ht} · (Π_(i=k+1..t) ∂{hi}/∂{hj}) · ∂⁺{hk}/∂p"
 
     def _print_ImmutableDenseMatrix(self, expr):
         if expr.shape[1] == 1:
@@ -255,5 +352,5 @@ class TextPrinter(PrimeNotation, StrPrinter):
         return re.sub(r"\^2(?![0-9])", "²", out)
 
 
-def text(expr, index_base: int = 0, sequences=frozenset()) -> str:
-    return TextPrinter(index_base, sequences).doprint(expr)
+def text(expr, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT) -> str:
+    return TextPrinter(index_base, sequences, notation).doprint(expr)

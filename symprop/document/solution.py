@@ -47,4 +47,5 @@ def _document(problem, solution, lang, audience, style: Style) -> Document:
     if text:
         statement.insert(0, Para([UserText(text)]))
     return Document(problem.title_in(b.lang), b.lang, problem.source_in(b.lang), statement,
-                    b.parts(solution), problem.conventions.index_base, problem.sequences, b.appendix(solution))
+                    b.parts(solution), problem.conventions.index_base, problem.sequences, b.appendix(solution),
+                    problem.notation)

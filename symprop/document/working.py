@@ -15,6 +15,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from ..derive.backprop import AdjointSymbol
 from ..model.keys import Key
+from ..model.notation import DEFAULT
 from .maths import Typeset
 from .numbers import paren
 from .printing import TextPrinter
@@ -112,8 +113,8 @@ class _WithNumbers:
 
     latex = False
 
-    def __init__(self, numbers, style, relu_at_zero, index_base, sequences):
-        super().__init__(index_base, sequences)
+    def __init__(self, numbers, style, relu_at_zero, index_base, sequences, notation=DEFAULT):
+        super().__init__(index_base, sequences, notation)
         self.numbers, self.style, self.relu_at_zero = numbers, style, relu_at_zero
 
     def _shown(self, value) -> str:
@@ -169,7 +170,7 @@ def substituted(expr, numbers: Numbers, style, problem) -> Typeset | None:
     base, seq = problem.conventions.index_base, problem.sequences
     at_zero = problem.conventions.relu_grad_at_zero
     return Typeset(lambda _, latex: (_LatexNumbers if latex else _TextNumbers)(
-        numbers, style, at_zero, base, seq).doprint(expr))
+        numbers, style, at_zero, base, seq, problem.notation).doprint(expr))
 
 
 def as_printed(value, style) -> sympy.Rational | None:

@@ -33,7 +33,7 @@ STRINGS = {
     "forward_table": "Step by step:",
     "loss_value": "The value of the loss:",
     "backward_intro": "The derivative of the loss with respect to every node, from the loss back:",
-    "step_intro": "With learning rate η = {lr}:",
+    "step_intro": "With learning rate {eta} = {lr}:",
     "batch_step": "Observation {i}: the loss is {loss}.",
     "kinks": "Here relu is evaluated exactly at 0 ({nodes}), where it has no derivative; we use relu′(0) = {value}, as PyTorch and JAX do.",
     "kinks_other": "Here relu is evaluated exactly at 0 ({nodes}), where it has no derivative; we use the convention relu′(0) = {value}.",

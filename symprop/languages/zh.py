@@ -41,7 +41,7 @@ STRINGS = {
     "forward_table": "逐步计算：",
     "loss_value": "损失函数的值：",
     "backward_intro": "从损失函数开始反向计算损失函数对每个节点的导数：",
-    "step_intro": "取学习率 η = {lr}：",
+    "step_intro": "取学习率 {eta} = {lr}：",
     "batch_step": "第 {i} 个样本：损失为 {loss}。",
     "kinks": "这里 relu 恰好在 0 处取值（{nodes}），该点不可导；与 PyTorch 和 JAX 一样，取 relu′(0) = {value}。",
     "kinks_other": "这里 relu 恰好在 0 处取值（{nodes}），该点不可导；按约定取 relu′(0) = {value}。",

@@ -17,6 +17,7 @@ from ..languages import LANGUAGES
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import RULES, built_in_names, internal_names
 from .kinds import ClaimKind
+from .notation import Notation, read_notation
 from .parse import (  # noqa: F401  (LOSS: every layer imports it from here)
     LOSS,
     MAX_TEXT,
@@ -39,7 +40,7 @@ MAX_NUMBER = 10**100  # a number in a value, a claim, a bound
 MIN_VARIANT_STEP = 1e-6  # [variants] step: a grid of numbers worked by hand
 
 TOP_KEYS = {"title", "source", "lang", "model", "values", "conventions", "training", "expected", "document",
-            "variants"}
+            "variants", "notation"}
 DOCUMENT_KEYS = {"statement", "parts"}
 PART_KEYS = {"letter", "question", "show"}
 # What a part of a worked solution may show (the document layer writes each).
@@ -130,6 +131,7 @@ class Problem:
     shapes: dict[str, tuple[int, int]] = field(default_factory=dict)
     values: dict[str, object] = field(default_factory=dict)
     conventions: Conventions = Conventions()
+    notation: Notation = Notation()  # [notation]: how the solution writes the source's letters
     training: Training = Training()
     expected: dict[str, NumericClaim] = field(default_factory=dict)  # by key, as written after "expected."
     tolerance: float = 1e-3
@@ -197,6 +199,8 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
     initial = _initial(r, model, sequences, initial_params)
     values = _values(r, data, mentioned | set(params) | _claim_names(data), assigned, sequences, steps)
     conventions = _conventions(r, r.table(data, "conventions"))
+    notation = read_notation(r.table(data, "notation"), r.error, params, mentioned | assigned | set(params),
+                             texts)
     training = _training(r, r.table(data, "training"), values, mentioned, sequences)
     context = ClaimContext(
         params=frozenset(params), assigned=frozenset(assigned),
@@ -216,7 +220,7 @@ def from_dict(data: dict, origin: str = "<spec>", folder: Path | None = None) ->
         source=in_language(sources, lang) if sources else None, lang=lang, titles=titles, sources=sources,
         statement=statement, parts=parts, params=params, functions=functions, equations=equations, loss=loss,
         steps=steps, initial=initial, initial_params=initial_params, reduce=reduce, shapes=shapes,
-        values=values, conventions=conventions, training=training, expected=expected, tolerance=tolerance, computed=computed,
+        values=values, conventions=conventions, notation=notation, training=training, expected=expected, tolerance=tolerance, computed=computed,
         claims=claims, sequences=sequences, matrices=_matrices(r, model, values, initial, initial_params),
     )
 

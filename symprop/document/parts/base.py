@@ -13,14 +13,14 @@ from ...evaluate.scalar import too_large
 from ...model.kinds import ClaimKind
 from ...model.spec import LOSS
 from ..blocks import Para, para
-from ..formulas import LATEX, TEXT, text
+from ..formulas import latex_style, text, text_style
 from ..maths import Joined, Set, StepRange, Typeset
 from ..numbers import (
     DIGITS,
     Style,
 )
-from ..printing import unicode_name
-from ..render.latex_printer import latex_name
+from ..printing import TextPrinter, unicode_name
+from ..render.latex_printer import SympropLatexPrinter, latex_name
 from ..strings import STRINGS, phrase
 from ..working import _STEP, Numbers, as_printed, half_unit, recomputed, substituted
 
@@ -36,13 +36,7 @@ def _adj(key: str) -> AdjointSymbol:
 SHOW_STEPS = 12  # a recurrent model longer than this is shown by its cell only
 
 
-_t, _T = Symbol("t", real=True), Symbol("T", real=True)
-
-
-FORWARD_RANGE = StepRange(Integer(1), _T)
-
-
-BACKWARD_RANGE = {"range": StepRange(_T, Integer(1)), "next": Joined((_t, Integer(1))), "last": Eq(_t, _T)}
+_t = Symbol("t", real=True)
 
 
 SHOW_WORK_STEPS = 4  # a scalar cell this short shows the arithmetic of every step
@@ -57,8 +51,24 @@ MAX_SHOWN = 300  # nodes of a closed form a document prints
 MAX_FIGURE = 40  # vertices of a computational graph a document draws
 
 
+def last_step(notation) -> Symbol:
+    """The last step's letter: T, or τ as seed 004 writes it."""
+    return Symbol("tau" if notation.last_step == "tau" else "T", real=True)
+
+
+def forward_range(notation) -> StepRange:
+    """t = 1, …, T in the notation's letter for the last step."""
+    return StepRange(Integer(1), last_step(notation))
+
+
+def backward_range(notation) -> dict:
+    """t = T, …, 1, the next step, the last one, in the notation's letter for the last step."""
+    last = last_step(notation)
+    return {"range": StepRange(last, Integer(1)), "next": Joined((_t, Integer(1))), "last": Eq(_t, last)}
+
+
 def _steps(problem) -> Eq:
-    return Eq(_T, Integer(problem.steps))
+    return Eq(last_step(problem.notation), Integer(problem.steps))
 
 
 def _join(pieces: list, text_sep: str = " + ", latex_sep: str = " + ") -> Joined:
@@ -139,15 +149,30 @@ class Base:
 
     def name_of(self, printer_style: str):
         seq = self.problem.sequences | {LOSS}
-        base = self.problem.conventions.index_base
+        base, notation = self.problem.conventions.index_base, self.problem.notation
         if printer_style == "latex":
-            return lambda key: latex_name(key, base, seq)
-        return lambda key: unicode_name(key, base, seq)
+            return lambda key: latex_name(key, base, seq, notation)
+        return lambda key: unicode_name(key, base, seq, notation)
+
+    @property
+    def lr_name(self) -> str:
+        """The learning rate's symbol: eta (η), or the notation's letter (γ in seed 000)."""
+        return self.problem.notation.learning_rate
+
+    def before_step(self, name: str, k: int) -> Symbol:
+        """The weight a k-th step starts from: w, or w₀ where the notation writes w₁ after it."""
+        return _sym(f"{name}@{k - 1}") if self.problem.notation.updated == "subscript" else _sym(name)
+
+    def printers(self) -> tuple:
+        """The text and the LaTeX printer of this problem's names and notation."""
+        base, seq, notation = self.problem.conventions.index_base, self.problem.sequences, self.problem.notation
+        return TextPrinter(base, seq, notation), SympropLatexPrinter(base, seq, notation)
 
     def pre_matrix(self, m) -> Typeset:
         """A matrix-form formula, set by the formula printer with the renderer's printer."""
+        notation = self.problem.notation
         return Typeset(lambda printer, latex: text(m, self.name_of("latex" if latex else "text"), printer,
-                                                   LATEX if latex else TEXT))
+                                                   latex_style(notation) if latex else text_style(notation)))
 
     def pre(self, expr) -> Set:
         """An expression set as one finished piece (SymPy's order kept inside a sum of pieces)."""

@@ -18,13 +18,14 @@ from ..blocks import (
     claim_rule_key,
     fill,
 )
-from ..maths import Code, Unicode
+from ..maths import Typeset, Unicode
 from ..numbers import (
     _number,
     _power_of_ten_above,
     claim_cells,
     disagreeing,
 )
+from ..quoted import quoted
 from .base import _adj, _claim_symbol, _sym
 
 
@@ -45,7 +46,7 @@ class Checks:
         claims = solution.formula_claims if solution is not None else formula_claims(self.problem)
         out = []
         for c in claims:
-            quoted = Code(str(c.claimed)) if c.kind != ClaimKind.THROUGH_TIME else None
+            quoted = self.quoted(str(c.claimed)) if c.kind != ClaimKind.THROUGH_TIME else None
             verdict = self.word("right" if c.ok else "wrong")
             if c.kind == ClaimKind.THROUGH_TIME:
                 said = self.word("claim_bptt_yes" if c.claimed else "claim_bptt_no")
@@ -67,6 +68,11 @@ class Checks:
             if right is not None and not c.ok:
                 out += [self.p("erratum_right"), Rows([[lhs, right]])]
         return out
+
+    def quoted(self, formula: str) -> Typeset:
+        """The source's formula as mathematics, as it writes it, in this problem's names and notation."""
+        names = (self.name_of("text"), self.name_of("latex"))
+        return quoted(formula, names, _adj, self.matrix is not None, self.problem.functions)
 
     def reason(self, c) -> Para:
         """Why a claimed formula is wrong, in the document's language (from the claim's verdict)."""

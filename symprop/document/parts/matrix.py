@@ -9,10 +9,9 @@ from ...derive.closed_form import ClosedForms
 from ...derive.mathobj import Partial, Sum
 from ...derive.sweep import FormulaKind, through_time
 from ..blocks import Rows
-from ..formulas import LATEX, TEXT, formula_rows
+from ..formulas import formula_rows, latex_style, text_style
 from ..maths import Joined, Order, PlusPartial, Typeset, UnrolledSum
-from ..printing import TextPrinter
-from .base import BACKWARD_RANGE, FORWARD_RANGE, MAX_SHOWN, _adj, _join, _names, _sym
+from .base import MAX_SHOWN, _adj, _join, _names, _sym, backward_range, forward_range, last_step
 
 
 class Matrix:
@@ -43,15 +42,15 @@ class Matrix:
 
     def formula_rows(self, form) -> Rows:
         """The matrix form's formulas, a row each: each cell set by the formula printer with the renderer's printer."""
-        base, seq = self.problem.conventions.index_base, self.problem.sequences
-        text_rows = formula_rows(form, self.name_of("text"), TextPrinter(base, seq), TEXT)  # the shape and the notes
+        notation = self.problem.notation
+        text_rows = formula_rows(form, self.name_of("text"), self.printers()[0], text_style(notation))  # shape, notes
         printed = {}
 
         def cell(i: int, j: int) -> Typeset:
             def make(printer, latex: bool) -> str:
                 if (printer, latex) not in printed:
                     printed[printer, latex] = formula_rows(form, self.name_of("latex" if latex else "text"), printer,
-                                                          LATEX if latex else TEXT)
+                                                          latex_style(notation) if latex else text_style(notation))
                 lhs, terms, _ = printed[printer, latex][i]
                 return lhs if j == 0 else terms[j - 1]
             return Typeset(make)
@@ -62,12 +61,15 @@ class Matrix:
     def matrix_rows(self) -> list:
 
         intro = "matrix_intro_rnn" if self.matrix.recurrent else "matrix_intro"
-        out = [self.p(intro, **(BACKWARD_RANGE if self.matrix.recurrent else {})), self.formula_rows(self.matrix)]
+        notation = self.problem.notation
+        out = [self.p(intro, **(backward_range(notation) if self.matrix.recurrent else {})),
+               self.formula_rows(self.matrix)]
         # The boundary: at t = T the terms from step T + 1 are absent (∇h(τ) L = Vᵀ ∇o(τ) L).
         last = [replace(f, terms=[t for t in f.terms if not t.later]) for f in self.matrix.formulas
                 if f.kind == FormulaKind.ADJ and f.step == 0 and any(t.later for t in f.terms)]
         if last:
-            out += [self.p("matrix_boundary", last=BACKWARD_RANGE["last"], next=Joined((_sym("T"), sympy.Integer(1)))),
+            end = last_step(notation)
+            out += [self.p("matrix_boundary", last=sympy.Eq(_sym("t"), end), next=Joined((end, sympy.Integer(1)))),
                     self.formula_rows(replace(self.matrix, formulas=last))]
         return out
 
@@ -107,13 +109,13 @@ class Matrix:
 
     def bptt(self) -> list:
         T = _sym("T")
-        cost = self.p("bptt_cost", order=Order(_sym("T")))
+        cost = self.p("bptt_cost", order=Order(last_step(self.problem.notation)))
         if self.matrix is not None:  # the matrix form says it for whole vectors
             return self.through_time(through_time(self.program)) + [cost]
         d = self.derivation
         b = bptt(d)
         out = self.cell_local_rows()
-        out.append(self.p("bptt_intro", **BACKWARD_RANGE))
+        out.append(self.p("bptt_intro", **backward_range(self.problem.notation)))
         rows = []
         for r in b.recursions:
             rhs = r.same_step if r.next_step == 0 else r.same_step + r.next_step
@@ -123,7 +125,7 @@ class Matrix:
             out.append(self.p("bptt_words", h=_sym(f"{state}[t]"), hnext=_sym(f"{state}[t+1]"), t=_sym("t")))
             if state in b.final:
                 out.append(self.p("bptt_final", h=_adj(f"{state}[{b.steps}]"), extra=b.final[state]))
-        out.append(self.p("bptt_grads", range=FORWARD_RANGE))
+        out.append(self.p("bptt_grads", range=forward_range(self.problem.notation)))
         t = _sym("t")
         rows = []
         for p in b.params:
@@ -162,6 +164,9 @@ class Matrix:
                 terms.append(_join(printed, "·", r" \cdot "))
             rows.append([Partial(L, _sym(p.name)), _join(terms)])
         out.append(Rows(rows))
-        generic = UnrolledSum(state)
-        out += [self.p("unrolled_general"), Rows([[generic]])]
+        out += [self.p("unrolled_general"), Rows([[self.generic_unrolled(state)]])]
         return out
+
+    def generic_unrolled(self, state: str) -> UnrolledSum:
+        """∂Lₜ/∂p = Σₖ ∂Lₜ/∂hₜ · (Π ∂hᵢ/∂hᵢ₋₁) · ∂⁺hₖ/∂p, in the notation's names (set by the printers)."""
+        return UnrolledSum(state, self.problem.notation.superscript)

@@ -124,14 +124,14 @@ class Numeric:
     def piece_step(self, step, solution) -> list:
         problem = self.problem
         lr = problem.training.lr
-        out = [self.p("step_intro", lr=self.num(lr))]
+        out = [self.p("step_intro", eta=self.name_of("text")(self.lr_name), lr=self.num(lr))]
         for i, st in enumerate(solution.steps, start=1):
             if len(solution.steps) > 1:
                 out.append(self.p("batch_step", i=sympy.Integer(i), loss=self.num(st.loss)))
             rows = []
             for name, new in st.updated.items():
                 grad, old = st.gradients[name], st.leaves[name]
-                rule = _sym(name) - Product(_sym("eta"), _adj(name))
+                rule = self.before_step(name, i) - Product(_sym(self.lr_name), _adj(name))
                 row = [_sym(f"{name}@{i}"), rule]
                 if not isinstance(new, np.ndarray):
                     o, r, gr = self.num(old), self.num(lr), self.num(grad)

@@ -12,7 +12,7 @@ from ...model.spec import LOSS
 from ..blocks import Figure, Rows, Table
 from ..maths import Relation
 from ..pictures import picture
-from .base import FORWARD_RANGE, MAX_FIGURE, SHOW_STEPS, _steps, _sym
+from .base import MAX_FIGURE, SHOW_STEPS, _steps, _sym, forward_range
 
 
 class Statement:
@@ -25,7 +25,7 @@ class Statement:
         g = self.graph
         out = []
         if g.cell is not None:
-            out.append(self.p("cell_intro", range=FORWARD_RANGE, T=_steps(problem)))
+            out.append(self.p("cell_intro", range=forward_range(problem.notation), T=_steps(problem)))
             if self.matrix is not None:
                 rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)]
                         for n, s, e in self.matrix.equations]
@@ -66,7 +66,7 @@ class Statement:
         problem, program = self.problem, self.program
         out = []
         if program.recurrent:
-            out.append(self.p("cell_intro", range=FORWARD_RANGE, T=_steps(problem)))
+            out.append(self.p("cell_intro", range=forward_range(problem.notation), T=_steps(problem)))
         else:
             out.append(self.p("model_intro"))
         rows = [[_sym(f"{n}[t]" if s is not None else n), self.pre_matrix(e)] for n, s, e in self.matrix.equations]
@@ -107,7 +107,7 @@ class Statement:
             if table is not None:
                 out += [self.p("given_sequences"), table]
             if problem.training.lr is not None:
-                out.append(self.p("given_lr", lr=Relation(_sym("eta"), self.num(problem.training.lr))))
+                out.append(self.p("given_lr", lr=Relation(_sym(self.lr_name), self.num(problem.training.lr))))
         if problem.conventions.index_base:
             out.append(self.p("index_base", base=sympy.Integer(problem.conventions.index_base)))
         if relu:

@@ -78,8 +78,8 @@ class Symbolic:
         return [self.p("composite_intro"), Rows(rows + [[_sym(LOSS), loss, loss.xreplace({r[0]: r[1] for r in rows})]])]
 
     def piece_update_rule(self, step, solution) -> list:
-        eta = _sym("eta")
-        rows = [[_sym(f"{p}@1"), _sym(p) - Product(eta, _adj(p))] for p in self.problem.params]
+        eta = _sym(self.lr_name)
+        rows = [[_sym(f"{p}@1"), self.before_step(p, 1) - Product(eta, _adj(p))] for p in self.problem.params]
         return [self.p("update_rule_intro", eta=eta), Rows(rows)]
 
     def piece_local(self, step, solution) -> list:

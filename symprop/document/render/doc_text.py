@@ -103,7 +103,7 @@ def _value_apart(lines: list[str], hang: int) -> list[str]:
 class TextRenderer(Renderer):
     def __init__(self, doc: Document, width: int | None = None):
         super().__init__(doc)
-        self.printer = TextPrinter(doc.index_base, doc.sequences)
+        self.printer = TextPrinter(doc.index_base, doc.sequences, doc.notation)
         self.width = width or terminal_width()
 
     def inline(self, item) -> str:

@@ -231,7 +231,7 @@ class LatexMath(Renderer):
         super().__init__(doc)
         from .latex_printer import SympropLatexPrinter
 
-        self.printer = SympropLatexPrinter(doc.index_base, doc.sequences)
+        self.printer = SympropLatexPrinter(doc.index_base, doc.sequences, doc.notation)
 
     def math(self, item) -> str:
         if isinstance(item, Number):

@@ -8,7 +8,7 @@ from ...derive.program import has_arrays, program_of
 from ...derive.sweep import matrix_form_of
 from ...evaluate.scalar import too_large
 from ...model.spec import LOSS
-from ..formulas import LATEX, TEXT, formula_rows
+from ..formulas import formula_rows, latex_style, text_style
 from ..printing import TextPrinter, unicode_name
 from .latex_printer import SympropLatexPrinter, latex, latex_name
 
@@ -66,10 +66,11 @@ def derivation_json(problem) -> dict:
 def _matrix_json(problem) -> list[dict]:
     base, seq = problem.conventions.index_base, problem.sequences
     names = seq | {LOSS}
-    text_rows = formula_rows(matrix_form_of(problem), lambda k: unicode_name(k, base, names),
-                             TextPrinter(base, seq), TEXT)
-    latex_rows = formula_rows(matrix_form_of(problem), lambda k: latex_name(k, base, names),
-                              SympropLatexPrinter(base, seq), LATEX)
+    notation = problem.notation
+    text_rows = formula_rows(matrix_form_of(problem), lambda k: unicode_name(k, base, names, notation),
+                             TextPrinter(base, seq, notation), text_style(notation))
+    latex_rows = formula_rows(matrix_form_of(problem), lambda k: latex_name(k, base, names, notation),
+                              SympropLatexPrinter(base, seq, notation), latex_style(notation))
     return [{"left": tl, "right": ts, "left_latex": ll, "right_latex": ls, "note": note}
             for (tl, ts, note), (ll, ls, _) in zip(text_rows, latex_rows)]
 

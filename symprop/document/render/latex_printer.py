@@ -11,11 +11,22 @@ from sympy.printing.latex import LatexPrinter
 
 from ...derive.mathobj import Verbatim
 from ...model.functions import RULES
+from ...model.notation import DEFAULT, Notation
 from ...model.spec import LOSS
 from ..blocks import _texttt
 from ..maths import printed
 from ..numbers import _sci_latex
-from ..printing import PrimeNotation, positive_first, product_parts, split_name, step_bracket
+from ..printing import (
+    PrimeNotation,
+    has_digits,
+    is_update,
+    nabla_in_brackets,
+    name_parts,
+    positive_first,
+    product_parts,
+    step_bracket,
+    written_order,
+)
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}
 GREEK = {
@@ -25,16 +36,23 @@ GREEK = {
 }
 
 
-def adjoint_latex(key: str, index_base: int = 0, sequences=frozenset()) -> str:
-    """∂L/∂ of the value ``key`` names, as a fraction."""
-    return r"\frac{\partial L}{\partial " + latex_name(key, index_base, sequences) + "}"
+def adjoint_latex(key: str, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT) -> str:
+    """∂L/∂ of the value ``key`` names, as a fraction (∇ₓL in a notation that writes ∇)."""
+    name = latex_name(key, index_base, sequences, notation)
+    return rf"\nabla_{{{name}}} L" if notation.nabla else r"\frac{\partial L}{\partial " + name + "}"
 
 
-def latex_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
+def latex_name(name: str, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT) -> str:
+    if name == "T" and notation.last_step == "tau":
+        return r"\tau"
     sequences = frozenset(sequences) | {LOSS}
     entry = "[" in name and name.split("[", 1)[0] not in sequences
-    base, accent, subs, version = split_name(name, index_base, sequences)
-    if entry and base[:1].isupper() and len(base) == 1 and name.count("[") == 2:
+    base, accent, subs, time, version = name_parts(name, index_base, sequences)
+    if time is not None and not notation.superscript:
+        subs.insert(1 if subs and has_digits(name) else 0, time)
+        time = None
+    if (entry and base[:1].isupper() and len(base) == 1 and name.count("[") == 2
+            and notation.entries == "lowercase"):
         base = base.lower()  # the entries w_{ij} of a matrix W
     if base == "lamda":
         base = "lambda"
@@ -43,9 +61,21 @@ def latex_name(name: str, index_base: int = 0, sequences=frozenset()) -> str:
         text = f"{ACCENTS[accent]}{{{text}}}"
     if subs:
         text += "_{" + ",".join(subs) + "}"
+    if time is not None:
+        text += "^{(" + time + ")}"
     if version:
-        text += "^{(" + version + ")}"
+        text = _versioned(text, name, version, bool(subs), time is not None, notation)
     return text
+
+
+def _versioned(text: str, name: str, version: str, subscripted: bool, raised: bool, notation: Notation) -> str:
+    """z^{(1)} for a reassigned z; a parameter after k steps as the notation writes it."""
+    if is_update(name, notation) and version.isdigit():
+        if notation.updated == "prime" and int(version) <= 3:
+            return ("{" + text + "}" if raised else text) + "'" * int(version)
+        if notation.updated == "subscript" and not subscripted:
+            return text + "_{" + version + "}"
+    return ("{" + text + "}" if raised else text) + "^{(" + version + ")}"
 
 
 # Functions as books set them; any other name is \operatorname{name} (relu and
@@ -66,10 +96,11 @@ LONG_EXPONENT = 4.0  # em: a longer exponent of e is written \exp(…)
 class SympropLatexPrinter(PrimeNotation, LatexPrinter):
     """sympy's LatexPrinter with symprop's names, derivatives and display objects."""
 
-    def __init__(self, index_base: int = 0, sequences=frozenset()):
+    def __init__(self, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT):
         super().__init__({"mul_symbol": "dot", "fold_short_frac": False, "order": "none"})
         self.index_base = index_base
         self.sequences = frozenset(sequences) | {LOSS}
+        self.notation = notation
 
     def _as_ordered_terms(self, expr, order=None):
         return positive_first(super()._as_ordered_terms(expr, order=order))
@@ -77,10 +108,10 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         if isinstance(expr, Verbatim):
             return expr.name
-        return latex_name(expr.name, self.index_base, self.sequences)
+        return latex_name(expr.name, self.index_base, self.sequences, self.notation)
 
     def _print_AdjointSymbol(self, expr, style="plain"):
-        return adjoint_latex(expr.of, self.index_base, self.sequences)
+        return adjoint_latex(expr.of, self.index_base, self.sequences, self.notation)
 
     def _print_Function(self, expr, exp=None):
         name = type(expr).__name__
@@ -128,6 +159,13 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
 
     def _print_Product(self, expr):
         return r" \cdot ".join(product_parts(self, expr, lambda s: rf"\left({s}\right)"))
+
+    def _print_Mul(self, expr):
+        if self.notation.written:
+            expr = written_order(expr, self.notation.written)
+        if self.notation.nabla:
+            expr = nabla_in_brackets(self, expr, lambda s: rf"\left({s}\right)")
+        return super()._print_Mul(expr)
 
     # The document's mathematics that is not SymPy's (maths.py) ------------------------
 
@@ -181,9 +219,13 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
 
     def _print_UnrolledSum(self, item):
         h = item.state
-        return (rf"\frac{{\partial L_{{t}}}}{{\partial p}} = \sum_{{k=1}}^{{t}} \frac{{\partial L_{{t}}}}"
-                rf"{{\partial {h}_{{t}}}} \left( \prod_{{i=k+1}}^{{t}} \frac{{\partial {h}_{{i}}}}"
-                rf"{{\partial {h}_{{i-1}}}} \right) \frac{{\partial^{{+}} {h}_{{k}}}}{{\partial p}}")
+        if item.superscript:
+            lt, ht, hi, hj, hk = (latex_name(k, self.index_base, self.sequences, self.notation) for k in item.keys())
+        else:
+            lt, ht, hi, hj, hk = "L_{t}", f"{h}_{{t}}", f"{h}_{{i}}", f"{h}_{{i-1}}", f"{h}_{{k}}"
+        return (rf"\frac{{\partial {lt}}}{{\partial p}} = \sum_{{k=1}}^{{t}} \frac{{\partial {lt}}}"
+                rf"{{\partial {ht}}} \left( \prod_{{i=k+1}}^{{t}} \frac{{\partial {hi}}}"
+                rf"{{\partial {hj}}} \right) \frac{{\partial^{{+}} {hk}}}{{\partial p}}")
 
     def _print_Boxed(self, expr):
         return r"\boxed{" + self._print(expr.args[0]) + "}"
@@ -200,8 +242,8 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
         )
 
 
-def latex(expr, index_base: int = 0, sequences=frozenset()) -> str:
-    return SympropLatexPrinter(index_base, sequences).doprint(expr)
+def latex(expr, index_base: int = 0, sequences=frozenset(), notation: Notation = DEFAULT) -> str:
+    return SympropLatexPrinter(index_base, sequences, notation).doprint(expr)
 
 
 # ---------------------------------------------------------------------------
@@ -415,7 +457,13 @@ def _node_width(node) -> float:
         return 0.6 if len(tok) <= 8 else 0.9  # \partial, \omega…; \operatorname-like words more
     if tok.isdigit():
         return 0.5
+    if tok in WIDE:
+        return WIDE[tok]
     return 0.55
+
+
+# The widest capitals of math italic, in em (W₁₁ is a third wider than w₁₁).
+WIDE = {"W": 0.94, "M": 0.97, "U": 0.68, "V": 0.58, "N": 0.8, "H": 0.83, "K": 0.85, "X": 0.83}
 
 
 def _width(nodes: list) -> float:

@@ -13,7 +13,7 @@ from .document import no_controls, pad, shown
 
 
 def _name(problem, key: str) -> str:
-    return unicode_name(key, problem.conventions.index_base, problem.sequences | {LOSS})
+    return unicode_name(key, problem.conventions.index_base, problem.sequences | {LOSS}, problem.notation)
 
 
 def _plain(item) -> str:
