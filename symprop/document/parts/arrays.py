@@ -21,13 +21,14 @@ import sympy
 
 from ...derive.program import Op, leaves_of, walk
 from ...evaluate.arrays import Machine
+from ...model.spec import LOSS
 from ..blocks import Para, Rows
 from ..formulas import LATEX, TEXT, text
 from ..numbers import DIGITS, Number, Pre, paren
 from ..printing import TextPrinter
 from ..render.document import LINE_WIDTH, break_formula
 from ..render.latex_printer import SympropLatexPrinter, width
-from ..working import _STEP, _split
+from ..working import _STEP, _split, as_printed, half_unit
 from .base import MORE_DIGITS, _at_step, _sym
 
 ARRAY_LIMIT = 4  # an array of at most this many rows and columns is written out; of a larger one, an entry
@@ -85,7 +86,15 @@ class Arrays:
     def all_values(self, step, machine: Machine) -> dict:
         """Every value a line reads at the first step: the leaves (a sequence's
         items x[0], x[1], …) and every line's value."""
-        return {**machine.leaf_values(self.problem.first_values()), **step.leaves, **step.values}
+        return {**machine.leaf_values(self.problem.first_values()), **step.leaves, **step.values, LOSS: step.loss}
+
+    def loss_row(self, step, row: list) -> list:
+        """The loss of a problem with arrays worked out with them; else ``row``."""
+        loss = self.program.loss
+        if self.matrix is None or loss is None or loss.expr is None:
+            return row
+        rows = self.array_rows(step, [loss], None, lambda line: LOSS)
+        return rows[0] if rows and len(rows[0]) > 2 else row
 
     def array_rows(self, step, lines, t: int | None, lhs_key) -> list:
         """A worked row (or one entry's) for each of ``lines`` at step ``t``;
@@ -133,6 +142,25 @@ class Arrays:
         row = [lhs, formula]
         simpler = self.one_hot(step, line, lhs, t, value)
         return row + (simpler if simpler is not None else [numbers, self.num(value)])
+
+    def sum_style(self, terms: list, total):
+        """The style of the terms of a printed sum (L = L₁ + L₂ + L₃ = …): this document's,
+        or up to MORE_DIGITS more decimals, the fewest with which they add up to the total."""
+        target = as_printed(total, self.style)
+        if target is None:
+            return self.style
+        number = self.num(total)
+        room = half_unit(number.write(number.value)) + 1e-9 * abs(float(target))
+        for extra in range(MORE_DIGITS + 1):
+            style = replace(self.style, digits=(self.style.digits or DIGITS) + extra)
+            shown = [as_printed(x, style) for x in terms]
+            if any(x is None for x in shown):
+                return self.style
+            if abs(float(sum(shown)) - float(target)) <= room:
+                if extra and not self.carried:
+                    self.carried = "now"
+                return style
+        return self.style
 
     def array_style(self, expr: Op, t, value, values: dict, machine: Machine):
         """The style of the arrays put into ``expr``: this document's, or up to
@@ -270,7 +298,7 @@ class Arrays:
                 rows += self.array_rows(step, [loss], t, lambda line, t=t: f"L[{t}]")
         if not rows:
             return []
-        return [*self.limit_said(), self.p("first_step", t=sympy.Integer(1)), Rows(rows)]
+        return [*self.limit_said(), self.p("first_step", t=Pre("t = 1", "t = 1")), Rows(rows)]
 
     def limit_said(self) -> list[Para]:
         """The limit of arrays written out, said once in a document."""

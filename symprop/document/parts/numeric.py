@@ -37,11 +37,15 @@ class Numeric:
             total = self.joined(losses) if problem.steps <= SHOW_STEPS and have else None
             row = [_sym(LOSS)]
             if total is not None:
-                sums = [self.num(step.values[f"L[{t}]"]) for t in range(1, problem.steps + 1)]
+                terms = [step.values[f"L[{t}]"] for t in range(1, problem.steps + 1)]
+                style = self.sum_style(terms, step.loss)
+                sums = [style.number(x) for x in terms]
                 row += [total, _join([Pre(paren(x.text()), paren(x.latex(), True)) for x in sums])]
                 if problem.reduce == "mean":
                     row = [_sym(LOSS)]
             row.append(self.num(step.loss))
+            if total is None:
+                row = self.loss_row(step, row)
             return out + [self.p("loss_value"), Rows([row])]
         numbers = self.numbers(step) if self.scalar else None
         lines = {line.key: line for line in self.program.lines()}
@@ -59,8 +63,8 @@ class Numeric:
         out.append(Rows(rows))
         loss = self.graph.nodes[-1] if self.scalar else None
         row = self.worked(_sym(LOSS), loss.expr, numbers, step.loss) if loss is not None else [_sym(LOSS), self.num(step.loss)]
-        if loss is None and self.program.loss is not None and self.program.loss.expr is not None:
-            row = (self.array_rows(step, [self.program.loss], None, lambda line: LOSS) or [row])[0]
+        if loss is None:
+            row = self.loss_row(step, row)
         return out + [self.p("loss_value"), Rows([row])]
 
     def cell_rows(self, step, nodes, adjoint: bool = False) -> list:
