@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import symprop
-from symprop.document.numbers import _fmt
+from symprop.document.numbers import Style, _fmt
+from symprop.document.parts.base import Base
 from tests.test_working_reproduces import as_python, recompute, unreproduced
 
 
@@ -226,3 +227,26 @@ def test_the_checker_reads_arrays_and_catches_a_wrong_entry():
     assert len(unreproduced("  a = [1, 2; 3, 4]·(1, 1)ᵀ = (3, 7, 0)ᵀ")[1]) == 1
     broken = "  a = [1, 2; 3, 4]·(1, 1)ᵀ + [1, 0;\n      0, 1]·(1, 1)ᵀ\n    = (4, 8)ᵀ"
     assert unreproduced(broken) == (1, [])
+
+
+def test_a_problem_too_large_for_the_entry_engine_works_its_first_entry_from_the_arrays():
+    """40 hidden units: past the entry-by-entry engine's cap, a₁,₀ is written from the line's
+    operations (b₀ + u₀₀·x₁,₀ + … + w₀₀·h₀,₀ + …), and reproduces."""
+    rng = np.random.default_rng(7)
+    n = 40
+    W, U, b = (np.round(rng.uniform(-0.5, 0.5, s), 2) for s in ((n, n), (n, 2), n))
+    x = np.round(rng.uniform(-1, 1, (3, 2)), 2)
+    spec = (f'[model]\nparams = ["W", "U", "b"]\nsteps = 2\ninitial = {{ h = {[0] * n} }}\n'
+            'equations = """\na[t] = b + W @ h[t-1] + U @ x[t]\nh[t] = tanh(a[t])\n"""\n'
+            'loss = "sum(h[t]**2)"\n[values]\n'
+            f"W = {W.tolist()}\nU = {U.tolist()}\nb = {b.tolist()}\nx = {x.tolist()}\n")
+    problem = symprop.loads(spec)
+    assert not Base(problem.spec, None, "teacher", Style()).scalar
+    text = problem.solution().document("text")
+    a0 = b[0] + U[0] @ x[1]
+    rows = flat(part_a(text))
+    assert flat("a₁,₀ = b₀ + u₀₀·x₁,₀ + u₀₁·x₁,₁ + w₀₀·h₀,₀") in rows
+    assert flat(f"= {_fmt(a0)} h₁ =") in rows
+    assert flat("h₁,₀ = tanh(a₁,₀) = tanh(") in rows
+    checked, bad = unreproduced(text)
+    assert checked >= 3 and not bad, bad

@@ -19,8 +19,10 @@ from dataclasses import replace
 import numpy as np
 import sympy
 
+from ...derive.ops import number_of
 from ...derive.program import Op, leaves_of, walk
 from ...evaluate.arrays import Machine
+from ...model.functions import RULES
 from ...model.spec import LOSS
 from ..blocks import Para, Rows
 from ..formulas import LATEX, TEXT, text
@@ -29,11 +31,11 @@ from ..printing import TextPrinter
 from ..render.document import LINE_WIDTH, break_formula
 from ..render.latex_printer import SympropLatexPrinter, width
 from ..working import _STEP, _split, as_printed, half_unit
-from .base import MORE_DIGITS, _at_step, _sym
+from .base import MORE_DIGITS, SHOW_STEPS, _at_step, _sym
 
 ARRAY_LIMIT = 4  # an array of at most this many rows and columns is written out; of a larger one, an entry
 
-MAX_ENTRY_OPS = 40  # operations of an entry's formula worked as an example (max_pool's is no hand formula)
+MAX_ENTRY_OPS = 200  # operations of an entry's formula worked as an example (a row of 100 products)
 
 # what a student computes by hand from arrays written out (and what a checker recomputes)
 _BY_HAND = {"leaf", "at", "num", "neg", "T", "add", "mul", "div", "pow", "matmul"}
@@ -81,7 +83,10 @@ class Arrays:
     """The array working, as methods of the document's builder."""
 
     def machine(self) -> Machine:
-        return Machine(self.program, self.problem.conventions.relu_grad_at_zero)
+        """The array engine's machine, to recompute a line from its numbers as printed."""
+        if getattr(self, "_machine", None) is None:
+            self._machine = Machine(self.program, self.problem.conventions.relu_grad_at_zero)
+        return self._machine
 
     def all_values(self, step, machine: Machine) -> dict:
         """Every value a line reads at the first step: the leaves (a sequence's
@@ -229,18 +234,23 @@ class Arrays:
 
     def entry_row(self, step, line, key: str, t, value) -> list | None:
         """The first entry of a larger array worked as an example, from the
-        entry-by-entry engine's formula; None without that engine."""
-        if not self.scalar or not isinstance(value, np.ndarray) or value.ndim != 2:
-            return None
-        node = self.scalar_node(line, t)
-        if node is None:
+        entry-by-entry engine's formula, or without that engine (a problem too
+        large for it) from the line's operations done by hand."""
+        if not isinstance(value, np.ndarray) or value.ndim != 2:
             return None
         index = "[0]" if value.shape[1] == 1 else "[0][0]"
-        expr = node.expr if t is None else _at_step(node.expr, t)
-        if (not expr.free_symbols or expr.is_Symbol or expr.has(sympy.Heaviside, sympy.Piecewise)
+        if self.scalar:
+            node = self.scalar_node(line, t)
+            expr = None if node is None else node.expr if t is None else _at_step(node.expr, t)
+            numbers = self.numbers(step, t)
+        else:
+            machine = self.machine()
+            expr = _entry(line.expr, 0, 0, lambda e: machine.ref(e, t)) if _by_hand(line.expr) else None
+            numbers = _Given(self.all_values(step, machine))
+        if (expr is None or not expr.free_symbols or expr.is_Symbol or expr.has(sympy.Heaviside, sympy.Piecewise)
                 or sympy.count_ops(expr) > MAX_ENTRY_OPS):
             return None  # nothing to work out, or no formula a student writes by hand
-        return self.worked(_sym(key + index), expr, self.numbers(step, t), value.reshape(-1)[0])
+        return self.worked(_sym(key + index), expr, numbers, value.reshape(-1)[0])
 
     def scalar_node(self, line, t):
         """The entry-by-entry engine's node of a line's first entry (its only one for a scalar)."""
@@ -292,8 +302,8 @@ class Arrays:
         if not program.recurrent or self.matrix is None:
             return []
         rows = self.array_rows(step, program.cell, 1, lambda line: f"{line.key}[1]")
-        loss = next((line for line in program.cell if line.key == "L"), None)
-        if loss is not None:
+        loss = next((line for line in program.cell if line.key == LOSS), None)
+        if loss is not None and self.problem.steps <= SHOW_STEPS:  # each loss term, as the table shows them
             for t in range(2, self.problem.steps + 1):
                 rows += self.array_rows(step, [loss], t, lambda line, t=t: f"L[{t}]")
         if not rows:
@@ -313,3 +323,72 @@ def _breaks(latex: str) -> bool:
     """Whether a formula too wide for a line has a top-level + or - to break it at."""
     lines = break_formula(latex, LINE_WIDTH - 6, LINE_WIDTH - 7)
     return len(lines) > 1 and all(width(x) <= LINE_WIDTH - 4 for x in lines)
+
+
+def _entry(e: Op, i: int, j: int, ref):
+    """Entry (i, j) of an expression done by hand (``_by_hand``, without the
+    reductions), in the names of the entries (W[0][1], h[0][1] for a column's):
+    the first entry of a line too large for the entry-by-entry engine.  ``ref``
+    gives a leaf's key at the step (h[t-1] is h[0] at t = 1); None for an
+    operation it does not expand."""
+    def of(arg: Op, r: int, c: int):
+        rows, columns = arg.shape or (1, 1)  # an axis of 1 is repeated (NumPy's broadcasting)
+        return _entry(arg, r if rows > 1 else 0, c if columns > 1 else 0, ref)
+
+    op, args = e.op, e.args
+    if op in ("leaf", "at"):
+        key = ref(e)
+        if e.shape is None:
+            return sympy.Symbol(key, real=True)
+        return sympy.Symbol(f"{key}[{i}]" if e.shape[1] == 1 else f"{key}[{i}][{j}]", real=True)
+    if op == "num":
+        return number_of(e.extra)
+    parts = [of(a, j, i) if op == "T" else of(a, i, j) for a in args] if op != "matmul" else []
+    if any(p is None for p in parts):
+        return None
+    if op == "T":
+        return parts[0]
+    if op == "neg":
+        return -parts[0]
+    if op in ("add", "mul", "div"):
+        a, b = parts
+        return a + b if op == "add" else a * b if op == "mul" else a / b
+    if op == "pow":
+        return parts[0] ** e.extra
+    if op == "fn":
+        return RULES[e.name].apply(parts[0])
+    if op == "matmul":
+        a, b = args
+        terms = [(_entry(a, i, k, ref), _entry(b, k, j, ref)) for k in range((a.shape or (1, 1))[1])]
+        return None if any(x is None or y is None for x, y in terms) else sympy.Add(*[x * y for x, y in terms])
+    return None
+
+
+class _Given:
+    """The number of each entry's name (W[0][1], h[0][1]) among a pass's values,
+    for the worked line of an entry (as ``working.Numbers``, without the entry-by-entry engine)."""
+
+    def __init__(self, values: dict):
+        self.values = values
+
+    def of(self, symbol):
+        head, *indices = symbol.name.split("[")
+        indices = [i.rstrip("]") for i in indices]
+        for cut in range(len(indices), -1, -1):  # h[0][1]: the value h[0], its entry 1
+            key = head + "".join(f"[{i}]" for i in indices[:cut])
+            if key in self.values:
+                try:
+                    entry = tuple(int(i) for i in indices[cut:])
+                except ValueError:
+                    return None
+                array = np.asarray(self.values[key], dtype=object)
+                if array.ndim == 2 and len(entry) == 1:
+                    entry = (entry[0], 0)
+                if array.ndim != len(entry):
+                    return None
+                x = array[entry] if entry else array.reshape(-1)[0]
+                return x if isinstance(x, sympy.Rational) else float(x)
+        return None
+
+    def known(self, expr) -> bool:
+        return all(self.of(s) is not None for s in expr.free_symbols)
