@@ -247,8 +247,8 @@ class Arrays:
             machine = self.machine()
             expr = _entry(line.expr, 0, 0, lambda e: machine.ref(e, t)) if _by_hand(line.expr) else None
             numbers = _Given(self.all_values(step, machine))
-        if (expr is None or not expr.free_symbols or expr.is_Symbol or expr.has(sympy.Heaviside, sympy.Piecewise)
-                or sympy.count_ops(expr) > MAX_ENTRY_OPS):
+        if (expr is None or not expr.free_symbols or expr.is_Symbol or sympy.count_ops(expr) > MAX_ENTRY_OPS
+                or any(type(f).__name__ not in _HAND_FUNCTIONS for f in expr.atoms(sympy.Function))):
             return None  # nothing to work out, or no formula a student writes by hand
         return self.worked(_sym(key + index), expr, numbers, value.reshape(-1)[0])
 
