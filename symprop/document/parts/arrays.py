@@ -350,9 +350,11 @@ def _entry(e: Op, i: int, j: int, ref):
         return parts[0]
     if op == "neg":
         return -parts[0]
-    if op in ("add", "mul", "div"):
+    if op == "add":  # the terms in the line's order (b₀ + w₀₀·h₀,₀ + … + w₀,₁₀·h₀,₁₀), as written
+        return sympy.Add(*[t for p in parts for t in (p.args if p.is_Add else (p,))], evaluate=False)
+    if op in ("mul", "div"):
         a, b = parts
-        return a + b if op == "add" else a * b if op == "mul" else a / b
+        return a * b if op == "mul" else a / b
     if op == "pow":
         return parts[0] ** e.extra
     if op == "fn":
@@ -360,7 +362,9 @@ def _entry(e: Op, i: int, j: int, ref):
     if op == "matmul":
         a, b = args
         terms = [(_entry(a, i, k, ref), _entry(b, k, j, ref)) for k in range((a.shape or (1, 1))[1])]
-        return None if any(x is None or y is None for x, y in terms) else sympy.Add(*[x * y for x, y in terms])
+        if any(x is None or y is None for x, y in terms):
+            return None
+        return sympy.Add(*[x * y for x, y in terms], evaluate=False)
     return None
 
 
