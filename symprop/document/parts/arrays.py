@@ -73,10 +73,12 @@ def _entries(number: Number) -> np.ndarray:
 
 def _half_units(number: Number, digits: int) -> np.ndarray:
     """How far a recomputed entry may be from the printed one: half a unit of
-    the document's last decimal for a float, nothing for an exact number."""
+    the document's last decimal for a float (of its last printed digit for a
+    small one, 7.51·10⁻³), nothing for an exact number."""
     value = number.value
     flat = value.flat if isinstance(value, np.ndarray) else [value]
-    return np.array([0.0 if isinstance(x, sympy.Rational) else 0.5 * 10.0 ** -digits for x in flat])
+    return np.array([0.0 if isinstance(x, sympy.Rational) else min(0.5 * 10.0 ** -digits, half_unit(number.write(x)))
+                     for x in flat])
 
 
 class Arrays:
