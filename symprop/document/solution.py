@@ -11,6 +11,7 @@ from dataclasses import replace
 from ..model.reading import in_language
 from .blocks import Document, Figure, Para, UserText  # noqa: F401  (Figure: the API's)
 from .numbers import Style
+from .parts.arrays import Arrays
 from .parts.base import Base
 from .parts.checks import Checks
 from .parts.matrix import Matrix
@@ -20,7 +21,7 @@ from .parts.statement import Statement
 from .parts.symbolic import Symbolic
 
 
-class _Builder(Checks, Numeric, Matrix, Symbolic, Questions, Statement, Base):
+class _Builder(Checks, Numeric, Arrays, Matrix, Symbolic, Questions, Statement, Base):
     """A document's builder: each piece's methods in a module of ``parts/``."""
 
 

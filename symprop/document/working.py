@@ -64,8 +64,11 @@ class Numbers:
             table = self.problem.values
         if key not in table:
             key, entry = _split(name)
-            if key not in table:
-                return None
+            if key not in table:  # an entry of a step's value: h[0][1] is entry 1 of h[0]
+                table = self.step.values
+                key, entry = _split_at_step(name)
+                if key not in table:
+                    return None
         value = table[key]
         if isinstance(value, list):  # a sequence in [values]: entry 0 is the step
             if not entry or entry[0] >= len(value):
@@ -93,6 +96,13 @@ def _split(name: str) -> tuple[str, tuple[int, ...]]:
     key = Key.parse(name)
     numbers = key.numbers()
     return (key.name, numbers) if numbers is not None else (name, ())
+
+
+def _split_at_step(name: str) -> tuple[str, tuple[int, ...]]:
+    """"h[0][1]" -> ("h[0]", (1,)): a sequence's value at a step, and its entry."""
+    head, _, rest = name.partition("]")
+    _, entry = _split("x" + rest)
+    return (head + "]", entry) if rest and entry else (name, ())
 
 
 def _indicator(inner, numbers: Numbers, at_zero: float) -> float | None:

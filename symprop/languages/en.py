@@ -76,6 +76,8 @@ STRINGS = {
     "given_lr": "The learning rate is {lr}.",
     "index_base": "Entries of vectors and matrices are numbered from {base}, as in the source.",
     "forward_steps": "Step by step, each line with its numbers:",
+    "first_step": "The first step, {t}, with its numbers:",
+    "arrays_limit": "A vector or a matrix of size up to {size} is written out in full; for a larger one, the first entry is worked as an example.",
     "backward_steps": "From the last step back, each line with its numbers:",
     "gradients_intro": "Each gradient from the backward pass, with its numbers:",
     "step_order": "Every gradient is taken at the old weights: the backward pass is finished before any weight is updated.",

@@ -84,6 +84,8 @@ STRINGS = {
     "given_lr": "学习率为 {lr}。",
     "index_base": "与原文一样，向量和矩阵的元素从 {base} 开始编号。",
     "forward_steps": "逐步计算，每一行都代入数值：",
+    "first_step": "第一个时间步 {t}，代入数值：",
+    "arrays_limit": "不超过 {size} 的向量和矩阵完整写出；更大的只以第一个元素为例计算。",
     "backward_steps": "从最后一个时间步开始反向计算，每一行都代入数值：",
     "gradients_intro": "由反向传播得到的各个梯度，代入数值：",
     "step_order": "所有梯度都在旧的权重处计算：先完成整个反向传播，再更新权重。",

@@ -32,28 +32,40 @@ class Numeric:
                 out += [self.p("forward_table"), self.time_table(step.values)]
             if self.small_cell():
                 out += [self.p("forward_steps"), Rows(self.cell_rows(step, [n for n in self.graph.cell.nodes]))]
+            out += self.first_step_working(step)
             losses = [_sym(f"L[{t}]") for t in range(1, problem.steps + 1)]
             have = all(f"L[{t}]" in step.values for t in range(1, problem.steps + 1))
             total = self.joined(losses) if problem.steps <= SHOW_STEPS and have else None
             row = [_sym(LOSS)]
             if total is not None:
-                sums = [self.num(step.values[f"L[{t}]"]) for t in range(1, problem.steps + 1)]
+                terms = [step.values[f"L[{t}]"] for t in range(1, problem.steps + 1)]
+                style = self.sum_style(terms, step.loss)
+                sums = [style.number(x) for x in terms]
                 row += [total, _join([_bracketed(x) for x in sums])]
                 if problem.reduce == "mean":
                     row = [_sym(LOSS)]
             row.append(self.num(step.loss))
+            if total is None:
+                row = self.loss_row(step, row)
             return out + [self.p("loss_value"), Rows([row])]
         numbers = self.numbers(step) if self.scalar else None
+        lines = {line.key: line for line in self.program.lines()}
         rows = []
         for key, value in step.values.items():
             if not isinstance(value, np.ndarray) and self.scalar:
                 node = next(n for n in self.graph.nodes if n.key == key)
                 rows.append(self.worked(_sym(key), node.expr, numbers, value))
+            elif self.matrix is not None and key in lines:
+                rows += self.array_rows(step, [lines[key]], None, lambda line: line.key)
             else:
                 rows.append([_sym(key), self.num(value)])
+        if getattr(self, "arrays_shown", False):
+            out += self.limit_said()
         out.append(Rows(rows))
         loss = self.graph.nodes[-1] if self.scalar else None
         row = self.worked(_sym(LOSS), loss.expr, numbers, step.loss) if loss is not None else [_sym(LOSS), self.num(step.loss)]
+        if loss is None:
+            row = self.loss_row(step, row)
         return out + [self.p("loss_value"), Rows([row])]
 
     def cell_rows(self, step, nodes, adjoint: bool = False) -> list:

@@ -71,6 +71,16 @@ COMMON = r"""\usepackage{amsmath,amssymb}
 HEADING_LINES = 10  # a part's heading, its question, "Solution." and a few lines of it stay together
 LONG_DISPLAY = 30  # lines of a display that may break across pages (longer than a page, nearly)
 
+MATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}")
+
+
+def display_lines(body: str) -> int:
+    """How many lines of text a display is tall: each of its lines, or the rows
+    of the tallest matrix in it (a column of five entries is five lines)."""
+    return sum(max([1] + [m.group(1).count("\\\\") + 1 for m in MATRIX.finditer(line)])
+               for line in re.split(r"\\\\(?:\[[^\]]*\])?\n", body))
+
+
 CYRILLIC = re.compile(r"[\u0400-\u04FF]+(?:[\s,.:;!?«»()-]+[\u0400-\u04FF]+)*")
 LONG_TEXT = re.compile(r"\\(texttt|text|mathrm)\{([^{}]{24,})\}")
 
@@ -156,7 +166,7 @@ class LatexRenderer(LatexMath):
     def rows(self, r: Rows) -> str:
         body = self.aligned(r)
         display = "\\begin{align*}\n" + body + "\n\\end{align*}"
-        if body.count("\\\\\n") + 1 > LONG_DISPLAY:  # longer than a page, nearly: it may break
+        if display_lines(body) > LONG_DISPLAY:  # longer than a page, nearly: it may break
             return "{\\allowdisplaybreaks\n" + display + "}"
         return display
 
