@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .numbers import Pre, _sci_latex, _sci_text, as_written, rule_cell
+from .numbers import Number, Pre, _sci_latex, _sci_text, as_written, rule_cell
 from .strings import phrase
 
 
@@ -44,6 +44,26 @@ class Figure:
     dot: str
     tikz: str
     mermaid: str
+
+
+@dataclass
+class Series:
+    """One line of a plot: its name in the legend and its points (t, value)."""
+
+    name: Pre  # ‖∂L/∂hₜ‖ for text and LaTeX
+    points: list[tuple[int, float]]
+
+
+@dataclass
+class Plot:
+    """A plot over t on a log scale (the sizes of BPTT's adjoints), drawn by each
+    format: PGFPlots in LaTeX, SVG in Markdown and MyST; ``table``, its numbers, in text."""
+
+    series: list[Series]
+    y_label: Pre  # the quantity on the vertical axis
+    caption: Para  # in the document's language
+    alt: str  # what the picture shows, in words and numbers, for a reader who cannot see it
+    table: Table
 
 
 @dataclass
@@ -89,6 +109,19 @@ def para(lang: str, key: str, **math) -> Para:
         elif piece:
             parts.append(piece)
     return Para(parts)
+
+
+def plain(p) -> str:
+    """A paragraph as plain Unicode text, its mathematics by its text form (alt text, an HTML caption)."""
+    if isinstance(p, str):
+        return p
+    out = []
+    for x in p.parts:
+        if isinstance(x, str | Pre):
+            out.append(x if isinstance(x, str) else x.text)
+        else:
+            out.append(x.text() if isinstance(x, Number) else str(x))
+    return "".join(out)
 
 
 def _texttt(text: str) -> str:

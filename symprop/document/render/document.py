@@ -5,7 +5,7 @@ import re
 import sympy
 
 from ...languages import LANGUAGES
-from ..blocks import Document, Figure, Para, Part, Rows, Table, UserText
+from ..blocks import Document, Figure, Para, Part, Plot, Rows, Table, UserText
 from ..numbers import Number, Pre
 from .latex_printer import BINARY, RELATION, Group, is_tall, parse, render, tidy, width
 
@@ -59,10 +59,16 @@ class Renderer:
             return self.table(item)
         if isinstance(item, Figure):
             return self.figure(item)
+        if isinstance(item, Plot):
+            return self.plot(item)
         raise TypeError(type(item).__name__)
 
     def figure(self, f: Figure) -> str:
         return ""
+
+    def plot(self, p: Plot) -> str:
+        """A format that does not draw shows the plotted numbers."""
+        return self.table(p.table)
 
     def math(self, item) -> str:
         raise NotImplementedError

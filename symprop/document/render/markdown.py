@@ -9,8 +9,10 @@ rule, a fence, a MyST comment or target.
 """
 
 import re
+from html import escape
 
-from ..blocks import Rows, Table
+from ..blocks import Plot, Rows, Table, plain
+from ..plots import to_svg
 from .document import LatexMath, no_controls
 
 MARKUP = re.compile(r"[\\`*_{}\[\]<>#|$~&]")  # code, roles, emphasis, links, HTML, math, tables
@@ -44,6 +46,11 @@ class MarkdownRenderer(LatexMath):
         if self.myst:  # sphinx.ext.graphviz renders it with Graphviz
             return "```{graphviz}\n" + f.dot + "```"
         return "```mermaid\n" + f.mermaid + "```"
+
+    def plot(self, p: Plot) -> str:
+        """The plot as SVG in an HTML figure (one block: no blank line in it), captioned."""
+        return (f"<figure>\n{to_svg(p)}\n<figcaption>{escape(no_controls(plain(p.caption)))}</figcaption>\n"
+                "</figure>")
 
     def table(self, t: Table) -> str:
         head = "| " + " | ".join(self.cell(c) for c in t.header) + " |"
