@@ -58,9 +58,15 @@ def y_ticks(plot: Plot) -> list[tuple[int, int]]:
     return candidates[below:max(above, below + 1) + 1]
 
 
-def tick_label(m: int, k: int) -> tuple[str, str]:
+def tick_labels(ticks: list[tuple[int, int]]) -> list[tuple[str, str]]:
+    """The ticks' labels: decades as powers of ten (10⁻⁷, 10⁻⁵, …), others as numbers where short."""
+    decades = len(ticks) > 1 and all(m == 1 for m, _ in ticks)
+    return [tick_label(m, k, decades) for m, k in ticks]
+
+
+def tick_label(m: int, k: int, power: bool = False) -> tuple[str, str]:
     """A tick's label as text and as LaTeX: 0.5, 20, 10⁻⁵, 2·10⁻⁵."""
-    if -3 <= k <= 3:
+    if -3 <= k <= 3 and not power:
         text = f"{_number(m, k):f}".rstrip("0").rstrip(".")
         return text, text
     power = str(k).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
@@ -93,13 +99,13 @@ def to_pgfplots(plot: Plot) -> str:
     ticks = y_ticks(plot)
     xmin, xmax = x_range(_steps(plot))
     options = [
-        "ymode=log", r"width=0.82\linewidth", "height=6.2cm", "xlabel={$t$}",
+        "ymode=log", r"width=0.82\linewidth", "height=5.6cm", "xlabel={$t$}",
         "ylabel={$" + plot.y_label.latex + "$}",
         f"xmin={xmin:g}", f"xmax={xmax:g}",
         f"ymin={_number(*ticks[0]):g}", f"ymax={_number(*ticks[-1]):g}",
         "xtick={" + ",".join(str(t) for t in x_ticks(_steps(plot))) + "}",
         "ytick={" + ",".join(f"{_number(*c):g}" for c in ticks) + "}",
-        "yticklabels={" + ",".join("$" + tick_label(*c)[1] + "$" for c in ticks) + "}",
+        "yticklabels={" + ",".join("$" + latex + "$" for _, latex in tick_labels(ticks)) + "}",
         "ymajorgrids", "major grid style={black!12}", "clip=false", "unbounded coords=jump",
         "tick label style={font=\\small}", "label style={font=\\small}",
     ]
@@ -165,10 +171,10 @@ def to_svg(plot: Plot) -> str:
            f'height="{height}" role="img" aria-label="{alt}" font-family="DejaVu Sans, Verdana, sans-serif" '
            'font-size="12">', f"<title>{alt}</title>",
            f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="white"/>']
-    for m, k in ticks:
+    for (m, k), (label, _) in zip(ticks, tick_labels(ticks)):
         y = py(_number(m, k))
         out.append(f'<line x1="{x0}" y1="{y:.2f}" x2="{x1}" y2="{y:.2f}" stroke="#e0e0e0"/>')
-        out.append(f'<text x="{x0 - 6}" y="{y + 4:.2f}" text-anchor="end">{escape(tick_label(m, k)[0])}</text>')
+        out.append(f'<text x="{x0 - 6}" y="{y + 4:.2f}" text-anchor="end">{escape(label)}</text>')
     for t in x_ticks(steps):
         x = px(t)
         out.append(f'<line x1="{x:.2f}" y1="{y0}" x2="{x:.2f}" y2="{y0 + 5}" stroke="black"/>')

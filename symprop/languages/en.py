@@ -91,7 +91,7 @@ STRINGS = {
     "norms_ratio": "Going back from {b} to {a}, {norm} changes from {nb} to {na}: a factor of {r} a step on average.",
     "norms_zero": "{norm} is 0 at {t}, which a log scale cannot show.",
     "norms_all_zero": "{norm} is 0 at every step.",
-    "norms_lesson": "A factor below 1 repeated over many steps makes the gradient vanish; above 1, explode: this is why long sequences are hard for BPTT.",
+    "norms_lesson": "Each step back multiplies what comes from the later steps by the cell's Jacobian: a factor below 1 repeated over many steps makes the gradient from distant steps vanish, above 1 explode, which is why long sequences are hard for BPTT.",
     "gradients_intro": "Each gradient from the backward pass, with its numbers:",
     "step_order": "Every gradient is taken at the old weights: the backward pass is finished before any weight is updated.",
     "composite_intro": "Applying the layers one after another, the network is one composite function:",

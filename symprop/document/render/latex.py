@@ -67,6 +67,7 @@ def _has_plot(doc: Document) -> bool:
     return any(isinstance(b, Plot) for b in blocks)
 
 
+PLOT_LINES = 18  # a plot, its caption and the sentence before it
 HEADING_LINES = 10  # a part's heading, its question, "Solution." and a few lines of it stay together
 LONG_DISPLAY = 30  # lines of a display that may break across pages (longer than a page, nearly)
 
@@ -177,6 +178,8 @@ class LatexRenderer(LatexMath):
         a table or a picture stays on its page."""
         out = []
         for i, item in enumerate(items):
+            if isinstance(item, Para) and i + 1 < len(items) and isinstance(items[i + 1], Plot):
+                out += [f"\\needlines{{{PLOT_LINES}}}"]  # the sentence and its plot on one page
             out += [self.block(item), ""]
             if isinstance(item, Para) and i + 1 < len(items) and not isinstance(items[i + 1], Para):
                 out += ["\\nopagebreak", ""]
