@@ -110,7 +110,7 @@ def to_pgfplots(plot: Plot) -> str:
         "tick label style={font=\\small}", "label style={font=\\small}",
     ]
     if len(plot.series) > 1:
-        options.append("legend style={font=\\small, draw=black!30, at={(0.5,-0.2)}, anchor=north, "
+        options.append("legend style={font=\\small, draw=black!30, at={(0.5,-0.3)}, anchor=north, "
                        "legend columns=-1, /tikz/every even column/.append style={column sep=1em}}")
     lines = [r"\begin{tikzpicture}", r"\begin{axis}[" + ",\n  ".join(options) + "]"]
     for i, s in enumerate(plot.series):
@@ -123,8 +123,9 @@ def to_pgfplots(plot: Plot) -> str:
             ymin = f"{_number(*ticks[0]):g}"
             marks = " ".join(f"({t},{ymin})" for t in zeros)
             lines.append(rf"\addplot[{_style(i)[1].split(', mark=')[0]}, only marks, mark=o, mark size=2.5pt, "
-                         rf"forget plot] coordinates {{{marks}}};")
-            lines += [rf"\node[anchor=south west, font=\scriptsize] at (axis cs:{t},{ymin}) {{0}};" for t in zeros]
+                         rf"mark options={{yshift=3.5pt, solid}}, forget plot] coordinates {{{marks}}};")
+            lines += [rf"\node[anchor=south west, font=\scriptsize, yshift=3pt] at (axis cs:{t},{ymin}) {{0}};"
+                      for t in zeros]
     lines += [r"\end{axis}", r"\end{tikzpicture}"]
     return "\n".join(lines) + "\n"
 
@@ -193,8 +194,8 @@ def to_svg(plot: Plot) -> str:
             if len(s.points) <= 60:
                 out += [_marker(marker, px(t), py(v), colour) for t, v in run]
         for t in (t for t, v in s.points if v == 0):  # on the lower edge, hollow, marked 0
-            out.append(f'<circle cx="{px(t):.2f}" cy="{y0}" r="4" fill="white" stroke="{colour}" stroke-width="1.5"/>')
-            out.append(f'<text x="{px(t) + 6:.2f}" y="{y0 - 6}" font-size="11">0</text>')
+            out.append(f'<circle cx="{px(t):.2f}" cy="{y0 - 6}" r="4" fill="white" stroke="{colour}" stroke-width="1.5"/>')
+            out.append(f'<text x="{px(t) + 7:.2f}" y="{y0 - 9}" font-size="11">0</text>')
     if len(plot.series) > 1:
         out += _legend(plot, x0, HEIGHT + 6)
     out.append("</svg>")
