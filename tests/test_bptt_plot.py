@@ -166,7 +166,7 @@ def test_graph_norms_svg_is_an_svg_file_with_its_alt_text():
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<svg')
     root = ET.fromstring(result.stdout.encode("utf-8"))
-    assert root.get("aria-label").startswith("График на логарифмической шкале по t = 1, …, 3")
+    assert root.get("aria-label").startswith("График на логарифмической шкале по t = 1, 2, 3: ‖∂L/∂cₜ‖ принимает значения")
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "‖∂L/∂cₜ‖" in texts and "‖∂L/∂hₜ‖" in texts  # the legend: two series
     assert graph("lstm", "--norms", "--lang", "ru").stdout == result.stdout  # the same bytes every time
@@ -228,3 +228,45 @@ def test_a_zero_breaks_the_svg_line():
     assert svg.count("<polyline") == 1  # t = 1 alone, then t = 3, 4 joined
     assert svg.count('fill="white" stroke=') == 1  # the hollow mark of the 0 at t = 2
     assert np.isfinite([float(x) for x in re.findall(r'cy="([-\d.]+)"', svg)]).all()
+
+
+LONG = """title = "A linear cell over 450 steps"
+[model]
+params = ["w"]
+steps = 450
+initial = { h = 0 }
+equations = "h[t] = w*h[t-1] + x[t]"
+loss = "h[t]**2 / 2"
+[values]
+w = 0.9
+x = [0, 1] + 449 * [0]
+""".replace("[0, 1] + 449 * [0]", str([0, 1] + 449 * [0]))
+
+
+def test_a_long_sequence_is_drawn_at_400_steps_with_its_numbers(tmp_path):
+    h = [0.0] + [0.9 ** (t - 1) for t in range(1, 451)]  # h_t = 0.9 h_{t-1} + x_t, x_1 = 1
+    dh = [0.0] * 452
+    for t in range(450, 0, -1):  # ∂L/∂h_t = h_t + w ∂L/∂h_{t+1}
+        dh[t] = h[t] + 0.9 * dh[t + 1]
+    problem = symprop.loads(LONG)
+    assert problem.solve()["state_adjoint_norms"]["h"] == pytest.approx(dh[1:451], rel=1e-12)
+    text = " ".join(problem.solution().document("markdown", lang="en").split())
+    assert "400 of the 450 steps are drawn, evenly spread." in text
+    factor = (dh[1] / dh[450]) ** (1 / 449)
+    assert f"a factor of ${factor:.4f}$ a step on average" in text
+    tikz = graph(str(_write(tmp_path / "long.toml", LONG)), "--norms", "--format", "tikz").stdout
+    [line] = plotted(tikz)
+    assert len(line) == 400 and line[0][0] == 1 and line[-1][0] == 450
+    assert "yticklabels={$10^{-21}$" in tikz  # nine decades and more: powers of ten
+    pdflatex = engine("pdflatex")
+    doc = ("\\documentclass{article}\n\\usepackage{amsmath,pgfplots}\n\\pgfplotsset{compat=1.16}\n"
+           "\\begin{document}\n" + tikz + "\\end{document}\n")
+    (tmp_path / "plot.tex").write_text(doc, encoding="utf-8")
+    run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "plot.tex"], cwd=tmp_path,
+                         capture_output=True, timeout=120)
+    assert run.returncode == 0, run.stdout.decode("utf-8", "replace")[-2000:]
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path

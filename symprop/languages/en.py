@@ -85,9 +85,9 @@ STRINGS = {
     "backward_steps": "From the last step back, each line with its numbers:",
     "norms_intro": "How large the derivative with respect to the hidden state is at each step (the total over every path, from the backward pass above):",
     "norms_caption": "{norm} at each step {t}, on a log scale.",
-    "norms_alt": "A line plot on a log scale over t = {first}, …, {last}: {series}.",
+    "norms_alt": "A line plot on a log scale over t = {steps}: {series}.",
     "norms_alt_series": "{norm} takes the values {values}",
-    "norms_every": "Every {k}th step is drawn.",
+    "norms_every": "{n} of the {T} steps are drawn, evenly spread.",
     "norms_ratio": "Going back from {b} to {a}, {norm} changes from {nb} to {na}: a factor of {r} a step on average.",
     "norms_zero": "{norm} is 0 at {t}, which a log scale cannot show.",
     "norms_all_zero": "{norm} is 0 at every step.",
@@ -134,6 +134,8 @@ STRINGS = {
     # pictures
     "picture_shared": "{name} (shared)",
     "list_separator": ", ",
+    "sentence_separator": " ",  # between two sentences of one paragraph
+    "clause_separator": "; ",  # between two clauses of one sentence
     # answer keys of variants
     "variant_title": "{title}, variant {k}",
     "key_title": "{title}: answer key",

@@ -87,9 +87,9 @@ STRINGS = {
     "backward_steps": "От последнего шага назад, каждая формула с числами:",
     "norms_intro": "Насколько велика производная по скрытому состоянию на каждом шаге (полная, по всем путям, из обратного прохода выше):",
     "norms_caption": "{norm} на каждом шаге {t}, логарифмическая шкала.",
-    "norms_alt": "График на логарифмической шкале по t = {first}, …, {last}: {series}.",
+    "norms_alt": "График на логарифмической шкале по t = {steps}: {series}.",
     "norms_alt_series": "{norm} принимает значения {values}",
-    "norms_every": "Нарисован каждый {k}-й шаг.",
+    "norms_every": "Нарисованы {n} из {T} шагов, равномерно по t.",
     "norms_ratio": "При движении назад от {b} к {a} величина {norm} меняется от {nb} до {na}: в среднем умножается на {r} за шаг.",
     "norms_zero": "{norm} равна 0 при {t}: на логарифмической шкале нуля нет.",
     "norms_all_zero": "{norm} равна 0 на каждом шаге.",
@@ -136,6 +136,8 @@ STRINGS = {
     # pictures
     "picture_shared": "{name} (общий)",
     "list_separator": ", ",
+    "sentence_separator": " ",  # between two sentences of one paragraph
+    "clause_separator": "; ",  # between two clauses of one sentence
     # answer keys of variants
     "variant_title": "{title}, вариант {k}",
     "key_title": "{title}: ответы",

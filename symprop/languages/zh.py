@@ -93,9 +93,9 @@ STRINGS = {
     "backward_steps": "从最后一个时间步开始反向计算，每一行都代入数值：",
     "norms_intro": "每个时刻损失对隐藏状态的导数有多大（所有路径之和，即上面反向传播算出的值）：",
     "norms_caption": "各时刻 {t} 的 {norm}，对数坐标。",
-    "norms_alt": "对数坐标折线图，t = {first}, …, {last}：{series}。",
+    "norms_alt": "对数坐标折线图，t = {steps}：{series}。",
     "norms_alt_series": "{norm} 依次为 {values}",
-    "norms_every": "每隔 {k} 步画一个点。",
+    "norms_every": "图中在 {T} 个时刻中均匀选取了 {n} 个。",
     "norms_ratio": "从 {b} 反向到 {a}，{norm} 从 {nb} 变为 {na}：平均每步乘以 {r}。",
     "norms_zero": "{norm} 在 {t} 时为 0，对数坐标无法表示，图中略去。",
     "norms_all_zero": "{norm} 在每个时刻都为 0。",
@@ -142,6 +142,8 @@ STRINGS = {
     # pictures
     "picture_shared": "{name}（共享）",
     "list_separator": "、",
+    "sentence_separator": "",  # between two sentences of one paragraph
+    "clause_separator": "；",  # between two clauses of one sentence
     # answer keys of variants
     "variant_title": "{title}，第 {k} 套",
     "key_title": "{title}：参考答案",

@@ -1,7 +1,5 @@
 """The picture of BPTT: how large ∂L/∂hₜ is at each step, on a log scale, and what it shows."""
 
-import math
-
 import sympy
 
 from ...evaluate.state_norms import per_step, state_norms
@@ -62,16 +60,18 @@ class Norms:
         for s, values in norms.items():
             zeros = self.norms_zeros(names[s], values)
             if zeros is not None:
-                caption = Para(caption.parts + [" "] + zeros.parts)
+                caption = Para(caption.parts + [self.word("sentence_separator")] + zeros.parts)
         sep = self.word("list_separator")
         lines = [self.p("norms_alt_series", norm=names[s].text,
                         values=sep.join(self.num(v[t - 1]).text() for t in rows))
                  for s, v in norms.items()]
-        alt = self.p("norms_alt", first=str(rows[0]), last=str(rows[-1]),
-                     series="; ".join(plain(x) for x in lines))
+        alt = plain(self.p("norms_alt", steps=sep.join(map(str, rows)),
+                           series=self.word("clause_separator").join(plain(x) for x in lines)))
         if len(drawn) < steps:
-            alt = plain(alt) + " " + plain(self.p("norms_every", k=str(math.ceil(steps / MAX_POINTS))))
-        return Plot(series, label, caption, plain(alt), table)
+            every = self.p("norms_every", n=str(len(drawn)), T=str(steps))
+            caption = Para(caption.parts + [self.word("sentence_separator")] + every.parts)
+            alt += self.word("sentence_separator") + plain(every)
+        return Plot(series, label, caption, alt, table)
 
     def norms_said(self, name: Pre, values: list[float]) -> list:
         """The factor by which the size changes a step back."""
