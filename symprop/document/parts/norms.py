@@ -8,7 +8,7 @@ from ..numbers import Pre
 from ..printing import unicode_name
 from ..render.latex_printer import latex_name
 
-MAX_POINTS = 400  # points of a series a plot draws; a longer sequence is drawn every k-th step
+MAX_POINTS = 400  # points of a series a plot draws; a longer sequence at this many steps, evenly spread
 TABLE_ROWS = 12  # steps the table of a text document lists
 
 
