@@ -19,7 +19,6 @@ from click.testing import CliRunner
 import symprop
 from symprop.cli import main
 from symprop.document.blocks import Plot, Series
-from symprop.document.numbers import Pre
 from symprop.document.plots import tick_labels, to_svg, x_ticks, y_ticks
 from symprop.errors import SympropError
 from tests.conftest import DERIVATIONS
@@ -210,8 +209,7 @@ def test_api_draw_norms_checks_its_arguments():
 
 
 def _plot(*series: list[float]) -> Plot:
-    return Plot([Series(Pre(f"s{i}", f"s{i}"), list(enumerate(s, start=1))) for i, s in enumerate(series)],
-                Pre("y", "y"), None, "alt", None)
+    return Plot([Series(f"s{i}", list(enumerate(s, start=1))) for i, s in enumerate(series)], "y", None, "alt", None)
 
 
 def test_log_ticks_cover_the_values():
@@ -224,7 +222,7 @@ def test_log_ticks_cover_the_values():
 
 
 def test_a_zero_breaks_the_svg_line():
-    svg = to_svg(_plot([1.0, 0.0, 2.0, 4.0]))
+    svg = to_svg(_plot([1.0, 0.0, 2.0, 4.0]), str)
     assert svg.count("<polyline") == 1  # t = 1 alone, then t = 3, 4 joined
     assert svg.count('fill="white" stroke=') == 1  # the hollow mark of the 0 at t = 2
     assert np.isfinite([float(x) for x in re.findall(r'cy="([-\d.]+)"', svg)]).all()
@@ -270,3 +268,15 @@ def test_a_long_sequence_is_drawn_at_400_steps_with_its_numbers(tmp_path):
 def _write(path, text):
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_the_json_document_carries_the_plotted_numbers():
+    import json
+
+    doc = json.loads(symprop.load("masha_rnn").solution().document("json", lang="en"))
+    [plot] = [b["plot"] for part in doc["parts"] for b in part["solution"] if "plot" in b]
+    assert plot["scale"] == "log" and plot["y"]["text"] == "|∂L/∂hₜ|"
+    [series] = plot["series"]
+    assert series["t"] == [1, 2, 3] and series["values"] == pytest.approx(masha_by_hand())
+    assert plot["alt"].startswith("A line plot on a log scale over t = 1, 2, 3")
+

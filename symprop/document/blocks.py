@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .numbers import Number, Pre, _sci_latex, _sci_text, as_written, rule_cell
+from .maths import Written
+from .numbers import as_written, rule_cell
 from .strings import phrase
 
 
@@ -20,7 +21,7 @@ class UserText(str):
 
 @dataclass
 class Para:
-    parts: list  # str (UserText: the spec's words), or mathematics (a SymPy object, a number, a Pre)
+    parts: list  # str (UserText: the spec's words), or mathematics (a SymPy object, a number, maths.py's)
 
 
 @dataclass
@@ -39,18 +40,16 @@ class Table:
 
 @dataclass
 class Figure:
-    """The computational graph, drawn for each format."""
+    """The computational graph (a ``pictures.Picture``), which each renderer draws in its own language."""
 
-    dot: str
-    tikz: str
-    mermaid: str
+    picture: object
 
 
 @dataclass
 class Series:
     """One line of a plot: its name in the legend and its points (t, value)."""
 
-    name: Pre  # ‖∂L/∂hₜ‖ for text and LaTeX
+    name: object  # mathematics: ‖∂L/∂hₜ‖
     points: list[tuple[int, float]]
 
 
@@ -60,9 +59,9 @@ class Plot:
     format: PGFPlots in LaTeX, SVG in Markdown and MyST; ``table``, its numbers, in text."""
 
     series: list[Series]
-    y_label: Pre  # the quantity on the vertical axis
+    y_label: object  # mathematics: the quantity on the vertical axis
     caption: Para  # in the document's language
-    alt: str  # what the picture shows, in words and numbers, for a reader who cannot see it
+    alt: Para  # what the picture shows, in words and numbers, for a reader who cannot see it
     table: Table
 
 
@@ -111,19 +110,6 @@ def para(lang: str, key: str, **math) -> Para:
     return Para(parts)
 
 
-def plain(p) -> str:
-    """A paragraph as plain Unicode text, its mathematics by its text form (alt text, an HTML caption)."""
-    if isinstance(p, str):
-        return p
-    out = []
-    for x in p.parts:
-        if isinstance(x, str | Pre):
-            out.append(x if isinstance(x, str) else x.text)
-        else:
-            out.append(x.text() if isinstance(x, Number) else str(x))
-    return "".join(out)
-
-
 def _texttt(text: str) -> str:
     """A formula as the spec writes it (ASCII, the parser's), in typewriter type.  The
     renderers import this module, so the LaTeX renderer's table cannot be used here."""
@@ -144,7 +130,7 @@ def claim_rule(lang: str, row: dict) -> Para:
         return para(lang, "rule_digits", n=sympy.Integer(row["digits"]))
 
     def num(x):
-        return Pre(_sci_text(as_written(x)), _sci_latex(as_written(x)))
+        return Written(as_written(x))
 
     if row["rtol"] and row["tol"]:
         return para(lang, "rule_tol_rtol", tol=num(row["tol"]), rtol=num(row["rtol"]))

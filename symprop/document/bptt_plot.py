@@ -3,10 +3,13 @@ over t on a log scale, as the worked solution draws it (``parts/norms.py``)."""
 
 from ..derive.program import program_of
 from ..errors import SympropError
-from .blocks import Plot
+from .blocks import Para, Plot
+from .maths import printed
 from .numbers import Style
 from .pictures import _first_pass, _language
 from .plots import to_pgfplots, to_svg
+from .printing import TextPrinter
+from .render.latex_printer import SympropLatexPrinter
 from .solution import _Builder
 
 NORMS_FORMATS = ("svg", "tikz")
@@ -33,6 +36,14 @@ def draw_norms(problem, fmt: str, lang: str | None = None) -> str:
     if fmt not in NORMS_FORMATS:
         raise SympropError(f"--norms draws {' or '.join(NORMS_FORMATS)}, not {fmt}")
     plot = norms_plot(problem, lang)
+    base, sequences = problem.conventions.index_base, problem.sequences
     if fmt == "svg":
-        return '<?xml version="1.0" encoding="UTF-8"?>\n' + to_svg(plot) + "\n"
-    return "% \\usepackage{pgfplots} \\pgfplotsset{compat=1.16}\n" + to_pgfplots(plot)
+        printer = TextPrinter(base, sequences)
+
+        def text(item) -> str:
+            parts = item.parts if isinstance(item, Para) else [item]
+            return "".join(x if isinstance(x, str) else printed(x, printer, False) for x in parts)
+
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + to_svg(plot, text) + "\n"
+    latex = SympropLatexPrinter(base, sequences)
+    return "% \\usepackage{pgfplots} \\pgfplotsset{compat=1.16}\n" + to_pgfplots(plot, lambda x: printed(x, latex, True))

@@ -11,6 +11,7 @@ scale cannot show, is left out and breaks its line.
 """
 
 import math
+from collections.abc import Callable
 from html import escape
 
 from .blocks import Plot
@@ -94,13 +95,14 @@ def _steps(plot: Plot) -> int:
 
 # PGFPlots ---------------------------------------------------------------------------
 
-def to_pgfplots(plot: Plot) -> str:
-    """A tikzpicture with one PGFPlots axis (``\\usepackage{pgfplots}``), the line width wide."""
+def to_pgfplots(plot: Plot, latex: Callable) -> str:
+    """A tikzpicture with one PGFPlots axis (``\\usepackage{pgfplots}``), the line width wide;
+    ``latex`` prints the mathematics of its labels."""
     ticks = y_ticks(plot)
     xmin, xmax = x_range(_steps(plot))
     options = [
         "ymode=log", r"width=0.82\linewidth", "height=5.6cm", "xlabel={$t$}",
-        "ylabel={$" + plot.y_label.latex + "$}",
+        "ylabel={$" + latex(plot.y_label) + "$}",
         f"xmin={xmin:g}", f"xmax={xmax:g}",
         f"ymin={_number(*ticks[0]):g}", f"ymax={_number(*ticks[-1]):g}",
         "xtick={" + ",".join(str(t) for t in x_ticks(_steps(plot))) + "}",
@@ -117,7 +119,7 @@ def to_pgfplots(plot: Plot) -> str:
         points = " ".join(f"({t},{v:.6g})" if v > 0 else f"({t},nan)" for t, v in s.points)
         lines.append(rf"\addplot[{_style(i)[1]}, mark size=2pt, line width=0.9pt] coordinates {{{points}}};")
         if len(plot.series) > 1:
-            lines.append(r"\addlegendentry{$" + s.name.latex + "$}")
+            lines.append(r"\addlegendentry{$" + latex(s.name) + "$}")
         zeros = [t for t, v in s.points if v == 0]
         if zeros:  # on the lower edge, hollow, marked 0
             ymin = f"{_number(*ticks[0]):g}"
@@ -151,9 +153,10 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
     return f'<path d="M{x:.2f},{y - 4.2:.2f} L{x + 4:.2f},{y + 3:.2f} L{x - 4:.2f},{y + 3:.2f} Z" fill="{colour}"/>'
 
 
-def to_svg(plot: Plot) -> str:
+def to_svg(plot: Plot, text: Callable) -> str:
     """The plot as one ``<svg>`` element (no blank line: Markdown keeps it one HTML
-    block), its alt text as ``aria-label`` and ``<title>``."""
+    block), its alt text as ``aria-label`` and ``<title>``; ``text`` prints words
+    and mathematics as plain Unicode."""
     ticks = y_ticks(plot)
     steps = _steps(plot)
     xmin, xmax = x_range(steps)
@@ -166,7 +169,7 @@ def to_svg(plot: Plot) -> str:
     def py(v: float) -> float:
         return y0 - (math.log10(v) - lo) / (hi - lo) * (y0 - y1)
 
-    alt = escape(plot.alt)
+    alt = escape(text(plot.alt))
     height = HEIGHT + (LEGEND if len(plot.series) > 1 else 0)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
            f'height="{height}" role="img" aria-label="{alt}" font-family="DejaVu Sans, Verdana, sans-serif" '
@@ -183,7 +186,7 @@ def to_svg(plot: Plot) -> str:
     out.append(f'<rect x="{x0}" y="{y1}" width="{x1 - x0}" height="{y0 - y1}" fill="none" stroke="black"/>')
     out.append(f'<text x="{(x0 + x1) / 2:.2f}" y="{HEIGHT - 8}" text-anchor="middle" font-style="italic">t</text>')
     out.append(f'<text x="16" y="{(y0 + y1) / 2:.2f}" text-anchor="middle" '
-               f'transform="rotate(-90 16 {(y0 + y1) / 2:.2f})">{escape(plot.y_label.text)}</text>')
+               f'transform="rotate(-90 16 {(y0 + y1) / 2:.2f})">{escape(text(plot.y_label))}</text>')
     for i, s in enumerate(plot.series):
         colour, _, marker, dashes = _style(i)
         dash = f' stroke-dasharray="{dashes}"' if dashes else ""
@@ -197,20 +200,20 @@ def to_svg(plot: Plot) -> str:
             out.append(f'<circle cx="{px(t):.2f}" cy="{y0 - 6}" r="4" fill="white" stroke="{colour}" stroke-width="1.5"/>')
             out.append(f'<text x="{px(t) + 7:.2f}" y="{y0 - 9}" font-size="11">0</text>')
     if len(plot.series) > 1:
-        out += _legend(plot, x0, HEIGHT + 6)
+        out += _legend([text(s.name) for s in plot.series], x0, HEIGHT + 6)
     out.append("</svg>")
     return "\n".join(out)
 
 
-def _legend(plot: Plot, x: float, y: float) -> list[str]:
+def _legend(names: list[str], x: float, y: float) -> list[str]:
     """The series side by side in one row from (x, y) down: a line, a marker, a name."""
     out = []
-    for i, s in enumerate(plot.series):
+    for i, name in enumerate(names):
         colour, _, marker, dashes = _style(i)
         dash = f' stroke-dasharray="{dashes}"' if dashes else ""
         cy = y + 10
         out.append(f'<line x1="{x}" y1="{cy}" x2="{x + 24}" y2="{cy}" stroke="{colour}" stroke-width="1.8"{dash}/>')
         out.append(_marker(marker, x + 12, cy, colour))
-        out.append(f'<text x="{x + 30}" y="{cy + 4}">{escape(s.name.text)}</text>')
-        x += 50 + 8 * len(s.name.text)
+        out.append(f'<text x="{x + 30}" y="{cy + 4}">{escape(name)}</text>')
+        x += 50 + 8 * len(name)
     return out

@@ -141,6 +141,7 @@ STRINGS = {
     "key_title": "{title}: answer key",
     "key_intro": "Every variant is the same problem with new numbers; the answers were computed and checked by symprop.",
     "key_exact": "The answers are exact (rational arithmetic).",
+    "key_updated": "{updated} is {p} after one step of gradient descent.",
     "variant": "Variant {k}",
     "key_given": "Given:",
     "key_quantity": "quantity",

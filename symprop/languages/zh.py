@@ -145,11 +145,12 @@ STRINGS = {
     "sentence_separator": "",  # between two sentences of one paragraph
     "clause_separator": "；",  # between two clauses of one sentence
     # answer keys of variants
-    "variant_title": "{title}，第 {k} 套",
+    "variant_title": "{title}（变式 {k}）",
     "key_title": "{title}：参考答案",
-    "key_intro": "每套题都是同一道题换了数字；答案由 symprop 计算并验证。",
+    "key_intro": "每个变式都是同一道题换了数字；答案由 symprop 计算并验证。",
     "key_exact": "答案是精确值（有理数运算）。",
-    "variant": "第 {k} 套",
+    "key_updated": "{updated} 是 {p} 经过一步梯度下降后的值。",
+    "variant": "变式 {k}",
     "key_given": "已知：",
     "key_quantity": "量",
     "key_answer": "答案",

@@ -3,20 +3,30 @@
 import sympy
 
 from ...evaluate.state_norms import per_step, state_norms
-from ..blocks import Para, Plot, Series, Table, plain
-from ..numbers import Pre
-from ..printing import unicode_name
-from ..render.latex_printer import latex_name
+from ..blocks import Para, Plot, Series, Table
+from ..maths import Joined, Relation, Typeset
+from .base import _sym
 
 MAX_POINTS = 400  # points of a series a plot draws; a longer sequence at this many steps, evenly spread
 TABLE_ROWS = 12  # steps the table of a text document lists
 
 
-def norm_name(state: str, vector: bool, base: int = 0, sequences=frozenset()) -> Pre:
-    """‖∂L/∂hₜ‖ of a vector state, |∂L/∂hₜ| of a scalar one."""
-    text, tex = unicode_name(f"{state}[t]", base, sequences), latex_name(f"{state}[t]", base, sequences)
-    bars = ("‖", "‖", r"\lVert ", r"\rVert") if vector else ("|", "|", r"\lvert ", r"\rvert")
-    return Pre(f"{bars[0]}∂L/∂{text}{bars[1]}", rf"{bars[2]}\partial L/\partial {tex}{bars[3]}")
+def norm_name(state: str, vector: bool) -> Typeset:
+    """‖∂L/∂hₜ‖ of a vector state, |∂L/∂hₜ| of a scalar one, its name as each printer prints it."""
+    h = _sym(f"{state}[t]")
+
+    def make(printer, latex: bool) -> str:
+        if latex:
+            bars = (r"\lVert ", r"\rVert") if vector else (r"\lvert ", r"\rvert")
+            return rf"{bars[0]}\partial L/\partial {printer.doprint(h)}{bars[1]}"
+        bar = "‖" if vector else "|"
+        return f"{bar}∂L/∂{printer.doprint(h)}{bar}"
+
+    return Typeset(make)
+
+
+def _at(t: int) -> Relation:
+    return Relation(_sym("t"), sympy.Integer(t))
 
 
 def sampled(steps: int, limit: int) -> list[int]:
@@ -24,6 +34,10 @@ def sampled(steps: int, limit: int) -> list[int]:
     if steps <= limit:
         return list(range(1, steps + 1))
     return sorted({1 + round(i * (steps - 1) / (limit - 1)) for i in range(limit)})
+
+
+def _then(first: Para, sep: str, second: Para) -> Para:
+    return Para(first.parts + [sep] + second.parts)
 
 
 class Norms:
@@ -44,51 +58,52 @@ class Norms:
             out.append(self.p("norms_lesson"))
         return out
 
-    def norm_name(self, state: str, step) -> Pre:
+    def norm_name(self, state: str, step) -> Typeset:
         vector = any(getattr(v, "size", 1) > 1 for k, v in step.adjoints.items() if k.startswith(state + "["))
-        return norm_name(state, vector, self.problem.conventions.index_base, self.problem.sequences)
+        return norm_name(state, vector)
 
     def norms_plot(self, norms: dict, names: dict) -> Plot:
         steps = self.problem.steps
         drawn = sampled(steps, MAX_POINTS)
         series = [Series(names[s], [(t, values[t - 1]) for t in drawn]) for s, values in norms.items()]
-        label = Pre(", ".join(n.text for n in names.values()), ", ".join(n.latex for n in names.values()))
+        label = Joined(tuple(names.values()), ", ", ", ")
         rows = sampled(steps, TABLE_ROWS)
         table = Table([self.word("t")] + list(names.values()),
                       [[sympy.Integer(t)] + [self.style.column(v[t - 1]) for v in norms.values()] for t in rows])
-        caption = self.p("norms_caption", norm=label, t=Pre("t", "t"))
+        sentence, clause, sep = (self.word(k) for k in ("sentence_separator", "clause_separator", "list_separator"))
+        caption = self.p("norms_caption", norm=label, t=_sym("t"))
         for s, values in norms.items():
             zeros = self.norms_zeros(names[s], values)
             if zeros is not None:
-                caption = Para(caption.parts + [self.word("sentence_separator")] + zeros.parts)
-        sep = self.word("list_separator")
-        lines = [self.p("norms_alt_series", norm=names[s].text,
-                        values=sep.join(self.num(v[t - 1]).text() for t in rows))
+                caption = _then(caption, sentence, zeros)
+        lines = [self.p("norms_alt_series", norm=names[s],
+                        values=Joined(tuple(self.num(v[t - 1]) for t in rows), sep, sep))
                  for s, v in norms.items()]
-        alt = plain(self.p("norms_alt", steps=sep.join(map(str, rows)),
-                           series=self.word("clause_separator").join(plain(x) for x in lines)))
+        told = lines[0]
+        for line in lines[1:]:
+            told = _then(told, clause, line)
+        alt = self.p("norms_alt", steps=Joined(tuple(sympy.Integer(t) for t in rows), sep, sep), series=told)
         if len(drawn) < steps:
-            every = self.p("norms_every", n=str(len(drawn)), T=str(steps))
-            caption = Para(caption.parts + [self.word("sentence_separator")] + every.parts)
-            alt += self.word("sentence_separator") + plain(every)
+            every = self.p("norms_every", n=sympy.Integer(len(drawn)), T=sympy.Integer(steps))
+            caption, alt = _then(caption, sentence, every), _then(alt, sentence, every)
         return Plot(series, label, caption, alt, table)
 
-    def norms_said(self, name: Pre, values: list[float]) -> list:
+    def norms_said(self, name, values: list[float]) -> list:
         """The factor by which the size changes a step back."""
         found = per_step(values)
         if found is None:
             return [self.p("norms_all_zero", norm=name)] if not any(values) else []
         a, b, r = found
-        return [self.p("norms_ratio", norm=name, a=Pre(f"t = {a}", f"t = {a}"), b=Pre(f"t = {b}", f"t = {b}"),
+        return [self.p("norms_ratio", norm=name, a=_at(a), b=_at(b),
                        na=self.num(values[a - 1]), nb=self.num(values[b - 1]), r=self.num(r))]
 
-    def norms_zeros(self, name: Pre, values: list[float]) -> Para | None:
+    def norms_zeros(self, name, values: list[float]) -> Para | None:
         """The steps where the size is 0, which a log scale leaves out."""
         zeros = [t for t, v in enumerate(values, start=1) if v == 0]
         if not zeros:
             return None
-        shown = zeros[:TABLE_ROWS]
-        sep, more = self.word("list_separator"), len(shown) < len(zeros)
-        steps = Pre("t = " + sep.join(map(str, shown)) + ("…" if more else ""),
-                    "t = " + sep.join(map(str, shown)) + (r"\ldots" if more else ""))
-        return self.p("norms_zero", norm=name, t=steps)
+        sep = self.word("list_separator")
+        shown = tuple(sympy.Integer(t) for t in zeros[:TABLE_ROWS])
+        if len(zeros) > TABLE_ROWS:
+            shown += (Typeset(lambda printer, latex: r"\ldots" if latex else "…"),)
+        return self.p("norms_zero", norm=name, t=Relation(_sym("t"), Joined(shown, sep, sep)))

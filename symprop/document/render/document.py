@@ -1,17 +1,29 @@
 """Walk a worked-solution document; each format fills in how a piece looks."""
 
 import re
+import unicodedata
 
 import sympy
 
 from ...languages import LANGUAGES
 from ..blocks import Document, Figure, Para, Part, Plot, Rows, Table, UserText
-from ..numbers import Number, Pre
+from ..maths import Maths
+from ..numbers import Number
 from .latex_printer import BINARY, RELATION, Group, is_tall, parse, render, tidy, width
 
 # Control characters (ESC starts a terminal's escape sequences) but tab and newline, which are
 # whitespace, and the bidi marks that reorder a line (pdflatex stops at U+202E).
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> int:
+    """Columns a text takes in a terminal: a Chinese character two, a combining accent (ŷ's hat) none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to take ``width`` columns."""
+    return text + " " * max(0, width - shown(text))
 
 
 def no_controls(text: str, mark: str = "\ufffd") -> str:
@@ -70,6 +82,15 @@ class Renderer:
         """A format that does not draw shows the plotted numbers."""
         return self.table(p.table)
 
+    def plain(self, item) -> str:
+        """Words and mathematics as plain Unicode text (a picture's alt text, an HTML caption)."""
+        from ..maths import printed
+        from ..printing import TextPrinter
+
+        printer = TextPrinter(self.doc.index_base, self.doc.sequences)
+        parts = item.parts if isinstance(item, Para) else [item]
+        return no_controls("".join(x if isinstance(x, str) else printed(x, printer, False) for x in parts))
+
     def math(self, item) -> str:
         raise NotImplementedError
 
@@ -100,7 +121,7 @@ class Renderer:
 
 
 def is_math(item) -> bool:
-    return isinstance(item, sympy.Basic | Number | Pre)
+    return isinstance(item, sympy.Basic | Number | Maths)
 
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
@@ -230,8 +251,8 @@ class LatexMath(Renderer):
     def math(self, item) -> str:
         if isinstance(item, Number):
             tex = tidy(item.latex())
-        elif isinstance(item, Pre):
-            tex = tidy(item.latex)
+        elif isinstance(item, Maths):  # set as a finished piece, its brackets tidied as a number's
+            tex = tidy(self.printer.doprint(item))
         else:
             tex = self.printer.doprint(item)
         # Chinese words or punctuation (v、w) in a formula: text, which the math fonts lack

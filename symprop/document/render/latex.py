@@ -4,6 +4,7 @@ import re
 
 from ...languages import LANGUAGES
 from ..blocks import Document, Para, Plot, Rows, Table, UserText
+from ..pictures import to_tikz
 from ..plots import to_pgfplots
 from .document import LatexMath, no_controls
 
@@ -155,11 +156,11 @@ class LatexRenderer(LatexMath):
 
     def figure(self, f) -> str:
         """The TikZ picture, shrunk to the line width when it is wider (graphicx)."""
-        return "\\begin{center}\n\\fitwidth{%\n" + f.tikz + "}\n\\end{center}"
+        return "\\begin{center}\n\\fitwidth{%\n" + to_tikz(f.picture) + "}\n\\end{center}"
 
     def plot(self, p: Plot) -> str:
         """PGFPlots (in the preamble when a document has a plot), its caption below it."""
-        return ("\\begin{center}\n" + to_pgfplots(p) + "\\par\\nopagebreak\\smallskip\n{\\small "
+        return ("\\begin{center}\n" + to_pgfplots(p, self.math) + "\\par\\nopagebreak\\smallskip\n{\\small "
                 + self.para(p.caption) + "\\par}\n\\end{center}")
 
     def table(self, t: Table) -> str:

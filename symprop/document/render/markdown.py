@@ -11,7 +11,8 @@ rule, a fence, a MyST comment or target.
 import re
 from html import escape
 
-from ..blocks import Plot, Rows, Table, plain
+from ..blocks import Plot, Rows, Table
+from ..pictures import to_dot, to_mermaid
 from ..plots import to_svg
 from .document import LatexMath, no_controls
 
@@ -44,12 +45,12 @@ class MarkdownRenderer(LatexMath):
 
     def figure(self, f) -> str:
         if self.myst:  # sphinx.ext.graphviz renders it with Graphviz
-            return "```{graphviz}\n" + f.dot + "```"
-        return "```mermaid\n" + f.mermaid + "```"
+            return "```{graphviz}\n" + to_dot(f.picture) + "```"
+        return "```mermaid\n" + to_mermaid(f.picture) + "```"
 
     def plot(self, p: Plot) -> str:
         """The plot as SVG in an HTML figure (one block: no blank line in it), captioned."""
-        return (f"<figure>\n{to_svg(p)}\n<figcaption>{escape(no_controls(plain(p.caption)))}</figcaption>\n"
+        return (f"<figure>\n{to_svg(p, self.plain)}\n<figcaption>{escape(self.plain(p.caption))}</figcaption>\n"
                 "</figure>")
 
     def table(self, t: Table) -> str:

@@ -1,14 +1,14 @@
 """The report of ``symprop check`` as plain Unicode text, in the document's languages."""
 
 import re
-import unicodedata
 
 from ...model.spec import LOSS
 from ..blocks import Para, claim_rule, claim_rule_cell, claim_rule_key
-from ..numbers import Number, Pre, claim_cells, disagreeing
-from ..printing import unicode_name
+from ..maths import Maths
+from ..numbers import Number, claim_cells, disagreeing
+from ..printing import TextPrinter, unicode_name
 from ..strings import phrase
-from .document import no_controls
+from .document import no_controls, pad, shown
 
 
 def _name(problem, key: str) -> str:
@@ -16,22 +16,17 @@ def _name(problem, key: str) -> str:
 
 
 def _plain(item) -> str:
-    """Words and mathematics as plain text: a Para, a Pre, a Number, a string."""
+    """Words and mathematics as plain text: a Para, mathematics, a Number, a string."""
     if isinstance(item, Para):
         return "".join(_plain(part) for part in item.parts)
-    if isinstance(item, Pre):
-        return item.text
+    if isinstance(item, Maths):
+        return TextPrinter().doprint(item)
     return item.text() if isinstance(item, Number) else str(item)
 
 
-def _shown(text: str) -> int:
-    """Columns a text takes in a terminal: a Chinese character two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
-    widths = [max(_shown(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [indent + "  ".join(c + " " * (w - _shown(c)) for c, w in zip(r, widths)).rstrip() for r in rows]
+    widths = [max(shown(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [indent + "  ".join(pad(c, w) for c, w in zip(r, widths)).rstrip() for r in rows]
 
 
 def _per_param(problem, report: dict, say) -> list[str]:
