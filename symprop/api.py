@@ -389,3 +389,15 @@ def draw(problem: spec.Problem, fmt: str, grad: bool = False, unrolled: bool = F
     from .document.pictures import draw as picture  # Graphviz's pictures only when asked for
 
     return picture(problem, fmt, grad=grad, unrolled=unrolled, lang=lang)
+
+
+@_user_errors
+def draw_norms(problem: spec.Problem, fmt: str = "svg", lang: str | None = None) -> str:
+    """``symprop graph --norms``: |∂L/∂hₜ| (‖∂L/∂hₜ‖ of a vector state) of every
+    recurrent state over t, on a log scale, as SVG or PGFPlots (``tikz``); a model
+    with no recurrent state is a SympropError."""
+    _choice(fmt, ("svg", "tikz"), "fmt")
+    _choice(lang, LANGUAGES, "lang", optional=True)
+    from .document.bptt_plot import draw_norms as plot
+
+    return plot(problem, fmt, lang)

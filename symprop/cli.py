@@ -293,19 +293,28 @@ def check(spec, against, lang):
 
 @main.command()
 @SPEC
-@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "tikz", "mermaid"]), default="dot",
-              show_default=True, help="DOT for Graphviz, SVG (rendered by Graphviz's dot), TikZ or Mermaid.")
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "tikz", "mermaid"]), default=None,
+              help="DOT for Graphviz (the default), SVG (rendered by Graphviz's dot), TikZ or Mermaid; "
+              "with --norms, SVG (the default) or TikZ (PGFPlots).")
 @click.option("--grad", is_flag=True, help="Label each edge with its local derivative and each node with its "
               "adjoint dL/dnode (numbers when the problem has values).")
 @click.option("--unrolled", is_flag=True, help="Draw a recurrent model unrolled over its steps, not as its cell.")
+@click.option("--norms", is_flag=True, help="Not the graph: the plot of BPTT, |dL/dh_t| (the norm of a vector "
+              "state) of every recurrent state over t, on a log scale.")
 @LANG
 @OUTPUT
-def graph(spec, fmt, grad, unrolled, lang, output):
-    """The computational graph as a picture."""
+def graph(spec, fmt, grad, unrolled, norms, lang, output):
+    """The computational graph as a picture (or, with --norms, the plot of BPTT)."""
+    if norms and (grad or unrolled):
+        raise click.UsageError("--norms draws a plot, not the graph: it takes no --grad or --unrolled")
+    if norms and fmt in ("dot", "mermaid"):
+        raise click.UsageError(f"--norms draws svg or tikz (PGFPlots), not {fmt}")
     _writable(output)
 
     def action():
-        return api.draw(_load(spec), fmt, grad=grad, unrolled=unrolled, lang=lang)
+        if norms:
+            return api.draw_norms(_load(spec), fmt or "svg", lang=lang)
+        return api.draw(_load(spec), fmt or "dot", grad=grad, unrolled=unrolled, lang=lang)
 
     _emit(_run(action, spec), output)
 

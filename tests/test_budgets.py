@@ -149,8 +149,8 @@ def test_json_too_long_is_refused_and_the_text_still_written(tmp_path):
     (tmp_path / "s.toml").write_text('[model]\nparams = ["w"]\nsteps = 60\ninitial = { H = "H0.npy" }\n'
                                      'equations = "H[t] = tanh(w * H[t-1])"\nloss = "sum(H[t])"\n[values]\nw = 0.5\n')
     problem = symprop.load(tmp_path / "s.toml")
-    with pytest.raises(SympropError, match=r"the JSON would hold 1210061 numbers \(the limit is 1000000\)"):
-        problem.solve()  # H[0..60] and L[1..60], 60 adjoints of 10,000 and w's gradient
+    with pytest.raises(SympropError, match=r"the JSON would hold 1210121 numbers \(the limit is 1000000\)"):
+        problem.solve()  # H[0..60] and L[1..60], 60 adjoints of 10,000, w's gradient, 60 norms of ∂L/∂Hₜ
     assert "(100×100)" in problem.solution().document("text")  # a large value by its shape
 
 

@@ -13,6 +13,7 @@ names of functions (relu, tanh, …).  What a document quotes ("…", «…», �
 """
 
 import functools
+import html
 import re
 import shutil
 import subprocess
@@ -124,6 +125,7 @@ FENCE = re.compile(r"^(`{3,}|:{3,})\s*(.*)$")
 PICTURES = {"{graphviz}", "dot", "mermaid", "{mermaid}"}
 DOT_LABEL = re.compile(r'label="((?:[^"\\]|\\.)*)"')
 MERMAID_LABEL = re.compile(r'"([^"]*)"')
+HTML_WORDS = re.compile(r'aria-label="([^"]*)"|>([^<>]+)<')  # an SVG plot's alt text and the words it shows
 
 
 def prose_and_labels(text: str) -> tuple[str, list[str]]:
@@ -131,7 +133,12 @@ def prose_and_labels(text: str) -> tuple[str, list[str]]:
     content, not its name), and the labels of the pictures."""
     out, labels = [], []
     stack: list[tuple[str, str]] = []  # (fence, kind): kind is prose, code or a picture's info
+    figure = False  # inside an HTML <figure> (the SVG plot of BPTT): its words are labels
     for line in text.splitlines():
+        if figure or line.startswith("<figure>"):
+            figure = not line.startswith("</figure>")
+            labels += [html.unescape(a or b) for a, b in HTML_WORDS.findall(line)]
+            continue
         m = FENCE.match(line.strip())
         inside_code = stack and stack[-1][1] != "prose"
         if m and inside_code:

@@ -47,6 +47,26 @@ class Figure:
 
 
 @dataclass
+class Series:
+    """One line of a plot: its name in the legend and its points (t, value)."""
+
+    name: object  # mathematics: ‖∂L/∂hₜ‖
+    points: list[tuple[int, float]]
+
+
+@dataclass
+class Plot:
+    """A plot over t on a log scale (the sizes of BPTT's adjoints), drawn by each
+    format: PGFPlots in LaTeX, SVG in Markdown and MyST; ``table``, its numbers, in text."""
+
+    series: list[Series]
+    y_label: object  # mathematics: the quantity on the vertical axis
+    caption: Para  # in the document's language
+    alt: Para  # what the picture shows, in words and numbers, for a reader who cannot see it
+    table: Table
+
+
+@dataclass
 class Part:
     """A lettered question and its solution."""
 

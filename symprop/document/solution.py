@@ -15,13 +15,14 @@ from .parts.arrays import Arrays
 from .parts.base import Base
 from .parts.checks import Checks
 from .parts.matrix import Matrix
+from .parts.norms import Norms
 from .parts.numeric import Numeric
 from .parts.questions import Questions
 from .parts.statement import Statement
 from .parts.symbolic import Symbolic
 
 
-class _Builder(Checks, Numeric, Arrays, Matrix, Symbolic, Questions, Statement, Base):
+class _Builder(Checks, Numeric, Arrays, Norms, Matrix, Symbolic, Questions, Statement, Base):
     """A document's builder: each piece's methods in a module of ``parts/``."""
 
 

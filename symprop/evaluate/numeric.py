@@ -20,6 +20,7 @@ from .claims import FormulaClaim, formula_claims
 from .exact import ExactStep, exact_steps
 from .expected import compare_claims
 from .faults import LARGEST, NumericFault, Watch, finite, gap
+from .state_norms import state_norms
 
 FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
 FD_ENTRIES = 40  # parameter entries the finite differences sample on a large problem
@@ -93,7 +94,9 @@ class Solution:
         first = self.first
         once = size(first.values) + size(first.adjoints) + size(first.gradients) + size(first.updated)
         history = sum(size(s.gradients) + size(s.updated) for s in self.steps) if len(self.steps) > 1 else 0
-        return once * (2 if self.exact is not None else 1) + history
+        program = program_of(self.problem)
+        norms = (program.steps or 0) * len(program.states)  # state_adjoint_norms
+        return once * (2 if self.exact is not None else 1) + history + norms
 
     def to_json(self) -> dict:
         count = self.json_numbers()
@@ -118,6 +121,9 @@ class Solution:
                 "note": "relu' is evaluated exactly at 0 here: the derivative does not exist "
                 "and the convention relu'(0) is used",
             }
+        norms = state_norms(program_of(self.problem), first.adjoints)
+        if norms:  # a recurrent model: |∂L/∂hₜ| (or ‖∂L/∂hₜ‖) of each state by t = 1, …, T
+            out["state_adjoint_norms"] = norms
         if self.exact is not None:
             out["exact"] = self._numbers(self.exact, str)  # "3/8", "-2"
         out["checks"] = {name: result.to_json() for name, result in self.checks.items()}

@@ -79,6 +79,15 @@ STRINGS = {
     "first_step": "The first step, {t}, with its numbers:",
     "arrays_limit": "A vector or a matrix of size up to {size} is written out in full; for a larger one, the first entry is worked as an example.",
     "backward_steps": "From the last step back, each line with its numbers:",
+    "norms_intro": "How large the derivative with respect to the hidden state is at each step (the total over every path, from the backward pass above):",
+    "norms_caption": "{norm} at each step {t}, on a log scale.",
+    "norms_alt": "A line plot on a log scale over t = {steps}: {series}.",
+    "norms_alt_series": "{norm} takes the values {values}",
+    "norms_every": "{n} of the {T} steps are drawn, evenly spread.",
+    "norms_ratio": "Going back from {b} to {a}, {norm} changes from {nb} to {na}: a factor of {r} a step on average.",
+    "norms_zero": "{norm} is 0 at {t}, which a log scale cannot show.",
+    "norms_all_zero": "{norm} is 0 at every step.",
+    "norms_lesson": "Each step back multiplies what comes from the later steps by the cell's Jacobian: a factor below 1 repeated over many steps makes the gradient from distant steps vanish, above 1 explode, which is why long sequences are hard for BPTT.",
     "gradients_intro": "Each gradient from the backward pass, with its numbers:",
     "step_order": "Every gradient is taken at the old weights: the backward pass is finished before any weight is updated.",
     "composite_intro": "Applying the layers one after another, the network is one composite function:",
@@ -121,6 +130,8 @@ STRINGS = {
     # pictures
     "picture_shared": "{name} (shared)",
     "list_separator": ", ",
+    "sentence_separator": " ",  # between two sentences of one paragraph
+    "clause_separator": "; ",  # between two clauses of one sentence
     # answer keys of variants
     "variant_title": "{title}, variant {k}",
     "key_title": "{title}: answer key",

@@ -87,6 +87,15 @@ STRINGS = {
     "first_step": "第一个时间步 {t}，代入数值：",
     "arrays_limit": "不超过 {size} 的向量和矩阵完整写出；更大的只以第一个元素为例计算。",
     "backward_steps": "从最后一个时间步开始反向计算，每一行都代入数值：",
+    "norms_intro": "每个时刻损失对隐藏状态的导数有多大（所有路径之和，即上面反向传播算出的值）：",
+    "norms_caption": "各时刻 {t} 的 {norm}，对数坐标。",
+    "norms_alt": "对数坐标折线图，t = {steps}：{series}。",
+    "norms_alt_series": "{norm} 依次为 {values}",
+    "norms_every": "图中在 {T} 个时刻中均匀选取了 {n} 个。",
+    "norms_ratio": "从 {b} 反向到 {a}，{norm} 从 {nb} 变为 {na}：平均每步乘以 {r}。",
+    "norms_zero": "{norm} 在 {t} 时为 0，对数坐标无法表示，图中略去。",
+    "norms_all_zero": "{norm} 在每个时刻都为 0。",
+    "norms_lesson": "每反向一步，来自后面时刻的部分都要乘以循环单元的雅可比矩阵：小于 1 的因子在许多步上反复相乘会使远处时刻的梯度消失，大于 1 则导致梯度爆炸；这就是长序列难以用通过时间反向传播训练的原因。",
     "gradients_intro": "由反向传播得到的各个梯度，代入数值：",
     "step_order": "所有梯度都在旧的权重处计算：先完成整个反向传播，再更新权重。",
     "composite_intro": "依次应用各层，网络就是一个复合函数：",
@@ -129,6 +138,8 @@ STRINGS = {
     # pictures
     "picture_shared": "{name}（共享）",
     "list_separator": "、",
+    "sentence_separator": "",  # between two sentences of one paragraph
+    "clause_separator": "；",  # between two clauses of one sentence
     # answer keys of variants
     "variant_title": "{title}（变式 {k}）",
     "key_title": "{title}：参考答案",

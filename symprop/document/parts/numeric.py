@@ -102,7 +102,7 @@ class Numeric:
                 out.append(self.time_table(step.adjoints, adjoint=True))
             if self.small_cell():
                 out += [self.p("backward_steps"), Rows(self.cell_rows(step, None, adjoint=True))]
-            return out
+            return out + self.norms_blocks(step)
         numbers = self.numbers(step) if self.matrix is None else None
         rows = []
         for key, value in reversed(step.adjoints.items()):

@@ -5,7 +5,7 @@ page or a grader that lays the document out itself."""
 
 import json
 
-from ..blocks import Document, Figure, Para, Rows, Table
+from ..blocks import Document, Figure, Para, Plot, Rows, Table
 from ..pictures import to_dot
 from .doc_text import TextRenderer
 from .document import LatexMath, Renderer
@@ -48,3 +48,11 @@ class JsonRenderer(Renderer):
 
     def figure(self, f: Figure) -> dict:
         return {"figure": {"dot": to_dot(f.picture)}}
+
+    def plot(self, p: Plot) -> dict:
+        """The plot of BPTT as its numbers: each series' (t, value), on a log scale (a 0 is not drawn)."""
+        return {"plot": {"scale": "log", "x": "t", "y": self.inline(p.y_label),
+                         "series": [{"name": self.inline(s.name), "t": [t for t, _ in s.points],
+                                     "values": [float(v) for _, v in s.points]} for s in p.series],
+                         "caption": self.para(p.caption), "alt": self.plain(p.alt)}}
+

@@ -11,7 +11,7 @@ import shutil
 import sys
 import textwrap
 
-from ..blocks import Document, Rows, Table
+from ..blocks import Document, Plot, Rows, Table
 from ..numbers import Number
 from ..printing import TextPrinter
 from .document import Renderer, no_controls, pad, shown
@@ -168,8 +168,8 @@ class TextRenderer(Renderer):
         room = self.width - len(indent)
         if isinstance(item, Rows):
             text = self.rows(item, room)
-        elif isinstance(item, Table):
-            text = self.table(item, room)
+        elif isinstance(item, Table | Plot):
+            text = self.table(item.table if isinstance(item, Plot) else item, room)
         else:
             text = self.block(item)
             if text and not isinstance(item, Rows | Table):

@@ -6,9 +6,10 @@ import unicodedata
 import sympy
 
 from ...languages import LANGUAGES
-from ..blocks import Document, Figure, Para, Part, Rows, Table, UserText
-from ..maths import Maths
+from ..blocks import Document, Figure, Para, Part, Plot, Rows, Table, UserText
+from ..maths import Maths, printed
 from ..numbers import Number
+from ..printing import TextPrinter
 from .latex_printer import BINARY, RELATION, Group, is_tall, parse, render, tidy, width
 
 # Control characters (ESC starts a terminal's escape sequences) but tab and newline, which are
@@ -71,10 +72,22 @@ class Renderer:
             return self.table(item)
         if isinstance(item, Figure):
             return self.figure(item)
+        if isinstance(item, Plot):
+            return self.plot(item)
         raise TypeError(type(item).__name__)
 
     def figure(self, f: Figure) -> str:
         return ""
+
+    def plot(self, p: Plot) -> str:
+        """A format that does not draw shows the plotted numbers."""
+        return self.table(p.table)
+
+    def plain(self, item) -> str:
+        """Words and mathematics as plain Unicode text (a picture's alt text, an HTML caption)."""
+        printer = TextPrinter(self.doc.index_base, self.doc.sequences, self.doc.notation)
+        parts = item.parts if isinstance(item, Para) else [item]
+        return no_controls("".join(x if isinstance(x, str) else printed(x, printer, False) for x in parts))
 
     def math(self, item) -> str:
         raise NotImplementedError

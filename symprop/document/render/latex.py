@@ -3,8 +3,9 @@
 import re
 
 from ...languages import LANGUAGES
-from ..blocks import Document, Para, Rows, Table, UserText
+from ..blocks import Document, Para, Plot, Rows, Table, UserText
 from ..pictures import to_tikz
+from ..plots import to_pgfplots
 from .document import LatexMath, no_controls
 
 # Characters of the prose that pdflatex does not take as they are.
@@ -68,6 +69,16 @@ COMMON = r"""\usepackage{amsmath,amssymb}
 \begin{document}
 """
 
+PGFPLOTS = "\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n"  # only in a document with a plot
+
+
+def _has_plot(doc: Document) -> bool:
+    blocks = doc.statement + [b for part in doc.parts for b in part.solution]
+    blocks += [b for section in doc.appendix for b in section.blocks]
+    return any(isinstance(b, Plot) for b in blocks)
+
+
+PLOT_LINES = 18  # a plot, its caption and the sentence before it
 HEADING_LINES = 10  # a part's heading, its question, "Solution." and a few lines of it stay together
 LONG_DISPLAY = 30  # lines of a display that may break across pages (longer than a page, nearly)
 
@@ -174,6 +185,11 @@ class LatexRenderer(LatexMath):
         """The TikZ picture, shrunk to the line width when it is wider (graphicx)."""
         return "\\begin{center}\n\\fitwidth{%\n" + to_tikz(f.picture) + "}\n\\end{center}"
 
+    def plot(self, p: Plot) -> str:
+        """PGFPlots (in the preamble when a document has a plot), its caption below it."""
+        return ("\\begin{center}\n" + to_pgfplots(p, self.math) + "\\par\\nopagebreak\\smallskip\n{\\small "
+                + self.para(p.caption) + "\\par}\n\\end{center}")
+
     def table(self, t: Table) -> str:
         """booktabs, rows spaced so that fractions do not touch, shrunk to the
         line width when wider."""
@@ -190,6 +206,8 @@ class LatexRenderer(LatexMath):
         a table or a picture stays on its page."""
         out = []
         for i, item in enumerate(items):
+            if isinstance(item, Para) and i + 1 < len(items) and isinstance(items[i + 1], Plot):
+                out += [f"\\needlines{{{PLOT_LINES}}}"]  # the sentence and its plot on one page
             out += [self.block(item), ""]
             if isinstance(item, Para) and i + 1 < len(items) and not isinstance(items[i + 1], Para):
                 out += ["\\nopagebreak", ""]
@@ -220,4 +238,6 @@ class LatexRenderer(LatexMath):
         else:  # the document's language last: babel's main one; the other script's for quoted words
             other = "english" if language.script == "cyrillic" else "russian"
             preamble = PREAMBLE % {"languages": f"{other},{language.babel}", "common": COMMON}
+        if _has_plot(doc):
+            preamble = preamble.replace("\\begin{document}", PGFPLOTS + "\\begin{document}")
         return preamble + "\n" + body + "\n\\end{document}\n"

@@ -9,9 +9,11 @@ rule, a fence, a MyST comment or target.
 """
 
 import re
+from html import escape
 
-from ..blocks import Rows, Table
+from ..blocks import Plot, Rows, Table
 from ..pictures import to_dot, to_mermaid
+from ..plots import to_svg
 from .document import LatexMath, no_controls
 
 MARKUP = re.compile(r"[\\`*_{}\[\]<>#|$~&]")  # code, roles, emphasis, links, HTML, math, tables
@@ -45,6 +47,11 @@ class MarkdownRenderer(LatexMath):
         if self.myst:  # sphinx.ext.graphviz renders it with Graphviz
             return "```{graphviz}\n" + to_dot(f.picture) + "```"
         return "```mermaid\n" + to_mermaid(f.picture) + "```"
+
+    def plot(self, p: Plot) -> str:
+        """The plot as SVG in an HTML figure (one block: no blank line in it), captioned."""
+        return (f"<figure>\n{to_svg(p, self.plain)}\n<figcaption>{escape(self.plain(p.caption))}</figcaption>\n"
+                "</figure>")
 
     def table(self, t: Table) -> str:
         head = "| " + " | ".join(self.cell(c) for c in t.header) + " |"
