@@ -85,7 +85,8 @@ class NumPyTarget:
         form = FUNCTIONS.get(name)
         if form is None:
             unsupported(self, f"the function {name}")
-        return form(self, *args, *(number(p) for p in params))
+        defaults = [d for _, d in RULES[name].parameters[len(params):]] if name in RULES else []
+        return form(self, *args, *(number(p) for p in [*params, *defaults]))
 
     def array(self, text: str) -> str:
         return f"np.array({text})"
@@ -216,13 +217,13 @@ FUNCTIONS = {
     "softplus": _softplus,
     "logsigmoid": lambda T, x: Expr(f"-{_softplus(T, Expr(f'-{x.at(UNARY)}', UNARY)).text}", UNARY),
     "silu": lambda T, x: binary(x, "*", _sigmoid(T, x), PRODUCT),
-    "leaky_relu": lambda T, x, s=number(0.01): _where(T, f"{x.at(COMPARE + 1)} > 0", x, binary(s, "*", x, PRODUCT)),
-    "elu": lambda T, x, a=number(1.0): _where(
+    "leaky_relu": lambda T, x, s: _where(T, f"{x.at(COMPARE + 1)} > 0", x, binary(s, "*", x, PRODUCT)),
+    "elu": lambda T, x, a: _where(
         T, f"{x.at(COMPARE + 1)} > 0", x, binary(a, "*", call(f"{T.lib}.expm1", call(f"{T.lib}.minimum", x,
                                                                                       number(0.0))), PRODUCT)),
     "gelu_tanh": lambda T, x: call("_gelu_tanh", x),
     "gelu": _torch_or("torch.nn.functional.gelu", lambda T, x: call("_gelu", x)),
-    "heaviside": lambda T, x, h=number(0.5): call(f"{T.lib}.heaviside", x, h) if T.name != "torch" else
+    "heaviside": lambda T, x, h: call(f"{T.lib}.heaviside", x, h) if T.name != "torch" else
     call("torch.heaviside", x, call("torch.as_tensor", h)),
 }
 

@@ -16,6 +16,11 @@ def _array(value, shape):
     """A given value (a number, a list, a list of lists) as float64 of the shape the model reads."""
     return np.asarray(value, dtype=float).reshape(shape)
 ''',
+    "_number": '''
+def _number(value):
+    """A given number (or 1×1 array) as a float."""
+    return float(np.reshape(value, ()))
+''',
     "_like": '''
 def _like(gradient, given):
     """A gradient in the shape its parameter was given in (a number for a number)."""

@@ -345,7 +345,7 @@ class _Module:
                 block.say(f"{self.var[key]} = _array(values[{key!r}][:T + 1], (T + 1,) + {shape!r})  "
                           f"# {self.var[key]}[t], t = 0..T")
             elif not shape and T_.name == "numpy":
-                block.say(f"{self.var[key]} = float(values[{key!r}])")
+                block.say(f"{self.var[key]} = _number(values[{key!r}])")
             else:
                 block.say(f"{self.var[key]} = _array(values[{key!r}], {shape!r})")
 
@@ -497,7 +497,7 @@ class _Module:
                 "    if VALUES is None:\n"
                 '        raise SystemExit("the spec gives no values: call backward(values) with your own")\n'
                 "    for name, value in backward(VALUES).items():\n"
-                '        print(name, "=", value)')
+                '        print(name, "=", value.tolist() if hasattr(value, "tolist") else value)')
 
 
 def _values_literal(values: dict, cap: int = 20_000) -> str | None:
