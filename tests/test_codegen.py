@@ -135,6 +135,12 @@ def test_the_numpy_module_is_straight_line_with_the_recurrence_as_a_loop():
     assert "dW += da @ h[t - 1].T" in source
 
 
+def test_the_jax_module_scans_the_recurrence():
+    source = symprop.load("gru").codegen("jax")
+    assert "lax.scan(step, (jnp.zeros((3, 1)),), (x[1:],), length=T)" in source
+    assert "for t in" not in source
+
+
 def test_hostile_title_and_names_stay_data(tmp_path):
     spec = {
         "title": 'pass"""\nimport os; os.system("echo no")\n\\ \x1b[31m \u202e end',

@@ -302,6 +302,7 @@ class _Module:
         self.cell = program.cell_names()
         self.roots = {id(line.expr): line.key for line in program.lines() if line.expr is not None}
         self.needed: dict[int, str] = {}  # forward pieces the backward pass reads, by the Op's id
+        self.scan_refs: dict | None = None  # (name, step) -> its name inside a lax.scan step
 
     # References ---------------------------------------------------------------------
 
@@ -315,6 +316,8 @@ class _Module:
         name = self.var[e.name]
         if e.step is None:
             return name
+        if self.scan_refs is not None:  # inside a lax.scan step: its own names
+            return self.scan_refs[(e.name, e.step)]
         return f"{name}[t]" if e.step == 0 else f"{name}[t - {-e.step}]"
 
     # Forward --------------------------------------------------------------------------
@@ -371,7 +374,7 @@ class _Module:
         for line in program.before:
             block.say(f"{self.var[line.key]} = {self.expression(line.expr, block, False).text}")
         if program.recurrent:
-            self.cell_loop(block)
+            (self.scan if T_.name == "jax" and self.scannable() else self.cell_loop)(block)
         for line in program.after:
             block.say(f"{self.var[line.key]} = {self.expression(line.expr, block, False).text}")
         if program.per_step_loss:
@@ -404,6 +407,38 @@ class _Module:
             stack = "torch.stack" if T_.name == "torch" else "jnp.stack"
             for line in program.cell:
                 block.say(f"{self.var[line.key]} = {stack}({self.var[line.key]})")
+
+    def scannable(self) -> bool:
+        """A cell lax.scan can run: it reads its names at t and t - 1 only."""
+        return all(e.op == "leaf" and e.step in (None, 0, -1) for line in self.program.cell
+                   for e in walk(line.expr) if e.op in ("leaf", "at"))
+
+    def scan(self, block: Block) -> None:
+        """The cell as a step function of lax.scan: the states at t - 1 carried, the sequences at t scanned."""
+        program, names = self.program, self.names
+        reads = {(e.name, e.step) for line in program.cell for e in walk(line.expr)
+                 if e.op == "leaf" and e.step is not None and e.name not in self.cell}
+        states = sorted(program.states)
+        refs = {(s, -1): names.new(f"{self.var[s]}_prev") for s in states}
+        refs |= {(line.key, 0): names.new(f"{self.var[line.key]}_t") for line in program.cell}
+        refs |= {read: names.new(f"{self.var[read[0]]}_{'t' if read[1] == 0 else 'prev'}") for read in sorted(reads)}
+        step = names.new("step")
+        block.say(f"def {step}(carry, inputs):")
+        body = Block(names, block.indent + "    ")
+        body.say(f"{_tuple(refs[(s, -1)] for s in states)} = carry  # the states at t - 1")
+        body.say(f"{_tuple(refs[r] for r in sorted(reads))} = inputs  # the sequences at t")
+        self.scan_refs = refs
+        for line in program.cell:
+            body.say(f"{refs[(line.key, 0)]} = {self.expression(line.expr, body, True).text}")
+        self.scan_refs = None
+        body.say(f"return {_tuple(refs[(s, 0)] for s in states)}, {_tuple(refs[(line.key, 0)] for line in program.cell)}")
+        block.lines += body.lines
+        scanned = _tuple(f"{self.var[x]}[{'1:' if k == 0 else ':-1'}]" for x, k in sorted(reads))
+        outputs = names.new("outputs")
+        block.say(f"_, {outputs} = lax.scan({step}, {_tuple(self.initial(s) for s in states)}, {scanned}, length=T)")
+        for k, line in enumerate(program.cell):  # indexed by t, as the spec reads them: h[0] first
+            first = self.initial(line.key) if line.key in program.states else self.T_.zeros(line.shape or ())
+            block.say(f"{self.var[line.key]} = jnp.concatenate([jnp.expand_dims({first}, 0), {outputs}[{k}]])")
 
     def stored_pieces(self):
         """The cell's pieces the backward pass reads, each kept for every step."""
@@ -498,6 +533,12 @@ class _Module:
                 '        raise SystemExit("the spec gives no values: call backward(values) with your own")\n'
                 "    for name, value in backward(VALUES).items():\n"
                 '        print(name, "=", value.tolist() if hasattr(value, "tolist") else value)')
+
+
+def _tuple(items) -> str:
+    """A tuple's source: (), (a,), (a, b)."""
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 def _values_literal(values: dict, cap: int = 20_000) -> str | None:
