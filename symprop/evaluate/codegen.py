@@ -165,6 +165,8 @@ class Source:
         if a.shape is None or b.shape is None:
             return self.mul(a, b)
         shape = None if (a.shape[0], b.shape[1]) == (1, 1) else (a.shape[0], b.shape[1])
+        if a.shape[1] == 1 and shape is not None:  # an outer product: entry by entry, no BLAS call
+            return self._op(lambda x, y: binary(x, "*", y, PRODUCT), [a, b], shape)
         return self._op(lambda x, y: (squashed if shape is None else _same)(binary(x, "@", y, PRODUCT)),
                         [a, b], shape)
 
