@@ -52,6 +52,13 @@ def binary(a: Expr, symbol: str, b: Expr, prec: int) -> Expr:
     return Expr(f"{a.at(prec)} {symbol} {b.at(prec + 1)}", prec)
 
 
+def plus(x: Expr, y: Expr) -> Expr:
+    """x + y, and x - z for y = -z (a negation's text is "-" and an operand that binds tighter)."""
+    if y.prec == UNARY and y.text.startswith("-"):
+        return binary(x, "-", Expr(y.text[1:], UNARY), SUM)
+    return binary(x, "+", y, SUM)
+
+
 def number(v) -> Expr:
     v = float(v)
     return Expr(repr(v), ATOM if v >= 0 else UNARY)
@@ -306,7 +313,7 @@ def _index_text(key) -> str:
 FORMS = {
     "neg": lambda T, e, xs: Expr(f"-{xs[0].at(UNARY)}", UNARY),
     "T": _transpose,
-    "add": lambda T, e, xs: binary(xs[0], "+", xs[1], SUM),
+    "add": lambda T, e, xs: plus(xs[0], xs[1]),
     "mul": lambda T, e, xs: binary(xs[0], "*", xs[1], PRODUCT),
     "div": lambda T, e, xs: binary(xs[0], "/", xs[1], PRODUCT),
     "pow": lambda T, e, xs: binary(xs[0], "**", number(e.extra) if isinstance(e.extra, float) else

@@ -41,6 +41,7 @@ from .code_forms import (
     derivative,
     form,
     number,
+    plus,
     rule_partials,
     squashed,
     unbroadcast,
@@ -85,10 +86,12 @@ class Names:
 class Code:
     """A piece of the backward pass, not yet written: ``make(*pieces of args)`` gives its text."""
 
-    __slots__ = ("make", "args", "shape", "const")
+    __slots__ = ("make", "args", "shape", "const", "scaled", "spread")
 
     def __init__(self, make, args=(), shape=None, const=None):
         self.make, self.args, self.shape, self.const = make, tuple(args), shape, const
+        self.scaled = None  # (c, x) for the piece c·x, so that numbers meet and fold
+        self.spread = None  # c for the piece c spread over an array (c·𝟙)
 
 
 def ref(text: str, shape, prec: int = ATOM) -> Code:
@@ -127,7 +130,7 @@ class Source:
             return b
         if b.const == 0:
             return a
-        return self._op(lambda x, y: binary(x, "+", y, SUM), [a, b], broadcast(a.shape, b.shape))
+        return self._op(plus, [a, b], broadcast(a.shape, b.shape))
 
     def mul(self, a, b):
         if a.const == 0 or b.const == 0:
@@ -140,11 +143,20 @@ class Source:
             return const(a.const * b.const)
         if b.const is not None:  # numbers first: 2.0 * x
             a, b = b, a
-        return self._op(lambda x, y: binary(x, "*", y, PRODUCT), [a, b], broadcast(a.shape, b.shape))
+        if a.spread is not None and a.shape == b.shape:  # (c·𝟙) ⊙ B = c·B
+            return self.mul(const(a.spread), b)
+        if a.const is not None and b.scaled is not None:  # c·(d·x) = (cd)·x
+            return self.mul(const(a.const * b.scaled[0]), b.scaled[1])
+        out = self._op(lambda x, y: binary(x, "*", y, PRODUCT), [a, b], broadcast(a.shape, b.shape))
+        if a.const is not None:
+            out.scaled = (a.const, b)
+        return out
 
     def div(self, a, b):
         if a.const == 0:
             return const(0)
+        if a.const is not None and b.const is not None:
+            return const(a.const / b.const)
         return self._op(lambda x, y: binary(x, "/", y, PRODUCT), [a, b], broadcast(a.shape, b.shape))
 
     def power(self, a, k):
@@ -188,7 +200,10 @@ class Source:
             if getattr(d, "is_zero", False) is True:
                 out.append(const(0))
                 continue
-            local = self._op(lambda *v, d=d: derivative(d, symbols, list(v), self.relu_at_zero), [*xs, y], e.shape)
+            used = [k for k, s in enumerate(symbols) if s in d.free_symbols]  # f′ written with y reads no x
+            local = self._op(lambda *v, d=d, used=used: derivative(d, [symbols[k] for k in used], list(v),
+                                                                   self.relu_at_zero),
+                             [[*xs, y][k] for k in used], e.shape)
             out.append(self.mul(local, g))
         return out
 
@@ -207,7 +222,9 @@ class Source:
     def spread(self, g, shape):
         if shape is None or g.const == 0:
             return g if shape is None else const(0)
-        return self._op(lambda x: call("np.broadcast_to", x, repr(tuple(shape))), [g], shape)
+        out = self._op(lambda x: call("np.broadcast_to", x, repr(tuple(shape))), [g], shape)
+        out.spread = g.const
+        return out
 
     def unpad(self, g, margins, shape):
         (p, q), (rows, cols) = margins, shape or (1, 1)
