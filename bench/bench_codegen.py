@@ -3,7 +3,7 @@ eager and JAX (jit of jax.grad over lax.scan), and against symprop's own
 interpreter (``problem.compiled().run``), on one BLAS thread.
 
 Run: python bench/bench_codegen.py [--threads N] [--only RNN]
-Prints one table.  Columns (milliseconds: one forward + backward pass, best of 5
+Prints one table.  Columns (milliseconds: one forward + backward pass, best of 10
 after a warm-up; "—" where the library is not installed):
 
   gen         the NumPy module symprop codegen writes, its backward(values)
@@ -13,9 +13,9 @@ after a warm-up; "—" where the library is not installed):
   jax         the module symprop codegen --target jax writes: jax.jit of
               jax.value_and_grad, lax.scan for a recurrence (compiled once, not timed)
   gen/numpy   gen / numpy (the aim: at most 1.3)
-  % peak      the generated pass's multiply-adds (forward and backward, 3× the
-              forward's, from the shapes) as a share of the measured float64
-              matmul peak of this machine on the same threads
+  % peak      the generated pass's matrix products (forward and backward: 3× the
+              forward's multiply-adds in @, from the shapes) per second, as a
+              share of the measured float64 matmul peak (1024×1024) on the same threads
   solve s     the whole from_dict(spec).solve() (derive, every check), LSTM rows only
 
 Before timing, every column's loss and gradients are asserted equal to the
@@ -63,7 +63,7 @@ from bench_arrays import (  # noqa: E402
 )
 
 from symprop.api import from_dict  # noqa: E402
-from symprop.derive.program import pass_work, program_of  # noqa: E402
+from symprop.derive.program import _work, program_of, walk  # noqa: E402
 
 if torch is not None:
     torch.set_num_threads(THREADS)
@@ -72,7 +72,7 @@ try:
 except ImportError:
     jax = None
 
-REPEATS = 5
+REPEATS = 10
 FOLDER = Path(tempfile.mkdtemp(prefix="symprop-codegen-"))
 
 
@@ -90,6 +90,14 @@ def matmul_peak() -> float:
     """float64 multiply-adds per second of a large product (1024×1024), best of 5."""
     a, b = np.random.default_rng(0).normal(size=(2, 1024, 1024))
     return 1024**3 / (best_ms(np.matmul, a, b) / 1000.0)
+
+
+def matmul_work(program) -> int:
+    """The multiply-adds of the forward pass's products (@), from the shapes: a cell's once a step."""
+    def products(lines):
+        return sum(_work(e) for line in lines if line.expr is not None for e in walk(line.expr) if e.op == "matmul")
+
+    return products(program.before + program.after + [program.loss]) + (program.steps or 0) * products(program.cell)
 
 
 def module(problem, target: str, name: str):
@@ -154,7 +162,7 @@ def row(label: str, spec: dict, numpy_fn, torch_fn, peak: float, solve: bool) ->
     gen = best_ms(generated.backward, values)
     interp = best_ms(problem.compiled().run, problem.values)
     hand = best_ms(numpy_fn, values)
-    work = 3 * pass_work(program_of(problem.spec))
+    work = 3 * matmul_work(program_of(problem.spec))
     return [f"{gen:.2f}", f"{interp:.2f}", f"{hand:.2f}", torch_cell(torch_fn, values, params),
             jax_cell(problem, label.replace(" ", "_").replace(",", ""), values, run, params),
             f"{gen / hand:.2f}", f"{100 * work / (gen / 1000) / peak:.1f}",
@@ -173,6 +181,8 @@ def main() -> None:
         ("MLP 16-512-4, batch 64", mlp_spec(512), mlp_numpy, mlp_torch, False),
         ("RNN 256 units, T = 100", rnn_spec(256, 100), rnn_numpy, rnn_torch, False),
         ("LSTM 64 units, T = 100", lstm_spec(64, 100), lstm_numpy, lstm_torch, False),
+        ("RNN 4 units, T = 1,000", rnn_spec(4, 1000), rnn_numpy, rnn_torch, True),
+        ("RNN 4 units, T = 10,000", rnn_spec(4, 10000), rnn_numpy, rnn_torch, True),
         ("LSTM 8 units, T = 1,000", lstm_spec(8, 1000), lstm_numpy, lstm_torch, True),
         ("LSTM 8 units, T = 5,000", lstm_spec(8, 5000), lstm_numpy, lstm_torch, True),
     ]

@@ -24,8 +24,10 @@ from hypothesis import HealthCheck, given, settings
 import symprop
 from symprop.api import from_dict
 from symprop.cli import main
+from symprop.model.functions import RULES
 from tests.conftest import DERIVATIONS
 from tests.test_property_matrix import mlp_spec, mlps, rnn_spec, rnns
+from tests.test_property_scalar import program_spec, programs
 
 SHIPPED = [p.stem for p in sorted(DERIVATIONS.glob("*.toml"))]
 WITH_VALUES = [name for name in SHIPPED if symprop.load(name).values]
@@ -174,6 +176,40 @@ def test_random_rnns(tmp_path, case):
     out = load_module(problem.codegen(), tmp_path / "rnn.py").backward(problem.values)
     run = problem.compiled().run(problem.values)
     assert_gradients(out, run.loss, {p: run.adjoints[p] for p in problem.params}, rtol=1e-9)
+
+
+@SETTINGS
+@given(programs())
+def test_random_scalar_programs(tmp_path, case):
+    """Reassigned names (a, then a again), every elementwise operation the strategy draws."""
+    spec, used = program_spec(*case)
+    problem = from_dict(spec)
+    try:
+        run = problem.compiled().run(problem.values)
+    except symprop.SympropError:  # a value that is not finite: no pass to compare
+        return
+    out = load_module(problem.codegen(), tmp_path / "program.py").backward(problem.values)
+    assert_gradients(out, run.loss, {p: run.adjoints.get(p, 0.0) for p in used}, rtol=1e-8)
+
+
+CALLS = {name: f"{name}(z, 0.2)" if RULES[name].parameters else f"{name}(z, w)" if RULES[name].inputs == 2
+         else f"{name}(z)" for name in RULES}
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_every_function(name, target, tmp_path):
+    if target != "numpy":
+        library(target)
+    argument = "abs(z) + 0.5" if name in ("log", "sqrt") else "z"
+    spec = {"title": name, "model": {"params": ["W", "v"], "equations": f"z = W @ x + 0.1\nw = v * x\n"
+                                     f"q = {CALLS[name].replace('(z', '(' + argument, 1)}",
+                                     "loss": "sum(q * y)"},
+            "values": {"W": [[0.3, -0.7], [0.9, 0.4]], "v": 0.6, "x": [0.8, -0.3], "y": [1.5, -0.5]}}
+    problem = from_dict(spec)
+    run = problem.compiled().run(problem.values)
+    out = load_module(problem.codegen(target), tmp_path / f"{name}.py").backward(problem.values)
+    assert_gradients(out, run.loss, {p: run.adjoints.get(p, 0.0) for p in ("W", "v")}, rtol=1e-9)
 
 
 def test_random_values_of_shipped_problems(tmp_path):

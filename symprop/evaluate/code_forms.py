@@ -192,7 +192,7 @@ TARGETS = {"numpy": NumPyTarget(), "torch": TorchTarget(), "jax": JaxTarget()}
 
 
 def _lib(fn: str):
-    return lambda T, x: call(f"{T.lib}.{fn}", x)
+    return lambda T, *xs: call(f"{T.lib}.{fn}", *xs)
 
 
 def _sigmoid(T, x):
@@ -224,14 +224,15 @@ FUNCTIONS = {
     "softplus": _softplus,
     "logsigmoid": lambda T, x: Expr(f"-{_softplus(T, Expr(f'-{x.at(UNARY)}', UNARY)).text}", UNARY),
     "silu": lambda T, x: binary(x, "*", _sigmoid(T, x), PRODUCT),
-    "leaky_relu": lambda T, x, s: _where(T, f"{x.at(COMPARE + 1)} > 0", x, binary(s, "*", x, PRODUCT)),
-    "elu": lambda T, x, a: _where(
+    "leaky_relu": lambda T, x, s: call("torch.nn.functional.leaky_relu", x, s) if T.name == "torch" else _where(T, f"{x.at(COMPARE + 1)} > 0", x, binary(s, "*", x, PRODUCT)),
+    "elu": lambda T, x, a: call("torch.nn.functional.elu", x, a) if T.name == "torch" else _where(
         T, f"{x.at(COMPARE + 1)} > 0", x, binary(a, "*", call(f"{T.lib}.expm1", call(f"{T.lib}.minimum", x,
                                                                                       number(0.0))), PRODUCT)),
     "gelu_tanh": lambda T, x: call("_gelu_tanh", x),
     "gelu": _torch_or("torch.nn.functional.gelu", lambda T, x: call("_gelu", x)),
     "heaviside": lambda T, x, h: call(f"{T.lib}.heaviside", x, h) if T.name != "torch" else
-    call("torch.heaviside", x, call("torch.as_tensor", h)),
+    Expr(f"({x.at(COMPARE + 1)} > 0).to(torch.float64) + {h.at(PRODUCT)} * ({x.at(COMPARE + 1)} == 0).to(torch.float64)"
+         f" + 0 * {x.at(PRODUCT + 1)}", SUM),
 }
 
 

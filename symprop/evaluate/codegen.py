@@ -51,7 +51,7 @@ from .code_helpers import helpers_for, needs_math
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {
     "np", "torch", "jax", "jnp", "lax", "math", "values", "forward", "backward", "t", "T", "VALUES", "PARAMS",
-    "main", "params", "out", "grads", "loss_of", "value_and_grad", "given"}
+    "main", "params", "out", "grads", "loss_of", "value_and_grad", "given", "carry", "inputs", "rest", "loss"}
 INLINE = 72  # a piece longer than this gets a name of its own
 
 
