@@ -212,6 +212,48 @@ def test_every_function(name, target, tmp_path):
     assert_gradients(out, run.loss, {p: run.adjoints.get(p, 0.0) for p in ("W", "v")}, rtol=1e-9)
 
 
+RECURRENT = {
+    "an initial state as a parameter": ("""title = "h0"
+[model]
+params = ["W", "h0"]
+steps = 3
+initial = { h = "h0" }
+equations = "h[t] = tanh(W @ h[t-1] + x[t])"
+loss = "sum((h[3] - y)**2)"
+[values]
+W = [[1.5, -0.5], [0.25, 1.2]]
+h0 = [0.3, -0.1]
+x = [[0, 0], [0.5, 0.1], [-0.2, 0.3], [0.1, -0.4]]
+y = [0.2, 0.1]
+"""),
+    "a mean over the steps, an input at t - 1": ("""title = "mean"
+[model]
+params = ["w", "u"]
+steps = 4
+initial = { h = 0.1 }
+reduce = "mean"
+equations = "h[t] = tanh(w * h[t-1] + u * x[t-1])"
+loss = "(h[t] - y[t])**2"
+[values]
+w = 0.5
+u = 0.3
+x = [0.1, 0.5, -0.2, 0.1, 0.3]
+y = [0, 0.2, 0.1, -0.1, 0.3]
+"""),
+}
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("case", sorted(RECURRENT))
+def test_recurrent_forms(case, target, tmp_path):
+    if target != "numpy":
+        library(target)
+    problem = symprop.loads(RECURRENT[case])
+    run = problem.compiled().run(problem.values)
+    out = load_module(problem.codegen(target), tmp_path / "cell.py").backward(problem.values)
+    assert_gradients(out, run.loss, {p: run.adjoints[p] for p in problem.params}, rtol=1e-9)
+
+
 def test_random_values_of_shipped_problems(tmp_path):
     """New numbers of the same shapes: the module reads its values at call time."""
     rng = np.random.default_rng(7)

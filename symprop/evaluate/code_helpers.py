@@ -166,6 +166,8 @@ _TORCH = {
     "_array": '''
 def _array(value, shape):
     """A given value (a number, a list, a list of lists, a tensor) as float64 of the shape the model reads."""
+    if isinstance(value, list | tuple) and any(hasattr(v, "shape") for v in value):  # a sequence of arrays
+        value = torch.stack([torch.as_tensor(v, dtype=torch.float64).reshape(-1) for v in value])
     return torch.as_tensor(value, dtype=torch.float64).reshape(shape)
 ''',
     "_like": '''

@@ -22,7 +22,7 @@ import re
 
 import numpy as np
 
-from ..derive.ops import broadcast, kept, walk
+from ..derive.ops import broadcast, walk
 from ..derive.program import Op, Program, program_of
 from ..derive.rules import vjp
 from ..errors import SympropError
@@ -746,5 +746,3 @@ class _Backward:
                 self.push(block, [((self.dvar(param), "acc" if param in self.from_cell else "local"),
                                     ref(f"{self.dvar(state)}[0]", program.shape_of(state)))])
 
-
-_ = kept  # the shape of a kept reduction, for the rules that ask
