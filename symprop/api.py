@@ -243,6 +243,11 @@ class Compiled:
         return getattr(self.machine, name)
 
     @_user_errors
+    def code(self, target: str = "numpy") -> str:
+        """This pass as straight-line source, a standalone module (``symprop codegen``)."""
+        return codegen(self.machine.program.problem, target)
+
+    @_user_errors
     def run(self, values: dict):
         _given(values, dict, "a dict of values by name", "values")
         for name, value in values.items():

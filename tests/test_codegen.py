@@ -100,6 +100,11 @@ def test_the_numpy_backward_pass_agrees_with_pytorch_autograd(name, tmp_path):
     assert_gradients(ours, numbers(theirs["L"]), torch_gradients(problem.spec), rtol=1e-9)
 
 
+def test_the_compiled_pass_gives_its_source():
+    problem = symprop.load("udl_toy")
+    assert problem.compiled().code() == problem.codegen("numpy")
+
+
 def test_a_problem_with_an_undefined_activation_has_no_code():
     with pytest.raises(symprop.SympropError, match="'f' is left undefined"):
         symprop.load("masha_backprop").codegen()
