@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .document.render import RENDERERS
 from .document.strings import AUDIENCES, LANGUAGES, phrase
 from .document.strings import STRINGS as STRINGS
 from .errors import SympropError
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 # SymPy and NumPy are imported by the functions that need them, not here: the
 # command line answers --help, list, spec-format and bad input without them.
 
-FORMATS = ("text", "latex", "myst", "markdown")
+FORMATS = tuple(RENDERERS)  # a document's formats (JSON: its structure, each formula as text and LaTeX)
+SUFFIXES = {fmt: entry.suffix for fmt, entry in RENDERERS.items()}  # of the files written in each
 AGAINST = ("fd", "torch", "all")
 
 
@@ -198,7 +200,7 @@ class Problem:
     @_user_errors
     def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False,
                  audience: str = "teacher", digits: int | None = None) -> str:
-        """The symbolic derivation as text, LaTeX, MyST or Markdown."""
+        """The symbolic derivation as text, LaTeX, MyST, Markdown or JSON (the document's structure)."""
         _document_options(fmt, lang, audience, digits)
         from .document.render import render
         from .document.solution import derivation_document
@@ -274,7 +276,7 @@ class Solution:
     def document(self, fmt: str = "markdown", lang: str | None = None, standalone: bool = False,
                  audience: str = "teacher", digits: int | None = None, fractions: bool = False,
                  exact: bool = True) -> str:
-        """The worked solution as text, LaTeX, MyST or Markdown: exact numbers
+        """The worked solution as text, LaTeX, MyST, Markdown or JSON (the document's structure): exact numbers
         where the solution has them (``exact``; 3/8 for 0.375 with ``fractions``)."""
         _document_options(fmt, lang, audience, digits)
         _flag(fractions, "fractions")

@@ -195,7 +195,7 @@ def spec_format():
     _print(_run(reference))
 
 
-FORMATS = ["text", "json", "latex", "myst", "markdown"]
+FORMATS = list(api.FORMATS)  # JSON here is the data: the numbers, the derivation, the answer key
 FORMAT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                       help="Output format: a terminal, JSON, LaTeX, MyST (Jupyter Book) or Markdown.")
 LANG = click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None,
@@ -326,7 +326,7 @@ def codegen(spec, target, output):
     _emit(_run(action, spec), output)
 
 
-KEY_SUFFIX = {"text": "txt", "json": "json", "latex": "tex", "myst": "md", "markdown": "md"}
+KEY_SUFFIX = api.SUFFIXES
 
 
 @main.command()

@@ -76,6 +76,18 @@ def test_functions_stay_short():
     assert not long, long
 
 
+def test_no_function_of_grade_e_or_f():
+    """radon's cyclomatic complexity at most D (30) for every function and method in symprop/."""
+    from radon.complexity import cc_rank, cc_visit
+
+    tangled = [f"{path.relative_to(ROOT)}:{block.lineno} {block.name} ({block.complexity})"
+               for path in sorted((ROOT / "symprop").rglob("*.py"))
+               for unit in cc_visit(path.read_text(encoding="utf-8"))
+               for block in [unit, *getattr(unit, "methods", [])]
+               if cc_rank(block.complexity) in ("E", "F")]
+    assert not tangled, tangled
+
+
 def test_classes_stay_small():
     """At most 400 lines a class: a document's builder is a mixin a piece (document/parts/)."""
     big = [f"{where} ({n} lines)" for where, n in _units(ast.ClassDef) if n > 400]

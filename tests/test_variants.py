@@ -142,6 +142,8 @@ def test_a_model_with_tanh_gets_float_answers_that_check(tmp_path):
     ("[variants]\nq = [0, 1]\n", "variants.q: 'q' has no value under [values] to vary"),
     ("[variants]\nu = [1, 0]\n", "variants.u: must be [low, high] with low < high"),
     ("[variants]\nstep = -1\n", "variants.step: must be a positive number"),
+    ("[variants]\nzeros = \"drop\"\n", 'variants.zeros: must be "keep", "redraw" or a list of names'),
+    ("[variants]\nzeros = [\"q\"]\n", "variants.zeros: 'q' has no value under [values]"),
 ])
 def test_bad_variants_tables_are_one_line(tmp_path, extra, message):
     spec = tmp_path / "bad.toml"
@@ -155,3 +157,21 @@ def test_bad_variants_tables_are_one_line(tmp_path, extra, message):
 def test_a_problem_without_numbers_has_no_variants():
     with pytest.raises(SympropError, match="a problem without numbers has no variants"):
         symprop.load("masha_backprop").variants(3)
+
+
+@pytest.mark.parametrize("zeros, drawn", [(None, False), ('"keep"', False), ('"redraw"', True), ('["y"]', True)])
+def test_a_given_zero_is_kept_or_redrawn(tmp_path, zeros, drawn):
+    """masha_rnn's y[0] = 0 makes every variant's first step 0 (h₁ = relu(w·h₀ + v·y₀));
+    [variants] zeros = "redraw" (or the names) draws it as the other numbers."""
+    text = open(symprop.load("masha_rnn").spec.origin, encoding="utf-8").read()
+    spec = tmp_path / "m.toml"
+    spec.write_text(text + (f"\n[variants]\nzeros = {zeros}\n" if zeros else ""), "utf-8")
+    variants = symprop.load(spec).variants(8, seed=3)
+    firsts = [float(v.values["y"][0]) for v in variants.drawn]
+    assert any(firsts) is drawn and (not drawn or all(y != 0 for y in firsts))
+    if drawn:  # the first step is no longer 0 in every variant, and the answers are right
+        assert any(float(v.answers["value.h[1]"]) != 0 for v in variants.drawn)
+        for v in variants.drawn:
+            y = [Fraction(str(float(x))) for x in v.values["y"]]
+            _, values, _, _ = _masha_by_hand(*(Fraction(str(float(v.values[k]))) for k in "uvw"), y, Fraction(1, 10))
+            assert float(v.answers["value.h[1]"]) == float(values["h[1]"])

@@ -169,6 +169,6 @@ def backprop(graph: Graph) -> Derivation:
 
 def derivation_of(problem) -> Derivation:
     """The problem's derivation, built once."""
-    if "derivation" not in problem._cache:
-        problem._cache["derivation"] = backprop(graph_of(problem))
-    return problem._cache["derivation"]
+    if problem.built.derivation is None:
+        problem.built.derivation = backprop(graph_of(problem))
+    return problem.built.derivation

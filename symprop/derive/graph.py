@@ -22,6 +22,7 @@ from sympy import ImmutableMatrix, Symbol
 
 from ..errors import SympropError
 from ..model.functions import undefined_function
+from ..model.kinds import Role
 from ..model.parse import (
     Functions,
     Value,
@@ -66,7 +67,7 @@ class Quantity:
     key: str  # "W", "h[2]", "z@1", "L[3]", "h[t-1]" in the cell
     name: str  # "W", "h", "z", "L"
     step: int | None
-    kind: str  # "param", "input", "initial", "node" or "loss"
+    kind: Role
     value: Value  # a symbol or a matrix of symbols (numbers for a given initial state)
     line: int | None = None
 
@@ -168,7 +169,7 @@ class _Scope:
         self.recurrent = False  # building the cell (or the per-step loss)
         self.in_cell: dict[str, Value] = {}  # cell quantities at offset 0
         for name in self.problem.params:
-            self._leaf(name, "param")
+            self._leaf(name, Role.PARAM)
 
     def is_sequence(self, name: str) -> bool:
         return name in self.problem.sequences
@@ -178,7 +179,7 @@ class _Scope:
             return self.current[name]
         if name in self.assigned:
             raise SympropError(f"'{name}' is used before it is assigned")
-        return self._leaf(name, "input")
+        return self._leaf(name, Role.INPUT)
 
     def at_step(self, name: str, step: int, relative: bool) -> Value:
         if relative:
@@ -201,7 +202,7 @@ class _Scope:
             return known[step]
         key = f"{name}[{step}]"
         if key not in self.graph.quantities:
-            self._add_leaf(key, name, step, "input", self._input_shape(name, step))
+            self._add_leaf(key, name, step, Role.INPUT, self._input_shape(name, step))
         return self.graph.quantities[key].value
 
     def _input_shape(self, name: str, step: int):
@@ -216,11 +217,11 @@ class _Scope:
             return self.graph.quantities[self.problem.initial_params[name]].value
         given = self.problem.initial.get(name)
         if given is None:  # a symbolic initial state: an input named h[0]
-            return self._add_leaf(key, name, 0, "input", self.problem.shapes.get(name))
+            return self._add_leaf(key, name, 0, Role.INPUT, self.problem.shapes.get(name))
         value = _constant(given)
         if isinstance(value, ImmutableMatrix) and value.shape == (1, 1):
             value = value[0, 0]
-        self.graph.quantities[key] = Quantity(key, name, 0, "initial", value)
+        self.graph.quantities[key] = Quantity(key, name, 0, Role.INITIAL, value)
         return value
 
     # The cell ------------------------------------------------------------------
@@ -239,7 +240,7 @@ class _Scope:
         key = _offset_key(name, offset)
         if key not in cell.quantities:
             value = matrix_of(key, shape)
-            cell.quantities[key] = Quantity(key, name, offset, "input", value)
+            cell.quantities[key] = Quantity(key, name, offset, Role.INPUT, value)
             for _, symbol in entries(value):
                 cell.inputs[symbol] = (name, offset)
         return cell.quantities[key].value
@@ -319,7 +320,7 @@ class _Builder:
         except SympropError as e:
             raise self.error(place, str(e)) from None
 
-    def add(self, key, name, step, value, line, kind="node") -> Value:
+    def add(self, key, name, step, value, line, kind=Role.NODE) -> Value:
         symbols = []
         for entry, expr in entries(value):
             symbol = Symbol(entry_key(key, entry), real=True)
@@ -371,7 +372,7 @@ class _Builder:
                 symbol = Symbol(entry_key(key, entry), real=True)
                 cell.nodes.append(Node(symbol, expr, key, entry, line))
                 symbols.append(symbol)
-            kind = "loss" if name == LOSS else "node"
+            kind = Role.LOSS if name == LOSS else Role.NODE
             self.scope.in_cell[name] = self._record(
                 cell.quantities, key, name, 0, value, symbols, line, kind
             )
@@ -379,7 +380,7 @@ class _Builder:
         for name in cell.states:
             made = cell.quantities[_offset_key(name, 0)]
             for key, q in cell.quantities.items():
-                if q.name == name and q.kind == "input" and _one(q.shape) != _one(made.shape):
+                if q.name == name and q.kind == Role.INPUT and _one(q.shape) != _one(made.shape):
                     raise self.error(
                         "model.equations",
                         f"{name}[t] is {describe_shape(made.value)} but {key} was taken as "
@@ -390,7 +391,7 @@ class _Builder:
         cell = self.graph.cell
         binding: dict[Symbol, object] = {}
         for key, q in cell.quantities.items():
-            if q.kind != "input":
+            if q.kind != Role.INPUT:
                 continue
             try:
                 value = self.scope.concrete(q.name, t + q.step)
@@ -415,7 +416,7 @@ class _Builder:
             )
             made.setdefault(name, []).append(symbol)
         for q in cell.quantities.values():
-            if q.step == 0 and q.kind in ("node", "loss"):
+            if q.step == 0 and q.kind in (Role.NODE, Role.LOSS):
                 shape = q.shape
                 symbols = made[q.name]
                 value = symbols[0] if shape is None else ImmutableMatrix(shape[0], shape[1], symbols)
@@ -462,6 +463,6 @@ def build_graph(problem: Problem) -> Graph:
 
 def graph_of(problem: Problem) -> Graph:
     """The problem's graph, built once."""
-    if "graph" not in problem._cache:
-        problem._cache["graph"] = build_graph(problem)
-    return problem._cache["graph"]
+    if problem.built.graph is None:
+        problem.built.graph = build_graph(problem)
+    return problem.built.graph

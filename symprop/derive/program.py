@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import SympropError
 from ..model.functions import COMPOSED, LINALG, REDUCTIONS, RULES, built_in_names
+from ..model.kinds import Role
 from ..model.parse import MAX_EXPONENT, TIME, call_parameters, check_call, parse_syntax
 from ..model.spec import LOSS, Problem
 from .ops import (  # noqa: F401  (every layer imports the trees from here)
@@ -74,7 +75,7 @@ class Leaf:
 
     key: str  # "W", "x" (a sequence: its items are x[0], x[1], …), "h[0]"
     name: str
-    kind: str  # "param", "input", "sequence", "initial"
+    kind: Role  # PARAM, INPUT, SEQUENCE or INITIAL
     shape: Shape
     matrix: bool = False  # given as a list of lists (or 2-d shapes)
 
@@ -167,9 +168,9 @@ def _work(op: "Op") -> int:
 
 def program_of(problem: Problem) -> Program:
     """The problem's program, read once."""
-    if "program" not in problem._cache:
-        problem._cache["program"] = _within_budget(_Reader(problem).read())
-    return problem._cache["program"]
+    if problem.built.program is None:
+        problem.built.program = _within_budget(_Reader(problem).read())
+    return problem.built.program
 
 
 def pass_work(program: Program) -> int:
@@ -241,7 +242,7 @@ class _Reader(Operations, Indexing):
         shape = self.problem.shapes.get(name)
         return one(shape)
 
-    def _leaf(self, name: str, kind: str, key: str | None = None, shape: Shape = None) -> Leaf:
+    def _leaf(self, name: str, kind: Role, key: str | None = None, shape: Shape = None) -> Leaf:
         key = key or name
         if key not in self.program.leaves:
             self.program.leaves[key] = Leaf(key, name, kind, shape, name in self.problem.matrices)
@@ -293,7 +294,7 @@ class _Reader(Operations, Indexing):
             raise SympropError(f"'{name}' changes with time; write {name}[t] or {name}[t-1]")
         if name in {e.target for e in self.problem.equations}:
             raise SympropError(f"'{name}' is used before it is assigned")
-        kind = "param" if name in self.problem.params else "input"
+        kind = Role.PARAM if name in self.problem.params else Role.INPUT
         leaf = self._leaf(name, kind, shape=self._given_shape(name))
         return self.mark(Op("leaf", shape=leaf.shape, name=name), self.given_ndim(name, self.problem.values.get(name)))
 
@@ -332,7 +333,7 @@ class _Reader(Operations, Indexing):
         # a sequence input
         if not relative and not 0 <= step <= steps:
             raise SympropError(f"{name}[{step}] is outside the steps 0..{steps}")
-        leaf = self._leaf(name, "sequence", shape=self._given_shape(name))
+        leaf = self._leaf(name, Role.SEQUENCE, shape=self._given_shape(name))
         return self.mark(Op("leaf" if relative else "at", shape=leaf.shape, name=name, step=step),
                          self.given_ndim(name, self.problem.values.get(name)))
 
@@ -346,7 +347,7 @@ class _Reader(Operations, Indexing):
         if name in self.problem.initial_params:  # h[0] is the parameter h0
             self.program.aliases[f"{name}[0]"] = self.problem.initial_params[name]
             return
-        kind = "initial" if name in self.problem.initial else "input"
+        kind = Role.INITIAL if name in self.problem.initial else Role.INPUT
         self._leaf(name, kind, key=f"{name}[0]", shape=shape)
 
     # Lines ----------------------------------------------------------------------
@@ -354,7 +355,7 @@ class _Reader(Operations, Indexing):
     def read(self) -> Program:
         problem, program = self.problem, self.program
         for name in problem.params:
-            self._leaf(name, "param", shape=self._given_shape(name))
+            self._leaf(name, Role.PARAM, shape=self._given_shape(name))
         counts: dict[str, int] = {}
         for eq in problem.equations:
             counts[eq.target] = counts.get(eq.target, 0) + 1

@@ -15,9 +15,11 @@ layer's δ = diag(f′(z))·Wᵀ·δ′; softmax followed by cross-entropy is fu
 """
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import sympy
 
+from ..model.kinds import Role
 from ..model.spec import LOSS
 from . import ops as P
 from .program import Op, Program, program_of
@@ -36,11 +38,19 @@ class Term:
     at: int | None = None  # from a line that reads a fixed step: only at t = at
 
 
+class FormulaKind(StrEnum):
+    """What a printed matrix formula gives."""
+
+    ADJ = "adj"  # the adjoint of a named value
+    DELTA = "delta"  # the adjoint of the pre-activation inside a line (δ)
+    GRAD = "grad"  # a parameter's gradient
+
+
 @dataclass
 class Formula:
     """``target = Σ terms``: an adjoint (adj), an activation's δ, or a gradient (grad)."""
 
-    kind: str  # "adj", "delta" or "grad"
+    kind: "FormulaKind"
     name: str  # the line's key or the parameter
     step: int | None  # 0 for a cell value at a generic t, None outside the cell
     terms: list[Term]
@@ -112,7 +122,7 @@ class _Sweep:
             return
         if ref.step is None:
             leaf = self.program.leaves.get(ref.name)
-            if leaf is None or leaf.kind == "param":
+            if leaf is None or leaf.kind == Role.PARAM:
                 self._add((ref.name, False), Term(g, each_t=from_cell), note)
             return
         if ref.name in self.cell_names:
@@ -146,7 +156,7 @@ class _Sweep:
     def delta(self, owner: Op, g: Op, shape, note: str = "") -> Op:
         """Name the adjoint of an activation's argument: δ of the line."""
         key = (owner.name, owner.step is not None)
-        self.deltas[key] = Formula("delta", owner.name, owner.step, [Term(g)], note)
+        self.deltas[key] = Formula(FormulaKind.DELTA, owner.name, owner.step, [Term(g)], note)
         return Op("delta", shape=shape, name=owner.name, step=owner.step)
 
 
@@ -222,7 +232,7 @@ def matrix_form(program: Program) -> MatrixForm:
     for line in order:
         key = (line.key, line.key in cell)
         if key in live:
-            form.formulas.append(Formula("adj", line.key, 0 if key[1] else None, s.terms[key],
+            form.formulas.append(Formula(FormulaKind.ADJ, line.key, 0 if key[1] else None, s.terms[key],
                                          s.notes.get(key, "")))
         if key in s.deltas:
             form.formulas.append(s.deltas[key])
@@ -232,7 +242,7 @@ def matrix_form(program: Program) -> MatrixForm:
         if p in starts:  # h0 = h[0]: the terms of ∂L/∂h[t] from step t + 1, at t = 0
             terms = [Term(_at_step(term.expr, 0)) for term in s.terms.get((starts[p], True), [])
                      if term.later > 0 and term.at is None and not term.each_t]
-        form.formulas.append(Formula("grad", p, None, terms))
+        form.formulas.append(Formula(FormulaKind.GRAD, p, None, terms))
     return form
 
 
@@ -249,9 +259,9 @@ def _at_step(m: Op, t: int) -> Op:
 
 def matrix_form_of(problem) -> MatrixForm:
     """The problem's matrix-form derivation, swept once."""
-    if "matrix_form" not in problem._cache:
-        problem._cache["matrix_form"] = matrix_form(program_of(problem))
-    return problem._cache["matrix_form"]
+    if problem.built.matrix_form is None:
+        problem.built.matrix_form = matrix_form(program_of(problem))
+    return problem.built.matrix_form
 
 
 @dataclass(frozen=True)

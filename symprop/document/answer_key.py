@@ -16,8 +16,9 @@ import sympy
 from ..evaluate.numeric import to_json
 from ..evaluate.variants import Variant
 from ..model.spec import Problem
-from .blocks import Document, Para, Section, Table, UserText, _texttt
-from .numbers import Number, Pre
+from .blocks import Document, Para, Section, Table, UserText
+from .maths import Code
+from .numbers import Number
 from .strings import phrase
 
 DIGITS = 6  # decimals of an answer that is not exact
@@ -83,8 +84,8 @@ def _given(values: dict) -> dict:
     return out
 
 
-def _code(key: str) -> Pre:
-    return Pre(key, _texttt(key))
+def _code(key: str) -> Code:
+    return Code(key)
 
 
 def _number(value, fractions: bool) -> Number:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .numbers import Pre, _sci_latex, _sci_text, as_written, rule_cell
+from .maths import Written
+from .numbers import as_written, rule_cell
 from .strings import phrase
 
 
@@ -20,7 +21,7 @@ class UserText(str):
 
 @dataclass
 class Para:
-    parts: list  # str (UserText: the spec's words), or mathematics (a SymPy object, a number, a Pre)
+    parts: list  # str (UserText: the spec's words), or mathematics (a SymPy object, a number, maths.py's)
 
 
 @dataclass
@@ -39,11 +40,9 @@ class Table:
 
 @dataclass
 class Figure:
-    """The computational graph, drawn for each format."""
+    """The computational graph (a ``pictures.Picture``), which each renderer draws in its own language."""
 
-    dot: str
-    tikz: str
-    mermaid: str
+    picture: object
 
 
 @dataclass
@@ -111,7 +110,7 @@ def claim_rule(lang: str, row: dict) -> Para:
         return para(lang, "rule_digits", n=sympy.Integer(row["digits"]))
 
     def num(x):
-        return Pre(_sci_text(as_written(x)), _sci_latex(as_written(x)))
+        return Written(as_written(x))
 
     if row["rtol"] and row["tol"]:
         return para(lang, "rule_tol_rtol", tol=num(row["tol"]), rtol=num(row["rtol"]))

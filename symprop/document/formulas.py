@@ -9,7 +9,7 @@ rows of a derivation: each adjoint, with its one-term adjoints written out
 
 from ..derive.mathobj import Verbatim
 from ..derive.program import Op, shift, step_key
-from ..derive.sweep import Formula, MatrixForm
+from ..derive.sweep import Formula, FormulaKind, MatrixForm
 from ..model.operations import OPERATIONS
 from .render.latex_printer import function_name
 
@@ -199,7 +199,7 @@ def inlined(form: MatrixForm, f: Formula) -> Op:
     single = {
         (g.name, g.step is not None): g.terms[0].expr
         for g in form.formulas
-        if g.kind == "adj" and len(g.terms) == 1 and g.terms[0].at is None and not g.terms[0].each_t
+        if g.kind == FormulaKind.ADJ and len(g.terms) == 1 and g.terms[0].at is None and not g.terms[0].each_t
         and g.terms[0].expr.op != "add" and g is not f and not g.note
     }
     return _inline(f.expr, single)
@@ -219,7 +219,7 @@ def formula_rows(form: MatrixForm, name_of, printer, style: dict = TEXT) -> list
     """(left side, [right sides], note) for every formula, as text or LaTeX."""
     rows = []
     for f in form.formulas:
-        if f.kind == "grad":
+        if f.kind == FormulaKind.GRAD:
             each = Op("num", extra=0)
             once = Op("num", extra=0)
             for term in f.terms:
@@ -237,7 +237,7 @@ def formula_rows(form: MatrixForm, name_of, printer, style: dict = TEXT) -> list
         lhs = text(Op(f.kind, name=f.name, step=f.step), name_of, printer, style)
         rhs = text(_with_fixed_steps(f), name_of, printer, style)
         sides = [rhs]
-        if f.kind == "delta" or f.name in form.states:
+        if f.kind == FormulaKind.DELTA or f.name in form.states:
             written = text(inlined(form, f), name_of, printer, style)
             if written != rhs and not f.fixed_steps:
                 sides.append(written)

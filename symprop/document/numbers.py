@@ -1,4 +1,4 @@
-"""Numbers as a worked solution prints them, and mathematics already printed."""
+"""Numbers as a worked solution prints them."""
 
 import math
 import re
@@ -9,21 +9,14 @@ import numpy as np
 from sympy import Rational
 
 from ..evaluate.exact import decimals, rational, short
-
-
-@dataclass
-class Pre:
-    """Mathematics already printed, for the text and the LaTeX renderers."""
-
-    text: str
-    latex: str
+from .maths import PowerOfTen, Shape, Tolerance
 
 
 def _power_of_ten_above(err: float):
     """A bound for a rounding-size difference, 10⁻ᵏ: the exact digits of such
     a difference depend on the order of floating-point operations."""
     k = max(-12, math.ceil(math.log10(err))) if err > 0 else -12
-    return Pre("10" + str(k).translate(_SUPERSCRIPT), f"10^{{{k}}}")
+    return PowerOfTen(k)
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -180,7 +173,7 @@ MAX_ENTRIES_SHOWN = 64  # a larger array is shown by its shape
 
 def _number(value, digits: int | None = None, fractions: bool = False):
     if isinstance(value, np.ndarray) and value.size > MAX_ENTRIES_SHOWN:
-        return Pre(f"({'×'.join(map(str, value.shape))})", "(" + r" \times ".join(map(str, value.shape)) + ")")
+        return Shape(value.shape)
     return Number(value, digits, fractions=fractions)
 
 
@@ -239,9 +232,9 @@ def claim_cells(row: dict, digits: int | None = None) -> tuple:
                 float(_fmt(computed[at], decimals)) == claimed[at] for at in differ):
             decimals += 1
 
-    def cell(value: np.ndarray, write) -> "Number | Pre":
+    def cell(value: np.ndarray, write) -> "Number | Shape":
         if value.size > MAX_ENTRIES_SHOWN:
-            return Pre(f"({'×'.join(map(str, value.shape))})", "(" + r" \times ".join(map(str, value.shape)) + ")")
+            return Shape(value.shape)
         shaped = value.tolist() if value.ndim == 1 else value if value.ndim >= 2 else float(value)
         return Number(shaped, decimals, write)
 
@@ -261,17 +254,12 @@ def disagreeing(row: dict, base: int = 0) -> str:
     return ", ".join(named) + (", …" if len(entries) > MAX_ENTRIES_NAMED else "")
 
 
-def rule_cell(row: dict) -> "Pre | None":
+def rule_cell(row: dict) -> "Tolerance | None":
     """A claim's tolerance as mathematics: ±0.001, ±0.1 %, ±(0.001 + 0.1 %); None for digits."""
     if "digits" in row:
         return None
     tol, rel = as_written(row["tol"]), as_written(float(f"{row['rtol'] * 100:.12g}"))
-    tol, rel = (_sci_text(tol), _sci_latex(tol)), (_sci_text(rel) + " %", _sci_latex(rel) + r"\,\%")
-    if not row["rtol"]:
-        return Pre(f"±{tol[0]}", rf"\pm {tol[1]}")
-    if not row["tol"]:
-        return Pre(f"±{rel[0]}", rf"\pm {rel[1]}")
-    return Pre(f"±({tol[0]} + {rel[0]})", rf"\pm ({tol[1]} + {rel[1]})")
+    return Tolerance(tol if row["tol"] or not row["rtol"] else None, rel if row["rtol"] else None)
 
 
 def factor(text: str) -> str:

@@ -26,6 +26,7 @@ from ..errors import SympropError
 from ..evaluate.arrays import Machine
 from ..evaluate.numeric import step_of
 from ..evaluate.scalar import too_large
+from ..model.kinds import Role
 from ..model.spec import LOSS
 from .printing import TextPrinter, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
@@ -35,7 +36,7 @@ from .strings import LANGUAGES, phrase
 @dataclass
 class Vertex:
     key: str
-    kind: str  # param, input, initial, node, loss
+    kind: Role
     adjoint: str = ""  # text of dL/dkey (number or symbol), with grad
     adjoint_latex: str = ""
     shared: bool = False
@@ -101,7 +102,7 @@ def _check_size(problem, program, unrolled: bool) -> None:
     picture is as long as the spec's equations.)"""
     if not (unrolled and program.recurrent):
         return
-    sequences = sum(leaf.kind == "sequence" for leaf in program.leaves.values())
+    sequences = sum(leaf.kind == Role.SEQUENCE for leaf in program.leaves.values())
     per_step = len(program.cell) + sequences
     size = program.steps * per_step + len(program.before) + len(program.after) + len(program.leaves) - sequences + 1
     if size > MAX_PICTURE:
@@ -119,20 +120,36 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
     if too_large(program, "the scalar graph holds problems"):
         return _program_picture(program, grad, unrolled, numbers, lang)
     graph = graph_of(problem)
-    d = derivation_of(problem)
     pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang)
-    text = TextPrinter(pic.index_base, problem.sequences)
-    tex = SympropLatexPrinter(pic.index_base, problem.sequences)
     cell_view = graph.cell is not None and not unrolled
     if cell_view:
-        quantities = {**{k: q for k, q in graph.quantities.items() if q.kind == "param"},
+        quantities = {**{k: q for k, q in graph.quantities.items() if q.kind == Role.PARAM},
                       **graph.cell.quantities}
-        nodes = graph.cell.nodes
-        local = d.cell_local
     else:
         quantities = graph.quantities
-        nodes = graph.nodes
-        local = d.local
+    _scalar_edges(problem, pic, quantities, cell_view, grad)
+    used = {e.source for e in pic.edges} | {e.target for e in pic.edges}
+    for key, q in quantities.items():
+        if key not in used:
+            continue
+        v = Vertex(key, q.kind, shared=graph.cell is not None and q.kind == Role.PARAM)
+        if grad and q.kind in (Role.NODE, Role.LOSS, Role.PARAM) and key != LOSS:
+            _label_adjoint(v, pic, numbers if not cell_view else None, q.name if q.kind == Role.PARAM else key)
+        pic.vertices[key] = v
+    if cell_view:
+        for key, q in graph.cell.quantities.items():
+            if q.kind == Role.INPUT and q.name in graph.cell.states and key in pic.vertices:
+                pic.edges.append(Edge(f"{q.name}[t]", key, "t → t+1", r"t \to t+1", delay=True))
+    return pic
+
+
+def _scalar_edges(problem, pic: Picture, quantities: dict, cell_view: bool, grad: bool) -> None:
+    """The edges between named values of the scalar graph, each once; with
+    ``grad``, a scalar edge labelled with its local derivative."""
+    graph, d = graph_of(problem), derivation_of(problem)
+    nodes, local = (graph.cell.nodes, d.cell_local) if cell_view else (graph.nodes, d.local)
+    text = TextPrinter(pic.index_base, problem.sequences)
+    tex = SympropLatexPrinter(pic.index_base, problem.sequences)
     owner = _owner(graph, quantities)
     for n in nodes:
         target = n.key
@@ -140,30 +157,14 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
             source = owner.get(parent)
             if source is None or source == target:
                 continue
-            if not any(e.source == source and e.target == target for e in pic.edges):
-                edge = Edge(source, target)
-                q_src, q_dst = quantities[source], quantities[target]
-                if grad and q_src.kind != "input" and q_src.shape is None and q_dst.shape is None:
-                    derivative = local[n.symbol][parent]
-                    edge.label, edge.label_latex = text.doprint(derivative), tex.doprint(derivative)
-                pic.edges.append(edge)
-    used = {e.source for e in pic.edges} | {e.target for e in pic.edges}
-    for key, q in quantities.items():
-        if key not in used:
-            continue
-        v = Vertex(key, q.kind)
-        if grad and q.kind in ("node", "loss", "param") and key != LOSS:
-            _label_adjoint(v, pic, numbers if not cell_view else None, q.name if q.kind == "param" else key)
-        pic.vertices[key] = v
-    if cell_view:
-        for key, q in graph.cell.quantities.items():
-            if q.kind == "input" and q.name in graph.cell.states and key in pic.vertices:
-                pic.edges.append(Edge(f"{q.name}[t]", key, "t → t+1", r"t \to t+1", delay=True))
-    if graph.cell is not None:
-        for v in pic.vertices.values():
-            if v.kind == "param":
-                v.shared = True
-    return pic
+            if any(e.source == source and e.target == target for e in pic.edges):
+                continue
+            edge = Edge(source, target)
+            q_src, q_dst = quantities[source], quantities[target]
+            if grad and q_src.kind != Role.INPUT and q_src.shape is None and q_dst.shape is None:
+                derivative = local[n.symbol][parent]
+                edge.label, edge.label_latex = text.doprint(derivative), tex.doprint(derivative)
+            pic.edges.append(edge)
 
 
 def _program_picture(program, grad: bool, unrolled: bool, numbers, lang: str) -> Picture:
@@ -172,6 +173,26 @@ def _program_picture(program, grad: bool, unrolled: bool, numbers, lang: str) ->
     problem = program.problem
     pic = Picture(index_base=problem.conventions.index_base, sequences=problem.sequences | {LOSS}, lang=lang)
     cell_view = program.recurrent and not unrolled
+    kinds = {}
+    for target, expr, t in _instances(program, cell_view):
+        kinds[target] = Role.LOSS if target == LOSS or target.startswith(LOSS + "[") else Role.NODE
+        for ref in leaves_of(expr):
+            source = _source_key(ref, t, cell_view)
+            leaf = program.leaves.get(ref.name) or program.leaves.get(source)
+            kinds.setdefault(source, (Role.INPUT if leaf.kind == Role.SEQUENCE else leaf.kind) if leaf else Role.NODE)
+            if not any(e.source == source and e.target == target for e in pic.edges):
+                pic.edges.append(Edge(source, target, delay=cell_view and (ref.step or 0) < 0))
+    for key, kind in kinds.items():
+        v = Vertex(key, kind, shared=program.recurrent and kind == Role.PARAM)
+        if grad and kind in (Role.NODE, Role.PARAM) and key != LOSS:
+            _label_adjoint(v, pic, numbers if not cell_view else None, key)
+        pic.vertices[key] = v
+    return pic
+
+
+def _instances(program, cell_view: bool) -> list[tuple]:
+    """Each drawn line as (key, expression, step): the cell once in the cell's
+    view (step None), or once a step unrolled."""
     instances = [(line.key, line.expr, None) for line in program.before]
     steps = [None] if cell_view else range(1, (program.steps or 0) + 1)
     for t in steps:
@@ -182,34 +203,24 @@ def _program_picture(program, grad: bool, unrolled: bool, numbers, lang: str) ->
         instances.append((LOSS, program.loss.expr, None))
     else:
         instances += [(LOSS, Op("leaf", name=LOSS, step=None if cell_view else 0), t) for t in steps]
-    kinds = {}
-    for target, expr, t in instances:
-        kinds[target] = "loss" if target == LOSS or target.startswith(LOSS + "[") else "node"
-        for ref in leaves_of(expr):
-            if ref.op == "at" or t is None and ref.step is not None and not cell_view:
-                source = f"{ref.name}[{ref.step}]"
-            elif ref.step is None:
-                source = ref.name
-            elif t is None:
-                source = step_key(ref.name, ref.step)
-            else:
-                source = f"{ref.name}[{t + ref.step}]"
-            leaf = program.leaves.get(ref.name) or program.leaves.get(source)
-            kinds.setdefault(source, leaf.kind.replace("sequence", "input") if leaf else "node")
-            if not any(e.source == source and e.target == target for e in pic.edges):
-                pic.edges.append(Edge(source, target, delay=cell_view and (ref.step or 0) < 0))
-    for key, kind in kinds.items():
-        v = Vertex(key, kind, shared=program.recurrent and kind == "param")
-        if grad and kind in ("node", "param") and key != LOSS:
-            _label_adjoint(v, pic, numbers if not cell_view else None, key)
-        pic.vertices[key] = v
-    return pic
+    return instances
+
+
+def _source_key(ref, t, cell_view: bool) -> str:
+    """The vertex a leaf of a drawn line reads: h[t-1] in the cell's view, h[2] unrolled, W as it is."""
+    if ref.op == "at" or t is None and ref.step is not None and not cell_view:
+        return f"{ref.name}[{ref.step}]"
+    if ref.step is None:
+        return ref.name
+    if t is None:
+        return step_key(ref.name, ref.step)
+    return f"{ref.name}[{t + ref.step}]"
 
 
 def _label_adjoint(v: Vertex, pic: Picture, numbers, key: str) -> None:
     """The vertex's ∂L/∂key: its number when there are numbers, else the symbol."""
     if numbers is not None:
-        value = (numbers.gradients if v.kind == "param" else numbers.adjoints).get(key)
+        value = (numbers.gradients if v.kind == Role.PARAM else numbers.adjoints).get(key)
         if value is not None:
             v.adjoint = v.adjoint_latex = _short(value)
         return
@@ -301,7 +312,7 @@ def _layers(pic: Picture) -> dict[str, tuple[int, int]]:
     """A column and a row for every vertex: computed values by the longest
     path from the leaves, each leaf just left of its first consumer."""
     edges = [e for e in pic.edges if not e.delay]
-    computed = [k for k, v in pic.vertices.items() if v.kind in ("node", "loss")]
+    computed = [k for k, v in pic.vertices.items() if v.kind in (Role.NODE, Role.LOSS)]
     depth = {k: (1 if k in computed else 0) for k in pic.vertices}
     for _ in range(len(pic.vertices)):
         changed = False

@@ -13,6 +13,8 @@ from sympy.printing.str import StrPrinter
 from ..derive.mathobj import Verbatim
 from ..model.functions import as_prime
 from ..model.spec import LOSS
+from .maths import Maths, printed
+from .numbers import _sci_text
 
 GREEK = {
     name: chr(code)
@@ -28,6 +30,7 @@ GREEK = {
 HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
 SUBSCRIPT = str.maketrans("0123456789+-=()t,", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₜ,")
 SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+_SUPERSCRIPT_SIGNED = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 _NAME = re.compile(r"([A-Za-z]+?)(hat|bar|tilde)?_?([0-9]*)\Z")
 
@@ -156,6 +159,59 @@ class TextPrinter(PrimeNotation, StrPrinter):
     def _print_Equality(self, expr):
         return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
 
+    # The document's mathematics that is not SymPy's (maths.py) ------------------------
+
+    def _print_PowerOfTen(self, item):
+        return "10" + str(item.exponent).translate(_SUPERSCRIPT_SIGNED)
+
+    def _print_Shape(self, item):
+        return "(" + "×".join(map(str, item.dims)) + ")"
+
+    def _print_Written(self, item):
+        return _sci_text(item.text)
+
+    def _print_Tolerance(self, item):
+        parts = [_sci_text(item.absolute)] if item.absolute else []
+        parts += [_sci_text(item.percent) + " %"] if item.percent else []
+        return f"±{parts[0]}" if len(parts) == 1 else f"±({' + '.join(parts)})"
+
+    def _print_Code(self, item):
+        return item.text
+
+    def _print_FunctionName(self, item):
+        return item.name
+
+    def _print_Applied(self, item):
+        return f"{item.function}{'′' if item.prime else ''}({item.argument})"
+
+    def _print_Order(self, item):
+        return f"O({self.doprint(item.of)})"
+
+    def _print_StepRange(self, item):
+        return f"t = {self.doprint(item.first)}, …, {self.doprint(item.last)}"
+
+    def _print_Joined(self, item):
+        return item.text_sep.join(printed(x, self, False) for x in item.items)
+
+    def _print_Set(self, item):
+        return self.doprint(item.expr)
+
+    def _print_Typeset(self, item):
+        return item.make(self, False)
+
+    def _print_Relation(self, item):
+        return f"{printed(item.lhs, self, False)} = {printed(item.rhs, self, False)}"
+
+    def _print_Unicode(self, item):
+        return item.text
+
+    def _print_PlusPartial(self, item):
+        return f"∂⁺{self.doprint(item.num)}/∂{self.doprint(item.den)}"
+
+    def _print_UnrolledSum(self, item):
+        h = item.state
+        return f"∂Lₜ/∂p = Σ_(k=1..t) ∂Lₜ/∂{h}ₜ · (Π_(i=k+1..t) ∂{h}ᵢ/∂{h}ᵢ₋₁) · ∂⁺{h}ₖ/∂p"
+
     def _print_ImmutableDenseMatrix(self, expr):
         if expr.shape[1] == 1:
             return "(" + ", ".join(self._print(e) for e in expr) + ")ᵀ"
@@ -193,6 +249,8 @@ class TextPrinter(PrimeNotation, StrPrinter):
         return f"{name}({at})"
 
     def doprint(self, expr):
+        if isinstance(expr, Maths):  # its pieces are printed through doprint, its own text kept as it is
+            return self._print(expr)
         out = super().doprint(expr).replace("**", "^").replace("*", "·")
         return re.sub(r"\^2(?![0-9])", "²", out)
 

@@ -14,7 +14,8 @@ from sympy import Symbol
 from sympy.printing.precedence import PRECEDENCE
 
 from ..derive.backprop import AdjointSymbol
-from .numbers import Pre, paren
+from .maths import Typeset
+from .numbers import paren
 from .printing import TextPrinter
 from .render.latex_printer import SympropLatexPrinter
 
@@ -159,7 +160,7 @@ class _LatexNumbers(_WithNumbers, SympropLatexPrinter):
     latex = True
 
 
-def substituted(expr, numbers: Numbers, style, problem) -> Pre | None:
+def substituted(expr, numbers: Numbers, style, problem) -> Typeset | None:
     """``expr`` with every symbol printed as its number; None when one has none,
     or when there is nothing to put in (a lone symbol or a number)."""
     if not isinstance(expr, sympy.Basic) or not expr.free_symbols or isinstance(expr, Symbol):
@@ -168,8 +169,8 @@ def substituted(expr, numbers: Numbers, style, problem) -> Pre | None:
         return None
     base, seq = problem.conventions.index_base, problem.sequences
     at_zero = problem.conventions.relu_grad_at_zero
-    return Pre(_TextNumbers(numbers, style, at_zero, base, seq).doprint(expr),
-               _LatexNumbers(numbers, style, at_zero, base, seq).doprint(expr))
+    return Typeset(lambda _, latex: (_LatexNumbers if latex else _TextNumbers)(
+        numbers, style, at_zero, base, seq).doprint(expr))
 
 
 def as_printed(value, style) -> sympy.Rational | None:

@@ -22,6 +22,7 @@ from ..derive.rules import vjp
 from ..derive.sweep import Formula
 from ..errors import SympropError
 from ..model.functions import RULES, numeric_namespace
+from ..model.kinds import Role
 from ..model.operations import OPERATIONS, squash
 from ..model.spec import LOSS
 from .faults import Watch, finite, number
@@ -188,7 +189,7 @@ class Machine:
         for line in program.after:
             self.instances.append((line.key, line.expr, None))
         self.cell = program.cell_names()
-        self.sequences = {k for k, leaf in program.leaves.items() if leaf.kind == "sequence"}
+        self.sequences = {k for k, leaf in program.leaves.items() if leaf.kind == Role.SEQUENCE}
         # the adjoints a solution shows, which must be finite: not those of inputs
         self.shown = {key for key, _, _ in self.instances} | {p.key for p in program.params}
 
@@ -211,16 +212,16 @@ class Machine:
         out: dict[str, Number] = {}
         missing = []
         for key, leaf in program.leaves.items():
-            if leaf.kind == "initial":
+            if leaf.kind == Role.INITIAL:
                 out[key] = _number(problem.initial[leaf.name])
                 continue
             given = values.get(leaf.name)
-            if leaf.kind == "input" and key != leaf.name:  # a symbolic initial state h[0]
+            if leaf.kind == Role.INPUT and key != leaf.name:  # a symbolic initial state h[0]
                 given = values.get(key)
             if given is None:
                 missing.append(key)
                 continue
-            if leaf.kind == "sequence":
+            if leaf.kind == Role.SEQUENCE:
                 if not isinstance(given, list):
                     raise SympropError(f"values.{leaf.name}: changes with time: give a list indexed by t",
                                        where=problem.origin)

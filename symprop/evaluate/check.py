@@ -19,7 +19,7 @@ from ..derive.backprop import Derivation, derivation_of
 from ..derive.closed_form import ClosedForms
 from ..derive.program import has_arrays, program_of
 from ..model.functions import numeric_namespace
-from ..model.spec import Problem
+from ..model.spec import Built, Problem
 from . import torch_check
 from .claims import FormulaClaim, formula_claims, random_values
 from .faults import LARGEST, finite
@@ -117,7 +117,7 @@ def _matrix_at_random_values(problem: Problem) -> dict | None:
     program = program_of(problem)
     if not has_arrays(program) or problem.functions:
         return None
-    numbered = dataclasses.replace(problem, values=random_values(program), expected={}, claims=(), _cache={})
+    numbered = dataclasses.replace(problem, values=random_values(program), expected={}, claims=(), built=Built())
     report = solve(numbered).checks["matrix_form"]
     report["at"] = "random values"
     return report

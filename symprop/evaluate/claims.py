@@ -41,6 +41,7 @@ from ..derive.sweep import through_time
 from ..errors import SympropError, printable
 from ..model.claim_syntax import ADJOINT, DIAG, SUM_T, ClaimSpec
 from ..model.functions import REDUCTIONS, RULES, numeric_namespace
+from ..model.kinds import ClaimKind, Role
 from ..model.operations import log_softmax, logsumexp, reduce, softmax, squash
 from ..model.parse import MAX_EXPONENT, SOFTMAX, call_parameters
 from ..model.spec import LOSS, Problem
@@ -102,7 +103,7 @@ def formula_claims(problem: Problem, solution=None) -> list[FormulaClaim]:
     out = []
     for claim in problem.claims:
         try:
-            if claim.kind == "through_time":
+            if claim.kind == ClaimKind.THROUGH_TIME:
                 out.append(_through_time(problem, claim))
                 continue
             if world is None:
@@ -124,9 +125,9 @@ def random_values(program: Program, seed: int = 1) -> dict:
         return rng.uniform(0.2, 0.9, shape) if shape else float(rng.uniform(0.2, 0.9))
 
     for key, leaf in program.leaves.items():
-        if leaf.kind in ("param", "input") and key == leaf.name:
+        if leaf.kind in (Role.PARAM, Role.INPUT) and key == leaf.name:
             values[key] = draw(leaf.shape)
-        elif leaf.kind == "sequence":
+        elif leaf.kind == Role.SEQUENCE:
             values[key] = [draw(leaf.shape) for _ in range(program.steps + 1)]
     return values
 
@@ -642,7 +643,7 @@ def _compare_numbers(claim: ClaimSpec, pairs) -> tuple[str, str, str]:
                 c, note = c.T, " (compared as the transpose)"
             else:
                 raise SympropError(f"the formula gives {_show(sc)} but {what} is {_show(sr)}: it cannot be "
-                                   f"this {'gradient' if claim.kind == 'grad' else 'adjoint'}")
+                                   f"this {'gradient' if claim.kind == ClaimKind.GRAD else 'adjoint'}")
         cs.append(np.asarray(c, dtype=float).reshape(-1))
         rs.append(np.asarray(r, dtype=float).reshape(-1))
     c, r = np.concatenate(cs), np.concatenate(rs)

@@ -19,6 +19,7 @@ from ..derive.backprop import derivation_of
 from ..derive.graph import Graph, graph_of
 from ..derive.program import program_of
 from ..model.functions import relu_prime
+from ..model.kinds import Role
 from .faults import gap
 from .scalar import gather, leaf_values, too_large
 
@@ -62,7 +63,7 @@ class ExactPass:
 
     @property
     def values(self) -> dict[str, object]:
-        return {q.key: self.value(q.key) for q in self.graph.quantities.values() if q.kind == "node"}
+        return {q.key: self.value(q.key) for q in self.graph.quantities.values() if q.kind == Role.NODE}
 
     @property
     def gradients(self) -> dict[str, object]:

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from ..errors import SympropError
+from ..model.kinds import ClaimKind
 from ..model.spec import LOSS, NumericClaim, Problem
 
 _KEY = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)\Z")
@@ -50,11 +51,11 @@ def lookup(problem: Problem, table: dict, name_and_index: str, what: str, key: s
 
 
 def _computed(problem: Problem, solution, key: str, claim: NumericClaim):
-    if claim.kind == "final":
+    if claim.kind == ClaimKind.FINAL:
         return solution.final_loss
     steps = solution.steps
-    step = steps[claim.step - 1] if claim.step else steps[-1] if claim.kind == "updated" else steps[0]
-    if claim.kind == "loss":
+    step = steps[claim.step - 1] if claim.step else steps[-1] if claim.kind == ClaimKind.UPDATED else steps[0]
+    if claim.kind == ClaimKind.LOSS:
         return step.loss
     table = {"value": {**step.values, LOSS: step.loss}, "adjoint": step.adjoints, "grad": step.gradients,
              "updated": step.updated}[claim.kind]

@@ -10,8 +10,9 @@ import numpy as np
 import sympy
 
 from ..derive.program import Program, has_arrays, pass_work, program_of
-from ..derive.sweep import matrix_form_of
+from ..derive.sweep import FormulaKind, matrix_form_of
 from ..errors import SympropError
+from ..model.kinds import ClaimKind, Role
 from ..model.spec import LOSS, Problem
 from .arrays import FormulaValues, Machine, Pass
 from .claims import FormulaClaim, formula_claims
@@ -153,7 +154,7 @@ def solve(problem: Problem, exact: bool = True) -> Solution:
         if solution.exact is not None:
             checks["exact"] = agreement(steps, solution.exact)
     if problem.expected:
-        if any(c.kind == "final" for c in problem.expected.values()):
+        if any(c.kind == ClaimKind.FINAL for c in problem.expected.values()):
             solution.final_loss = float(machine.loss_at(machine.leaf_values(values)))
         solution.expected = compare_claims(problem, solution)
     solution.formula_claims = formula_claims(problem, solution)
@@ -163,7 +164,7 @@ def solve(problem: Problem, exact: bool = True) -> Solution:
 def step_of(program: Program, run: Pass, lr: float | None) -> Step:
     """The numbers of one pass, by the names a solution shows."""
     computed = [line.key for line in program.before]
-    computed += [k for k, leaf in program.leaves.items() if leaf.kind == "initial"]
+    computed += [k for k, leaf in program.leaves.items() if leaf.kind == Role.INITIAL]
     for t in range(1, (program.steps or 0) + 1):
         computed += [f"{line.key}[{t}]" for line in program.cell]
     computed += [line.key for line in program.after]
@@ -354,7 +355,7 @@ def verify(problem: Problem, machine: Machine, run: Pass) -> dict:
         nonlocal worst, compared
         value = values.formula(f, t)
         key = machine.ref(f.target(), t)
-        if f.kind == "delta":
+        if f.kind == FormulaKind.DELTA:
             values.deltas[key] = value
             return
         engine = run.adjoints.get(key)

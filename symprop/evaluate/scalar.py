@@ -21,6 +21,7 @@ from ..derive.graph import Graph, Quantity, graph_of
 from ..derive.program import Program, nd_values, size
 from ..errors import SympropError
 from ..model.functions import is_undefined, numeric_namespace, relu_prime
+from ..model.kinds import Role
 from .faults import LARGEST, NumericFault, Watch, gap
 
 MAX_SCALAR_TERMS = 4_000  # the scalar engine expands every entry: small problems only
@@ -348,7 +349,7 @@ def scalar_check(problem, program: Program, values: dict, gradients: dict, adjoi
         return {"compared": 0, "max_abs_error": LARGEST, "passed": False, "not_finite": e.message}
     worst, compared = 0.0, 0
     theirs = {q.name: gather(q, adjoint) for q in graph.params}
-    theirs.update({q.key: gather(q, adjoint) for q in graph.quantities.values() if q.kind == "node"})
+    theirs.update({q.key: gather(q, adjoint) for q in graph.quantities.values() if q.kind == Role.NODE})
     ours = {**adjoints, **gradients}
     for key, value in theirs.items():
         if key in ours:

@@ -8,7 +8,8 @@ their corner, where the derivative is a convention), no saturated tanh or
 sigmoid (|argument| <= 3), every number finite, some gradient nonzero, and,
 for a model whose numbers are rational (no transcendental function), every
 answer exact in at most ``MAX_DECIMALS`` decimals, computed in rationals.
-A value the source gives as 0 stays 0 (an unused x[0], a zero state).
+A value the source gives as 0 stays 0 (an unused x[0], a zero state), unless
+[variants] zeros redraws it.
 Random numbers come from ``random.Random(seed)``: the same seed gives the same
 variants.
 """
@@ -151,6 +152,7 @@ def _unit(role: str, n: int, rng: random.Random) -> list[float]:
 def _draw(problem: Problem, rng: random.Random) -> dict[str, object]:
     kept = _labels(problem)
     roles = _roles(problem)
+    redraw = problem.variants.redraw if problem.variants else frozenset()
 
     def new(name, value):
         role = roles.get(name)
@@ -159,7 +161,9 @@ def _draw(problem: Problem, rng: random.Random) -> dict[str, object]:
             return np.array(rows, dtype=float).reshape(value.shape)  # a zero row stays zero
         if isinstance(value, np.ndarray):
             return np.array([new(name, float(v)) for v in value.ravel()], dtype=float).reshape(value.shape)
-        return 0.0 if value == 0 else _pick(rng, _grid(problem, name, value, role))
+        if value == 0 and name not in redraw:  # a zero the source gives stays (unless [variants] zeros redraws it)
+            return 0.0
+        return _pick(rng, _grid(problem, name, value, role))
 
     return {name: value if name in kept else [new(name, v) for v in value] if isinstance(value, list)
             else new(name, value) for name, value in problem.values.items()}

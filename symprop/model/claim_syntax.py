@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from ..errors import SympropError
 from .functions import REDUCTIONS, RULES, STACKING
+from .kinds import ClaimKind
 from .parse import LOSS, MAX_LITERAL, TIME, check_call, parse_syntax
 
 ADJOINT = "adjoint"
@@ -56,7 +57,7 @@ class ClaimSpec:
     """A claim about a formula or about structure, as the spec gives it."""
 
     key: str  # as written after "expected.": "formula.adjoint.h[t]"
-    kind: str  # "grad", "adjoint" or "through_time"
+    kind: ClaimKind  # GRAD, ADJOINT or THROUGH_TIME
     target: str  # the parameter or the value it is about: "w3", "h"
     step: int | None = None  # a fixed step (formula.adjoint.h[3])
     each_step: bool = False  # formula.adjoint.h[t]: every step t
@@ -64,7 +65,7 @@ class ClaimSpec:
 
     @property
     def is_formula(self) -> bool:
-        return self.kind != "through_time"
+        return self.kind != ClaimKind.THROUGH_TIME
 
     def tree(self) -> ast.Expression:
         return parse_syntax(self.claimed)
@@ -111,11 +112,11 @@ def read_claim(key: str, value, ctx: ClaimContext) -> ClaimSpec:
             raise SympropError("the model is not recurrent (no model.steps): nothing goes back through time")
         if not isinstance(value, bool):
             raise SympropError(f"must be true or false, got {_kind_of(value)}")
-        return ClaimSpec(key, "through_time", param, claimed=value)
+        return ClaimSpec(key, ClaimKind.THROUGH_TIME, param, claimed=value)
     if not isinstance(value, str):
         raise SympropError(f"must be a formula as a string, got {_kind_of(value)}")
     step, each = None, False
-    if kind == "grad":
+    if kind == ClaimKind.GRAD:
         if name not in ctx.params:
             hint = f" (for a computed value write formula.adjoint.{name})" if name in ctx.assigned else ""
             raise SympropError(f"no parameter named {name!r}{hint}")
@@ -141,7 +142,7 @@ def read_claim(key: str, value, ctx: ClaimContext) -> ClaimSpec:
         if word in ctx.functions:
             raise SympropError(f"'{word}' is a function of the model and also a word of formula claims")
     _check_formula(value, ctx, time_ok=each)
-    return ClaimSpec(key, kind, name, step, each, value)
+    return ClaimSpec(key, ClaimKind(kind), name, step, each, value)
 
 
 def _check_formula(text: str, ctx: ClaimContext, time_ok: bool) -> None:
@@ -236,17 +237,7 @@ class _Checker:
             raise SympropError(f"a call takes plain arguments, without names{column(node)}")
         func = node.func
         if isinstance(func, ast.Call):  # D(f)(z)
-            inner = func
-            if not (isinstance(inner.func, ast.Name) and inner.func.id == DERIVATIVE):
-                raise SympropError(f"only named functions and D(f)(z) can be called{column(node)}")
-            if inner.keywords or len(inner.args) != 1 or not isinstance(inner.args[0], ast.Name):
-                raise SympropError(f"write the derivative of f as D(f)(z){column(node)}")
-            f = inner.args[0].id
-            if f not in self.ctx.functions and (f not in RULES or RULES[f].inputs != 1):
-                raise SympropError(f"D({f}): '{f}' is not a function of one argument{column(node)}")
-            if len(node.args) != 1:
-                raise SympropError(f"D({f})() takes exactly one argument{column(node)}")
-            return self.visit(node.args[0], in_sum)
+            return self.derivative(node, in_sum)
         if not isinstance(func, ast.Name):
             raise SympropError(f"only named functions can be called{column(node)}")
         name = func.id
@@ -255,21 +246,45 @@ class _Checker:
                 raise SympropError(f"adjoint() takes one value, as adjoint(h[t]){column(node)}")
             return self.adjoint(node.args[0], in_sum)
         if name in (DIAG, SUM_T):
-            if len(node.args) != 1:
-                raise SympropError(f"{name}() takes exactly one argument{column(node)}")
-            if name == SUM_T:
-                if self.ctx.steps is None:
-                    raise SympropError(f"sum_t() needs a recurrent model (model.steps){column(node)}")
-                if in_sum:
-                    raise SympropError(f"sum_t() inside sum_t() is not allowed{column(node)}")
-                return self.visit(node.args[0], in_sum=True)
-            return self.visit(node.args[0], in_sum)
+            return self.claim_word(node, in_sum)
         if name == DERIVATIVE:
             raise SympropError(f"write the derivative of f at z as D(f)(z){column(node)}")
         if name not in self.ctx.callable:
             known = ", ".join(sorted(self.ctx.callable | set(CLAIM_WORDS)))
             raise SympropError(f"unknown function '{name}'{column(node)} (known: {known}, and D(f)(z))")
-        args = node.args
+        for a in self.arguments(node):
+            self.visit(a, in_sum)
+
+    def derivative(self, node: ast.Call, in_sum: bool) -> None:
+        """D(f)(z): the derivative of a function of one argument, at z."""
+        inner = node.func
+        if not (isinstance(inner.func, ast.Name) and inner.func.id == DERIVATIVE):
+            raise SympropError(f"only named functions and D(f)(z) can be called{column(node)}")
+        if inner.keywords or len(inner.args) != 1 or not isinstance(inner.args[0], ast.Name):
+            raise SympropError(f"write the derivative of f as D(f)(z){column(node)}")
+        f = inner.args[0].id
+        if f not in self.ctx.functions and (f not in RULES or RULES[f].inputs != 1):
+            raise SympropError(f"D({f}): '{f}' is not a function of one argument{column(node)}")
+        if len(node.args) != 1:
+            raise SympropError(f"D({f})() takes exactly one argument{column(node)}")
+        return self.visit(node.args[0], in_sum)
+
+    def claim_word(self, node: ast.Call, in_sum: bool) -> None:
+        """diag(v) and sum_t(...), the words of claims only."""
+        name = node.func.id
+        if len(node.args) != 1:
+            raise SympropError(f"{name}() takes exactly one argument{column(node)}")
+        if name == SUM_T:
+            if self.ctx.steps is None:
+                raise SympropError(f"sum_t() needs a recurrent model (model.steps){column(node)}")
+            if in_sum:
+                raise SympropError(f"sum_t() inside sum_t() is not allowed{column(node)}")
+            in_sum = True
+        return self.visit(node.args[0], in_sum)
+
+    def arguments(self, node: ast.Call) -> list:
+        """The arguments of a known function that are values (an axis or a slope is checked and left out)."""
+        name, args = node.func.id, node.args
         if name in STACKING:
             if len(args) < 2:
                 raise SympropError(f"{name}() stacks two or more column vectors or scalars{column(node)}")
@@ -285,8 +300,7 @@ class _Checker:
             args = args[: RULES[name].inputs]
         elif len(args) != 1:
             raise SympropError(f"{name}() takes exactly one argument{column(node)}")
-        for a in args:
-            self.visit(a, in_sum)
+        return args
 
     def adjoint(self, node: ast.AST, in_sum: bool) -> None:
         base = node.value if isinstance(node, ast.Subscript) else node

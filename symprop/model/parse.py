@@ -650,46 +650,62 @@ def check_call(node: ast.Call) -> int | None:
     language asks here); return the axis of a reduction (None without one).
     An axis is the literal 0 or 1; a parameter (slope, alpha) a literal number."""
     name = node.func.id
-    args = node.args
-    if node.keywords or any(isinstance(a, ast.Starred) for a in args):
+    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
         raise SympropError(f"{name}() takes plain arguments, without names{_column(node)}")
     rule = RULES.get(name)
     if rule is not None and (rule.inputs > 1 or rule.parameters):
-        optional = "".join(f" and an optional {what} (a number)" for what, _ in rule.parameters)
-        if not rule.inputs <= len(args) <= rule.inputs + len(rule.parameters):
-            count = "two arguments" if rule.inputs == 2 else "one argument"
-            raise SympropError(f"{name}() takes {count}{optional}{_column(node)}")
-        for (what, _), arg in zip(rule.parameters, args[rule.inputs:]):
-            if _literal(arg) is None:
-                raise SympropError(f"{name}: the {what} must be a number, got {_text(arg)}{_column(arg)}")
-        return None
-    if name in _USAGE:
-        counts, whole, usage = _USAGE[name]
-        if len(args) not in counts or any(
-                type(_literal(args[k])) is not int or _literal(args[k]) < least
-                or (least == -1 and _literal(args[k]) == 0)  # a size: -1 or a whole number from 1
-                for k, least in dict(whole).items() if k < len(args)):
-            raise SympropError(f"{name}() is written {usage}{_column(node)}")
-        return None
-    if name in STACKING:
-        if len(args) < 2:
+        _check_rule(node, rule)
+    elif name in _USAGE:
+        _check_usage(node)
+    elif name in STACKING:
+        if len(node.args) < 2:
             raise SympropError(f"{name}() stacks two or more column vectors or scalars{_column(node)}")
-        return None
-    if name in REDUCTIONS or name in COMPOSED:
-        if len(args) not in (1, 2):
-            raise SympropError(f"{name}() takes one argument and an optional axis, 0 or 1{_column(node)}")
-        if len(args) == 1:
-            return None
-        axis = args[1]
-        if isinstance(axis, ast.Constant) and type(axis.value) is int and 0 <= axis.value < MAX_AXES:
-            return axis.value
-        given = ast.unparse(axis)
-        given = given if len(given) <= 30 else given[:27] + "..."
-        raise SympropError(f"{name}: the axis must be 0 or 1 (up to {MAX_AXES - 1} for an array of more axes), "
-                           f"got {given}{_column(axis)}")
-    if len(args) != 1:
+    elif name in REDUCTIONS or name in COMPOSED:
+        return _reduction_axis(node)
+    elif len(node.args) != 1:
         raise SympropError(f"{name}() takes exactly one argument{_column(node)}")
     return None
+
+
+def _check_rule(node: ast.Call, rule) -> None:
+    """A function of entries with several inputs or literal parameters (leaky_relu's slope)."""
+    name, args = node.func.id, node.args
+    optional = "".join(f" and an optional {what} (a number)" for what, _ in rule.parameters)
+    if not rule.inputs <= len(args) <= rule.inputs + len(rule.parameters):
+        count = "two arguments" if rule.inputs == 2 else "one argument"
+        raise SympropError(f"{name}() takes {count}{optional}{_column(node)}")
+    for (what, _), arg in zip(rule.parameters, args[rule.inputs:]):
+        if _literal(arg) is None:
+            raise SympropError(f"{name}: the {what} must be a number, got {_text(arg)}{_column(arg)}")
+
+
+def _check_usage(node: ast.Call) -> None:
+    """An operation whose whole-number arguments (sizes, strides, axes) are literals."""
+    name, args = node.func.id, node.args
+    counts, whole, usage = _USAGE[name]
+
+    def bad(k: int, least: int) -> bool:
+        value = _literal(args[k])
+        return type(value) is not int or value < least or (least == -1 and value == 0)  # a size: -1 or ≥ 1
+
+    if len(args) not in counts or any(bad(k, least) for k, least in dict(whole).items() if k < len(args)):
+        raise SympropError(f"{name}() is written {usage}{_column(node)}")
+
+
+def _reduction_axis(node: ast.Call) -> int | None:
+    """The axis of a reduction (sum(X, 0)), None without one."""
+    name, args = node.func.id, node.args
+    if len(args) not in (1, 2):
+        raise SympropError(f"{name}() takes one argument and an optional axis, 0 or 1{_column(node)}")
+    if len(args) == 1:
+        return None
+    axis = args[1]
+    if isinstance(axis, ast.Constant) and type(axis.value) is int and 0 <= axis.value < MAX_AXES:
+        return axis.value
+    given = ast.unparse(axis)
+    given = given if len(given) <= 30 else given[:27] + "..."
+    raise SympropError(f"{name}: the axis must be 0 or 1 (up to {MAX_AXES - 1} for an array of more axes), "
+                       f"got {given}{_column(axis)}")
 
 
 def _literal(node: ast.AST) -> int | float | None:

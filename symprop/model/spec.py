@@ -16,6 +16,7 @@ from ..errors import SympropError
 from ..languages import LANGUAGES
 from .claim_syntax import ClaimContext, ClaimSpec, is_structure_key, read_claim
 from .functions import RULES, built_in_names, internal_names
+from .kinds import ClaimKind
 from .parse import (  # noqa: F401  (LOSS: every layer imports it from here)
     LOSS,
     MAX_TEXT,
@@ -89,7 +90,7 @@ class NumericClaim:
     as the source printed it to that many decimals (rounded, or else truncated)."""
 
     value: Number  # a float; a flat list is 1-d (a vector either way), a list of lists 2-d
-    kind: str  # loss, value, adjoint, grad, updated, or final (the loss after the last update)
+    kind: ClaimKind  # LOSS, VALUE, ADJOINT, GRAD, UPDATED, or FINAL (the loss after the last update)
     name: str = ""  # what value./adjoint./grad./updated. names, with its indices: "W[1][0]"
     step: int | None = None  # step.K.: the K-th training step, from 1; None: the first (updated: the last)
     tol: float = 1e-3
@@ -98,9 +99,21 @@ class NumericClaim:
 
 
 @dataclass
+class Built:
+    """What the layers below build from a problem, each once and kept here by
+    the function that builds it (``program_of``, ``graph_of``, ``derivation_of``,
+    ``matrix_form_of``): a stage hands the next its finished value."""
+
+    program: object = None  # derive.program.Program
+    graph: object = None  # derive.graph.Graph, the scalar graph
+    derivation: object = None  # derive.backprop.Derivation
+    matrix_form: object = None  # derive.sweep.MatrixForm
+
+
+@dataclass
 class Problem:
     """A validated problem spec: data.  The API (``symprop.api.Problem``) runs the
-    pipeline on it; ``_cache`` holds what the layers below build from it."""
+    pipeline on it; ``built`` holds what the layers below build from it."""
 
     origin: str  # the file name used in messages
     title: str
@@ -132,7 +145,7 @@ class Problem:
     parts: tuple["PartSpec", ...] = ()  # the source's parts; empty: symprop's default order
     variants: "VariantBounds | None" = None  # [variants]: how new values for the problem are drawn
     data: dict = field(default_factory=dict, repr=False, compare=False)  # the TOML as read
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    built: Built = field(default_factory=Built, repr=False, compare=False)
 
     def first_values(self) -> dict:
         """The values of the first step: [values], with the first batch's in place."""
@@ -534,10 +547,10 @@ def _expected(r: "_Reader", table: dict, context: ClaimContext, training: Traini
             raise r.error(where, f"step {int(step)} is out of range: " + (
                 f"there are {steps} steps, one a [[training.batches]] entry: step.1 to step.{steps}" if steps > 1
                 else "there is one step (no [[training.batches]]): step.1"))
-        if kind in ("updated", "final") and training.lr is None:
+        if kind in (ClaimKind.UPDATED, ClaimKind.FINAL) and training.lr is None:
             raise r.error(where, "needs training.lr")
         number, (tol, rtol, digits) = _claimed_number(r, where, value, default)
-        claims[key] = NumericClaim(number, kind, name, None if step is None else int(step), tol, rtol, digits)
+        claims[key] = NumericClaim(number, ClaimKind(kind), name, None if step is None else int(step), tol, rtol, digits)
     return claims, default[0], tuple(structure)
 
 
@@ -600,14 +613,18 @@ class VariantBounds:
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     step: float | None = None
     roles: dict[str, str] = field(default_factory=dict)
+    redraw: frozenset[str] = frozenset()  # names whose zeros are drawn anew (zeros = "redraw" or a list)
 
 
 def _variants(r: "_Reader", table: dict, values: dict) -> VariantBounds | None:
     if not table:
         return None
-    bounds, step, roles = {}, None, {}
+    bounds, step, roles, redraw = {}, None, {}, frozenset()
     for name, given in table.items():
         key = f"variants.{name}"
+        if name == "zeros":
+            redraw = _zeros(r, given, values)
+            continue
         if name == "step":
             step = r.number(given, key)
             if not isinstance(step, float) or step <= 0:
@@ -624,7 +641,22 @@ def _variants(r: "_Reader", table: dict, values: dict) -> VariantBounds | None:
                 or not all(type(v) in (int, float) and math.isfinite(v) for v in given) or given[0] >= given[1]):
             raise r.error(key, f"must be [low, high] with low < high, or a role: {', '.join(ROLES)}")
         bounds[name] = (float(given[0]), float(given[1]))
-    return VariantBounds(bounds, step, roles)
+    return VariantBounds(bounds, step, roles, redraw)
+
+
+def _zeros(r: "_Reader", given, values: dict) -> frozenset[str]:
+    """[variants] zeros: "keep" (a value given as 0 stays 0, the default), "redraw"
+    (every zero is drawn as the other numbers are), or the names whose zeros are redrawn."""
+    if given == "keep":
+        return frozenset()
+    if given == "redraw":
+        return frozenset(values)
+    if isinstance(given, list) and given and all(isinstance(n, str) for n in given):
+        for name in given:
+            if name not in values:
+                raise r.error("variants.zeros", f"'{_clip(name)}' has no value under [values]")
+        return frozenset(given)
+    raise r.error("variants.zeros", 'must be "keep", "redraw" or a list of names whose zeros are redrawn')
 
 
 def _role(r: "_Reader", key: str, role: str, value) -> str:

@@ -3,23 +3,24 @@
 from dataclasses import replace
 from functools import cached_property
 
-from sympy import Symbol
+from sympy import Eq, Integer, Symbol
 
 from ...derive.backprop import AdjointSymbol, derivation_of
 from ...derive.graph import graph_of
 from ...derive.program import has_arrays, program_of
 from ...derive.sweep import matrix_form_of
 from ...evaluate.scalar import too_large
+from ...model.kinds import ClaimKind
 from ...model.spec import LOSS
 from ..blocks import Para, para
 from ..formulas import LATEX, TEXT, text
+from ..maths import Joined, Set, StepRange, Typeset
 from ..numbers import (
     DIGITS,
-    Pre,
     Style,
 )
-from ..printing import TextPrinter, unicode_name
-from ..render.latex_printer import SympropLatexPrinter, latex_name
+from ..printing import unicode_name
+from ..render.latex_printer import latex_name
 from ..strings import STRINGS, phrase
 from ..working import _STEP, Numbers, as_printed, half_unit, recomputed, substituted
 
@@ -35,11 +36,13 @@ def _adj(key: str) -> AdjointSymbol:
 SHOW_STEPS = 12  # a recurrent model longer than this is shown by its cell only
 
 
-FORWARD_RANGE = Pre("t = 1, …, T", r"t = 1, \ldots, T")
+_t, _T = Symbol("t", real=True), Symbol("T", real=True)
 
 
-BACKWARD_RANGE = {"range": Pre("t = T, …, 1", r"t = T, \ldots, 1"), "next": Pre("t + 1", "t + 1"),
-                  "last": Pre("t = T", "t = T")}
+FORWARD_RANGE = StepRange(Integer(1), _T)
+
+
+BACKWARD_RANGE = {"range": StepRange(_T, Integer(1)), "next": Joined((_t, Integer(1))), "last": Eq(_t, _T)}
 
 
 SHOW_WORK_STEPS = 4  # a scalar cell this short shows the arithmetic of every step
@@ -54,12 +57,12 @@ MAX_SHOWN = 300  # nodes of a closed form a document prints
 MAX_FIGURE = 40  # vertices of a computational graph a document draws
 
 
-def _steps(problem) -> Pre:
-    return Pre(f"T = {problem.steps}", f"T = {problem.steps}")
+def _steps(problem) -> Eq:
+    return Eq(_T, Integer(problem.steps))
 
 
-def _join(pieces: list[Pre], text_sep: str = " + ", latex_sep: str = " + ") -> Pre:
-    return Pre(text_sep.join(x.text for x in pieces), latex_sep.join(x.latex for x in pieces))
+def _join(pieces: list, text_sep: str = " + ", latex_sep: str = " + ") -> Joined:
+    return Joined(tuple(pieces), text_sep, latex_sep)
 
 
 def _at_step(expr, t: int):
@@ -71,9 +74,9 @@ def _at_step(expr, t: int):
     return expr.xreplace(subs)
 
 
-def _names(names: list[str], builder) -> Pre:
+def _names(names: list[str], builder) -> Joined:
     sep = builder.word("list_separator")
-    return Pre(sep.join(builder.name_of("text")(n) for n in names), sep.join(builder.name_of("latex")(n) for n in names))
+    return Joined(tuple(_sym(n) for n in names), sep, sep)
 
 
 def _letter_in(letter: str, lang: str) -> str:
@@ -89,13 +92,13 @@ def _letter_in(letter: str, lang: str) -> str:
 
 def _claim_symbol(claim, step: int):
     """L, a value, ∂L/∂w, or w⁽ᵏ⁾ after step k (the loss after the last update: L⁽ⁿ⁾)."""
-    if claim.kind == "loss":
+    if claim.kind == ClaimKind.LOSS:
         return _sym(LOSS)
-    if claim.kind == "final":
+    if claim.kind == ClaimKind.FINAL:
         return _sym(f"L@{step}")
-    if claim.kind == "value":
+    if claim.kind == ClaimKind.VALUE:
         return _sym(claim.name)
-    if claim.kind == "updated":
+    if claim.kind == ClaimKind.UPDATED:
         return _sym(f"{claim.name}@{step}")
     return _adj(claim.name)
 
@@ -141,19 +144,16 @@ class Base:
             return lambda key: latex_name(key, base, seq)
         return lambda key: unicode_name(key, base, seq)
 
-    def pre_matrix(self, m) -> Pre:
-        base, seq = self.problem.conventions.index_base, self.problem.sequences
-        return Pre(
-            text(m, self.name_of("text"), TextPrinter(base, seq), TEXT),
-            text(m, self.name_of("latex"), SympropLatexPrinter(base, seq), LATEX),
-        )
+    def pre_matrix(self, m) -> Typeset:
+        """A matrix-form formula, set by the formula printer with the renderer's printer."""
+        return Typeset(lambda printer, latex: text(m, self.name_of("latex" if latex else "text"), printer,
+                                                   LATEX if latex else TEXT))
 
-    def pre(self, expr) -> Pre:
-        """Mathematics printed once for text and once for LaTeX."""
-        base, seq = self.problem.conventions.index_base, self.problem.sequences
-        return Pre(TextPrinter(base, seq).doprint(expr), SympropLatexPrinter(base, seq).doprint(expr))
+    def pre(self, expr) -> Set:
+        """An expression set as one finished piece (SymPy's order kept inside a sum of pieces)."""
+        return Set(expr)
 
-    def joined(self, terms) -> Pre:
+    def joined(self, terms) -> Joined:
         """Terms in the order given (SymPy's Add would sort them)."""
         return _join([self.pre(t) for t in terms])
 

@@ -3,20 +3,20 @@
 
 import sympy
 
-from ...derive.sweep import through_time
+from ...derive.sweep import FormulaKind, through_time
 from ...evaluate.claims import formula_claims
+from ...model.kinds import ClaimKind
 from ..blocks import (
     Para,
     Rows,
     Section,
     Table,
-    _texttt,
     claim_rule,
     claim_rule_cell,
     claim_rule_key,
 )
+from ..maths import Code, Unicode
 from ..numbers import (
-    Pre,
     _number,
     _power_of_ten_above,
     claim_cells,
@@ -42,9 +42,9 @@ class Checks:
         claims = solution.formula_claims if solution is not None else formula_claims(self.problem)
         out = []
         for c in claims:
-            quoted = Pre(str(c.claimed), _texttt(str(c.claimed))) if c.kind != "through_time" else None
+            quoted = Code(str(c.claimed)) if c.kind != ClaimKind.THROUGH_TIME else None
             verdict = self.word("right" if c.ok else "wrong")
-            if c.kind == "through_time":
+            if c.kind == ClaimKind.THROUGH_TIME:
                 said = self.word("claim_bptt_yes" if c.claimed else "claim_bptt_no")
                 out.append(self.p("erratum_statement", p=_sym(c.target), said=said, verdict=verdict))
                 if not c.ok:
@@ -70,21 +70,20 @@ class Checks:
         if c.why in ("product", "not_defined"):
             if not c.detail:
                 return self.p("reason_not_defined_plain")
-            latex = c.detail.replace("×", r"\times ").replace("·", r" \cdot ").replace("⊙", r" \odot ")
-            return self.p(f"reason_{c.why}", shapes=Pre(c.detail, latex.replace("−", "-")))
+            return self.p(f"reason_{c.why}", shapes=Unicode(c.detail))
         if c.why == "factor":
-            return self.p("reason_factor", k=Pre(c.detail, c.detail))
+            return self.p("reason_factor", k=Unicode(c.detail))
         return self.p(f"reason_{c.why}" if c.why in ("sign", "zero", "transpose", "not_finite") else "reason_differs")
 
     def right_formula(self, c):
         """symprop's own formula for what a claim is about."""
-        if self.matrix is not None and c.kind == "adjoint":
+        if self.matrix is not None and c.kind == ClaimKind.ADJOINT:
             name = c.target.split("[")[0]
-            chosen = [f for f in self.matrix.formulas if f.kind == "adj" and f.name == name]
+            chosen = [f for f in self.matrix.formulas if f.kind == FormulaKind.ADJ and f.name == name]
             if chosen:
                 return self.formula_rows(self.matrix).rows[self.matrix.formulas.index(chosen[0])][-1]
             return None
-        if c.kind == "grad" and self.scalar and not self.program.recurrent:
+        if c.kind == ClaimKind.GRAD and self.scalar and not self.program.recurrent:
             s = self.story
             if s is not None:
                 for gr in s.gradients:
@@ -101,8 +100,7 @@ class Checks:
             if fd.get("directions"):
                 out.append(self.p("fd_directions"))
         else:
-            out.append(self.p("fd_failed", names=Pre(", ".join(fd.get("disagree", [])),
-                                                     ", ".join(fd.get("disagree", []))),
+            out.append(self.p("fd_failed", names=Unicode(", ".join(fd.get("disagree", []))),
                               err=_number(fd["max_abs_error"], 2)))
         mf = checks.get("matrix_form")
         if mf:
@@ -126,14 +124,14 @@ class Checks:
             return []
         problem, n = self.problem, len(solution.steps)
         mixed = len({claim_rule_key(r) for r in rows_in}) > 1
-        steps = n > 1 and any(c.step is not None or c.kind == "final" for c in problem.expected.values())
+        steps = n > 1 and any(c.step is not None or c.kind == ClaimKind.FINAL for c in problem.expected.values())
         header = [self.word("claim")] + ([self.word("step")] if steps else []) + [
             self.word("claimed"), self.word("computed")] + ([self.word("tolerance")] if mixed else []) + [
             self.word("verdict")]
         rows = []
         for row in rows_in:
             claim = problem.expected[row["key"]]
-            step = claim.step or (n if claim.kind in ("updated", "final") else 1)
+            step = claim.step or (n if claim.kind in (ClaimKind.UPDATED, ClaimKind.FINAL) else 1)
             claimed, computed = claim_cells(row, self.style.digits)
             verdict = self.word({"ok": "right", "wrong": "wrong", "truncated": "truncated"}[row["verdict"]])
             entries = disagreeing(row, problem.conventions.index_base)

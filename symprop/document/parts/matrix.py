@@ -7,14 +7,11 @@ import sympy
 from ...derive.bptt import bptt
 from ...derive.closed_form import ClosedForms
 from ...derive.mathobj import Partial, Sum
-from ...derive.sweep import through_time
+from ...derive.sweep import FormulaKind, through_time
 from ..blocks import Rows
 from ..formulas import LATEX, TEXT, formula_rows
-from ..numbers import (
-    Pre,
-)
+from ..maths import Joined, Order, PlusPartial, Typeset, UnrolledSum
 from ..printing import TextPrinter
-from ..render.latex_printer import SympropLatexPrinter
 from .base import BACKWARD_RANGE, FORWARD_RANGE, MAX_SHOWN, _adj, _join, _names, _sym
 
 
@@ -45,12 +42,21 @@ class Matrix:
         return [self.p("adjoints_intro"), Rows(rows), self.p("gradients_from_adjoints"), Rows(grads)]
 
     def formula_rows(self, form) -> Rows:
+        """The matrix form's formulas, a row each: each cell set by the formula printer with the renderer's printer."""
         base, seq = self.problem.conventions.index_base, self.problem.sequences
-        text_rows = formula_rows(form, self.name_of("text"), TextPrinter(base, seq), TEXT)
-        latex_rows = formula_rows(form, self.name_of("latex"), SympropLatexPrinter(base, seq), LATEX)
-        rows = []
-        for (tl, ts, _), (ll, ls, _) in zip(text_rows, latex_rows):
-            rows.append([Pre(tl, ll)] + [Pre(a, b) for a, b in zip(ts, ls)])
+        text_rows = formula_rows(form, self.name_of("text"), TextPrinter(base, seq), TEXT)  # the shape and the notes
+        printed = {}
+
+        def cell(i: int, j: int) -> Typeset:
+            def make(printer, latex: bool) -> str:
+                if (printer, latex) not in printed:
+                    printed[printer, latex] = formula_rows(form, self.name_of("latex" if latex else "text"), printer,
+                                                          LATEX if latex else TEXT)
+                lhs, terms, _ = printed[printer, latex][i]
+                return lhs if j == 0 else terms[j - 1]
+            return Typeset(make)
+
+        rows = [[cell(i, j) for j in range(len(ts) + 1)] for i, (_, ts, _) in enumerate(text_rows)]
         return Rows(rows, [self.word(note) if note else "" for _, _, note in text_rows])
 
     def matrix_rows(self) -> list:
@@ -59,9 +65,9 @@ class Matrix:
         out = [self.p(intro, **(BACKWARD_RANGE if self.matrix.recurrent else {})), self.formula_rows(self.matrix)]
         # The boundary: at t = T the terms from step T + 1 are absent (∇h(τ) L = Vᵀ ∇o(τ) L).
         last = [replace(f, terms=[t for t in f.terms if not t.later]) for f in self.matrix.formulas
-                if f.kind == "adj" and f.step == 0 and any(t.later for t in f.terms)]
+                if f.kind == FormulaKind.ADJ and f.step == 0 and any(t.later for t in f.terms)]
         if last:
-            out += [self.p("matrix_boundary", last=Pre("t = T", "t = T"), next=Pre("T + 1", "T + 1")),
+            out += [self.p("matrix_boundary", last=BACKWARD_RANGE["last"], next=Joined((_sym("T"), sympy.Integer(1)))),
                     self.formula_rows(replace(self.matrix, formulas=last))]
         return out
 
@@ -101,7 +107,7 @@ class Matrix:
 
     def bptt(self) -> list:
         T = _sym("T")
-        cost = self.p("bptt_cost", order=Pre("O(T)", "O(T)"))
+        cost = self.p("bptt_cost", order=Order(_sym("T")))
         if self.matrix is not None:  # the matrix form says it for whole vectors
             return self.through_time(through_time(self.program)) + [cost]
         d = self.derivation
@@ -152,18 +158,10 @@ class Matrix:
                 chain = [Partial(L, _sym(f"{state}[{k}]"))]
                 chain += [Partial(_sym(f"{state}[{i}]"), _sym(f"{state}[{i - 1}]")) for i in range(k, j, -1)]
                 printed = [self.pre(c) for c in chain]
-                printed.append(Pre(f"∂⁺{self.name_of('text')(f'{state}[{j}]')}/∂{self.name_of('text')(p.name)}",
-                                   rf"\frac{{\partial^{{+}} {self.name_of('latex')(f'{state}[{j}]')}}}"
-                                   rf"{{\partial {self.name_of('latex')(p.name)}}}"))
+                printed.append(PlusPartial(_sym(f"{state}[{j}]"), _sym(p.name)))
                 terms.append(_join(printed, "·", r" \cdot "))
             rows.append([Partial(L, _sym(p.name)), _join(terms)])
         out.append(Rows(rows))
-        text_h, latex_h = state + "ᵢ", state + "_{i}"
-        generic = Pre(
-            f"∂Lₜ/∂p = Σ_(k=1..t) ∂Lₜ/∂{state}ₜ · (Π_(i=k+1..t) ∂{text_h}/∂{state}ᵢ₋₁) · ∂⁺{state}ₖ/∂p",
-            rf"\frac{{\partial L_{{t}}}}{{\partial p}} = \sum_{{k=1}}^{{t}} \frac{{\partial L_{{t}}}}"
-            rf"{{\partial {state}_{{t}}}} \left( \prod_{{i=k+1}}^{{t}} \frac{{\partial {latex_h}}}"
-            rf"{{\partial {state}_{{i-1}}}} \right) \frac{{\partial^{{+}} {state}_{{k}}}}{{\partial p}}",
-        )
+        generic = UnrolledSum(state)
         out += [self.p("unrolled_general"), Rows([[generic]])]
         return out

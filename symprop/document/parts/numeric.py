@@ -8,8 +8,8 @@ from ...derive.bptt import bptt
 from ...derive.mathobj import Product
 from ...model.spec import LOSS
 from ..blocks import Para, Rows, Table
+from ..maths import Typeset
 from ..numbers import (
-    Pre,
     factor,
     paren,
 )
@@ -37,7 +37,7 @@ class Numeric:
             row = [_sym(LOSS)]
             if total is not None:
                 sums = [self.num(step.values[f"L[{t}]"]) for t in range(1, problem.steps + 1)]
-                row += [total, _join([Pre(paren(x.text()), paren(x.latex(), True)) for x in sums])]
+                row += [total, _join([_bracketed(x) for x in sums])]
                 if problem.reduce == "mean":
                     row = [_sym(LOSS)]
             row.append(self.num(step.loss))
@@ -134,8 +134,7 @@ class Numeric:
                 row = [_sym(f"{name}@{i}"), rule]
                 if not isinstance(new, np.ndarray):
                     o, r, gr = self.num(old), self.num(lr), self.num(grad)
-                    row.append(Pre(f"{o.text()} - {factor(r.text())}·{factor(gr.text())}",
-                                   rf"{o.latex()} - {r.latex()} \cdot {paren(gr.latex(), True)}"))
+                    row.append(_update(o, r, gr))
                 row.append(self.num(new))
                 rows.append(row)
             out.append(Rows(rows))
@@ -186,3 +185,14 @@ class Numeric:
                 continue
             rows.append([_adj(f"{name}[t]") if adjoint else _sym(f"{name}[t]")] + cells)
         return Table(header, rows)
+
+
+def _bracketed(n) -> Typeset:
+    """A number in brackets when negative, as it stands in a sum."""
+    return Typeset(lambda _, latex: paren(n.latex() if latex else n.text(), latex))
+
+
+def _update(old, rate, grad) -> Typeset:
+    """The numbers of a gradient-descent step: w − η·∂L/∂w."""
+    return Typeset(lambda _, latex: rf"{old.latex()} - {rate.latex()} \cdot {paren(grad.latex(), True)}" if latex
+                   else f"{old.text()} - {factor(rate.text())}·{factor(grad.text())}")

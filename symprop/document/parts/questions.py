@@ -4,10 +4,7 @@
 
 from ...model.spec import PartSpec, in_language
 from ..blocks import Para, Part, UserText
-from ..numbers import (
-    Pre,
-)
-from ..render.latex_printer import function_name
+from ..maths import FunctionName
 from .base import _letter_in, _sym
 
 
@@ -60,7 +57,7 @@ class Questions:
             return self.p("q_matrix_first")
         if name == "activation":
             f, _, g = arg.partition("=")
-            return self.p("q_activation", f=_sym(f.strip()), g=Pre(g.strip(), function_name(g.strip())))
+            return self.p("q_activation", f=_sym(f.strip()), g=FunctionName(g.strip()))
         return self.p("q_" + name)
 
     def piece(self, piece: str, solution) -> list:

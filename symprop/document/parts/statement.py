@@ -7,12 +7,11 @@ import sympy
 from ...derive.mathobj import Sum
 from ...derive.program import walk
 from ...model.functions import relu_prime
+from ...model.kinds import Role
 from ...model.spec import LOSS
 from ..blocks import Figure, Rows, Table
-from ..numbers import (
-    Pre,
-)
-from ..pictures import picture, to_dot, to_mermaid, to_tikz
+from ..maths import Relation
+from ..pictures import picture
 from .base import FORWARD_RANGE, MAX_FIGURE, SHOW_STEPS, _steps, _sym
 
 
@@ -45,7 +44,7 @@ class Statement:
             else:
                 out.append(Rows([[_sym(LOSS), g.nodes[-1].expr]]))
             for key, q in g.quantities.items():
-                if q.kind == "initial":
+                if q.kind == Role.INITIAL:
                     out.append(self.p("initial", h0=self.initial_state(key, q.value)))
         else:
             out.append(self.p("model_intro"))
@@ -81,18 +80,17 @@ class Statement:
             rows.append([_sym(LOSS), self.pre_matrix(self.matrix.loss)])
             out.append(Rows(rows))
         for key, leaf in program.leaves.items():
-            if leaf.kind == "initial":
+            if leaf.kind == Role.INITIAL:
                 out.append(self.p("initial", h0=self.initial_state(key, problem.initial[leaf.name], zero=True)))
         relu = any(e.op == "fn" and e.name == "relu" for line in program.lines() for e in walk(line.expr))
         return out + self.given(solving, relu)
 
-    def initial_state(self, key: str, value, zero: bool = False) -> Pre:
+    def initial_state(self, key: str, value, zero: bool = False) -> Relation:
         """h₀ = 0.5, as this document prints numbers (a large state by its
         shape); with ``zero``, a state of zeros as 0."""
         array = np.array(value.tolist() if isinstance(value, sympy.MatrixBase) else value, dtype=float)
         n = self.num(0.0 if zero and not np.any(array) else array if array.ndim else float(array))
-        text, latex = (n.text, n.latex) if isinstance(n, Pre) else (n.text(), n.latex())  # a large one: its shape
-        return Pre(f"{self.name_of('text')(key)} = {text}", f"{self.name_of('latex')(key)} = {latex}")
+        return Relation(_sym(key), n)  # a large one: its shape
 
     def given(self, solving: bool, relu: bool) -> list:
         """Every input of the problem, the conventions, and (without parts) the task."""
@@ -109,8 +107,7 @@ class Statement:
             if table is not None:
                 out += [self.p("given_sequences"), table]
             if problem.training.lr is not None:
-                out.append(self.p("given_lr", lr=Pre(f"η = {self.num(problem.training.lr).text()}",
-                                                      rf"\eta = {self.num(problem.training.lr).latex()}")))
+                out.append(self.p("given_lr", lr=Relation(_sym("eta"), self.num(problem.training.lr))))
         if problem.conventions.index_base:
             out.append(self.p("index_base", base=sympy.Integer(problem.conventions.index_base)))
         if relu:
@@ -159,4 +156,4 @@ class Statement:
         pic = picture(self.problem, grad=grad, lang=self.lang)
         if len(pic.vertices) > MAX_FIGURE:
             return None
-        return Figure(to_dot(pic), to_tikz(pic), to_mermaid(pic))
+        return Figure(pic)

@@ -10,10 +10,7 @@ from ...errors import SympropError
 from ...model.functions import RULES
 from ...model.spec import LOSS
 from ..blocks import Rows
-from ..numbers import (
-    Pre,
-)
-from ..render.latex_printer import function_name
+from ..maths import Applied, FunctionName, Order
 from ..story import algorithm, story
 from .base import MAX_SHOWN, MAX_STORY, _adj, _sym
 
@@ -43,7 +40,7 @@ class Symbolic:
         boxed = [[_adj(gr.param.name), s.closed(gr, boxed=True)] for gr in s.gradients]
         return [self.p("shared_intro"), Rows(boxed),
                 self.p("shared_count", naive=sympy.Integer(s.naive), backprop=sympy.Integer(s.backprop),
-                       m=sympy.Integer(s.depth), naive_order=Pre("O(m²)", "O(m^2)"), order=Pre("O(m)", "O(m)"))]
+                       m=sympy.Integer(s.depth), naive_order=Order(_sym("m") ** 2), order=Order(_sym("m")))]
 
     def piece_algorithm(self, step, solution) -> list:
         s = self.story
@@ -114,9 +111,9 @@ class Symbolic:
         through_output = rule.partials([z], y)[0]
         if isinstance(through_output, sympy.Mul):  # σ·(1 − σ): the function's value first
             through_output = Product(*sorted(through_output.args, key=lambda a: a != y))
-        shown = Pre("σ", r"\sigma") if g == "sigmoid" else Pre(g, function_name(g))
-        rows = [[Pre(f"{f}(z)", f"{f}(z)"), gz.rewrite(sympy.exp) if g == "sigmoid" else gz],
-                [Pre(f"{f}′(z)", f"{f}'(z)"), through_output.xreplace({y: gz})]]
+        shown = _sym("sigma") if g == "sigmoid" else FunctionName(g)
+        rows = [[Applied(f, "z"), gz.rewrite(sympy.exp) if g == "sigmoid" else gz],
+                [Applied(f, "z", prime=True), through_output.xreplace({y: gz})]]
         out = [self.p("activation_intro", f=_sym(f), g=shown), Rows(rows)]
         locals_ = []
         for n in self.graph.nodes:

@@ -1,22 +1,34 @@
-"""One small module per output format; ``render`` picks one."""
+"""One small module per output format, each a ``Renderer`` of the document;
+``RENDERERS`` is the registry, ``render`` picks one.  A renderer's module is
+imported when its format is first asked for."""
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Format:
+    """Where a format's renderer lives, and the suffix of its files."""
+
+    module: str
+    renderer: str
+    suffix: str
+    standalone: bool = False  # takes ``standalone`` (a whole LaTeX file)
+
+
+RENDERERS = {
+    "text": Format("doc_text", "TextRenderer", "txt"),
+    "json": Format("doc_json", "JsonRenderer", "json"),
+    "latex": Format("latex", "LatexRenderer", "tex", standalone=True),
+    "myst": Format("markdown", "MystRenderer", "md"),
+    "markdown": Format("markdown", "MarkdownRenderer", "md"),
+}
 
 
 def render(doc, fmt: str, standalone: bool = False) -> str:
-    """A worked-solution document as text, LaTeX, MyST or Markdown."""
-    if fmt == "text":
-        from .doc_text import TextRenderer
-
-        return TextRenderer(doc).render()
-    if fmt == "latex":
-        from .latex import LatexRenderer
-
-        return LatexRenderer(doc, standalone=standalone).render()
-    if fmt == "myst":
-        from .markdown import MystRenderer
-
-        return MystRenderer(doc).render()
-    if fmt == "markdown":
-        from .markdown import MarkdownRenderer
-
-        return MarkdownRenderer(doc).render()
-    raise ValueError(f"unknown format {fmt!r}")
+    """A document in one of the registry's formats."""
+    if fmt not in RENDERERS:
+        raise ValueError(f"unknown format {fmt!r}")
+    entry = RENDERERS[fmt]
+    renderer = getattr(importlib.import_module(f"{__name__}.{entry.module}"), entry.renderer)
+    return (renderer(doc, standalone=standalone) if entry.standalone else renderer(doc)).render()

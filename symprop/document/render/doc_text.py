@@ -12,7 +12,7 @@ import sys
 import textwrap
 
 from ..blocks import Document, Rows, Table
-from ..numbers import Number, Pre
+from ..numbers import Number
 from ..printing import TextPrinter
 from .document import Renderer, no_controls
 
@@ -109,8 +109,6 @@ class TextRenderer(Renderer):
     def inline(self, item) -> str:
         if isinstance(item, Number):
             return item.text()
-        if isinstance(item, Pre):
-            return item.text
         return self.printer.doprint(item)
 
     def wrap(self, text: str, indent: str, width: int | None = None) -> str:

@@ -6,7 +6,8 @@ import sympy
 
 from ...languages import LANGUAGES
 from ..blocks import Document, Figure, Para, Part, Rows, Table, UserText
-from ..numbers import Number, Pre
+from ..maths import Maths
+from ..numbers import Number
 from .latex_printer import BINARY, RELATION, Group, is_tall, parse, render, tidy, width
 
 # Control characters (ESC starts a terminal's escape sequences) but tab and newline, which are
@@ -94,7 +95,7 @@ class Renderer:
 
 
 def is_math(item) -> bool:
-    return isinstance(item, sympy.Basic | Number | Pre)
+    return isinstance(item, sympy.Basic | Number | Maths)
 
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
@@ -224,8 +225,8 @@ class LatexMath(Renderer):
     def math(self, item) -> str:
         if isinstance(item, Number):
             tex = tidy(item.latex())
-        elif isinstance(item, Pre):
-            tex = tidy(item.latex)
+        elif isinstance(item, Maths):  # set as a finished piece, its brackets tidied as a number's
+            tex = tidy(self.printer.doprint(item))
         else:
             tex = self.printer.doprint(item)
         # Chinese words or punctuation (v、w) in a formula: text, which the math fonts lack

@@ -4,6 +4,7 @@ import re
 
 from ...languages import LANGUAGES
 from ..blocks import Document, Para, Rows, Table, UserText
+from ..pictures import to_tikz
 from .document import LatexMath, no_controls
 
 # Characters of the prose that pdflatex does not take as they are.
@@ -144,7 +145,7 @@ class LatexRenderer(LatexMath):
 
     def figure(self, f) -> str:
         """The TikZ picture, shrunk to the line width when it is wider (graphicx)."""
-        return "\\begin{center}\n\\fitwidth{%\n" + f.tikz + "}\n\\end{center}"
+        return "\\begin{center}\n\\fitwidth{%\n" + to_tikz(f.picture) + "}\n\\end{center}"
 
     def table(self, t: Table) -> str:
         """booktabs, rows spaced so that fractions do not touch, shrunk to the

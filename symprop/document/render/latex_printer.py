@@ -12,6 +12,9 @@ from sympy.printing.latex import LatexPrinter
 from ...derive.mathobj import Verbatim
 from ...model.functions import RULES
 from ...model.spec import LOSS
+from ..blocks import _texttt
+from ..maths import printed
+from ..numbers import _sci_latex
 from ..printing import PrimeNotation, positive_first, product_parts, split_name, step_bracket
 
 ACCENTS = {"hat": r"\hat", "bar": r"\bar", "tilde": r"\tilde"}
@@ -125,6 +128,62 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
 
     def _print_Product(self, expr):
         return r" \cdot ".join(product_parts(self, expr, lambda s: rf"\left({s}\right)"))
+
+    # The document's mathematics that is not SymPy's (maths.py) ------------------------
+
+    def _print_PowerOfTen(self, item):
+        return f"10^{{{item.exponent}}}"
+
+    def _print_Shape(self, item):
+        return "(" + r" \times ".join(map(str, item.dims)) + ")"
+
+    def _print_Written(self, item):
+        return _sci_latex(item.text)
+
+    def _print_Tolerance(self, item):
+        parts = [_sci_latex(item.absolute)] if item.absolute else []
+        parts += [_sci_latex(item.percent) + r"\,\%"] if item.percent else []
+        return rf"\pm {parts[0]}" if len(parts) == 1 else rf"\pm ({' + '.join(parts)})"
+
+    def _print_Code(self, item):
+        return _texttt(item.text)
+
+    def _print_FunctionName(self, item):
+        return function_name(item.name)
+
+    def _print_Applied(self, item):
+        return f"{item.function}{chr(39) if item.prime else ''}({item.argument})"
+
+    def _print_Order(self, item):
+        return f"O({self._print(item.of)})"
+
+    def _print_StepRange(self, item):
+        return rf"t = {self._print(item.first)}, \ldots, {self._print(item.last)}"
+
+    def _print_Joined(self, item):
+        return item.latex_sep.join(printed(x, self, True) for x in item.items)
+
+    def _print_Set(self, item):
+        return self._print(item.expr)
+
+    def _print_Typeset(self, item):
+        return item.make(self, True)
+
+    def _print_Relation(self, item):
+        return f"{printed(item.lhs, self, True)} = {printed(item.rhs, self, True)}"
+
+    def _print_Unicode(self, item):
+        text = item.text.replace("×", r"\times ").replace("·", r" \cdot ").replace("⊙", r" \odot ")
+        return text.replace("−", "-")
+
+    def _print_PlusPartial(self, item):
+        return rf"\frac{{\partial^{{+}} {self._print(item.num)}}}{{\partial {self._print(item.den)}}}"
+
+    def _print_UnrolledSum(self, item):
+        h = item.state
+        return (rf"\frac{{\partial L_{{t}}}}{{\partial p}} = \sum_{{k=1}}^{{t}} \frac{{\partial L_{{t}}}}"
+                rf"{{\partial {h}_{{t}}}} \left( \prod_{{i=k+1}}^{{t}} \frac{{\partial {h}_{{i}}}}"
+                rf"{{\partial {h}_{{i-1}}}} \right) \frac{{\partial^{{+}} {h}_{{k}}}}{{\partial p}}")
 
     def _print_Boxed(self, expr):
         return r"\boxed{" + self._print(expr.args[0]) + "}"

@@ -11,6 +11,7 @@ rule, a fence, a MyST comment or target.
 import re
 
 from ..blocks import Rows, Table
+from ..pictures import to_dot, to_mermaid
 from .document import LatexMath, no_controls
 
 MARKUP = re.compile(r"[\\`*_{}\[\]<>#|$~&]")  # code, roles, emphasis, links, HTML, math, tables
@@ -42,8 +43,8 @@ class MarkdownRenderer(LatexMath):
 
     def figure(self, f) -> str:
         if self.myst:  # sphinx.ext.graphviz renders it with Graphviz
-            return "```{graphviz}\n" + f.dot + "```"
-        return "```mermaid\n" + f.mermaid + "```"
+            return "```{graphviz}\n" + to_dot(f.picture) + "```"
+        return "```mermaid\n" + to_mermaid(f.picture) + "```"
 
     def table(self, t: Table) -> str:
         head = "| " + " | ".join(self.cell(c) for c in t.header) + " |"

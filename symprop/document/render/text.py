@@ -5,8 +5,9 @@ import unicodedata
 
 from ...model.spec import LOSS
 from ..blocks import Para, claim_rule, claim_rule_cell, claim_rule_key
-from ..numbers import Number, Pre, claim_cells, disagreeing
-from ..printing import unicode_name
+from ..maths import Maths
+from ..numbers import Number, claim_cells, disagreeing
+from ..printing import TextPrinter, unicode_name
 from ..strings import phrase
 from .document import no_controls
 
@@ -16,11 +17,11 @@ def _name(problem, key: str) -> str:
 
 
 def _plain(item) -> str:
-    """Words and mathematics as plain text: a Para, a Pre, a Number, a string."""
+    """Words and mathematics as plain text: a Para, mathematics, a Number, a string."""
     if isinstance(item, Para):
         return "".join(_plain(part) for part in item.parts)
-    if isinstance(item, Pre):
-        return item.text
+    if isinstance(item, Maths):
+        return TextPrinter().doprint(item)
     return item.text() if isinstance(item, Number) else str(item)
 
 

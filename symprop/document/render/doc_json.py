@@ -1,0 +1,50 @@
+"""A document as JSON: its structure (statement, lettered parts, appendix),
+words as strings and every piece of mathematics printed twice, as Unicode
+text and as LaTeX, by the same printers the other renderers use.  For a web
+page or a grader that lays the document out itself."""
+
+import json
+
+from ..blocks import Document, Figure, Para, Rows, Table
+from ..pictures import to_dot
+from .doc_text import TextRenderer
+from .document import LatexMath, Renderer
+
+
+class JsonRenderer(Renderer):
+    """Each block as a JSON object: {"para": [...]}, {"rows": ...}, {"table": ...}, {"figure": ...}."""
+
+    def __init__(self, doc: Document):
+        super().__init__(doc)
+        self.text = TextRenderer(doc, width=10_000)
+        self.latex = LatexMath(doc)
+
+    def render(self) -> str:
+        doc = self.doc
+        data = {
+            "title": doc.title, "lang": doc.lang, "source": doc.source,
+            "statement": [self.block(b) for b in doc.statement],
+            "parts": [{"letter": letter[:-1], "question": self.para(part.question),
+                       "solution": [self.block(b) for b in part.solution]} for letter, part in self.parts()],
+            "appendix": [{"title": s.title, "blocks": [self.block(b) for b in s.blocks]} for s in doc.appendix],
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def inline(self, item) -> dict:
+        return {"text": self.text.inline(item), "latex": self.latex.math(item)}
+
+    def cell(self, item):
+        return item if isinstance(item, str) else self.inline(item)
+
+    def para(self, p: Para) -> dict:
+        return {"para": [self.words(x) if isinstance(x, str) else self.inline(x) for x in p.parts]}
+
+    def rows(self, r: Rows) -> dict:
+        return {"rows": [[self.inline(x) for x in row] for row in r.rows], "notes": list(r.notes)}
+
+    def table(self, t: Table) -> dict:
+        return {"table": {"header": [self.cell(x) for x in t.header],
+                          "rows": [[self.cell(x) for x in row] for row in t.rows]}}
+
+    def figure(self, f: Figure) -> dict:
+        return {"figure": {"dot": to_dot(f.picture)}}
