@@ -364,7 +364,7 @@ class _Module:
                 continue
             shape = tuple(leaf.shape or ())
             if leaf.kind == "sequence":
-                block.say(f"{self.var[key]} = _array(values[{key!r}][:T + 1], (T + 1,) + {shape!r})  "
+                block.say(f"{self.var[key]} = _array(values[{key!r}][:T + 1], {_by_step(shape)})  "
                           f"# {self.var[key]}[t], t = 0..T")
             elif not shape and T_.name == "numpy":
                 block.say(f"{self.var[key]} = _number(values[{key!r}])")
@@ -412,7 +412,7 @@ class _Module:
         for key, shape in stored:
             name = self.var.get(key, key)
             if T_.name == "numpy":
-                block.say(f"{name} = np.zeros((T + 1,) + {tuple(shape or ())!r})")
+                block.say(f"{name} = np.zeros({_by_step(shape)})")
             else:
                 block.say(f"{name} = [None] * (T + 1)")
             if key in self.var:
@@ -552,6 +552,11 @@ class _Module:
                 '        raise SystemExit("the spec gives no values: call backward(values) with your own")\n'
                 "    for name, value in backward(VALUES).items():\n"
                 '        print(name, "=", value.tolist() if hasattr(value, "tolist") else value)')
+
+
+def _by_step(shape) -> str:
+    """The shape of a value kept for every step: (T + 1, 3, 1)."""
+    return "(T + 1" + "".join(f", {int(n)}" for n in shape or ()) + (")" if shape else ",)")
 
 
 def _tuple(items) -> str:
@@ -711,7 +716,7 @@ class _Backward:
             block.say(f"{self.dvar(key)} = {m.T_.zeros(shape) if shape else '0.0'}")
             self.assigned.add(self.dvar(key))
         for name in sorted(self.steps & self.live):
-            block.say(f"{self.dvar(name)} = np.zeros((T + 1,) + {tuple(program.shape_of(name) or ())!r})")
+            block.say(f"{self.dvar(name)} = np.zeros({_by_step(program.shape_of(name))})")
         if program.loss.expr is not None:
             self.back(block, program.loss.expr, const(1.0), False)
         for line in reversed(program.after):
