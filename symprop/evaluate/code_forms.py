@@ -399,6 +399,12 @@ class _Printer(NumPyPrinter):
         h0 = e.args[1] if len(e.args) > 1 else sympy.S.Half
         return f"np.heaviside({self._print(e.args[0])}, {float(h0)!r})"
 
+    def _print_Pow(self, e, rational=False):
+        if e.exp == -1:  # 1 / x, as books write log′
+            base = self._print(e.base)
+            return f"1 / {base}" if e.base.is_Symbol else f"1 / ({base})"
+        return super()._print_Pow(e, rational)
+
     def _print_relu_prime(self, e):
         return f"np.heaviside({self._print(e.args[0])}, {float(self.relu_at_zero)!r})"
 

@@ -143,6 +143,8 @@ class Source:
             return const(a.const * b.const)
         if b.const is not None:  # numbers first: 2.0 * x
             a, b = b, a
+        if a.const == -1:
+            return self.neg(b)
         if a.spread is not None and a.shape == b.shape:  # (c·𝟙) ⊙ B = c·B
             return self.mul(const(a.spread), b)
         if a.const is not None and b.scaled is not None:  # c·(d·x) = (cd)·x
