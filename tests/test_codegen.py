@@ -291,3 +291,9 @@ def test_cli_writes_the_file(tmp_path):
     done = CliRunner().invoke(main, ["codegen", "masha_rnn", "-o", str(out)])
     assert done.exit_code == 0, done.output
     assert "for t in range(T, 0, -1):" in out.read_text()
+
+
+def test_the_readme_shows_what_codegen_writes():
+    readme = (DERIVATIONS.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("    for t in range(T, 0, -1):\n        # the loss at step t")
+    assert readme[start:readme.index("```", start)] in symprop.load("dlbook_rnn").codegen()
