@@ -19,6 +19,7 @@ from .document.render import RENDERERS
 from .document.strings import AUDIENCES, LANGUAGES, phrase
 from .document.strings import STRINGS as STRINGS
 from .errors import SympropError
+from .evaluate.checks import against_choices
 from .model.reading import MAX_AXES, load_toml
 from .model.reading import read_spec as read_spec
 from .model.shipped import reference as reference
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 FORMATS = tuple(RENDERERS)  # a document's formats (JSON: its structure, each formula as text and LaTeX)
 SUFFIXES = {fmt: entry.suffix for fmt, entry in RENDERERS.items()}  # of the files written in each
-AGAINST = ("fd", "torch", "all")
+AGAINST = against_choices()  # ("fd", "torch", "all"): the registry's checks that --against chooses, then all
 
 
 def _user_errors(function):
@@ -331,7 +332,7 @@ class Variants:
 @_user_errors
 def check_report(problem: spec.Problem, against: str = "all", lang: str = "en") -> tuple[str, bool]:
     """The text ``symprop check`` prints (in ``lang``), and whether every check agrees."""
-    _choice(against, AGAINST, "against")
+    _choice(against, against_choices(), "against")  # a check registered since import counts
     _choice(lang, LANGUAGES, "lang")
     from .document.render.document import no_controls
     from .document.render.text import check_text

@@ -271,7 +271,7 @@ def derive(spec, fmt, lang, audience, digits, standalone, output):
 
 @main.command()
 @SPEC
-@click.option("--against", type=click.Choice(["fd", "torch", "all"]), default="all", show_default=True,
+@click.option("--against", type=click.Choice(list(api.AGAINST)), default="all", show_default=True,
               help="Finite differences, PyTorch autograd (float64), or both (PyTorch where installed).")
 @click.option("--lang", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
               help="The language of the report (the reasons the engines give for a formula claim stay English).")

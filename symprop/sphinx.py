@@ -255,7 +255,7 @@ class SympropDirective(SphinxDirective):
         disagrees; the numbers checked (a solution, or None without values)."""
         report = run_checks(problem.spec, "fd")
         for name, check in report.checks.items():
-            if not check.get("passed", True):
+            if not check.passed:
                 raise Refused(f"{label}: symprop's own check {name.replace('_', ' ')} fails, so its numbers "
                               "cannot be shown; please report it with the spec")
         wrong = [row for row in report.expected or [] if not row.get("ok", True)]

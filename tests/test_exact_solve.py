@@ -299,7 +299,7 @@ def test_check_reports_the_exact_pass_and_the_agreement_can_fail():
     report, ok = symprop.load("udl_toy").check()
     assert "exact arithmetic" not in report  # sin: no exact numbers, no such check
     solution = symprop.loads(MATRIX).solution()
-    assert solution.checks["exact"]["passed"] and solution.checks["exact"]["compared"] == 17  # h 2, ∂h 2, ∂W 4, ∂c 2, W⁽¹⁾ 4, c⁽¹⁾ 2, L
+    assert solution.checks["exact"].passed and solution.checks["exact"].compared == 17  # h 2, ∂h 2, ∂W 4, ∂c 2, W⁽¹⁾ 4, c⁽¹⁾ 2, L
     report, ok = symprop.loads(MATRIX).check()
     assert ok and "exact arithmetic (rationals): 17 numbers, max abs error 0.0e+00: passed" in report
     wrong = solution.exact[0]

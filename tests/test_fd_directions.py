@@ -8,6 +8,7 @@ import pytest
 import symprop
 from symprop.api import from_dict
 from symprop.evaluate import numeric
+from symprop.evaluate.checks.finite_differences import FiniteDifferences
 
 
 def rnn_spec(steps: int, n: int = 3) -> dict:
@@ -36,16 +37,19 @@ def test_a_long_sequence_goes_along_directions_within_the_budget(monkeypatch):
     monkeypatch.setattr(machine, "loss_at", lambda values: passes.append(1) or loss_at(values))
     report = numeric.finite_differences(machine, run)
     assert report["passed"]
-    assert report["directions"] == "one random direction of each of W, U, b"
-    assert report["sampled"] == "1 of 19 parameter entries"  # v, a scalar; no steps left for more
+    assert report["directions"] == ("W", "U", "b")
+    assert report["sampled"] == (1, 19)  # v, a scalar; no steps left for more
+    words = FiniteDifferences(**report).to_json()
+    assert words["directions"] == "one random direction of each of W, U, b"
+    assert words["sampled"] == "1 of 19 parameter entries"
     assert len(passes) == 2 * 4 and len(passes) * 2000 <= numeric.FD_STEPS
 
 
 def test_a_shorter_sequence_adds_single_entries():
     machine, run = machine_and_run(1000)  # 10 differences: W, U, b along a direction, v, and 6 entries
     report = numeric.finite_differences(machine, run)
-    assert report["passed"] and report["directions"] == "one random direction of each of W, U, b"
-    assert report["sampled"] == "7 of 19 parameter entries"
+    assert report["passed"] and report["directions"] == ("W", "U", "b")
+    assert report["sampled"] == (7, 19)
 
 
 def test_a_short_sequence_differences_every_entry():

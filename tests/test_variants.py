@@ -1,5 +1,6 @@
 """symprop variants: new numbers for a problem, each variant checked, one answer key."""
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -101,7 +102,8 @@ def test_the_key_lists_every_variant_with_its_answers(masha):
     key = (masha / "key.md").read_text("utf-8")
     assert key.count("## Вариант") == 30
     first = tomllib.loads(_specs(masha)[0].read_text("utf-8"))["expected"]
-    assert f"$\\texttt{{loss}}$ | ${first['loss']:g}$" in key
+    assert f"| $L$ | ${first['loss']:g}$ |" in key
+    assert "| $\\frac{\\partial L}{\\partial u}$ |" in key and "texttt" not in key  # quantities as mathematics
 
 
 def test_fractions_and_other_formats(tmp_path):
@@ -111,7 +113,7 @@ def test_fractions_and_other_formats(tmp_path):
     assert "Variant 3" in key and "answer key" in key
     loss = Fraction(str(tomllib.loads((out / "masha_rnn-01.toml").read_text("utf-8"))["expected"]["loss"]))
     shown = str(loss) if loss.denominator != 1 else str(loss.numerator)
-    assert f"loss           {shown}" in key
+    assert re.search(rf"\n  L +{re.escape(shown)}\n", key) and "\n  u⁽¹⁾ " in key and "grad." not in key
     out = _variants(tmp_path, "masha_rnn", "-n", "2", "--seed", "4", "--format", "json", name="j")
     import json
     data = json.loads((out / "key.json").read_text("utf-8"))

@@ -16,6 +16,7 @@ operations and of indexing in ``readers.py``; the vector-Jacobian rules
 """
 
 import ast
+import copy
 import math
 from dataclasses import dataclass, field
 
@@ -422,7 +423,7 @@ class _Reader(Operations, Indexing):
         """One equation's tree; its column reading goes to ``program.texts``."""
         self.unwrap, self.wrap, self.rebuild = set(), set(), {}
         try:
-            tree = parse_syntax(text)
+            tree = copy.deepcopy(parse_syntax(text))  # the column reading below rewrites it: not the shared tree
             expr = self.build(tree.body)
         except SympropError as e:
             raise self.error(str(e)) from None

@@ -4,6 +4,7 @@ reductions) and NumPy's indexing: one method an operation, each checking its
 arguments' shapes and building its ``Op``."""
 
 import ast
+import copy
 import math
 from dataclasses import replace
 
@@ -183,7 +184,7 @@ class Operations:
 
     def read_as(self, node, text: str) -> Op:
         """``node`` read as ``text`` means (its definition), in the text both engines read."""
-        body = parse_syntax(text).body
+        body = copy.deepcopy(parse_syntax(text).body)  # the column reading rewrites it: not the shared tree
         self.rebuild[id(node)] = lambda n, columns: columns.visit(body)
         return self.build(body)
 

@@ -12,12 +12,14 @@ import copy
 
 import numpy as np
 import sympy
+from sympy import Symbol
 
+from ..derive.backprop import AdjointSymbol
 from ..evaluate.numeric import to_json
 from ..evaluate.variants import Variant
-from ..model.spec import Problem
-from .blocks import Document, Para, Section, Table, UserText
-from .maths import Code
+from ..model.kinds import ClaimKind
+from ..model.spec import LOSS, Problem
+from .blocks import Document, Para, Section, Table, UserText, para
 from .numbers import Number
 from .strings import phrase
 
@@ -61,13 +63,16 @@ def answer_key(problem: Problem, variants: list[Variant], lang: str | None = Non
     intro = [Para([phrase(lang, "key_intro")])]
     if variants and all(v.exact is not None for v in variants):
         intro.append(Para([phrase(lang, "key_exact")]))
+    updated = [key.partition(".")[2] for key in (variants[0].answers if variants else {}) if key.startswith("updated.")]
+    if updated:
+        intro.append(para(lang, "key_updated", updated=_quantity(f"updated.{updated[0]}"), p=_name(updated[0])))
     sections = []
     for k, v in enumerate(variants, start=1):
         given = [Para([phrase(lang, "key_given")]),
                  Table([phrase(lang, "key_quantity"), phrase(lang, "key_value")],
-                       [[_code(name), _number(value, fractions)] for name, value in _given(v.values).items()])]
+                       [[_name(name), _number(value, fractions)] for name, value in _given(v.values).items()])]
         answers = Table([phrase(lang, "key_quantity"), phrase(lang, "key_answer")],
-                        [[_code(key), _number(value, fractions)]
+                        [[_quantity(key), _number(value, fractions)]
                          for entry in v.answers.items() for key, value in _by_entry(*entry).items()])
         sections.append(Section(phrase(lang, "variant").format(k=k), [*given, answers]))
     return Document(title=UserText(title), lang=lang, source=problem.source_in(lang), statement=intro,
@@ -84,8 +89,22 @@ def _given(values: dict) -> dict:
     return out
 
 
-def _code(key: str) -> Code:
-    return Code(key)
+def _name(key: str) -> Symbol:
+    """A given number's name as the documents print it: W₀₁, y₂."""
+    return Symbol(key, real=True)
+
+
+def _quantity(key: str):
+    """An answer's quantity as mathematics, from its claim key: L, h₁, ∂L/∂W₀₁,
+    and u⁽¹⁾, the parameter after the step (the notation's way to write it)."""
+    kind, _, name = key.partition(".")
+    if kind == ClaimKind.LOSS:
+        return Symbol(LOSS, real=True)
+    if kind in (ClaimKind.GRAD, ClaimKind.ADJOINT):
+        return AdjointSymbol(name)
+    if kind == ClaimKind.UPDATED:
+        return Symbol(f"{name}@1", real=True)
+    return Symbol(name, real=True)  # value.NAME
 
 
 def _number(value, fractions: bool) -> Number:

@@ -79,7 +79,11 @@ class Document:
 
 def para(lang: str, key: str, **math) -> Para:
     """A sentence from the string table, its {places} filled with mathematics."""
-    template = phrase(lang, key)
+    return fill(phrase(lang, key), **math)
+
+
+def fill(template: str, **math) -> Para:
+    """A sentence of ``template``, its {places} filled with mathematics."""
     parts: list = []
     for piece in re.split(r"(\{[A-Za-z0-9_]+\})", template):
         if piece.startswith("{") and piece.endswith("}"):

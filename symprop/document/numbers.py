@@ -28,13 +28,16 @@ DIGITS = 4  # decimals a worked solution prints by default (--digits)
 def _fmt(x: float, digits: int | None = None) -> str:
     """A fixed number of decimals, trailing zeros dropped: 0.0171041 is
     0.0171 and -2.91233 is -2.9123 (digits=4); 2.0 is 2, never "-0".  A
-    nonzero value that would round to 0 is kept in scientific form, 1.2e-07,
-    which the renderers print as 1.2·10⁻⁷."""
+    nonzero value too small to show two significant figures in those decimals
+    (with 4 or more; with fewer, one that would round to 0) is written with
+    three, in scientific form: 0.000123 is 1.23e-04 (not 0.0001), 7.9e-07
+    stays; the renderers print 1.23·10⁻⁴."""
     digits = DIGITS if digits is None else digits
     x = float(x)
     if not math.isfinite(x):
         return str(x)
-    if x != 0 and (abs(x) < 0.5 * 10.0**-digits or abs(x) >= 1e15):
+    small = 10.0 ** (1 - digits) if digits >= DIGITS else 0.5 * 10.0**-digits  # fewer decimals: what rounds to 0
+    if x != 0 and (abs(x) < small or abs(x) >= 1e15):
         mantissa, exponent = f"{x:.2e}".split("e")
         mantissa = mantissa.rstrip("0").rstrip(".")
         return f"{mantissa}e{int(exponent)}"

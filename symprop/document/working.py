@@ -14,6 +14,7 @@ from sympy import Symbol
 from sympy.printing.precedence import PRECEDENCE
 
 from ..derive.backprop import AdjointSymbol
+from ..model.keys import Key
 from .maths import Typeset
 from .numbers import paren
 from .printing import TextPrinter
@@ -88,11 +89,9 @@ class Numbers:
 
 def _split(name: str) -> tuple[str, tuple[int, ...]]:
     """"W[1][0]" -> ("W", (1, 0)); "h[2]" -> ("h[2]", ()) is tried first by the caller."""
-    head, *rest = name.split("[")
-    try:
-        return head, tuple(int(i.rstrip("]")) for i in rest)
-    except ValueError:
-        return name, ()
+    key = Key.parse(name)
+    numbers = key.numbers()
+    return (key.name, numbers) if numbers is not None else (name, ())
 
 
 def _indicator(inner, numbers: Numbers, at_zero: float) -> float | None:

@@ -1,8 +1,10 @@
 """``symprop check``: every number against an independent computation.
 
-- finite differences of the loss, for every parameter entry (with values);
-- the reverse sweep against plain ``sympy.diff`` of the expanded loss, at
-  random points, with undefined activations replaced by tanh (small graphs);
+- every check of the registry (``checks/``) that ``--against`` chooses: those
+  that run with every solution (finite differences, the scalar engine, the
+  matrix formulas, the exact pass) and those that run here (PyTorch, and the
+  reverse sweep against plain ``sympy.diff`` of the expanded loss, at random
+  points, with undefined activations replaced by tanh, whose engine is here);
 - every claim in ``[expected]`` beside the computed number, and every claim
   about a formula or structure (``formula.*``, ``through_time.*``) against
   the derivation (``claims.py``).
@@ -15,16 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..derive.backprop import Derivation, derivation_of
+from ..derive.backprop import Derivation
 from ..derive.closed_form import ClosedForms
-from ..derive.program import has_arrays, program_of
 from ..model.functions import numeric_namespace
-from ..model.spec import Built, Problem
-from . import torch_check
-from .claims import FormulaClaim, formula_claims, random_values
+from ..model.spec import Problem
+from .checks import Context, Result, Said, chosen
+from .claims import FormulaClaim, formula_claims
 from .faults import LARGEST, finite
 from .numeric import Solution, solve, spread
-from .scalar import too_large
 
 MAX_DIFF_NODES = 400  # plain sympy.diff is a cross-check for small graphs only
 DIFF_ENTRIES = 40  # parameter entries sympy.diff differentiates by on a large problem
@@ -61,17 +61,16 @@ def sympy_diff_check(d: Derivation, trials: int = 3, seed: int = 0) -> dict:
     over the parameters, on a large one (the report says how many).  A
     closed form holding zoo, oo or nan fails; one that cannot be turned into
     a function, or a point where it is not a finite real number, is skipped
-    (the report says so), never an exception."""
+    (the report says so), never an exception.  The fields of
+    ``checks.sympy_diff.SympyDiff``."""
     if len(d.graph.nodes) > MAX_DIFF_NODES:
-        return {"skipped": f"the graph has {len(d.graph.nodes)} nodes entry by entry; sympy.diff "
-                           f"checks graphs of up to {MAX_DIFF_NODES}", "passed": True}
+        return {"skipped": Said("graph", n=len(d.graph.nodes), most=MAX_DIFF_NODES), "passed": True}
     forms = ClosedForms(d)
     entries = [q.symbols() for q in d.graph.params]
     params = spread(entries, DIFF_ENTRIES)
     loss, *ours = forms.of_value(d.graph.loss), *(forms.of_adjoint(p) for p in params)
     if loss is None or any(g is None for g in ours):
-        return {"skipped": f"the loss or a gradient in closed form has more than {forms.limit:,} "
-                           "terms; sympy.diff checks smaller ones", "passed": True}
+        return {"skipped": Said("terms", most=forms.limit), "passed": True}
     loss, *ours = _concrete(d, [loss, *ours])
     if any(e.has(*NOT_FINITE) for e in [loss, *ours]):
         return {"points": 0, "max_rel_error": LARGEST, "passed": False,
@@ -82,11 +81,11 @@ def sympy_diff_check(d: Derivation, trials: int = 3, seed: int = 0) -> dict:
     try:
         f_ours, f_theirs = _compiled(leaves, ours, namespace), _compiled(leaves, theirs, namespace)
     except (KeyError, TypeError, NameError, SyntaxError) as e:
-        return {"skipped": f"the closed forms cannot be evaluated ({type(e).__name__})", "passed": True}
+        return {"skipped": Said("not_evaluated", error=type(e).__name__), "passed": True}
     report = _compare(f_ours, f_theirs, len(leaves), trials, seed)
     total = sum(len(e) for e in entries)
     if len(params) < total and "skipped" not in report:
-        report["sampled"] = f"{len(params)} of {total} parameter entries"
+        report["sampled"] = (len(params), total)
     return report
 
 
@@ -108,24 +107,13 @@ def _compare(f_ours, f_theirs, count: int, trials: int, seed: int) -> dict:
             if done == trials:
                 break
     if not done:
-        return {"skipped": "no point where the loss is finite", "passed": True}
+        return {"skipped": Said("no_point"), "passed": True}
     return {"points": done, "max_rel_error": worst, "passed": worst < 1e-9}
-
-
-def _matrix_at_random_values(problem: Problem) -> dict | None:
-    """The matrix-form formulas of a symbolic problem, checked at random values."""
-    program = program_of(problem)
-    if not has_arrays(program) or problem.functions:
-        return None
-    numbered = dataclasses.replace(problem, values=random_values(program), expected={}, claims=(), built=Built())
-    report = solve(numbered).checks["matrix_form"]
-    report["at"] = "random values"
-    return report
 
 
 @dataclass
 class CheckReport:
-    checks: dict  # name -> report with "passed"
+    checks: dict[str, Result]  # by name, in the registry's order
     # The claims: the numeric rows (key, claimed, computed, ok) when the problem
     # has numbers, then one row a formula or structure claim (key, claimed, ok,
     # reason); None when there are none.
@@ -138,40 +126,27 @@ class CheckReport:
 def run_checks(problem: Problem, against: str = "all") -> CheckReport:
     """Every check ``symprop check`` makes, and whether everything agrees.
 
-    ``against``: "fd" (finite differences), "torch" (PyTorch autograd in
-    float64), or "all" (both, PyTorch only where it is installed).  The
-    sweep is also compared with plain sympy.diff on small graphs, the matrix
-    formulas with the scalar engine, and the source's claims with the numbers.
+    ``against`` chooses among the checks that have an ``--against`` choice
+    ("fd": finite differences, "torch": PyTorch autograd in float64), or
+    "all" of them (PyTorch only where it is installed); the others run
+    whatever is chosen (``checks.chosen``).  A check that runs with every
+    solution is the solution's; the rest run here.  The source's claims are
+    compared with the numbers.
     """
     # the numbers first: a value that is not finite stops here, before any check
     solution = solve(problem) if problem.values else None
-    skipped = too_large(program_of(problem), "sympy.diff checks models")
-    if skipped:
-        diff = {"skipped": skipped, "passed": True}
-    else:
-        diff = sympy_diff_check(derivation_of(problem))
-    ok = diff["passed"]
-    use_torch = against == "torch" or (against == "all" and torch_check.available())
-    if not problem.values:
-        checks = {"sympy_diff": diff}
-        matrix = _matrix_at_random_values(problem)
-        if matrix is not None:
-            checks["matrix_form"] = matrix
-            ok = ok and matrix["passed"]
-        claims = formula_claims(problem)
-        ok = ok and all(c.ok for c in claims)
-        return CheckReport(checks, [c.to_json() for c in claims] or None, ok, claims)
-    checks = solution.checks
-    if against == "torch":
-        del checks["finite_differences"]
-    if use_torch:
-        checks["torch"] = torch_check.compare(problem, solution)
-    elif against == "all":
-        checks["torch"] = {"skipped": "PyTorch is not installed (pip install 'symprop[torch]')",
-                           "passed": True}
-    checks["sympy_diff"] = diff
-    ok = ok and all(c.get("passed", True) for c in checks.values())
-    claims = solution.formula_claims
-    ok = ok and all(r["ok"] for r in solution.expected or []) and all(c.ok for c in claims)
-    rows = (solution.expected or []) + [c.to_json() for c in claims]
-    return CheckReport(checks, rows if solution.expected is not None or claims else None, ok, claims, solution)
+    context = Context(problem, against, solution)
+    results = {}
+    for check in chosen(against):
+        ran = solution is not None and check.solving
+        result = solution.checks.get(check.name) if ran else check.run(context)
+        if result is not None:
+            results[check.name] = result
+    claims = solution.formula_claims if solution is not None else formula_claims(problem)
+    expected = solution.expected if solution is not None else None
+    ok = all(r.passed for r in results.values()) and all(r["ok"] for r in expected or []) and all(
+        c.ok for c in claims)
+    if solution is None:
+        return CheckReport(results, [c.to_json() for c in claims] or None, ok, claims)
+    rows = (expected or []) + [c.to_json() for c in claims]
+    return CheckReport(results, rows if expected is not None or claims else None, ok, claims, solution)

@@ -210,7 +210,8 @@ def _numbers(step):
 
 def agreement(steps: list, exact: list[ExactStep]) -> dict:
     """The floating-point steps against the exact ones: how many numbers, the
-    largest difference, and whether it is a rounding error's size."""
+    largest difference, and whether it is a rounding error's size: the fields
+    of ``checks.Compared``."""
     ours = [float(x) for s in steps for x in _numbers(s)]
     theirs = [float(x) for e in exact for x in _numbers(e)]
     worst = gap(ours, theirs)

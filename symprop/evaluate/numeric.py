@@ -9,17 +9,17 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sympy
 
-from ..derive.program import Program, has_arrays, pass_work, program_of
+from ..derive.program import Program, pass_work, program_of
 from ..derive.sweep import FormulaKind, matrix_form_of
 from ..errors import SympropError
 from ..model.kinds import ClaimKind, Role
 from ..model.spec import LOSS, Problem
 from .arrays import FormulaValues, Machine, Pass
+from .checks import Context, Result, ordered
 from .claims import FormulaClaim, formula_claims
-from .exact import ExactStep, agreement, exact_steps
+from .exact import ExactStep, exact_steps
 from .expected import compare_claims
 from .faults import LARGEST, NumericFault, Watch, finite, gap
-from .scalar import scalar_check
 
 FD_TOLERANCE = 1e-5  # relative agreement asked of finite differences
 FD_ENTRIES = 40  # parameter entries the finite differences sample on a large problem
@@ -59,7 +59,7 @@ class Step:
 class Solution:
     problem: Problem
     steps: list[Step]
-    checks: dict
+    checks: dict[str, Result]  # the checks that run with every solution, by name, in the registry's order
     expected: list[dict] | None = None  # the numeric claims: key, claimed, computed, ok
     formula_claims: list[FormulaClaim] = field(default_factory=list)  # formula.* and through_time.*
     final_loss: float | None = None  # after the last update, on the last step's values (when claimed)
@@ -120,15 +120,16 @@ class Solution:
             }
         if self.exact is not None:
             out["exact"] = self._numbers(self.exact, str)  # "3/8", "-2"
-        out["checks"] = self.checks
+        out["checks"] = {name: result.to_json() for name, result in self.checks.items()}
         if self.expected is not None or self.formula_claims:
             out["expected"] = (self.expected or []) + [c.to_json() for c in self.formula_claims]
         return out
 
 
 def solve(problem: Problem, exact: bool = True) -> Solution:
-    """Every step's numbers and every check; the exact pass too unless
-    ``exact`` is False (--floats: floating point only, and no time spent on rationals)."""
+    """Every step's numbers and every check that runs with every solution (the
+    registry's, in its order); the exact pass too unless ``exact`` is False
+    (--floats: floating point only, and no time spent on rationals)."""
     program = program_of(problem)
     machine = Machine(program, problem.conventions.relu_grad_at_zero)
     lr = problem.training.lr
@@ -142,17 +143,14 @@ def solve(problem: Problem, exact: bool = True) -> Solution:
         runs.append(run)
         if step.updated is not None:
             values.update(step.updated)
-    first = steps[0]
-    checks = {"finite_differences": finite_differences(machine, runs[0])}
-    checks["scalar_engine"] = scalar_check(problem, program, problem.first_values(), first.gradients,
-                                          first.adjoints)
-    if has_arrays(program):
-        checks["matrix_form"] = verify(problem, machine, runs[0])
-    solution = Solution(problem, steps, checks)
-    if exact and "skipped" not in checks["scalar_engine"]:  # small enough for the scalar graph
+    solution = Solution(problem, steps, {})
+    if exact:  # None on a problem too large for the scalar graph, or whose numbers are not rational
         solution.exact = exact_steps(problem, steps)
-        if solution.exact is not None:
-            checks["exact"] = agreement(steps, solution.exact)
+    context = Context(problem, solution=solution, machine=machine, run=runs[0])
+    for check in ordered():
+        result = check.run(context) if check.solving else None
+        if result is not None:
+            solution.checks[check.name] = result
     if problem.expected:
         if any(c.kind == ClaimKind.FINAL for c in problem.expected.values()):
             solution.final_loss = float(machine.loss_at(machine.leaf_values(values)))
@@ -255,7 +253,7 @@ def _probes(program: Program, run: Pass) -> tuple[list[_Probe], dict]:
             v /= np.max(np.abs(v))  # each entry moves by at most h
             h = 1e-6 * max(1.0, float(np.max(np.abs(leaves[key]))))
             probes.append(_Probe(key, key, h, v, float(np.sum(gradient[key] * v))))
-        note["directions"] = f"one random direction of each of {', '.join(directed)}"
+        note["directions"] = tuple(directed)
         sample = [(k, ()) for k in keys if k not in directed]
         left = budget - len(probes) - len(sample)
         sample += spread(_entries(leaves, directed), left) if left >= len(directed) else []
@@ -264,7 +262,7 @@ def _probes(program: Program, run: Pass) -> tuple[list[_Probe], dict]:
         expected = float(gradient[key][idx]) if idx else float(gradient[key])
         probes.append(_Probe(key + "".join(f"[{i}]" for i in idx), key, 1e-6 * max(1.0, abs(x)), idx, expected))
     if len(sample) < total:
-        note["sampled"] = f"{len(sample)} of {total} parameter entries"
+        note["sampled"] = (len(sample), total)
     return probes, note
 
 
@@ -303,7 +301,7 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
 
     An entry where the loss a step h away is not finite (the parameter at the
     edge of the model's domain) fails, whatever the kinks, with the reason
-    under "not_finite"."""
+    under "not_finite".  The fields of ``checks.finite_differences.FiniteDifferences``."""
     program = machine.program
     leaves = run.leaves
     probes, note = _probes(program, run)
@@ -345,7 +343,8 @@ def finite_differences(machine: Machine, run: Pass) -> dict:
 
 
 def verify(problem: Problem, machine: Machine, run: Pass) -> dict:
-    """Every printed matrix formula, evaluated, against the engine's adjoints."""
+    """Every printed matrix formula, evaluated, against the engine's adjoints:
+    the fields of ``checks.Compared``."""
     form = matrix_form_of(problem)
     values = FormulaValues(machine, run)
     worst, compared = 0.0, 0

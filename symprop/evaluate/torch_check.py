@@ -67,7 +67,8 @@ def torch_gradients(problem, values: dict | None = None) -> dict:
 
 def compare(problem, solution) -> dict:
     """Per parameter, the largest absolute and relative difference to torch;
-    a gradient torch gives as inf or nan fails, with the largest float as its error."""
+    a gradient torch gives as inf or nan fails, with the largest float as its
+    error: the fields of ``checks.pytorch.Torch``."""
     if not available():
         raise SympropError("PyTorch is not installed: pip install 'symprop[torch]' (torch==2.13.0)")
     theirs = torch_gradients(problem)

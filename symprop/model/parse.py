@@ -18,6 +18,7 @@ vector; ``max`` and ``min`` take two values (shaped as for ``+``), and
 """
 
 import ast
+import functools
 import keyword
 import re
 from dataclasses import dataclass
@@ -103,7 +104,17 @@ def parse_expression(text: str, scope: Scope, functions: Functions) -> Value:
 
 
 def parse_syntax(text: str) -> ast.Expression:
-    """Python syntax for one expression, within the size and depth limits."""
+    """Python syntax for one expression, within the size and depth limits: each
+    text is parsed once, and every layer reads the same tree (which no reader
+    changes; one that rewrites it works on its own copy)."""
+    if not isinstance(text, str):
+        raise SympropError("expected an expression as a string")
+    return _parsed(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> ast.Expression:
+    """``parse_syntax`` of a string, kept (an error is raised again each time)."""
     if not isinstance(text, str):
         raise SympropError("expected an expression as a string")
     if len(text) > MAX_TEXT:

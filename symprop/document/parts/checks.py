@@ -4,7 +4,9 @@
 import sympy
 
 from ...derive.sweep import FormulaKind, through_time
+from ...evaluate.checks import Error, Names, Said, strings_of, template
 from ...evaluate.claims import formula_claims
+from ...model.keys import Key
 from ...model.kinds import ClaimKind
 from ..blocks import (
     Para,
@@ -14,6 +16,7 @@ from ..blocks import (
     claim_rule,
     claim_rule_cell,
     claim_rule_key,
+    fill,
 )
 from ..maths import Code, Unicode
 from ..numbers import (
@@ -50,7 +53,7 @@ class Checks:
                 if not c.ok:
                     out += self.through_time([p for p in through_time(self.program) if p.name == c.target])
                 continue
-            name = c.target.split("[")[0]
+            name = Key.parse(c.target).name
             step = "[t]" if self.program.recurrent and c.step is None and name in self.program.cell_names() else (
                 f"[{c.step}]" if c.step is not None else "")
             lhs = _adj(name + step)
@@ -78,7 +81,7 @@ class Checks:
     def right_formula(self, c):
         """symprop's own formula for what a claim is about."""
         if self.matrix is not None and c.kind == ClaimKind.ADJOINT:
-            name = c.target.split("[")[0]
+            name = Key.parse(c.target).name
             chosen = [f for f in self.matrix.formulas if f.kind == FormulaKind.ADJ and f.name == name]
             if chosen:
                 return self.formula_rows(self.matrix).rows[self.matrix.formulas.index(chosen[0])][-1]
@@ -93,26 +96,25 @@ class Checks:
         return None
 
     def checks(self, solution) -> list:
-        checks, out = solution.checks, []
-        fd = checks["finite_differences"]
-        if fd["passed"]:
-            out.append(self.p("fd", err=_power_of_ten_above(fd["max_abs_error"])))
-            if fd.get("directions"):
-                out.append(self.p("fd_directions"))
-        else:
-            out.append(self.p("fd_failed", names=Unicode(", ".join(fd.get("disagree", []))),
-                              err=_number(fd["max_abs_error"], 2)))
-        mf = checks.get("matrix_form")
-        if mf:
-            out.append(self.p("matrix_check", n=sympy.Integer(mf["compared"]),
-                              err=_power_of_ten_above(mf["max_abs_error"])))
-        exact = checks.get("exact")
-        if exact and not exact["passed"]:
-            out.append(self.p("exact_failed", err=_number(exact["max_abs_error"], 2)))
-        elif exact and self.style.exact:
-            out.append(self.p("exact_check", n=sympy.Integer(exact["compared"]),
-                              err=_power_of_ten_above(exact["max_abs_error"])))
+        """The checks that ran with the solution, each in its own words, in the registry's order."""
+        out = []
+        for name, result in solution.checks.items():
+            out += [self.said(said, strings_of(name)) for said in result.appendix(self.style.exact)]
         return out
+
+    def said(self, said: Said, strings: dict) -> Para:
+        """A check's sentence: its names and counts as mathematics, a difference as a bound or rounded."""
+
+        def math(value):
+            if isinstance(value, Said):
+                return self.said(value, strings)
+            if isinstance(value, Names):
+                return Unicode(", ".join(value.keys))
+            if isinstance(value, Error):
+                return _power_of_ten_above(value.value) if value.form == "bound" else _number(value.value, 2)
+            return sympy.Integer(value) if isinstance(value, int) else value
+
+        return fill(template(self.lang, strings, said.key), **{k: math(v) for k, v in said.places.items()})
 
     def errata(self, solution) -> list:
         """The source's printed answers beside the computed ones: each claim as

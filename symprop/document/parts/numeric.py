@@ -6,6 +6,7 @@ import sympy
 
 from ...derive.bptt import bptt
 from ...derive.mathobj import Product
+from ...model.keys import Key
 from ...model.spec import LOSS
 from ..blocks import Para, Rows, Table
 from ..maths import Typeset
@@ -71,7 +72,7 @@ class Numeric:
             numbers = self.numbers(step, t)
             for r in b.recursions:
                 expr = r.same_step if t == T or r.next_step == 0 else r.same_step + r.next_step
-                name = r.node.name.split("[")[0]
+                name = Key.parse(r.node.name).name
                 if t == T and name in b.final:
                     expr = expr + b.final[name]
                 key = f"{name}[{t}]"

@@ -14,7 +14,7 @@ import textwrap
 from ..blocks import Document, Rows, Table
 from ..numbers import Number
 from ..printing import TextPrinter
-from .document import Renderer, no_controls
+from .document import Renderer, no_controls, pad, shown
 
 INDENT = "   "
 DEFAULT_WIDTH = 100
@@ -120,7 +120,7 @@ class TextRenderer(Renderer):
     def rows(self, r: Rows, room: int | None = None) -> str:
         room = room or self.width
         lefts = [self.inline(row[0]) for row in r.rows]
-        width = max((len(x) for x in lefts), default=0)
+        width = max((shown(x) for x in lefts), default=0)
         if width > room // 3:
             width = 0
         lines = []
@@ -128,12 +128,12 @@ class TextRenderer(Renderer):
             if len(row) == 1:
                 lines += break_line("  " + left, room, 4)
                 continue
-            line = "  " + left.ljust(width) + " = " + " = ".join(self.inline(x) for x in row[1:])
+            line = "  " + pad(left, width) + " = " + " = ".join(self.inline(x) for x in row[1:])
             note = r.notes[i] if r.notes and i < len(r.notes) else ""
             if note and len(line) + 3 + len(note) + 2 <= room:
                 line += f"   ({note})"
                 note = ""
-            hang = min(len(left.ljust(width)) + 3, room // 3)
+            hang = min(max(shown(left), width) + 3, room // 3)
             lines += _value_apart([x.rstrip() for x in break_line(line.rstrip(), room, hang)], hang)
             if note:
                 lines.append(self.wrap(f"({note})", " " * hang, room))
@@ -147,7 +147,7 @@ class TextRenderer(Renderer):
         limit = max(20, room - 4 - max(len(row[0]) for row in texts))  # a cell wider breaks into lines
         cells = [[[c] if j == 0 or len(c) <= limit else break_line(c, limit, 0) for j, c in enumerate(row)]
                  for row in texts]
-        widths = [max(len(line) for row in cells for line in row[i]) for i in range(len(cells[0]))]
+        widths = [max(shown(line) for row in cells for line in row[i]) for i in range(len(cells[0]))]
         groups: list[list[int]] = [[]]
         used = 2 + widths[0]
         for j in range(1, len(widths)):
@@ -160,7 +160,7 @@ class TextRenderer(Renderer):
         for group in groups:
             columns = [0] + group
             chunks.append("\n".join(
-                "  " + "  ".join((row[j][k] if k < len(row[j]) else "").ljust(widths[j]) for j in columns).rstrip()
+                "  " + "  ".join(pad(row[j][k] if k < len(row[j]) else "", widths[j]) for j in columns).rstrip()
                 for row in cells for k in range(max(len(row[j]) for j in columns))))
         return "\n\n".join(chunks)
 
@@ -179,7 +179,7 @@ class TextRenderer(Renderer):
     def render(self) -> str:
         doc = self.doc
         title = self.said(doc.title, one_line=True)
-        out = [self.wrap(title, ""), "=" * min(len(title), self.width), ""]
+        out = [self.wrap(title, ""), "=" * min(shown(title), self.width), ""]
         if doc.source:
             out += [self.wrap(self.source(), ""), ""]
         for item in doc.statement:
@@ -195,7 +195,7 @@ class TextRenderer(Renderer):
             for item in part.solution:
                 out += self.indented(item, INDENT) + [""]
         for section in doc.appendix:
-            out += [self.wrap(section.title, ""), "-" * min(len(section.title), self.width), ""]
+            out += [self.wrap(section.title, ""), "-" * min(shown(section.title), self.width), ""]
             for item in section.blocks:
                 lines = self.indented(item, "")
                 if lines:

@@ -1,6 +1,7 @@
 """Walk a worked-solution document; each format fills in how a piece looks."""
 
 import re
+import unicodedata
 
 import sympy
 
@@ -13,6 +14,16 @@ from .latex_printer import BINARY, RELATION, Group, is_tall, parse, render, tidy
 # Control characters (ESC starts a terminal's escape sequences) but tab and newline, which are
 # whitespace, and the bidi marks that reorder a line (pdflatex stops at U+202E).
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> int:
+    """Columns a text takes in a terminal: a Chinese character two, a combining accent (ŷ's hat) none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to take ``width`` columns."""
+    return text + " " * max(0, width - shown(text))
 
 
 def no_controls(text: str, mark: str = "\ufffd") -> str:
