@@ -105,6 +105,26 @@ def test_the_compiled_pass_gives_its_source():
     assert problem.compiled().code() == problem.codegen("numpy")
 
 
+def test_every_operation_record_has_a_form():
+    from symprop.evaluate.code_forms import FORMS
+    from symprop.model.operations import OPERATIONS
+
+    assert set(OPERATIONS) <= set(FORMS) | {"num", "leaf", "at"}
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch", "jax"])
+def test_slices(target, tmp_path):
+    if target != "numpy":
+        library(target)
+    spec = {"title": "slices", "model": {"params": ["theta", "W"], "equations": "a = theta[1:]\nz = W[:, 0]\n"
+                                         "q = pad(W, 1)", "loss": "sum(a**2) + sum(z * x) + sum(q**3)"},
+            "values": {"theta": [0.5, -0.3, 0.8], "W": [[0.3, -0.7], [0.9, 0.4], [0.1, 0.2]], "x": [1.0, 2.0, -1.0]}}
+    problem = from_dict(spec)
+    run = problem.compiled().run(problem.values)
+    out = load_module(problem.codegen(target), tmp_path / "slices.py").backward(problem.values)
+    assert_gradients(out, run.loss, {p: run.adjoints[p] for p in ("theta", "W")}, rtol=1e-9)
+
+
 def test_a_problem_with_an_undefined_activation_has_no_code():
     with pytest.raises(symprop.SympropError, match="'f' is left undefined"):
         symprop.load("masha_backprop").codegen()

@@ -347,12 +347,17 @@ FORMS = {
     "corr2d": lambda T, e, xs: (squashed if e.shape is None else (lambda x: x))(call("_corr2d", *xs)),
     "conv2d": lambda T, e, xs: T.conv2d(xs[0], xs[1], e),
     "max_pool": lambda T, e, xs: T.max_pool(xs[0], e),
+    "take": lambda T, e, xs: (squashed if e.shape is None else (lambda x: x))(
+        call("_take", xs[0], repr(tuple(e.args[0].shape or (1, 1)) if e.args else (1, 1)), repr(tuple(e.extra[0])),
+             repr(tuple(e.extra[1])))),
     # built by the vector-Jacobian rules only: the NumPy target writes the backward pass
     "full_conv": _only("numpy", lambda T, e, xs: call("_full_conv", *xs, repr(tuple(e.shape or (1, 1))))),
     "unpool": _only("numpy", lambda T, e, xs: call("_unpool", *xs, *e.extra)),
     "conv2d_input": _only("numpy", lambda T, e, xs: call("_conv2d_input", *xs, *e.extra, repr(tuple(e.shape)))),
     "conv2d_weight": _only("numpy", lambda T, e, xs: call("_conv2d_weight", *xs, *e.extra,
                                                            repr(tuple(e.shape)))),
+    "scatter": _only("numpy", lambda T, e, xs: call("_scatter", xs[0], repr(tuple(e.shape or (1, 1))),
+                                                     repr(tuple(e.extra[0])), repr(tuple(e.extra[1])))),
     "place": _only("numpy", lambda T, e, xs: call("_place", xs[0], repr(tuple(e.shape)), repr(tuple(e.extra)))),
     "unpart": _only("numpy", lambda T, e, xs: call("_unpart", xs[0], repr(tuple(e.shape)),
                                                    f"({_index_text(e.extra[0])},)"

@@ -141,6 +141,18 @@ def _conv2d_weight(x, g, stride, padding, shape):
             out[:, :, a, b] = np.einsum("ncij,noij->oc", window, g)
     return out
 ''',
+    "_take": '''
+def _take(x, shape, rows, cols):
+    """The entries of x (a matrix of this shape) in these rows and columns, rows × cols."""
+    return x.reshape(shape)[np.array(rows)[:, None], np.array(cols)[None, :]]
+''',
+    "_scatter": '''
+def _scatter(g, shape, rows, cols):
+    """The adjoint of _take: g added into the rows and columns it took, zeros elsewhere."""
+    out = np.zeros(shape)
+    np.add.at(out, (np.array(rows)[:, None], np.array(cols)[None, :]), np.reshape(g, (len(rows), len(cols))))
+    return out
+''',
     "_place": '''
 def _place(g, shape, index):
     """g in one entry (or row) of zeros."""
@@ -183,6 +195,11 @@ def _max_pool2d(x, k, stride):
     return torch.nn.functional.max_pool2d(x[None, None], k, stride)[0, 0]
 ''',
     "_corr2d": _NUMPY["_corr2d"],
+    "_take": '''
+def _take(x, shape, rows, cols):
+    """The entries of x (a matrix of this shape) in these rows and columns, rows × cols."""
+    return x.reshape(shape)[torch.tensor(rows)[:, None], torch.tensor(cols)[None, :]]
+''',
     "_gelu_tanh": '''
 def _gelu_tanh(x):
     return torch.nn.functional.gelu(x, approximate="tanh")
