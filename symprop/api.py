@@ -188,6 +188,12 @@ class Problem:
         return Compiled(Machine(program_of(self.spec), self.spec.conventions.relu_grad_at_zero))
 
     @_user_errors
+    def codegen(self, target: str = "numpy") -> str:
+        """The forward and backward pass as a standalone Python module (``symprop codegen``):
+        ``forward(values)`` and ``backward(values)``, importing only NumPy, PyTorch or JAX."""
+        return codegen(self.spec, target)
+
+    @_user_errors
     def check(self, against: str = "all", lang: str = "en") -> tuple[str, bool]:
         """The report of ``symprop check`` (in ``lang``) and whether everything agrees."""
         return check_report(self.spec, against, lang)
@@ -238,6 +244,11 @@ class Compiled:
 
     def __getattr__(self, name):
         return getattr(self.machine, name)
+
+    @_user_errors
+    def code(self, target: str = "numpy") -> str:
+        """This pass as straight-line source, a standalone module (``symprop codegen``)."""
+        return codegen(self.machine.program.problem, target)
 
     @_user_errors
     def run(self, values: dict):
@@ -381,6 +392,18 @@ def derivation_json(problem: spec.Problem) -> dict:
     )
 
     return build(problem)
+
+
+TARGETS = ("numpy", "torch", "jax")
+
+
+@_user_errors
+def codegen(problem: spec.Problem, target: str = "numpy") -> str:
+    """``symprop codegen``: the pass as a standalone module for NumPy, PyTorch or JAX."""
+    _choice(target, TARGETS, "target")
+    from .evaluate.codegen import generate
+
+    return generate(problem, target)
 
 
 @_user_errors

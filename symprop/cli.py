@@ -319,6 +319,22 @@ def graph(spec, fmt, grad, unrolled, norms, lang, output):
     _emit(_run(action, spec), output)
 
 
+@main.command()
+@SPEC
+@click.option("--target", default="numpy", show_default=True, metavar="numpy|torch|jax",
+              help="The library the module uses: numpy (forward and backward written out), torch or jax "
+              "(forward written out, gradients by their autograd; recurrences as a loop, lax.scan for jax).")
+@OUTPUT
+def codegen(spec, target, output):
+    """The forward and backward pass as a standalone Python module: forward(values), backward(values)."""
+    _writable(output)
+
+    def action():
+        return api.codegen(_load(spec), target)
+
+    _emit(_run(action, spec), output)
+
+
 KEY_SUFFIX = api.SUFFIXES
 
 
