@@ -299,7 +299,7 @@ def test_cli_prints_a_module_and_refuses_a_bad_target():
     runner = CliRunner()
     done = runner.invoke(main, ["codegen", "udl_toy", "--target", "numpy"])
     assert done.exit_code == 0
-    assert done.output.startswith('"""Backpropagation in a toy model')
+    assert done.output.startswith('"""Обратное распространение ошибки в игрушечной модели')  # udl_toy's title in its language
     ast.parse(done.output)
     bad = runner.invoke(main, ["codegen", "udl_toy", "--target", "fortran"])
     assert bad.exit_code == 1
