@@ -311,3 +311,11 @@ def test_graphviz_draws_chinese_labels(name, args):
     assert b"<svg" in run.stdout and b"Warning" not in run.stderr
     if problem(name).recurrent:
         assert "（共享）" in run.stdout.decode("utf-8")
+
+
+def test_chinese_punctuation_is_full_width():
+    """解答： with the full-width colon, as Chinese text sets it (not 解答: or 解答.)."""
+    solution = symprop.load("gru").solution()
+    assert "   解答：\n" in solution.document("text", lang="zh") and "解答:" not in solution.document("text", lang="zh")
+    assert "**解答：**" in solution.document("markdown", lang="zh")
+    assert "   Solution:\n" in solution.document("text", lang="en")

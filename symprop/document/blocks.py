@@ -11,7 +11,7 @@ import sympy
 from ..model.notation import DEFAULT, Notation
 from .maths import Written
 from .numbers import as_written, rule_cell
-from .strings import phrase
+from .strings import LANGUAGES, phrase
 
 
 class UserText(str):
@@ -97,6 +97,16 @@ class Document:
 
     def word(self, key: str) -> str:
         return phrase(self.lang, key)
+
+    @property
+    def colon(self) -> str:
+        """A colon in the document's script: full width in Chinese (解答：)."""
+        return "：" if LANGUAGES[self.lang].script == "han" else ":"
+
+    @property
+    def heading_stop(self) -> str:
+        """What ends a bold run-in heading: a full stop (Solution.), in Chinese a full-width colon."""
+        return "：" if LANGUAGES[self.lang].script == "han" else "."
 
 
 def para(lang: str, key: str, **math) -> Para:

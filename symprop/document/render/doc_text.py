@@ -191,7 +191,7 @@ class TextRenderer(Renderer):
             hang = " " * (len(letter) + 1)
             out += [textwrap.fill(f"{letter} {super().para(part.question)}", width=self.width,
                                   subsequent_indent=hang, break_on_hyphens=False)]
-            out += ["", f"{INDENT}{doc.word('solution')}:", ""]
+            out += ["", f"{INDENT}{doc.word('solution')}{doc.colon}", ""]
             for item in part.solution:
                 out += self.indented(item, INDENT) + [""]
         for section in doc.appendix:

@@ -222,7 +222,7 @@ class LatexRenderer(LatexMath):
         for letter, part in self.parts():
             out += [f"\\needlines{{{HEADING_LINES}}}",
                     f"\\paragraph{{{escape(letter, doc.lang)}}} {self.para(part.question)}", "",
-                    "\\nopagebreak", f"\\textbf{{{escape(doc.word('solution'), doc.lang)}.}}", "", "\\nopagebreak"]
+                    "\\nopagebreak", f"\\textbf{{{escape(doc.word('solution') + doc.heading_stop, doc.lang)}}}", "", "\\nopagebreak"]
             out += self.blocks(part.solution)
         if doc.appendix:  # after the parts, set off by a rule
             out += [f"\\needlines{{{HEADING_LINES}}}", "\\bigskip", "\\noindent\\rule{\\linewidth}{0.4pt}", ""]

@@ -60,7 +60,7 @@ class MarkdownRenderer(LatexMath):
         return "\n".join([head, rule] + body)
 
     def solution(self, content: str) -> str:
-        return f"**{self.doc.word('solution')}.**\n\n{content}"
+        return f"**{self.doc.word('solution')}{self.doc.heading_stop}**\n\n{content}"
 
     def render(self) -> str:
         doc = self.doc
