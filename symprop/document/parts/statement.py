@@ -41,8 +41,9 @@ class Statement:
                     total = total / _sym("T")
                 body = loss_cell[0].expr if self.matrix is None else self.pre_matrix(self.matrix.loss)
                 out.append(Rows([[_sym(LOSS), total], [_sym(LOSS + "[t]"), body]]))
-            else:
-                out.append(Rows([[_sym(LOSS), g.nodes[-1].expr]]))
+            else:  # a loss after the cell: as the spec writes it, for whole arrays (not entry by entry)
+                body = g.nodes[-1].expr if self.matrix is None else self.pre_matrix(self.matrix.loss)
+                out.append(Rows([[_sym(LOSS), body]]))
             for key, q in g.quantities.items():
                 if q.kind == Role.INITIAL:
                     out.append(self.p("initial", h0=self.initial_state(key, q.value)))
