@@ -372,7 +372,8 @@ def _chosen(doc, show: set, letters: list[str]):
             if not letters or i in wanted:
                 parts.append(dataclasses.replace(part, letter=letter, solution=pictures(part.solution)))
     return dataclasses.replace(doc, source=doc.source if "statement" in show else None, statement=statement,
-                               parts=parts, appendix=doc.appendix if "appendix" in show else [])
+                               parts=parts, appendix=[s for s in doc.appendix if ("appendix" in show and s.teacher)
+                                                      or (not s.teacher and "solution" in show and not letters)])
 
 
 def _same_letter(token: str, letter: str) -> bool:

@@ -81,6 +81,7 @@ class Section:
 
     title: str
     blocks: list
+    teacher: bool = True  # the teacher's appendix; False: every reader's (the answers)
 
 
 @dataclass

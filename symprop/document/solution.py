@@ -11,6 +11,7 @@ from dataclasses import replace
 from ..model.reading import in_language
 from .blocks import Document, Figure, Para, UserText  # noqa: F401  (Figure: the API's)
 from .numbers import Style
+from .parts.answers import Answers
 from .parts.arrays import Arrays
 from .parts.base import Base
 from .parts.checks import Checks
@@ -22,7 +23,7 @@ from .parts.statement import Statement
 from .parts.symbolic import Symbolic
 
 
-class _Builder(Checks, Numeric, Arrays, Norms, Matrix, Symbolic, Questions, Statement, Base):
+class _Builder(Checks, Answers, Numeric, Arrays, Norms, Matrix, Symbolic, Questions, Statement, Base):
     """A document's builder: each piece's methods in a module of ``parts/``."""
 
 
@@ -49,5 +50,6 @@ def _document(problem, solution, lang, audience, style: Style) -> Document:
     if text:
         statement.insert(0, Para([UserText(text)]))
     return Document(problem.title_in(b.lang), b.lang, problem.source_in(b.lang), statement,
-                    b.parts(solution), problem.conventions.index_base, problem.sequences, b.appendix(solution),
+                    b.parts(solution), problem.conventions.index_base, problem.sequences,
+                    b.answers(solution) + b.appendix(solution),
                     problem.notation)
