@@ -30,3 +30,12 @@ def test_the_answers_are_in_every_language_and_format():
     assert r"\section*{Answers}" in solution.document("latex", lang="en")
     assert "## Answers" in solution.document("markdown", lang="en")
     assert "Answers" not in symprop.load("udl_toy").document("text", lang="en")  # the derivation has no numbers
+
+
+def test_a_long_closed_form_stays_nested():
+    """stepik's closed forms (about 470 characters each) stay in the nested form, said once;
+    udl_toy's (about 150) are written out beside it."""
+    stepik = symprop.load("stepik_mlp").document("text", lang="en")
+    assert stepik.count("is left in the nested form") == 1 and "tanh(U₁₁·tanh(" not in stepik
+    udl = symprop.load("udl_toy").document("text", lang="en")
+    assert "nested form" not in udl and "∂L/∂ω₀ = x·∂L/∂f₀ = -ω₁·ω₂·ω₃·x·" in udl

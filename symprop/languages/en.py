@@ -18,6 +18,7 @@ STRINGS = {
     "algorithm_intro": "Let {d} hold the accumulated derivative. Going from the loss back, each step multiplies {d} by the local derivatives of one stretch of the graph, and each gradient is {d} times one more local derivative:",
     "adjoints_intro": "The derivative of the loss with respect to every node, from the loss back; each is the sum over the node's consumers:",
     "gradients_from_adjoints": "and the gradients:",
+    "closed_nested": "A gradient whose closed form would be longer than {n} characters is left in the nested form, the product of the backward pass with each derivative by a node one line above.",
     "local_intro": "The derivative along each edge of the graph:",
     "bptt_intro": "For {range}; the terms from step {next} are absent at {last}:",
     "bptt_words": "The derivative with respect to {h} collects the loss at step {t} and, through {hnext}, everything that comes later.",

@@ -48,6 +48,9 @@ MAX_STORY = 200  # local derivatives in all closed forms together; past it, the 
 MAX_SHOWN = 300  # nodes of a closed form a document prints
 
 
+MAX_EXPANDED = 200  # characters of a closed form written out beside the backward pass's nested one
+
+
 MAX_FIGURE = 40  # vertices of a computational graph a document draws
 
 

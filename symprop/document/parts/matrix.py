@@ -11,7 +11,17 @@ from ...derive.sweep import FormulaKind, through_time
 from ..blocks import Rows
 from ..formulas import formula_rows, latex_style, text_style
 from ..maths import Joined, Order, PlusPartial, Typeset, UnrolledSum
-from .base import MAX_SHOWN, _adj, _join, _names, _sym, backward_range, forward_range, last_step
+from .base import (
+    MAX_EXPANDED,
+    MAX_SHOWN,
+    _adj,
+    _join,
+    _names,
+    _sym,
+    backward_range,
+    forward_range,
+    last_step,
+)
 
 
 class Matrix:
@@ -34,11 +44,14 @@ class Matrix:
         d, g = self.derivation, self.graph
         forms = ClosedForms(d, limit=MAX_SHOWN)
         rows = [[_adj(n.symbol.name), d.adjoints[n.symbol]] for n in reversed(g.nodes) if n.symbol != g.loss]
-        grads = []
+        grads, nested = [], False
         for p in g.param_symbols():
             closed = forms.of_adjoint(p)
+            if closed is not None and len(self.printers()[0].doprint(closed)) > MAX_EXPANDED:
+                closed, nested = None, True  # the nested form above says it in a line
             grads.append([_adj(p.name), d.gradients[p]] + ([closed] if closed is not None else []))
-        return [self.p("adjoints_intro"), Rows(rows), self.p("gradients_from_adjoints"), Rows(grads)]
+        out = [self.p("adjoints_intro"), Rows(rows), self.p("gradients_from_adjoints"), Rows(grads)]
+        return out + ([self.p("closed_nested", n=sympy.Integer(MAX_EXPANDED))] if nested else [])
 
     def formula_rows(self, form) -> Rows:
         """The matrix form's formulas, a row each: each cell set by the formula printer with the renderer's printer."""
