@@ -178,7 +178,7 @@ def test_gru_spec_is_the_model_we_mean():
     assert model["params"] == GRU_PARAMS
     assert model["loss"] == f"sum((V @ h[{model['steps']}] - y)**2) / 2"
     assert "U_n @ (r[t] * h[t-1])" in model["equations"]
-    assert "r_t ⊙ (U_n h_{t-1} + b_hn)" in GRU["source"]["en"]
+    assert "rₜ ⊙ (W_hn·hₜ₋₁ + b_hn)" in GRU["source"]["en"]  # PyTorch applies r after the product
 
 
 # --- one gradient-descent step of the shipped problems ----------------------
