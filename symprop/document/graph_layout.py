@@ -63,7 +63,7 @@ def label_width(pic, key: str) -> float:
         text = v.adjoint if v.adjoint.startswith(("∂", "∇")) else "∂L: " + v.adjoint
         if v.adjoint_latex.startswith("\\frac"):
             text = text.split("/")[-1]  # a fraction: as wide as its denominator
-        wide = max(wide, 0.3 + 0.12 * sum(0.6 if ch in SMALL else 1 for ch in text))
+        wide = max(wide, 0.4 + 0.13 * sum(0.6 if ch in SMALL else 1 for ch in text))
     return wide
 
 
