@@ -97,7 +97,6 @@ def test_grad_labels_edges_and_nodes_with_numbers():
 
 
 NODE = re.compile(r"\\node\[[^\]]*\] \((n\d+)\) at \((-?[\d.]+),(-?[\d.]+)\)")
-COORDINATE = re.compile(r"\((-?[\d.]+),(-?[\d.]+)\)")
 
 
 def tikz_places(tikz: str) -> dict[str, tuple[float, float]]:
@@ -114,7 +113,7 @@ def test_the_picture_is_compact_and_nothing_sits_on_anything(name, grad):
     tikz = to_tikz(pic)
     places = tikz_places(tikz)
     assert len(places) == len(pic.vertices)
-    xs, ys = [x for x, _ in places.values()], [y for _, y in places.values()]
+    ys = [y for _, y in places.values()]
     height = max(ys) - min(ys)
     rows = {"gru": 3, "lstm": 7}.get(name, 5)  # gru: Wz… over zₜ, then rₜ and its weights
     bound = rows * (ROW_TALL if grad else ROW) + 0.01
