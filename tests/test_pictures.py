@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import symprop
 from symprop.cli import main
-from symprop.document.graph_layout import ROW, ROW_TALL, layout
+from symprop.document.graph_layout import ROW, ROW_TALL, _bezier, bend, layout
 from symprop.document.pictures import picture, to_tikz
 from tests.conftest import DERIVATIONS
 from tests.test_documents import compare, engine
@@ -126,10 +126,15 @@ def test_the_picture_is_compact_and_nothing_sits_on_anything(name, grad):
         if e.delay:
             mid = where.loops[i].label_at
             assert all(mid[1] < y - 0.3 or abs(mid[0] - x) > 0.5 for x, y in places.values()), (e, mid)
-        elif e.label:
-            (x0, y0), (x1, y1) = where.place[e.source], where.place[e.target]
+            continue
+        (x0, y0), (x1, y1) = where.place[e.source], where.place[e.target]
+        if e.label:
             mid = ((x0 + x1) / 2, (y0 + y1) / 2)
             assert all(abs(mid[0] - x) > 0.3 or abs(mid[1] - y) > 0.3 for x, y in places.values()), (e, mid)
+        others = [xy for k, xy in where.place.items() if k not in (e.source, e.target)]
+        curve = bend(where.place, e.source, e.target)  # no edge through a vertex it does not join (xₜ → nₜ past rₜ)
+        assert abs(x1 - x0) + abs(y1 - y0) > 15 or all(abs(px - x) + abs(py - y) > 0.3 for px, py in _bezier((x0, y0), (x1, y1), curve or 0.001, 24)
+                   for x, y in others), e
 
 
 def test_a_gate_and_its_weights_are_one_group():

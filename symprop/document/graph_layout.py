@@ -226,3 +226,44 @@ def _between(out: Layout, x: float, y0: float, y1: float) -> bool:
     """A vertex near the vertical line at ``x`` between the heights ``y0`` and ``y1``."""
     low, high = min(y0, y1), max(y0, y1)
     return any(abs(px - x) < 0.8 and low - 0.3 <= py <= high + 0.3 for px, py in out.place.values())
+
+
+CLEAR = 0.42  # cm from a vertex's middle that an edge keeps
+
+
+def _bezier(a, b, bend: float, steps: int = 12) -> list[tuple[float, float]]:
+    """Points along TikZ's ``bend left=bend`` curve from ``a`` to ``b`` (negative: bend right)."""
+    import math
+    (x0, y0), (x1, y1) = a, b
+    length, angle = math.hypot(x1 - x0, y1 - y0), math.atan2(y1 - y0, x1 - x0)
+    out_angle, in_angle = angle + math.radians(bend), angle + math.pi - math.radians(bend)
+    c0 = (x0 + 0.3915 * length * math.cos(out_angle), y0 + 0.3915 * length * math.sin(out_angle))
+    c1 = (x1 + 0.3915 * length * math.cos(in_angle), y1 + 0.3915 * length * math.sin(in_angle))
+    points = []
+    for i in range(1, steps):
+        t = i / steps
+        u = 1 - t
+        points.append((u ** 3 * x0 + 3 * u * u * t * c0[0] + 3 * u * t * t * c1[0] + t ** 3 * x1,
+                       u ** 3 * y0 + 3 * u * u * t * c0[1] + 3 * u * t * t * c1[1] + t ** 3 * y1))
+    return points
+
+
+def _clearance(points, others) -> float:
+    return min((abs(px - x) + abs(py - y) for px, py in points for x, y in others), default=99.0)
+
+
+def bend(place: dict, source: str, target: str) -> int:
+    """0 for a straight edge; else the angle (left positive) of a curve that passes
+    clear of the vertices a straight line would run through (xₜ → nₜ past rₜ)."""
+    a, b = place[source], place[target]
+    others = [xy for k, xy in place.items() if k not in (source, target)]
+    best, clear = 0, _clearance(_bezier(a, b, 0.001, 24), others)
+    if clear >= CLEAR or abs(b[0] - a[0]) + abs(b[1] - a[1]) > 15:  # a long one: TikZ's bend overflows (unrolled)
+        return 0
+    for angle in (20, -20, 35, -35):
+        c = _clearance(_bezier(a, b, angle, 24), others)
+        if c > clear + 0.05:
+            best, clear = angle, c
+        if clear >= CLEAR:
+            break
+    return best

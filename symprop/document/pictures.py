@@ -29,7 +29,7 @@ from ..evaluate.scalar import too_large
 from ..model.kinds import Role
 from ..model.notation import DEFAULT, Notation
 from ..model.spec import LOSS
-from .graph_layout import layout
+from .graph_layout import bend, layout
 from .printing import TextPrinter, adjoint_name, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
 from .strings import LANGUAGES, phrase
@@ -341,7 +341,9 @@ def to_tikz(pic: Picture) -> str:
         side = "right" if upright else "above, sloped"
         label = (rf" node[midway, {side}, font=\scriptsize, fill=white, inner sep=1pt] {{${e.label_latex}$}}"
                  if e.label_latex else "")
-        lines.append(rf"  \draw[->] ({ids[e.source]}) to{label} ({ids[e.target]});")
+        curve = bend(where.place, e.source, e.target)
+        style = "->" if not curve else f"->, bend {'left' if curve > 0 else 'right'}={abs(curve)}"
+        lines.append(rf"  \draw[{style}] ({ids[e.source]}) to{label} ({ids[e.target]});")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines) + "\n"
 
