@@ -123,7 +123,7 @@ def test_the_picture_is_compact_and_nothing_sits_on_anything(name, grad):
     assert len(set(points)) == len(points)
     where = layout(pic)
     for i, e in enumerate(pic.edges):  # every label: its middle away from every vertex's middle
-        if e.delay:
+        if e.back:
             mid = where.loops[i].label_at
             assert all(mid[1] < y - 0.3 or abs(mid[0] - x) > 0.5 for x, y in places.values()), (e, mid)
             continue
@@ -151,3 +151,16 @@ def test_a_gate_and_its_weights_are_one_group():
     assert where["x[t]"][0] < z[0] and where["h[t-1]"][0] < z[0]
     loop = next(route for i, route in layout(pic).loops.items() if pic.edges[i].delay)
     assert min(y for _, y in loop.points[1:-1]) < min(y for _, y in where.values())
+
+
+def test_a_large_cell_reads_the_previous_state_with_dashed_edges(monkeypatch):
+    """Above the scalar cap the picture comes from the equations: hₜ₋₁ is read (dashed), not fed back
+    under the picture; every vertex has a place."""
+    import symprop.evaluate.scalar as scalar
+
+    monkeypatch.setattr(scalar, "MAX_SCALAR_TERMS", 0)
+    for name in ("masha_rnn", "gru", "lstm"):
+        pic = picture(symprop.load(name))
+        tikz = to_tikz(pic)
+        assert len(tikz_places(tikz)) == len(pic.vertices) and not layout(pic).loops
+        assert tikz.count("dashed") == sum(e.delay for e in pic.edges) > 0

@@ -37,10 +37,16 @@ class Layout:
     loops: dict[int, Loop] = field(default_factory=dict)  # edge's index → its route
 
 
+def fed_back(pic, e) -> bool:
+    """A delayed edge from a computed state to its previous step's copy (hₜ → hₜ₋₁, drawn under
+    the picture); not the read of the previous step (hₜ₋₁ → zₜ) a large problem's picture draws."""
+    return e.back
+
+
 def depths(pic) -> dict[str, int]:
     """A computed value's longest path from the leaves (1 for one reading only
     leaves); a leaf 0; delayed edges left out."""
-    edges = [e for e in pic.edges if not e.delay]
+    edges = [e for e in pic.edges if not fed_back(pic, e)]
     computed = {k for k, v in pic.vertices.items() if v.kind in (Role.NODE, Role.LOSS)}
     depth = {k: (1 if k in computed else 0) for k in pic.vertices}
     for _ in range(len(pic.vertices)):
@@ -72,7 +78,7 @@ SMALL = set("₀₁₂₃₄₅₆₇₈₉₊₋ₜᵢⱼₖₙₐₑₒₓₕ�
 
 def _span(pic, key: str) -> float:
     """A parameter's room in its row: its box, or the label of its edge beside it."""
-    labels = [0.15 + 0.13 * len(e.label) for e in pic.edges if e.source == key and e.label and not e.delay]
+    labels = [0.15 + 0.13 * len(e.label) for e in pic.edges if e.source == key and e.label and not fed_back(pic, e)]
     return max([label_width(pic, key)] + [0.5 * label_width(pic, key) + w for w in labels])
 
 
@@ -80,7 +86,7 @@ def _readers(pic, depth) -> dict[str, list[str]]:
     """Each vertex's readers, nearest column first (the order of the edges among equals)."""
     readers: dict[str, list[str]] = {k: [] for k in pic.vertices}
     for e in pic.edges:
-        if not e.delay and e.target not in readers[e.source]:
+        if not fed_back(pic, e) and e.target not in readers[e.source]:
             readers[e.source].append(e.target)
     return {k: sorted(r, key=lambda t: depth[t]) for k, r in readers.items()}
 
@@ -114,7 +120,7 @@ def layout(pic) -> Layout:
     rows = _rows(pic, computed, others, weights, column, set())
     under = set()  # the values whose parameters go under them: on the side away from their other edges
     for key, ws in weights.items():
-        ends = [rows[e.source if e.target == key else e.target] for e in pic.edges if not e.delay
+        ends = [rows[e.source if e.target == key else e.target] for e in pic.edges if not fed_back(pic, e)
                 and key in (e.source, e.target) and e.source not in ws]
         if ws and ends and sum(ends) / len(ends) < rows[key]:
             under.add(key)
@@ -133,11 +139,11 @@ def _rows(pic, computed, others, weights, column, under: set) -> dict[str, int]:
     sources: dict[str, list[str]] = {k: [] for k in pic.vertices}
     readers: dict[str, list[str]] = {k: [] for k in pic.vertices}
     for e in pic.edges:
-        if not e.delay:
+        if not fed_back(pic, e):
             sources[e.target].append(e.source)
             readers[e.source].append(e.target)
 
-    far = 2 if any(e.label and not e.delay for e in pic.edges) else 1  # room for the local derivatives on the edges
+    far = 2 if any(e.label and not fed_back(pic, e) for e in pic.edges) else 1  # room for the local derivatives on the edges
 
     def offsets(key):
         return tuple(range(0, far + 1)) if key in under else tuple(range(-far, 1)) if weights.get(key) else (0,)
@@ -203,7 +209,7 @@ def _loops(pic, out: Layout, column, x, pitch) -> None:
     every vertex, up into the previous step's copy; beside a column that has
     vertices under the end, not through them."""
     bottom = min((y for _, y in out.place.values()), default=0.0)
-    delayed = sorted((i for i, e in enumerate(pic.edges) if e.delay),  # the shortest nearest, inside the others
+    delayed = sorted((i for i, e in enumerate(pic.edges) if fed_back(pic, e)),  # the shortest nearest, inside the others
                      key=lambda i: abs(out.place[pic.edges[i].source][0] - out.place[pic.edges[i].target][0]))
     for n, i in enumerate(delayed):
         e = pic.edges[i]

@@ -51,6 +51,7 @@ class Edge:
     label: str = ""
     label_latex: str = ""
     delay: bool = False  # the state fed back from the previous step
+    back: bool = False  # drawn from the state hₜ back to its copy hₜ₋₁ (a cell's picture), not a read of hₜ₋₁
 
 
 @dataclass
@@ -143,7 +144,7 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
     if cell_view:
         for key, q in graph.cell.quantities.items():
             if q.kind == Role.INPUT and q.name in graph.cell.states and key in pic.vertices:
-                pic.edges.append(Edge(f"{q.name}[t]", key, "t → t+1", r"t \to t+1", delay=True))
+                pic.edges.append(Edge(f"{q.name}[t]", key, "t → t+1", r"t \to t+1", delay=True, back=True))
     return pic
 
 
@@ -342,7 +343,8 @@ def to_tikz(pic: Picture) -> str:
         label = (rf" node[midway, {side}, font=\scriptsize, fill=white, inner sep=1pt] {{${e.label_latex}$}}"
                  if e.label_latex else "")
         curve = bend(where.place, e.source, e.target)
-        style = "->" if not curve else f"->, bend {'left' if curve > 0 else 'right'}={abs(curve)}"
+        style = ("->, dashed" if e.delay else "->") + (f", bend {'left' if curve > 0 else 'right'}={abs(curve)}"
+                                                       if curve else "")  # dashed: a read of step t-1
         lines.append(rf"  \draw[{style}] ({ids[e.source]}) to{label} ({ids[e.target]});")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines) + "\n"
