@@ -4,12 +4,14 @@ Mermaid lay out DOT and Mermaid themselves).
 A layered layout, general for any graph symprop draws.  Computed values stand
 in columns by their depth (the longest path from the leaves), so the gates of
 a recurrent cell that read the same inputs share a column.  Each parameter
-sits in a row just above the value that first reads it (Wz, Uz, bz over zₜ),
-so a gate and its weights form one small group and no edge from the inputs
-crosses another gate's weights on its way.  The other leaves (xₜ, hₜ₋₁, a
-target y) stand in the column before their first reader, level with the
-readers.  A state fed back to the next step (the delayed edge hₜ → hₜ₋₁)
-runs under the picture, its label on the line below everything.
+sits in a row next to the value that first reads it (Wz, Uz, bz over zₜ),
+over it or under it, on the side away from its other edges, so a gate and
+its weights form one small group and the edges from the inputs come in from
+the other side.  The other leaves (xₜ, hₜ₋₁, a target y) stand in the column
+before their first reader, level with the readers (beside the reader when
+that column is full there: lstm's cₜ₋₁).  An edge that would run through a
+vertex it does not join bends round it.  A state fed back to the next step
+(hₜ → hₜ₋₁) runs under the picture, its label below the line.
 """
 
 from dataclasses import dataclass, field
