@@ -3,6 +3,7 @@ shipped spec, the TikZ compiles, the text formats have golden files, and
 masha_rnn unrolled and udl_toy are rendered to PNG in the test run."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +13,8 @@ from click.testing import CliRunner
 
 import symprop
 from symprop.cli import main
-from symprop.document.pictures import picture
+from symprop.document.graph_layout import ROW, ROW_TALL, _bezier, bend, layout
+from symprop.document.pictures import picture, to_tikz
 from tests.conftest import DERIVATIONS
 from tests.test_documents import compare, engine
 
@@ -92,3 +94,73 @@ def test_grad_labels_edges_and_nodes_with_numbers():
     assert 'label="f₃\\n∂L = 0.7445"' in dot
     symbolic = graph("masha_backprop", "--grad")
     assert 'label="o₁\\n∂L/∂o₁"' in symbolic and "f'(h₁)" in symbolic
+
+
+NODE = re.compile(r"\\node\[[^\]]*\] \((n\d+)\) at \((-?[\d.]+),(-?[\d.]+)\)")
+
+
+def tikz_places(tikz: str) -> dict[str, tuple[float, float]]:
+    """The coordinates a TikZ picture sets for its vertices (cm)."""
+    return {m.group(1): (float(m.group(2)), float(m.group(3))) for m in NODE.finditer(tikz)}
+
+
+@pytest.mark.parametrize("name", ["gru", "lstm", "masha_rnn", "dlbook_rnn", "attention", "udl_toy"])
+@pytest.mark.parametrize("grad", [False, True])
+def test_the_picture_is_compact_and_nothing_sits_on_anything(name, grad):
+    """A gated cell fits in a few rows, not the page it took (gru was 9.1 cm, 8 rows, tall: every
+    parameter in one column); no two vertices share a place; no edge label sits on a vertex."""
+    pic = picture(symprop.load(name), grad=grad)
+    tikz = to_tikz(pic)
+    places = tikz_places(tikz)
+    assert len(places) == len(pic.vertices)
+    ys = [y for _, y in places.values()]
+    height = max(ys) - min(ys)
+    rows = {"gru": 3, "lstm": 7}.get(name, 5)  # gru: Wz… over zₜ, then rₜ and its weights
+    bound = rows * (ROW_TALL if grad else ROW) + 0.01
+    assert height <= bound, f"{name}: {height:.2f} cm from the top vertex to the bottom one"
+    points = sorted(places.values())
+    assert all(abs(a[0] - b[0]) > 0.5 or abs(a[1] - b[1]) > 0.5 for a, b in zip(points, points[1:])), points
+    assert len(set(points)) == len(points)
+    where = layout(pic)
+    for i, e in enumerate(pic.edges):  # every label: its middle away from every vertex's middle
+        if e.back:
+            mid = where.loops[i].label_at
+            assert all(mid[1] < y - 0.3 or abs(mid[0] - x) > 0.5 for x, y in places.values()), (e, mid)
+            continue
+        (x0, y0), (x1, y1) = where.place[e.source], where.place[e.target]
+        if e.label:
+            mid = ((x0 + x1) / 2, (y0 + y1) / 2)
+            assert all(abs(mid[0] - x) > 0.3 or abs(mid[1] - y) > 0.3 for x, y in places.values()), (e, mid)
+        others = [xy for k, xy in where.place.items() if k not in (e.source, e.target)]
+        curve = bend(where.place, e.source, e.target)  # no edge through a vertex it does not join (xₜ → nₜ past rₜ)
+        assert abs(x1 - x0) + abs(y1 - y0) > 15 or all(abs(px - x) + abs(py - y) > 0.3 for px, py in _bezier((x0, y0), (x1, y1), curve or 0.001, 24)
+                   for x, y in others), e
+
+
+def test_a_gate_and_its_weights_are_one_group():
+    """gru: Wz, Uz, bz in one row next to zₜ (over or under it), the gates zₜ and rₜ in one column,
+    xₜ and hₜ₋₁ left of them; the state fed back runs under every vertex."""
+    pic = picture(symprop.load("gru"))
+    where = layout(pic).place
+    z, r = where["z[t]"], where["r[t]"]
+    assert z[0] == r[0]
+    for gate, weights in (("z[t]", ("W_z", "U_z", "b_z")), ("r[t]", ("W_r", "U_r", "b_r")), ("n[t]", ("W_n", "U_n", "b_n"))):
+        rows = {where[w][1] for w in weights}
+        assert len(rows) == 1 and 0.5 < abs(rows.pop() - where[gate][1]) < 1.5
+        assert all(abs(where[w][0] - where[gate][0]) < 1.5 for w in weights)
+    assert where["x[t]"][0] < z[0] and where["h[t-1]"][0] < z[0]
+    loop = next(route for i, route in layout(pic).loops.items() if pic.edges[i].delay)
+    assert min(y for _, y in loop.points[1:-1]) < min(y for _, y in where.values())
+
+
+def test_a_large_cell_reads_the_previous_state_with_dashed_edges(monkeypatch):
+    """Above the scalar cap the picture comes from the equations: hₜ₋₁ is read (dashed), not fed back
+    under the picture; every vertex has a place."""
+    import symprop.evaluate.scalar as scalar
+
+    monkeypatch.setattr(scalar, "MAX_SCALAR_TERMS", 0)
+    for name in ("masha_rnn", "gru", "lstm"):
+        pic = picture(symprop.load(name))
+        tikz = to_tikz(pic)
+        assert len(tikz_places(tikz)) == len(pic.vertices) and not layout(pic).loops
+        assert tikz.count("dashed") == sum(e.delay for e in pic.edges) > 0

@@ -29,6 +29,7 @@ from ..evaluate.scalar import too_large
 from ..model.kinds import Role
 from ..model.notation import DEFAULT, Notation
 from ..model.spec import LOSS
+from .graph_layout import bend, layout
 from .printing import TextPrinter, adjoint_name, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
 from .strings import LANGUAGES, phrase
@@ -50,6 +51,7 @@ class Edge:
     label: str = ""
     label_latex: str = ""
     delay: bool = False  # the state fed back from the previous step
+    back: bool = False  # drawn from the state hₜ back to its copy hₜ₋₁ (a cell's picture), not a read of hₜ₋₁
 
 
 @dataclass
@@ -142,7 +144,7 @@ def picture(problem, grad: bool = False, unrolled: bool = False, numbers=None, l
     if cell_view:
         for key, q in graph.cell.quantities.items():
             if q.kind == Role.INPUT and q.name in graph.cell.states and key in pic.vertices:
-                pic.edges.append(Edge(f"{q.name}[t]", key, "t → t+1", r"t \to t+1", delay=True))
+                pic.edges.append(Edge(f"{q.name}[t]", key, "t → t+1", r"t \to t+1", delay=True, back=True))
     return pic
 
 
@@ -312,49 +314,37 @@ TIKZ_STYLES = {  # plain TikZ: no library needed
 }
 
 
-def _layers(pic: Picture) -> dict[str, tuple[int, int]]:
-    """A column and a row for every vertex: computed values by the longest
-    path from the leaves, each leaf just left of its first consumer."""
-    edges = [e for e in pic.edges if not e.delay]
-    computed = [k for k, v in pic.vertices.items() if v.kind in (Role.NODE, Role.LOSS)]
-    depth = {k: (1 if k in computed else 0) for k in pic.vertices}
-    for _ in range(len(pic.vertices)):
-        changed = False
-        for e in edges:
-            if e.target in depth and depth[e.target] < depth[e.source] + 1:
-                depth[e.target] = depth[e.source] + 1
-                changed = True
-        if not changed:
-            break
-    for key in pic.vertices:
-        if key not in computed:
-            consumers = [depth[e.target] for e in edges if e.source == key]
-            depth[key] = max(0, min(consumers, default=1) - 1)
-    rows: dict[int, int] = {}
-    place = {}
-    for key in computed + [k for k in pic.vertices if k not in computed]:
-        col = depth[key]
-        place[key] = (col, rows.get(col, 0))
-        rows[col] = rows.get(col, 0) + 1
-    return place
+def _at(point: tuple[float, float]) -> str:
+    return f"({point[0]:g},{point[1]:g})"
 
 
 def to_tikz(pic: Picture) -> str:
-    place = _layers(pic)
+    """Plain TikZ at the coordinates ``graph_layout`` computes; a delayed edge under the picture."""
+    where = layout(pic)
     ids = {key: f"n{i}" for i, key in enumerate(pic.vertices)}
     lines = [r"\begin{tikzpicture}[>=stealth, every node/.style={font=\small}]"]
     for key, v in pic.vertices.items():
-        col, row = place[key]
         label = "$" + pic.latex_name(key) + "$"
         if v.adjoint_latex:
             label += r"\\ \scriptsize $" + (v.adjoint_latex if v.adjoint_latex[0] == "\\"
                                            else r"\partial L: " + v.adjoint_latex) + "$"
-        lines.append(
-            rf"  \node[{TIKZ_STYLES[v.kind]}, align=center] ({ids[key]}) at ({2.6 * col:g},{-1.3 * row + 0:g}) {{{label}}};"
-        )
-    for e in pic.edges:
-        style = "->, dashed, bend left=35" if e.delay else "->"
-        label = rf" node[midway, above, sloped, font=\scriptsize] {{${e.label_latex}$}}" if e.label_latex else ""
+        x, y = where.place[key]
+        lines.append(rf"  \node[{TIKZ_STYLES[v.kind]}, align=center] ({ids[key]}) at {_at((round(x, 2), round(y, 2)))} {{{label}}};")
+    for i, e in enumerate(pic.edges):
+        loop = where.loops.get(i)
+        if loop is not None:
+            corners = " -- ".join(_at((round(x, 2), round(y, 2))) for x, y in loop.points[1:-1])
+            lines.append(rf"  \draw[->, dashed] ({ids[e.source]}) -- {corners} -- ({ids[e.target]});")
+            if e.label_latex:
+                lines.append(rf"  \node[anchor={loop.anchor}, font=\scriptsize] at {_at(loop.label_at)} {{${e.label_latex}$}};")
+            continue
+        upright = abs(where.place[e.source][0] - where.place[e.target][0]) < 1  # from a parameter over it
+        side = "right" if upright else "above, sloped"
+        label = (rf" node[midway, {side}, font=\scriptsize, fill=white, inner sep=1pt] {{${e.label_latex}$}}"
+                 if e.label_latex else "")
+        curve = bend(where.place, e.source, e.target)
+        style = ("->, dashed" if e.delay else "->") + (f", bend {'left' if curve > 0 else 'right'}={abs(curve)}"
+                                                       if curve else "")  # dashed: a read of step t-1
         lines.append(rf"  \draw[{style}] ({ids[e.source]}) to{label} ({ids[e.target]});")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines) + "\n"

@@ -62,8 +62,13 @@ COMMON = r"""\usepackage{amsmath,amssymb}
 \setlength{\parskip}{0.6em plus 0.2em minus 0.1em}
 \raggedbottom
 \setlength{\emergencystretch}{3em}
-% a heading starts a new page when fewer than #1 lines are left on this one
-\newcommand{\needlines}[1]{\par\vskip 0pt plus #1\baselineskip\penalty-200\vskip 0pt plus -#1\baselineskip}
+% a heading starts a new page when fewer than #1 lines are left on this one, and only then
+\makeatletter
+\newcommand{\needlines}[1]{\par\penalty\z@\begingroup\dimen@#1\baselineskip\dimen@ii\pagegoal
+  \advance\dimen@ii-\pagetotal\ifdim\dimen@>\dimen@ii\ifdim\dimen@ii>\z@\vfil\fi\penalty-\@M\fi\endgroup}
+% centred, and on the page of the sentence before it (\nopagebreak): no break at its top
+\newenvironment{keep}{\@beginparpenalty\@M\begin{center}}{\end{center}}
+\makeatother
 % wider than the line: shrunk to it
 \newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
 \begin{document}
@@ -80,7 +85,7 @@ def _has_plot(doc: Document) -> bool:
 
 PLOT_LINES = 18  # a plot, its caption and the sentence before it
 HEADING_LINES = 10  # a part's heading, its question, "Solution." and a few lines of it stay together
-LONG_DISPLAY = 30  # lines of a display that may break across pages (longer than a page, nearly)
+LONG_DISPLAY = 12  # lines of a display that may break across pages (a third of a page: whole, it would leave a gap)
 
 MATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}")
 
@@ -183,12 +188,12 @@ class LatexRenderer(LatexMath):
 
     def figure(self, f) -> str:
         """The TikZ picture, shrunk to the line width when it is wider (graphicx)."""
-        return "\\begin{center}\n\\fitwidth{%\n" + to_tikz(f.picture) + "}\n\\end{center}"
+        return "\\begin{keep}\n\\fitwidth{%\n" + to_tikz(f.picture) + "}\n\\end{keep}"
 
     def plot(self, p: Plot) -> str:
         """PGFPlots (in the preamble when a document has a plot), its caption below it."""
-        return ("\\begin{center}\n" + to_pgfplots(p, self.math) + "\\par\\nopagebreak\\smallskip\n{\\small "
-                + self.para(p.caption) + "\\par}\n\\end{center}")
+        return ("\\begin{keep}\n" + to_pgfplots(p, self.math) + "\\par\\nopagebreak\\smallskip\n{\\small "
+                + self.para(p.caption) + "\\par}\n\\end{keep}")
 
     def table(self, t: Table) -> str:
         """booktabs, rows spaced so that fractions do not touch, shrunk to the
@@ -197,8 +202,8 @@ class LatexRenderer(LatexMath):
         head = " & ".join(self.cell(c) for c in t.header) + r" \\"
         body = "\n".join(" & ".join(self.cell(c) for c in row) + r" \\" for row in t.rows)
         return (
-            "\\begin{center}\n\\renewcommand{\\arraystretch}{1.45}\n\\fitwidth{%\n\\begin{tabular}{" + columns
-            + "}\n\\toprule\n" + head + "\n\\midrule\n" + body + "\n\\bottomrule\n\\end{tabular}}\n\\end{center}"
+            "\\begin{keep}\n\\renewcommand{\\arraystretch}{1.45}\n\\fitwidth{%\n\\begin{tabular}{" + columns
+            + "}\n\\toprule\n" + head + "\n\\midrule\n" + body + "\n\\bottomrule\n\\end{tabular}}\n\\end{keep}"
         )
 
     def blocks(self, items: list) -> list[str]:
