@@ -10,7 +10,7 @@ from tests.test_variants import _masha_by_hand
 
 def _answers(text: str, heading: str) -> dict:
     block = text.split(f"\n{heading}\n")[1].split("\n\n\n")[0]
-    return dict(re.findall(r"^  (\S+) +(-?[\d./]+)$", block, re.M))
+    return dict(re.findall(r"^  (\S+) += (-?[\d./]+)$", block, re.M))
 
 
 def test_masha_rnns_answers_agree_with_a_hand_computation():

@@ -2,12 +2,13 @@
 ask for, in one table, as a teacher's handout ends."""
 
 from ...model.spec import LOSS
-from ..blocks import Section, Table
+from ..blocks import Rows, Section
 from .base import _adj, _sym
 
 
 class Answers:
-    """The "Answers" block, as a method of the document's builder."""
+    """The "Answers" block, as a method of the document's builder: equations, not a
+    table, so that a long one (a GRU's matrices) breaks across pages."""
 
     def answers(self, solution) -> list[Section]:
         """The loss, each parameter's gradient (the first step's) and, with a
@@ -19,5 +20,4 @@ class Answers:
         rows += [[_adj(name), self.num(value)] for name, value in first.gradients.items()]
         if last.updated is not None:
             rows += [[_sym(f"{name}@{n}"), self.num(value)] for name, value in last.updated.items()]
-        table = Table([self.word("key_quantity"), self.word("key_answer")], rows)
-        return [Section(self.word("answers"), [table], teacher=False)]
+        return [Section(self.word("answers"), [Rows(rows)], teacher=False)]  # a display: it may break across pages
