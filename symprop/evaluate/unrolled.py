@@ -1,0 +1,152 @@
+"""The formulas through time of a scalar recurrent cell, evaluated with a
+pass's numbers: the printed recursion (∂L/∂hₜ = … + ∂L/∂hₜ₊₁·…, from t = T
+back), the sums over t of each gradient (∂L/∂w = Σₜ …) and, for a cell of one
+state, ∂Lₜ/∂p written out term by term (Σₖ ∂Lₜ/∂hₜ·Πᵢ ∂hᵢ/∂hᵢ₋₁·∂⁺hₖ/∂p).
+
+Each is the SymPy expression the document prints (``derive.bptt``), its
+symbols given the numbers of the step it stands at; the recursion's
+adjoints are its own, computed from t = T back, not the engine's.  They are
+compared with the array engine: its adjoints, its gradients, and, for
+∂Lₜ/∂p, its backward pass seeded with Lₜ alone (the gradient of that one
+step's loss).  Cells of vectors are checked by the matrix form.
+"""
+
+import re
+
+import numpy as np
+import sympy
+
+from ..derive.backprop import AdjointSymbol, derivation_of
+from ..derive.bptt import BPTT, bptt
+from ..derive.program import has_arrays
+from ..model.functions import numeric_namespace
+from ..model.spec import LOSS
+from .arrays import Machine, Pass
+from .faults import gap
+from .scalar import _lambdify
+
+_AT_STEP = re.compile(r"^(\w+)\[t([+-]\d+)?\](.*)$")  # h[t-1], h[t+1][0]
+
+
+def _key(name: str, t: int | None) -> str:
+    """The key of a cell symbol at step t: h[t-1] at t = 3 is h[2]; a name without [t] is itself."""
+    m = _AT_STEP.match(name)
+    if m is None or t is None:
+        return name
+    return f"{m.group(1)}[{t + int(m.group(2) or 0)}]{m.group(3)}"
+
+
+class _Numbers:
+    """A printed expression's value at a step: cell symbols by step, adjoint
+    symbols from the recursion evaluated so far (else the engine's: the lines
+    outside the loop), relu′ with the problem's convention."""
+
+    def __init__(self, machine: Machine, run: Pass):
+        self.run = run
+        problem = machine.program.problem
+        self.namespace = numeric_namespace(problem.conventions.relu_grad_at_zero)
+        self.initial = {f"{h}[0]": q for h, q in problem.initial_params.items()}
+        self.adjoints: dict[str, float] = {}  # the recursion's own, by key
+        self.compiled: dict = {}
+
+    def value(self, symbol: sympy.Symbol, t: int | None) -> float:
+        if isinstance(symbol, AdjointSymbol):
+            key = _key(symbol.of, t)
+            return self.adjoints.get(key, self.run.adjoints.get(key, 0.0))
+        key = _key(symbol.name, t)
+        key = key if key in self.run.values else self.initial.get(key, key)
+        return float(self.run.values[key])
+
+    def at(self, expr, t: int | None) -> float:
+        if not isinstance(expr, sympy.Basic):  # a plain number
+            return float(expr)
+        symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+        if expr not in self.compiled:
+            self.compiled[expr] = _lambdify(symbols, expr, self.namespace)
+        with np.errstate(all="ignore"):
+            return float(self.compiled[expr](*[self.value(s, t) for s in symbols]))
+
+
+class _Tally:
+    """How many numbers were compared, the largest gap, and where it was."""
+
+    def __init__(self):
+        self.compared, self.worst, self.where = 0, 0.0, None
+
+    def add(self, where: str, mine: float, engine) -> None:
+        err = gap(np.asarray([mine], dtype=float), np.asarray([float(engine)], dtype=float))
+        self.compared += 1
+        if err > self.worst or self.where is None:
+            self.worst, self.where = err, where
+
+
+def unrolled_params(b: BPTT) -> list:
+    """The parameters whose ∂Lₜ/∂p the document writes out term by term (one
+    scalar state, its immediate derivative known), or none."""
+    if len(b.states) != 1 or b.states[0] not in b.transition or b.states[0] not in b.step_loss_grad:
+        return []
+    state = b.states[0]
+    return [p for p in b.params if p.through_time and not p.computed and state in p.states and state in p.immediate]
+
+
+def recursion(b: BPTT, numbers: _Numbers, tally: _Tally) -> None:
+    """∂L/∂nₜ for every cell node from t = T back, as printed, against the engine's adjoints."""
+    state_node = {f"{s}[t]": s for s in b.states}
+    for t in range(b.steps, 0, -1):
+        for r in b.recursions:
+            value = numbers.at(r.same_step, t)
+            if t < b.steps:
+                value += numbers.at(r.next_step, t)
+            elif r.node.name in state_node and state_node[r.node.name] in b.final:
+                value += numbers.at(b.final[state_node[r.node.name]], None)
+            key = _key(r.node.name, t)
+            numbers.adjoints[key] = value
+            tally.add(f"dL/d{key}", value, numbers.run.adjoints.get(key, 0.0))
+
+
+def sums(b: BPTT, numbers: _Numbers, tally: _Tally) -> None:
+    """∂L/∂p = Σₜ (the summand) + (the lines outside the loop), against the engine's gradient."""
+    for p in b.params:
+        value = sum(numbers.at(p.adjoint_form, t) for t in range(1, b.steps + 1)) + numbers.at(p.outside, None)
+        tally.add(f"dL/d{p.name}", value, numbers.run.adjoints.get(p.name, 0.0))
+
+
+def unrolled(b: BPTT, machine: Machine, numbers: _Numbers, tally: _Tally) -> list[str]:
+    """∂Lₜ/∂p = Σₖ ∂Lₜ/∂hₜ·Πᵢ ∂hᵢ/∂hᵢ₋₁·∂⁺hₖ/∂p for every t, against the engine's
+    backward pass seeded with Lₜ alone; the parameters compared."""
+    params = unrolled_params(b)
+    if not params or machine.program.loss.expr is not None:
+        return []
+    state = b.states[0]
+    values, tapes = machine.forward(numbers.run.leaves)
+    jacobian = {i: numbers.at(b.transition[state], i) for i in range(1, b.steps + 1)}
+    for t in range(1, b.steps + 1):
+        engine, _, _ = machine.backward(values, tapes, seed={f"{LOSS}[{t}]": 1.0})
+        upstream = numbers.at(b.step_loss_grad[state], t)
+        for p in params:
+            value = 0.0
+            for k in range(1, t + 1):
+                chain = upstream * float(np.prod([jacobian[i] for i in range(k + 1, t + 1)]))
+                value += chain * numbers.at(p.immediate[state], k)
+            tally.add(f"dL[{t}]/d{p.name}", value, engine.get(p.name, 0.0))
+    return [p.name for p in params]
+
+
+def through_time_agreement(problem, machine: Machine, run: Pass) -> dict | None:
+    """The fields of ``checks.unrolled_form.UnrolledForm``; None when the
+    problem has no scalar recurrent cell (the matrix form checks vectors)."""
+    program = machine.program
+    if not program.recurrent or has_arrays(program):
+        return None
+    b = bptt(derivation_of(problem))
+    if b is None:
+        return None
+    numbers, tally = _Numbers(machine, run), _Tally()
+    with np.errstate(all="ignore"):
+        recursion(b, numbers, tally)
+        sums(b, numbers, tally)
+        params = unrolled(b, machine, numbers, tally)
+    scale = max([1.0] + [abs(float(g)) for g in run.adjoints.values()])
+    return {"compared": tally.compared, "max_abs_error": tally.worst, "passed": tally.worst <= 1e-9 * scale,
+            "sums": tuple(p.name for p in b.params), "unrolled": tuple(params),
+            "steps": b.steps, "worst": tally.where}
