@@ -104,31 +104,41 @@ def recursion(b: BPTT, numbers: _Numbers, tally: _Tally) -> None:
             tally.add(f"dL/d{key}", value, numbers.run.adjoints.get(key, 0.0))
 
 
+def sum_over_steps(b: BPTT, numbers: _Numbers, p) -> float:
+    """∂L/∂p = Σₜ (the summand) + (the lines outside the loop), with the recursion's adjoints."""
+    return sum(numbers.at(p.adjoint_form, t) for t in range(1, b.steps + 1)) + numbers.at(p.outside, None)
+
+
 def sums(b: BPTT, numbers: _Numbers, tally: _Tally) -> None:
-    """∂L/∂p = Σₜ (the summand) + (the lines outside the loop), against the engine's gradient."""
+    """Each sum over t, against the engine's gradient."""
     for p in b.params:
-        value = sum(numbers.at(p.adjoint_form, t) for t in range(1, b.steps + 1)) + numbers.at(p.outside, None)
-        tally.add(f"dL/d{p.name}", value, numbers.run.adjoints.get(p.name, 0.0))
+        tally.add(f"dL/d{p.name}", sum_over_steps(b, numbers, p), numbers.run.adjoints.get(p.name, 0.0))
+
+
+def unrolled_sum(b: BPTT, numbers: _Numbers, t: int, p) -> float:
+    """∂Lₜ/∂p = Σₖ ∂Lₜ/∂hₜ·Πᵢ₌ₖ₊₁..ₜ ∂hᵢ/∂hᵢ₋₁·∂⁺hₖ/∂p, each factor at its step."""
+    state = b.states[0]
+    upstream = numbers.at(b.step_loss_grad[state], t)
+    value = 0.0
+    for k in range(1, t + 1):
+        chain = upstream
+        for i in range(t, k, -1):
+            chain *= numbers.at(b.transition[state], i)
+        value += chain * numbers.at(p.immediate[state], k)
+    return value
 
 
 def unrolled(b: BPTT, machine: Machine, numbers: _Numbers, tally: _Tally) -> list[str]:
-    """∂Lₜ/∂p = Σₖ ∂Lₜ/∂hₜ·Πᵢ ∂hᵢ/∂hᵢ₋₁·∂⁺hₖ/∂p for every t, against the engine's
-    backward pass seeded with Lₜ alone; the parameters compared."""
+    """∂Lₜ/∂p written out for every t, against the engine's backward pass
+    seeded with Lₜ alone; the parameters compared."""
     params = unrolled_params(b)
     if not params or machine.program.loss.expr is not None:
         return []
-    state = b.states[0]
     values, tapes = machine.forward(numbers.run.leaves)
-    jacobian = {i: numbers.at(b.transition[state], i) for i in range(1, b.steps + 1)}
     for t in range(1, b.steps + 1):
         engine, _, _ = machine.backward(values, tapes, seed={f"{LOSS}[{t}]": 1.0})
-        upstream = numbers.at(b.step_loss_grad[state], t)
         for p in params:
-            value = 0.0
-            for k in range(1, t + 1):
-                chain = upstream * float(np.prod([jacobian[i] for i in range(k + 1, t + 1)]))
-                value += chain * numbers.at(p.immediate[state], k)
-            tally.add(f"dL[{t}]/d{p.name}", value, engine.get(p.name, 0.0))
+            tally.add(f"dL[{t}]/d{p.name}", unrolled_sum(b, numbers, t, p), engine.get(p.name, 0.0))
     return [p.name for p in params]
 
 
