@@ -19,11 +19,12 @@ STRINGS = {
         "unrolled": "∂Lₜ/∂p written out term by term for {names}, t = 1, …, {steps}",
         "worst": "largest difference at {where}",
         "unrolled_check": "Evaluated with these numbers, the formulas through time (the recursion back over the "
-                          "steps, the sums over t and ∂Lₜ/∂p written out term by term for {names}) give the same "
-                          "{n} derivatives as the backward pass (every difference below {err}).",
+                          "steps, the sums over the steps, and the derivatives of each step's loss by {names} "
+                          "written out term by term) give the same {n} derivatives as the backward pass (every "
+                          "difference below {err}).",
         "sums_check": "Evaluated with these numbers, the formulas through time (the recursion back over the steps "
-                      "and the sums over t) give the same {n} derivatives as the backward pass (every difference "
-                      "below {err}).",
+                      "and the sums over the steps) give the same {n} derivatives as the backward pass (every "
+                      "difference below {err}).",
         "unrolled_failed": "Evaluated with these numbers, the formulas through time DISAGREE with the backward pass "
                            "(largest difference {err}): an error in symprop; please report it.",
     },
@@ -33,11 +34,11 @@ STRINGS = {
         "sums": "рекурсия по t = T, …, 1 и суммы по t в производных по {names}",
         "unrolled": "∂Lₜ/∂p, расписанные по слагаемым, для {names}, t = 1, …, {steps}",
         "worst": "наибольшее расхождение: {where}",
-        "unrolled_check": "Формулы во времени (рекурсия назад по шагам, суммы по t и расписанные по слагаемым "
-                          "∂Lₜ/∂p для {names}), вычисленные на этих числах, дают те же {n} производных, что и "
-                          "обратный проход (все расхождения меньше {err}).",
-        "sums_check": "Формулы во времени (рекурсия назад по шагам и суммы по t), вычисленные на этих числах, дают "
-                      "те же {n} производных, что и обратный проход (все расхождения меньше {err}).",
+        "unrolled_check": "Формулы во времени (рекурсия назад по шагам, суммы по шагам и расписанные по "
+                          "слагаемым производные ошибки каждого шага по {names}), вычисленные на этих числах, дают "
+                          "те же {n} производных, что и обратный проход (все расхождения меньше {err}).",
+        "sums_check": "Формулы во времени (рекурсия назад по шагам и суммы по шагам), вычисленные на этих числах, "
+                      "дают те же {n} производных, что и обратный проход (все расхождения меньше {err}).",
         "unrolled_failed": "Формулы во времени, вычисленные на этих числах, НЕ совпадают с обратным проходом "
                            "(наибольшее расхождение {err}): это ошибка symprop, сообщите о ней.",
     },
@@ -47,10 +48,10 @@ STRINGS = {
         "sums": "t = T, …, 1 的递推式与 {names} 的梯度对 t 的求和",
         "unrolled": "{names} 的逐项展开的 ∂Lₜ/∂p，t = 1, …, {steps}",
         "worst": "最大差值在 {where}",
-        "unrolled_check": "代入这些数值，随时间展开的公式（沿时间步反向的递推式、对 t 的求和以及 {names} 的逐项展开的 "
-                          "∂Lₜ/∂p）给出与反向传播相同的 {n} 个导数（所有差值都小于 {err}）。",
-        "sums_check": "代入这些数值，随时间展开的公式（沿时间步反向的递推式与对 t 的求和）给出与反向传播相同的 {n} 个导数"
-                      "（所有差值都小于 {err}）。",
+        "unrolled_check": "代入这些数值，随时间展开的公式（沿时间步反向的递推式、对各时间步的求和，以及逐项展开的每一步损失"
+                          "对 {names} 的偏导数）给出与反向传播相同的 {n} 个导数（所有差值都小于 {err}）。",
+        "sums_check": "代入这些数值，随时间展开的公式（沿时间步反向的递推式与对各时间步的求和）给出与反向传播相同的 {n} "
+                      "个导数（所有差值都小于 {err}）。",
         "unrolled_failed": "代入这些数值，随时间展开的公式与反向传播不一致！（最大差值为 {err}）这是 symprop 的错误，请报告。",
     },
 }
