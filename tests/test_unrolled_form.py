@@ -15,6 +15,7 @@ import pytest
 import sympy
 from click.testing import CliRunner
 
+import symprop
 import symprop.evaluate.unrolled as engine
 from symprop.cli import main
 from symprop.derive.backprop import derivation_of
@@ -176,3 +177,14 @@ def test_lstm_still_leaves_the_term_by_term_form_out():
     """Several states: a product along h alone would drop the paths through c; the document says so."""
     text = CliRunner().invoke(main, ["derive", "lstm", "--format", "text", "--lang", "en"]).output
     assert "not written term by term" in text and "∂⁺" not in text
+
+
+def test_the_initial_state_s_gradient_is_printed_and_evaluated():
+    """h₀ a parameter: ∂L/∂h₀ is printed as ∂L/∂h₁ carried one step back (it read 0 before this check
+    caught it), and evaluated; the loss after the loop has no per-step Lₜ to write out."""
+    from tests.test_initial_param import SCALAR
+
+    problem = symprop.loads(SCALAR)
+    assert "∂L/∂h₀ = w·(1 - h₁²)·∂L/∂h₁" in problem.document(fmt="text", lang="en")
+    result = solve(problem.spec, exact=False).checks["unrolled_form"]
+    assert result.passed and result.compared == 5 and result.unrolled == ()

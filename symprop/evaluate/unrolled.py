@@ -105,8 +105,9 @@ def recursion(b: BPTT, numbers: _Numbers, tally: _Tally) -> None:
 
 
 def sum_over_steps(b: BPTT, numbers: _Numbers, p) -> float:
-    """∂L/∂p = Σₜ (the summand) + (the lines outside the loop), with the recursion's adjoints."""
-    return sum(numbers.at(p.adjoint_form, t) for t in range(1, b.steps + 1)) + numbers.at(p.outside, None)
+    """∂L/∂p = Σₜ (the summand) + (the lines outside the loop; h₀'s step back from h₁), with the recursion's adjoints."""
+    outside = numbers.at(p.outside, None) + numbers.at(p.start, None)
+    return sum(numbers.at(p.adjoint_form, t) for t in range(1, b.steps + 1)) + outside
 
 
 def sums(b: BPTT, numbers: _Numbers, tally: _Tally) -> None:
