@@ -11,6 +11,7 @@ English, Russian and Chinese and in the teacher's appendix."""
 import tomllib
 from fractions import Fraction as F
 
+import numpy as np
 import pytest
 import sympy
 from click.testing import CliRunner
@@ -167,10 +168,68 @@ def test_without_numbers_it_runs_at_random_values():
     assert result.passed and result.at == "random values" and result.compared == 15
 
 
-def test_cells_of_vectors_are_left_to_the_matrix_form():
-    """dlbook_rnn, gru, lstm: whole vectors, whose printed recursion the matrix-form check evaluates."""
-    for name in ("dlbook_rnn", "lstm"):
-        assert "unrolled_form" not in solve(spec.load(resolve(name)), exact=False).checks
+def _dlbook_by_hand(t_loss: int):
+    """dlbook_rnn's ∂L_t/∂(W, U, b) of one step's loss alone, by a BPTT written here in NumPy."""
+    v = spec.load(resolve("dlbook_rnn")).values
+    W, U, V, b, c = (np.asarray(v[k], dtype=float) for k in ("W", "U", "V", "b", "c"))
+    b, c = b.reshape(-1), c.reshape(-1)
+    x, y = (np.asarray(v[k], dtype=float).reshape(4, -1) for k in ("x", "y"))
+    hs = [np.zeros(2)]
+    for t in range(1, 4):
+        hs.append(np.tanh(b + W @ hs[-1] + U @ x[t]))
+    o = c + V @ hs[t_loss]
+    yhat = np.exp(o - o.max()) / np.exp(o - o.max()).sum()
+    delta = V.T @ (yhat - y[t_loss])
+    grads = {"W": np.zeros((2, 2)), "U": np.zeros((2, 2)), "b": np.zeros(2)}
+    for t in range(t_loss, 0, -1):
+        da = (1 - hs[t] ** 2) * delta
+        grads["W"] += np.outer(da, hs[t - 1])
+        grads["U"] += np.outer(da, x[t])
+        grads["b"] += da
+        delta = W.T @ da
+    return grads
+
+
+def test_a_cell_of_vectors_writes_out_products_of_jacobians(monkeypatch):
+    """dlbook_rnn: ∂L⁽ᵗ⁾/∂W, ∂L⁽ᵗ⁾/∂U, ∂L⁽ᵗ⁾/∂b written out, evaluated entry by entry, are a NumPy BPTT's."""
+    seen = {}
+    real = engine._Tally.add
+
+    def add(self, where, mine, theirs):
+        seen[where] = mine
+        real(self, where, mine, theirs)
+
+    monkeypatch.setattr(engine._Tally, "add", add)
+    result = solve(spec.load(resolve("dlbook_rnn")), exact=False).checks["unrolled_form"]
+    assert result.passed and result.compared == 30 and result.unrolled == ("W", "U", "b")
+    for t in (1, 2, 3):
+        hand = _dlbook_by_hand(t)
+        for p in ("W", "U", "b"):
+            ours = [seen[f"dL[{t}]/d{p}[{i}]"] for i in range(hand[p].size)]
+            assert ours == pytest.approx(hand[p].reshape(-1).tolist(), abs=1e-12)
+
+
+def test_a_broken_product_of_jacobians_is_caught(monkeypatch):
+    real = engine._vector_forms
+
+    def broken(*args):
+        jacobian, step_loss, immediate = real(*args)
+        return [[0 * e for e in row] for row in jacobian], step_loss, immediate
+
+    monkeypatch.setattr(engine, "_vector_forms", broken)
+    result = solve(spec.load(resolve("dlbook_rnn")), exact=False).checks["unrolled_form"]
+    assert not result.passed and result.worst.startswith("dL[")
+
+
+def test_a_loss_after_the_loop_is_written_out_at_the_last_step():
+    """gru: L = sum((V·h₃ − y)²)/2 reads h₃ alone; ∂L/∂p written out at t = 3 for the cell's weights."""
+    result = solve(spec.load(resolve("gru")), exact=False).checks["unrolled_form"]
+    assert result.passed and result.last_step_only and "V" not in result.unrolled and result.compared == 54
+
+
+def test_several_states_have_no_written_out_form_to_evaluate():
+    """lstm carries h and c: the document leaves ∂Lₜ/∂p term by term out, and the check has nothing to say."""
+    assert "unrolled_form" not in solve(spec.load(resolve("lstm")), exact=False).checks
 
 
 def test_lstm_still_leaves_the_term_by_term_form_out():

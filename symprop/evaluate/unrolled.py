@@ -8,7 +8,11 @@ symbols given the numbers of the step it stands at; the recursion's
 adjoints are its own, computed from t = T back, not the engine's.  They are
 compared with the array engine: its adjoints, its gradients, and, for
 ∂Lₜ/∂p, its backward pass seeded with Lₜ alone (the gradient of that one
-step's loss).  Cells of vectors are checked by the matrix form.
+step's loss).  A cell of vectors prints its recursion and sums in matrix
+form (the matrix-form check evaluates them); its ∂Lₜ/∂p written out is
+evaluated here as products of Jacobians, entry by entry.  A cell of several
+states does not write ∂Lₜ/∂p out (a product along one state would drop the
+paths through the others), so there is nothing of it to evaluate.
 """
 
 import re
@@ -16,14 +20,16 @@ import re
 import numpy as np
 import sympy
 
+from ..derive import ops as P
 from ..derive.backprop import AdjointSymbol, derivation_of
-from ..derive.bptt import BPTT, bptt
+from ..derive.bptt import BPTT, _same_step, bptt
 from ..derive.program import has_arrays
+from ..derive.sweep import through_time
 from ..model.functions import numeric_namespace
 from ..model.spec import LOSS
 from .arrays import Machine, Pass
 from .faults import gap
-from .scalar import _lambdify
+from .scalar import _lambdify, too_large
 
 _AT_STEP = re.compile(r"^(\w+)\[t([+-]\d+)?\](.*)$")  # h[t-1], h[t+1][0]
 
@@ -53,9 +59,7 @@ class _Numbers:
         if isinstance(symbol, AdjointSymbol):
             key = _key(symbol.of, t)
             return self.adjoints.get(key, self.run.adjoints.get(key, 0.0))
-        key = _key(symbol.name, t)
-        key = key if key in self.run.values else self.initial.get(key, key)
-        return float(self.run.values[key])
+        return _entry_value(self.run.values, self.initial, _key(symbol.name, t))
 
     def at(self, expr, t: int | None) -> float:
         if not isinstance(expr, sympy.Basic):  # a plain number
@@ -65,6 +69,20 @@ class _Numbers:
             self.compiled[expr] = _lambdify(symbols, expr, self.namespace)
         with np.errstate(all="ignore"):
             return float(self.compiled[expr](*[self.value(s, t) for s in symbols]))
+
+
+def _entry_value(values: dict, initial: dict, key: str) -> float:
+    """The number a scalar symbol's key stands for: a whole value ("h[2]", "w"), or an entry
+    of one ("h[2][0]" of the column h[2], "W[0][1]")."""
+    base, index = key, []
+    while base not in values and base not in initial and base.endswith("]") and "[" in base:
+        cut = base.rindex("[")
+        index.insert(0, int(base[cut + 1:-1]))
+        base = base[:cut]
+    v = np.asarray(values[initial.get(base, base)], dtype=float)
+    if v.ndim == 2 and len(index) == 1:  # a column (n, 1), or a row
+        return float(v[index[0], 0] if v.shape[1] == 1 else v[0, index[0]])
+    return float(v[tuple(index)])
 
 
 class _Tally:
@@ -143,12 +161,77 @@ def unrolled(b: BPTT, machine: Machine, numbers: _Numbers, tally: _Tally) -> lis
     return [p.name for p in params]
 
 
+def _vector_forms(derivation, state: str, params) -> tuple:
+    """∂hₜ/∂hₜ₋₁ (a matrix), ∂Lₜ/∂hₜ (a row, None without a loss at each step) and
+    ∂⁺hₜ/∂p (entries of h by entries of p) of a cell of vectors, entry by entry."""
+    cell, local = derivation.graph.cell, derivation.cell_local
+    name_of = {n.symbol: cell.quantities[n.key].name for n in cell.nodes}
+    rows = [n.symbol for n in cell.nodes if name_of[n.symbol] == state]
+    before = [x for x, (name, off) in cell.inputs.items() if name == state and off == -1]
+    losses = [n.symbol for n in cell.nodes if name_of[n.symbol] == LOSS]
+    jacobian = [[_same_step(cell, local, x).get(r, 0) for x in before] for r in rows]
+    step_loss = [_same_step(cell, local, r).get(losses[0], 0) for r in rows] if losses else None
+    by_name = {q.name: q for q in derivation.graph.params}
+    immediate = {}
+    for p in params:
+        columns = [_same_step(cell, local, e) for e in by_name[p].symbols()]
+        immediate[p] = [[d.get(r, 0) for d in columns] for r in rows]
+    return jacobian, step_loss, immediate
+
+
+def vector_unrolled(problem, machine: Machine, run: Pass) -> dict | None:
+    """∂Lₜ/∂p written out for a cell of one vector state, Σₖ ∂Lₜ/∂hₜ·Πᵢ ∂hᵢ/∂hᵢ₋₁·∂⁺hₖ/∂p as
+    products of matrices, entry by entry, against the engine seeded with Lₜ alone (a loss
+    after the loop: at t = T, against the gradient, for a parameter the lines after the loop
+    do not read); None where the document does not write it out (several states)."""
+    program = machine.program
+    params = [p.name for p in through_time(program) if p.through_time and not p.computed]
+    if len(program.states) != 1 or not params or too_large(program, "entry by entry"):
+        return None
+    state = sorted(program.states)[0]
+    after = {ref.name for line in program.after for ref in P.leaves_of(line.expr)}
+    if program.loss.expr is not None:
+        after |= {ref.name for ref in P.leaves_of(program.loss.expr)}
+        params = [p for p in params if p not in after]
+    jacobian, step_loss, immediate = _vector_forms(derivation_of(problem), state, params)
+    numbers, tally = _Numbers(machine, run), _Tally()
+
+    def at(table, t):
+        return np.array([[numbers.at(e, t) for e in row] for row in table], dtype=float)
+
+    values, tapes = machine.forward(run.leaves)
+    steps = range(1, program.steps + 1) if step_loss is not None else [program.steps]
+    with np.errstate(all="ignore"):
+        for t in steps:
+            if step_loss is not None:
+                engine, _, _ = machine.backward(values, tapes, seed={f"{LOSS}[{t}]": 1.0})
+                upstream = at([step_loss], t)
+            else:
+                engine = run.adjoints
+                upstream = np.asarray(run.adjoints[f"{state}[{t}]"], dtype=float).reshape(1, -1)
+            for p in params:
+                value, chain = 0.0, upstream
+                for k in range(t, 0, -1):
+                    value = value + chain @ at(immediate[p], k)
+                    chain = chain @ at(jacobian, k)
+                ours = value.reshape(-1)
+                theirs = np.asarray(engine.get(p, np.zeros_like(ours)), dtype=float).reshape(-1)
+                for i, (a, b) in enumerate(zip(ours, theirs)):
+                    tally.add(f"dL[{t}]/d{p}[{i}]", a, b)
+    scale = max([1.0] + [float(np.max(np.abs(np.asarray(g)))) for g in run.adjoints.values()])
+    return {"compared": tally.compared, "max_abs_error": tally.worst, "passed": tally.worst <= 1e-9 * scale,
+            "sums": (), "unrolled": tuple(params), "steps": program.steps, "worst": tally.where,
+            "last_step_only": step_loss is None}
+
+
 def through_time_agreement(problem, machine: Machine, run: Pass) -> dict | None:
     """The fields of ``checks.unrolled_form.UnrolledForm``; None when the
     problem has no scalar recurrent cell (the matrix form checks vectors)."""
     program = machine.program
-    if not program.recurrent or has_arrays(program):
+    if not program.recurrent:
         return None
+    if has_arrays(program):
+        return vector_unrolled(problem, machine, run)
     b = bptt(derivation_of(problem))
     if b is None:
         return None

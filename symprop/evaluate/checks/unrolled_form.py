@@ -18,6 +18,10 @@ STRINGS = {
         "sums": "the recursion over t = T, …, 1 and the sums over t of the gradients of {names}",
         "unrolled": "∂Lₜ/∂p written out term by term for {names}, t = 1, …, {steps}",
         "worst": "largest difference at {where}",
+        "unrolled_last": "∂L/∂p written out term by term for {names}, at t = {steps}",
+        "vector_check": "Evaluated with these numbers, the derivatives of the loss by {names} written out term by "
+                        "term (products of Jacobians back through the steps) give the same {n} numbers as the "
+                        "backward pass (every difference below {err}).",
         "unrolled_check": "Evaluated with these numbers, the formulas through time (the recursion back over the "
                           "steps, the sums over the steps, and the derivatives of each step's loss by {names} "
                           "written out term by term) give the same {n} derivatives as the backward pass (every "
@@ -34,6 +38,10 @@ STRINGS = {
         "sums": "рекурсия по t = T, …, 1 и суммы по t в производных по {names}",
         "unrolled": "∂Lₜ/∂p, расписанные по слагаемым, для {names}, t = 1, …, {steps}",
         "worst": "наибольшее расхождение: {where}",
+        "unrolled_last": "∂L/∂p, расписанные по слагаемым, для {names}, при t = {steps}",
+        "vector_check": "Расписанные по слагаемым производные ошибки по {names} (произведения якобианов назад по "
+                        "шагам), вычисленные на этих числах, дают те же {n} чисел, что и обратный проход (все "
+                        "расхождения меньше {err}).",
         "unrolled_check": "Формулы во времени (рекурсия назад по шагам, суммы по шагам и расписанные по "
                           "слагаемым производные ошибки каждого шага по {names}), вычисленные на этих числах, дают "
                           "те же {n} производных, что и обратный проход (все расхождения меньше {err}).",
@@ -48,6 +56,9 @@ STRINGS = {
         "sums": "t = T, …, 1 的递推式与 {names} 的梯度对 t 的求和",
         "unrolled": "{names} 的逐项展开的 ∂Lₜ/∂p，t = 1, …, {steps}",
         "worst": "最大差值在 {where}",
+        "unrolled_last": "{names} 的逐项展开的 ∂L/∂p，t = {steps}",
+        "vector_check": "代入这些数值，逐项展开的损失对 {names} 的偏导数（沿时间步反向的雅可比矩阵之积）给出与反向传播相同的 "
+                        "{n} 个数（所有差值都小于 {err}）。",
         "unrolled_check": "代入这些数值，随时间展开的公式（沿时间步反向的递推式、对各时间步的求和，以及逐项展开的每一步损失"
                           "对 {names} 的偏导数）给出与反向传播相同的 {n} 个导数（所有差值都小于 {err}）。",
         "sums_check": "代入这些数值，随时间展开的公式（沿时间步反向的递推式与对各时间步的求和）给出与反向传播相同的 {n} "
@@ -67,6 +78,7 @@ class UnrolledForm(Compared):
     unrolled: tuple[str, ...] = ()
     steps: int = 0
     worst: str | None = None
+    last_step_only: bool = False  # a loss after the loop: ∂L/∂p written out at t = T alone
 
     def to_json(self) -> dict:
         out = self.json(STRINGS)
@@ -77,15 +89,18 @@ class UnrolledForm(Compared):
         return out
 
     def lines(self) -> list[Said]:
-        out = super().lines() + [Said("sums", names=Names(self.sums))]
+        out = super().lines() + ([Said("sums", names=Names(self.sums))] if self.sums else [])
         if self.unrolled:
-            out.append(Said("unrolled", names=Names(self.unrolled), steps=self.steps))
+            key = "unrolled_last" if self.last_step_only else "unrolled"
+            out.append(Said(key, names=Names(self.unrolled), steps=self.steps))
         return out + ([Said("worst", where=self.worst)] if not self.passed else [])
 
     def appendix(self, exact: bool) -> list[Said]:
         if not self.passed:
             return [Said("unrolled_failed", err=Error(self.max_abs_error, "rounded"))]
         err = Error(self.max_abs_error, "bound")
+        if not self.sums:  # a cell of vectors: its recursion and sums are the matrix form's
+            return [Said("vector_check", names=Names(self.unrolled), n=self.compared, err=err)]
         if self.unrolled:
             return [Said("unrolled_check", names=Names(self.unrolled), n=self.compared, err=err)]
         return [Said("sums_check", n=self.compared, err=err)]
