@@ -117,13 +117,13 @@ def run(context: Context) -> Result | None:
 
 def _at_random_values(problem) -> Result | None:
     """The formulas of a recurrent problem without numbers, checked at random values."""
-    from ...derive.program import has_arrays, program_of
+    from ...derive.program import program_of
     from ...model.spec import Built
     from ..claims import random_values
     from ..numeric import solve
 
     program = program_of(problem)
-    if not program.recurrent or has_arrays(program) or problem.functions:
+    if not program.recurrent or problem.functions:
         return None
     numbered = dataclasses.replace(problem, values=random_values(program), expected={}, claims=(), built=Built())
     found = solve(numbered, exact=False).checks.get("unrolled_form")
