@@ -240,10 +240,10 @@ def test_lstm_still_leaves_the_term_by_term_form_out():
 
 def test_the_initial_state_s_gradient_is_printed_and_evaluated():
     """h₀ a parameter: ∂L/∂h₀ is printed as ∂L/∂h₁ carried one step back (it read 0 before this check
-    caught it), and evaluated; the loss after the loop has no per-step Lₜ to write out."""
+    caught it), and evaluated; the loss after the loop reads h₃: ∂L/∂w written out at t = 3."""
     from tests.test_initial_param import SCALAR
 
     problem = symprop.loads(SCALAR)
     assert "∂L/∂h₀ = w·(1 - h₁²)·∂L/∂h₁" in problem.document(fmt="text", lang="en")
     result = solve(problem.spec, exact=False).checks["unrolled_form"]
-    assert result.passed and result.compared == 5 and result.unrolled == ()
+    assert result.passed and result.compared == 6 and result.unrolled == ("w",) and result.last_step_only

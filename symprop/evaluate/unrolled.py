@@ -101,7 +101,7 @@ class _Tally:
 def unrolled_params(b: BPTT) -> list:
     """The parameters whose ∂Lₜ/∂p the document writes out term by term (one
     scalar state, its immediate derivative known), or none."""
-    if len(b.states) != 1 or b.states[0] not in b.transition or b.states[0] not in b.step_loss_grad:
+    if len(b.states) != 1 or b.states[0] not in b.transition:
         return []
     state = b.states[0]
     return [p for p in b.params if p.through_time and not p.computed and state in p.states and state in p.immediate]
@@ -134,10 +134,11 @@ def sums(b: BPTT, numbers: _Numbers, tally: _Tally) -> None:
         tally.add(f"dL/d{p.name}", sum_over_steps(b, numbers, p), numbers.run.adjoints.get(p.name, 0.0))
 
 
-def unrolled_sum(b: BPTT, numbers: _Numbers, t: int, p) -> float:
-    """∂Lₜ/∂p = Σₖ ∂Lₜ/∂hₜ·Πᵢ₌ₖ₊₁..ₜ ∂hᵢ/∂hᵢ₋₁·∂⁺hₖ/∂p, each factor at its step."""
+def unrolled_sum(b: BPTT, numbers: _Numbers, t: int, p, upstream: float | None = None) -> float:
+    """∂Lₜ/∂p = Σₖ ∂Lₜ/∂hₜ·Πᵢ₌ₖ₊₁..ₜ ∂hᵢ/∂hᵢ₋₁·∂⁺hₖ/∂p, each factor at its step
+    (``upstream``: ∂L/∂h_T of a loss after the loop, in place of ∂Lₜ/∂hₜ)."""
     state = b.states[0]
-    upstream = numbers.at(b.step_loss_grad[state], t)
+    upstream = numbers.at(b.step_loss_grad[state], t) if upstream is None else upstream
     value = 0.0
     for k in range(1, t + 1):
         chain = upstream
@@ -147,12 +148,25 @@ def unrolled_sum(b: BPTT, numbers: _Numbers, t: int, p) -> float:
     return value
 
 
+def read_after(program) -> set[str]:
+    """The names the lines after the loop and a loss after it read."""
+    lines = [line.expr for line in program.after] + ([program.loss.expr] if program.loss.expr is not None else [])
+    return {ref.name for e in lines for ref in P.leaves_of(e)}
+
+
 def unrolled(b: BPTT, machine: Machine, numbers: _Numbers, tally: _Tally) -> list[str]:
     """∂Lₜ/∂p written out for every t, against the engine's backward pass
-    seeded with Lₜ alone; the parameters compared."""
-    params = unrolled_params(b)
-    if not params or machine.program.loss.expr is not None:
-        return []
+    seeded with Lₜ alone; a loss after the loop, at t = T with the printed
+    recursion's ∂L/∂h_T, against the gradient of a parameter the lines after
+    the loop do not read.  The parameters compared."""
+    params, state, program = unrolled_params(b), b.states[0] if b.states else None, machine.program
+    if program.loss.expr is not None or state not in b.step_loss_grad:
+        params = [p for p in params if p.name not in read_after(program)]
+        upstream = numbers.adjoints.get(f"{state}[{b.steps}]")
+        for p in params if upstream is not None else []:
+            value = unrolled_sum(b, numbers, b.steps, p, upstream)
+            tally.add(f"dL[{b.steps}]/d{p.name}", value, numbers.run.adjoints.get(p.name, 0.0))
+        return [p.name for p in params] if upstream is not None else []
     values, tapes = machine.forward(numbers.run.leaves)
     for t in range(1, b.steps + 1):
         engine, _, _ = machine.backward(values, tapes, seed={f"{LOSS}[{t}]": 1.0})
@@ -189,10 +203,8 @@ def vector_unrolled(problem, machine: Machine, run: Pass) -> dict | None:
     if len(program.states) != 1 or not params or too_large(program, "entry by entry"):
         return None
     state = sorted(program.states)[0]
-    after = {ref.name for line in program.after for ref in P.leaves_of(line.expr)}
     if program.loss.expr is not None:
-        after |= {ref.name for ref in P.leaves_of(program.loss.expr)}
-        params = [p for p in params if p not in after]
+        params = [p for p in params if p not in read_after(program)]
     jacobian, step_loss, immediate = _vector_forms(derivation_of(problem), state, params)
     numbers, tally = _Numbers(machine, run), _Tally()
 
@@ -243,4 +255,5 @@ def through_time_agreement(problem, machine: Machine, run: Pass) -> dict | None:
     scale = max([1.0] + [abs(float(g)) for g in run.adjoints.values()])
     return {"compared": tally.compared, "max_abs_error": tally.worst, "passed": tally.worst <= 1e-9 * scale,
             "sums": tuple(p.name for p in b.params), "unrolled": tuple(params),
-            "steps": b.steps, "worst": tally.where}
+            "steps": b.steps, "worst": tally.where,
+            "last_step_only": bool(params) and (program.loss.expr is not None or b.states[0] not in b.step_loss_grad)}
