@@ -80,6 +80,10 @@ def _entry_value(values: dict, initial: dict, key: str) -> float:
         index.insert(0, int(base[cut + 1:-1]))
         base = base[:cut]
     v = np.asarray(values[initial.get(base, base)], dtype=float)
+    if v.ndim == 0:  # a 1×1 value the engine keeps as a number
+        return float(v)
+    if v.ndim == 1 and len(index) == 2:  # an n×1 or 1×n value kept flat
+        return float(v[index[0] if index[1] == 0 else index[1]])
     if v.ndim == 2 and len(index) == 1:  # a column (n, 1), or a row
         return float(v[index[0], 0] if v.shape[1] == 1 else v[0, index[0]])
     return float(v[tuple(index)])
