@@ -94,8 +94,8 @@ def numpy_check():
 
 
 def test_the_registry_holds_the_built_in_checks_in_order():
-    assert [c.name for c in ordered()] == ["finite_differences", "torch", "scalar_engine", "matrix_form", "exact",
-                                          "sympy_diff"]
+    assert [c.name for c in ordered()] == ["finite_differences", "torch", "scalar_engine", "matrix_form",
+                                          "unrolled_form", "exact", "sympy_diff"]
     assert against_choices() == api.AGAINST == ("fd", "torch", "all")
 
 

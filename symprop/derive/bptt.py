@@ -10,6 +10,7 @@ Everything here is read off the recurrent cell the engine derived once:
   with d+ the immediate partial derivative, h_{k-1} held fixed.
 """
 
+import re
 from dataclasses import dataclass, field
 
 import sympy
@@ -40,6 +41,7 @@ class ParamThroughTime:
     immediate: dict[str, sympy.Expr] = field(default_factory=dict)  # state -> d+state_t/dp
     outside: sympy.Expr = sympy.S.Zero  # dL/dp through the lines outside the loop
     computed: bool = False  # a value computed before the loop, not a parameter
+    start: sympy.Expr = sympy.S.Zero  # an initial state h0: dL/dh[1] carried one step back, at t = 0
 
 
 @dataclass
@@ -104,8 +106,27 @@ def bptt(derivation: Derivation) -> BPTT | None:
     w = _Walk(derivation)
     transition, step_loss = w.transitions()
     problem = derivation.graph.problem
-    return BPTT(problem.steps, problem.reduce, cell, w.states, w.recursions(), w.params(), transition, step_loss,
-                w.final())
+    recursions, params = w.recursions(), w.params()
+    starts = {q: h for h, q in problem.initial_params.items()}
+    for p in params:  # h0's gradient: the recursion's term from step t + 1, at t = 0
+        r = [r for r in recursions if p.name in starts and r.node.name == f"{starts[p.name]}[t]"]
+        if r and not p.computed:
+            p.start = _at_step(r[0].next_step, 0)
+    return BPTT(problem.steps, problem.reduce, cell, w.states, recursions, params, transition, step_loss, w.final())
+
+
+def _at_step(expr: sympy.Expr, t: int) -> sympy.Expr:
+    """A cell expression at a given step: h[t+1] at t = 0 is h[1] (the unrolled graph's symbols)."""
+
+    def concrete(symbol: Symbol) -> Symbol:
+        key = symbol.of if isinstance(symbol, AdjointSymbol) else symbol.name
+        m = re.match(r"^(\w+)\[t([+-]\d+)?\](.*)$", key)
+        if m is None:
+            return symbol
+        key = f"{m.group(1)}[{t + int(m.group(2) or 0)}]{m.group(3)}"
+        return AdjointSymbol(key) if isinstance(symbol, AdjointSymbol) else Symbol(key, real=True)
+
+    return expr.xreplace({s: concrete(s) for s in expr.free_symbols})
 
 
 class _Walk:

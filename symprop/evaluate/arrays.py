@@ -334,7 +334,9 @@ class Machine:
             return "overflow", f"{number(base)} to the power {number(k)}"
         return "overflow", f"{number(a[0])} {_SIGN[op]} {number(a[1])}"
 
-    def backward(self, values, tapes) -> tuple[dict[str, Number], list[str], list[str]]:
+    def backward(self, values, tapes, seed: dict | None = None) -> tuple[dict[str, Number], list[str], list[str]]:
+        """Every adjoint of the loss; with ``seed`` ({"L[3]": 1.0}), of those
+        per-step losses alone (a loss that is the sum of the steps')."""
         program = self.program
         adjoint: dict[str, Number] = {}
         kinks: list[str] = []
@@ -346,7 +348,9 @@ class Machine:
                 if key in self.shown:
                     numbers.check_adjoint(key, adjoint[key])
 
-            if program.loss.expr is not None:
+            if seed is not None:
+                adjoint.update(seed)
+            elif program.loss.expr is not None:
                 numbers.at(LOSS, backward=True)
                 tape: dict[int, Number] = {}
                 self._eval(program.loss.expr, None, values, tape)

@@ -143,9 +143,10 @@ class Matrix:
         rows = []
         for p in b.params:
             total = Sum(p.adjoint_form, t, sympy.Integer(1), T) if p.adjoint_form != 0 else None
-            if total is None and p.outside == 0:
+            rest = p.outside + p.start  # the lines outside the loop; for h₀, ∂L/∂h₁ carried one step back
+            if total is None and rest == 0:
                 total = sympy.S.Zero
-            rhs = total if p.outside == 0 else (p.outside if total is None else total + p.outside)
+            rhs = total if rest == 0 else (rest if total is None else total + rest)
             rows.append([_adj(p.name), rhs])
         out.append(Rows(rows))
         return out + self.through_time(b.params) + [cost]
