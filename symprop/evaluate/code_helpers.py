@@ -8,7 +8,17 @@ helpers (``_full_conv``, ``_unpool``, ``_conv2d_input`` …) are NumPy's only:
 the PyTorch and JAX targets differentiate with their own autograd.
 """
 
+import inspect
 import re
+
+from ..model.operations import conv2d_input
+
+
+def _as_helper(function) -> str:
+    """A function of the interpreter, as a helper of the generated module (its name with a leading _)."""
+    name = function.__name__
+    return "\n" + inspect.getsource(function).replace(f"def {name}(", f"def _{name}(", 1)
+
 
 _NUMPY = {
     "_array": '''
@@ -114,19 +124,7 @@ def _conv2d(x, k, stride, padding, shape):
             out = out + np.einsum("ncij,oc->noij", window, k[:, :, a, b])
     return out.reshape(shape)
 ''',
-    "_conv2d_input": '''
-def _conv2d_input(g, k, stride, padding, shape):
-    """∂L/∂X of conv2d: each kernel entry K[o, c, a, b] sends G[n, o, i, j] back to Xpad[n, c, s·i + a, s·j + b]."""
-    c, h, w = shape[-3:]
-    g = g.reshape((-1,) + g.shape[-3:])
-    out = np.zeros((g.shape[0], c, h + 2 * padding, w + 2 * padding))
-    rows, cols = g.shape[2:]
-    for a in range(k.shape[2]):
-        for b in range(k.shape[3]):
-            out[:, :, a:a + stride * (rows - 1) + 1:stride, b:b + stride * (cols - 1) + 1:stride] += np.einsum(
-                "noij,oc->ncij", g, k[:, :, a, b])
-    return out[:, :, padding:padding + h, padding:padding + w].reshape(shape)
-''',
+    "_conv2d_input": _as_helper(conv2d_input),  # the source of the function the interpreter runs
     "_conv2d_weight": '''
 def _conv2d_weight(x, g, stride, padding, shape):
     """∂L/∂K of conv2d: ∂L/∂K[o, c, a, b] = Σ_nij Xpad[n, c, s·i + a, s·j + b]·G[n, o, i, j]."""

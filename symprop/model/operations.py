@@ -463,18 +463,23 @@ def _conv2d(A, e, x):
     return np.einsum("ncijab,ocab->noij", _patches(images, k.shape, *e.extra), k).reshape(e.shape)
 
 
-def _conv2d_input(A, e, x):
-    """∂L/∂X: each kernel entry K[o, c, a, b] sends G[n, o, i, j] back to Xpad[n, c, s·i + a, s·j + b]."""
-    g, k = x
-    (stride, padding), (*_, c, h, w) = e.extra, e.shape
-    g = _images(g)
+def conv2d_input(g, k, stride, padding, shape):
+    """∂L/∂X of conv2d: each kernel entry K[o, c, a, b] sends G[n, o, i, j] back to Xpad[n, c, s·i + a, s·j + b].
+    A plain function of arrays: the generated module of ``symprop codegen`` carries its source."""
+    c, h, w = shape[-3:]
+    g = g.reshape((-1,) + g.shape[-3:])
     out = np.zeros((g.shape[0], c, h + 2 * padding, w + 2 * padding))
     rows, cols = g.shape[2:]
     for a in range(k.shape[2]):
         for b in range(k.shape[3]):
             out[:, :, a:a + stride * (rows - 1) + 1:stride, b:b + stride * (cols - 1) + 1:stride] += np.einsum(
                 "noij,oc->ncij", g, k[:, :, a, b])
-    return out[:, :, padding:padding + h, padding:padding + w].reshape(e.shape)
+    return out[:, :, padding:padding + h, padding:padding + w].reshape(shape)
+
+
+def _conv2d_input(A, e, x):
+    g, k = x
+    return conv2d_input(g, k, *e.extra, e.shape)
 
 
 def _conv2d_weight(A, e, x):
