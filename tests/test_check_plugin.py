@@ -67,7 +67,7 @@ class LossByNumpy(Result):
     def lines(self) -> list[Said]:
         return [self.verdict(Said("line", name=Said("name"), loss=f"{self.loss:.6f}", ours=f"{self.ours:.6f}"))]
 
-    def appendix(self, exact: bool) -> list[Said]:
+    def appendix(self, exact: bool, shown: frozenset = frozenset()) -> list[Said]:
         return [Said("appendix", err=Error(abs(self.loss - self.ours), "bound"))]
 
 

@@ -130,6 +130,7 @@ class Base:
         # The entry-by-entry engine shows scalar closed forms; a large matrix
         # problem is told from the program alone.
         self.scalar = self.matrix is None or not too_large(self.program, "the scalar engine shows problems")
+        self.shown = frozenset()  # the pieces the parts print (``Questions.parts``), for the appendix
         self.carried = ""  # "now" once a worked line's numbers carry more decimals, "said" once told
 
     @cached_property

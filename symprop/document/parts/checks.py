@@ -105,7 +105,7 @@ class Checks:
         """The checks that ran with the solution, each in its own words, in the registry's order."""
         out = []
         for name, result in solution.checks.items():
-            out += [self.said(said, strings_of(name)) for said in result.appendix(self.style.exact)]
+            out += [self.said(said, strings_of(name)) for said in result.appendix(self.style.exact, self.shown)]
         return out
 
     def said(self, said: Said, strings: dict) -> Para:

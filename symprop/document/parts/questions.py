@@ -8,31 +8,49 @@ from ..maths import FunctionName
 from .base import _letter_in, _sym
 
 
+# the pieces that derive the formulas of the backward pass (symbolically)
+DERIVING = {"bptt", "unrolled", "closed", "shared", "algorithm", "local", "composite", "entries", "update_rule",
+            "activation"}
+
+
 class Questions:
     """The lettered questions a document asks (the spec's parts, or the default ones) and which piece answers each., as methods of the document's builder."""
 
     def default_pieces(self, numeric: bool) -> list[str]:
-        """symprop's own order, when the spec names no parts."""
-        pieces = ["forward"] if numeric else []
+        """symprop's own order, when the spec names no parts.
+
+        A worked solution answers what the spec asks (the forward pass and the
+        loss, every parameter's gradient, the step when it has a learning rate),
+        with the formulas that answer needs and nothing more: the term-by-term
+        unrolling, the boxed factors and the algorithm are ``derive``'s, or a
+        part's when ``[[document.parts]]`` asks for them.
+        """
+        if numeric:
+            return self.solution_pieces()
+        pieces = []
         if self.program.recurrent:
             pieces += ["bptt", "unrolled"]
         elif self.matrix is None:
-            if self.story is not None:
-                pieces += ["closed", "shared", "algorithm"]
-            elif not numeric:
-                pieces.append("backward")
+            pieces += ["closed", "shared", "algorithm"] if self.story is not None else ["backward"]
         if self.matrix is not None:
             pieces.append("matrix")
-        if numeric:
-            pieces += ["backward", "gradients"]
-            if self.problem.training.lr is not None:
-                pieces.append("step")
         return pieces
+
+    def solution_pieces(self) -> list[str]:
+        """The forward pass, the formulas of the backward pass (the recursion through time of a
+        scalar cell, or the matrix form), its numbers, the gradients and the step."""
+        pieces = ["forward"]
+        if self.matrix is not None:
+            pieces.append("matrix")
+        elif self.program.recurrent:
+            pieces.append("bptt")
+        pieces += ["backward", "gradients"]
+        return pieces + (["step"] if self.problem.training.lr is not None else [])
 
     def parts(self, solution) -> list[Part]:
         specs = self.problem.parts or tuple(PartSpec((piece,)) for piece in self.default_pieces(solution is not None))
         letters = self.word("letters")
-        parts, used = [], 0
+        parts, used, asked = [], 0, []
         for spec in specs:
             blocks = []
             for piece in spec.show:
@@ -43,18 +61,26 @@ class Questions:
                 continue
             question = in_language(spec.question, self.lang) if spec.question else None
             if question is None:
-                question = Para([x for piece in spec.show for x in self.question(piece).parts + [" "]][:-1])
+                words = []
+                for piece in spec.show:
+                    words += self.question(piece, asked).parts + [" "]
+                    asked.append(piece)
+                question = Para(words[:-1])
             else:
+                asked += spec.show
                 question = Para([UserText(question)])
             parts.append(Part(question, blocks, letter))
+            self.shown |= {piece.partition(":")[0] for piece in spec.show}
         return parts
 
-    def question(self, piece: str) -> Para:
+    def question(self, piece: str, asked=()) -> Para:
+        """The question a piece answers; ``asked``, the pieces asked before it (the matrix form
+        is "the same derivatives" only after a part that derived them)."""
         name, _, arg = piece.partition(":")
         if name == "step":
             return self.p("q_step", lr=self.num(self.problem.training.lr or 0))
-        if name == "matrix" and not self.program.recurrent and self.matrix is not None and self.scalar is False:
-            return self.p("q_matrix_first")
+        if name == "matrix" and not DERIVING.intersection(p.partition(":")[0] for p in asked):
+            return self.p("q_matrix_rnn_first" if self.program.recurrent else "q_matrix_first")
         if name == "activation":
             f, _, g = arg.partition("=")
             return self.p("q_activation", f=_sym(f.strip()), g=FunctionName(g.strip()))

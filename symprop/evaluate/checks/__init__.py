@@ -100,8 +100,9 @@ class Result:
             return [Said("check_skipped", name=Said("name"), why=self.skipped)]
         return self.lines()
 
-    def appendix(self, exact: bool) -> list[Said]:
-        """The sentences of the teacher's appendix (``exact``: the document shows exact numbers)."""
+    def appendix(self, exact: bool, shown: frozenset = frozenset()) -> list[Said]:
+        """The sentences of the teacher's appendix (``exact``: the document shows exact numbers;
+        ``shown``: the pieces the document prints, so a check speaks only of formulas it printed)."""
         return []
 
     def verdict(self, line: Said) -> Said:

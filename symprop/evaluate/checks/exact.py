@@ -34,7 +34,7 @@ STRINGS = {
 class Exact(Compared):
     """The exact pass's agreement with the floating-point one (``Compared``)."""
 
-    def appendix(self, exact: bool) -> list[Said]:
+    def appendix(self, exact: bool, shown: frozenset = frozenset()) -> list[Said]:
         if not self.passed:
             return [Said("exact_failed", err=Error(self.max_abs_error, "rounded"))]
         return [Said("exact_check", n=self.compared, err=Error(self.max_abs_error, "bound"))] if exact else []

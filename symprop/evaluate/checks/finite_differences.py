@@ -102,7 +102,7 @@ class FiniteDifferences(Result):
             out.append(Said("check_sampled", what=self.sample()))
         return out + per_param(self.params)
 
-    def appendix(self, exact: bool) -> list[Said]:
+    def appendix(self, exact: bool, shown: frozenset = frozenset()) -> list[Said]:
         if not self.passed:
             return [Said("fd_failed", names=Names(tuple(self.disagree)), err=Error(self.max_abs_error, "rounded"))]
         return [Said("fd", err=Error(self.max_abs_error, "bound"))] + ([Said("fd_directions")] if self.directions else [])

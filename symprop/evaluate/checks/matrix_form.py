@@ -32,7 +32,7 @@ STRINGS = {
 class MatrixForm(Compared):
     """The matrix formulas' agreement with the engine (``Compared``)."""
 
-    def appendix(self, exact: bool) -> list[Said]:
+    def appendix(self, exact: bool, shown: frozenset = frozenset()) -> list[Said]:
         return [Said("matrix_check", n=self.compared, err=Error(self.max_abs_error, "bound"))]
 
 

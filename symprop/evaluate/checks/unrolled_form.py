@@ -26,6 +26,10 @@ STRINGS = {
                           "steps, the sums over the steps, and the derivatives of each step's loss by {names} "
                           "written out term by term) give the same {n} derivatives as the backward pass (every "
                           "difference below {err}).",
+        "unrolled_last_check": "Evaluated with these numbers, the formulas through time (the recursion back over "
+                               "the steps, the sums over the steps, and the derivatives of the loss by {names} "
+                               "written out term by term at t = {steps}) give the same {n} derivatives as the "
+                               "backward pass (every difference below {err}).",
         "sums_check": "Evaluated with these numbers, the formulas through time (the recursion back over the steps "
                       "and the sums over the steps) give the same {n} derivatives as the backward pass (every "
                       "difference below {err}).",
@@ -45,6 +49,10 @@ STRINGS = {
         "unrolled_check": "Формулы во времени (рекурсия назад по шагам, суммы по шагам и расписанные по "
                           "слагаемым производные ошибки каждого шага по {names}), вычисленные на этих числах, дают "
                           "те же {n} производных, что и обратный проход (все расхождения меньше {err}).",
+        "unrolled_last_check": "Формулы во времени (рекурсия назад по шагам, суммы по шагам и расписанные по "
+                               "слагаемым производные ошибки по {names} при t = {steps}), вычисленные на этих "
+                               "числах, дают те же {n} производных, что и обратный проход (все расхождения меньше "
+                               "{err}).",
         "sums_check": "Формулы во времени (рекурсия назад по шагам и суммы по шагам), вычисленные на этих числах, "
                       "дают те же {n} производных, что и обратный проход (все расхождения меньше {err}).",
         "unrolled_failed": "Формулы во времени, вычисленные на этих числах, НЕ совпадают с обратным проходом "
@@ -61,6 +69,8 @@ STRINGS = {
                         "{n} 个数（所有差值都小于 {err}）。",
         "unrolled_check": "代入这些数值，随时间展开的公式（沿时间步反向的递推式、对各时间步的求和，以及逐项展开的每一步损失"
                           "对 {names} 的偏导数）给出与反向传播相同的 {n} 个导数（所有差值都小于 {err}）。",
+        "unrolled_last_check": "代入这些数值，随时间展开的公式（沿时间步反向的递推式、对各时间步的求和，以及在 t = {steps} "
+                               "逐项展开的损失对 {names} 的偏导数）给出与反向传播相同的 {n} 个导数（所有差值都小于 {err}）。",
         "sums_check": "代入这些数值，随时间展开的公式（沿时间步反向的递推式与对各时间步的求和）给出与反向传播相同的 {n} "
                       "个导数（所有差值都小于 {err}）。",
         "unrolled_failed": "代入这些数值，随时间展开的公式与反向传播不一致！（最大差值为 {err}）这是 symprop 的错误，请报告。",
@@ -95,15 +105,19 @@ class UnrolledForm(Compared):
             out.append(Said(key, names=Names(self.unrolled), steps=self.steps))
         return out + ([Said("worst", where=self.worst)] if not self.passed else [])
 
-    def appendix(self, exact: bool) -> list[Said]:
+    def appendix(self, exact: bool, shown: frozenset = frozenset()) -> list[Said]:
+        """Said of the forms the document printed: the recursion and sums (piece ``bptt``), the
+        written-out ∂Lₜ/∂p (piece ``unrolled``); a disagreement is said whatever was printed."""
         if not self.passed:
             return [Said("unrolled_failed", err=Error(self.max_abs_error, "rounded"))]
         err = Error(self.max_abs_error, "bound")
+        unrolled = bool(self.unrolled) and "unrolled" in shown
         if not self.sums:  # a cell of vectors: its recursion and sums are the matrix form's
-            return [Said("vector_check", names=Names(self.unrolled), n=self.compared, err=err)]
-        if self.unrolled:
-            return [Said("unrolled_check", names=Names(self.unrolled), n=self.compared, err=err)]
-        return [Said("sums_check", n=self.compared, err=err)]
+            return [Said("vector_check", names=Names(self.unrolled), n=self.compared, err=err)] if unrolled else []
+        if unrolled:
+            key = "unrolled_last_check" if self.last_step_only else "unrolled_check"
+            return [Said(key, names=Names(self.unrolled), n=self.compared, err=err, steps=self.steps)]
+        return [Said("sums_check", n=self.compared, err=err)] if "bptt" in shown else []
 
 
 def run(context: Context) -> Result | None:
