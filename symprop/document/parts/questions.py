@@ -7,7 +7,6 @@ from ..blocks import Para, Part, UserText
 from ..maths import FunctionName
 from .base import _letter_in, _sym
 
-
 # the pieces that derive the formulas of the backward pass (symbolically)
 DERIVING = {"bptt", "unrolled", "closed", "shared", "algorithm", "local", "composite", "entries", "update_rule",
             "activation"}
