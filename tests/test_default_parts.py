@@ -104,3 +104,14 @@ def test_the_appendix_speaks_only_of_the_forms_the_document_printed():
     assert "the derivatives of the loss by w, u written out term by term at t = 3" in " ".join(checks.split())
     ru = unrolled.solution().document("text", lang="ru")
     assert "при t = 3" in " ".join(ru[ru.index("Проверка"):].split())
+
+
+def test_a_scalar_cells_loss_after_the_loop_is_worked_with_its_numbers():
+    import math
+
+    h = 0.0
+    for x in (1.0, -0.5, 2.0):  # the cell by hand
+        h = math.tanh(0.5 * h - 0.4 * x)
+    text = symprop.loads(RNN).solution().document("text")
+    line = f"L = (h₃ - y)²/2 = (({h:.4f}) - 0.3)²/2 = {(h - 0.3) ** 2 / 2:.3f}"
+    assert line in text

@@ -82,3 +82,14 @@ def test_a_name_that_is_not_a_parameter():
     with pytest.raises(SympropError, match="model.initial.h: 'hzero' is not a parameter: list it in model.params"):
         symprop.loads(SCALAR.replace('initial = { h = "h0" }', 'initial = { h = "hzero" }')
                       .replace('params = ["w", "h0"]', 'params = ["w"]').replace("h0 = 0.3\n", ""))
+
+
+def test_the_derivation_json_carries_the_initial_states_gradient():
+    """``derive --format json``: h₀'s gradient is ∂L/∂h₁ carried one step back (its ``start``)."""
+    import sympy
+
+    params = symprop.api.derivation_json(symprop.loads(SCALAR))["bptt"]["params"]
+    start = sympy.sympify(params["h0"]["start"]["text"].replace("dL/dh[1]", "g").replace("h[1]", "h1"))
+    w, h1, g = sympy.symbols("w h1 g")
+    assert sympy.simplify(start - w * (1 - h1**2) * g) == 0
+    assert params["w"]["start"]["text"] == "0" and params["h0"]["summand"]["text"] == "0"

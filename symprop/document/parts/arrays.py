@@ -96,10 +96,13 @@ class Arrays:
         return {**machine.leaf_values(self.problem.first_values()), **step.leaves, **step.values, LOSS: step.loss}
 
     def loss_row(self, step, row: list) -> list:
-        """The loss of a problem with arrays worked out with them; else ``row``."""
+        """The loss after the loop worked out with its numbers (or its arrays); else ``row``."""
         loss = self.program.loss
-        if self.matrix is None or loss is None or loss.expr is None:
+        if loss is None or loss.expr is None:
             return row
+        if self.matrix is None:  # a scalar cell's loss after the loop: worked with its numbers
+            node = self.graph.nodes[-1]
+            return self.worked(row[0], node.expr, self.numbers(step), step.loss) if self.scalar else row
         rows = self.array_rows(step, [loss], None, lambda line: LOSS)
         return rows[0] if rows and len(rows[0]) > 2 else row
 

@@ -84,6 +84,9 @@ class Matrix:
             end = last_step(notation)
             out += [self.p("matrix_boundary", last=sympy.Eq(_sym("t"), end), next=Joined((end, sympy.Integer(1)))),
                     self.formula_rows(replace(self.matrix, formulas=last))]
+        if self.matrix.recurrent and "bptt" not in self.shown:  # an initial state's gradient, said once
+            starts = set(self.problem.initial_params.values())
+            out += self.through_time([p for p in through_time(self.program) if p.name in starts])
         return out
 
     def through_time(self, params) -> list:

@@ -40,6 +40,9 @@ def bptt_json(d: Derivation) -> dict | None:
                 "states": p.states,
                 "summand": _expr(p.adjoint_form),
                 "immediate": {s: _expr(e) for s, e in p.immediate.items()},
+                # through the lines outside the loop; an initial state: ∂L/∂h₁ carried back to t = 0
+                "outside": _expr(p.outside),
+                "start": _expr(p.start),
             }
             for p in b.params
         },
