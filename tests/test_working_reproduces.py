@@ -207,6 +207,41 @@ def test_a_random_network_reproduces(seed):
     assert checked >= 8 and not bad, bad
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_a_random_recurrent_cell_reproduces(seed):
+    """A scalar cell with random numbers, activation, length and loss (each step's or after the loop)."""
+    rng = random.Random(100 + seed)
+    f, steps = rng.choice(["tanh", "sigmoid", "relu"]), rng.choice([2, 3, 4])
+    after = rng.random() < 0.5
+    loss = f'"(h[{steps}] - y)**2 / 2"' if after else '"(yhat[t] - y[t])**2"'
+    cell = f"h[t] = {f}(w * h[t-1] + u * x[t])" + ("" if after else "\nyhat[t] = v * h[t]")
+    params = '["w", "u"]' if after else '["w", "u", "v"]'
+    number = lambda: round(rng.uniform(-1.5, 1.5), rng.choice([1, 2]))  # noqa: E731
+    values = {"w": number(), "u": number(), "v": number(),
+              "x": [0] + [number() for _ in range(steps)], "y": number() if after else [0] + [number() for _ in range(steps)]}
+    text = (f'[model]\nparams = {params}\nsteps = {steps}\ninitial = {{ h = 0 }}\nequations = """\n{cell}\n"""\n'
+            f"loss = {loss}\n[values]\n" + "".join(f"{k} = {v}\n" for k, v in values.items()
+                                                  if k != "v" or not after))
+    checked, bad = unreproduced(symprop.loads(text).solution().document("text"))
+    assert checked >= 2 * steps and not bad, bad
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_random_layer_of_vectors_reproduces(seed):
+    """A layer of vectors and matrices (written out up to 4×4) with random numbers and sizes."""
+    rng = random.Random(200 + seed)
+    n, m = rng.choice([2, 3]), rng.choice([2, 3, 4])
+    number = lambda: round(rng.uniform(-1, 1), rng.choice([1, 2]))  # noqa: E731
+    matrix = lambda r, c: [[number() for _ in range(c)] for _ in range(r)]  # noqa: E731
+    f = rng.choice(["tanh", "sigmoid", "relu"])
+    text = (f'[model]\nparams = ["W", "b", "V"]\nequations = """\nh = {f}(W @ x + b)\nyhat = V @ h\n"""\n'
+            f'loss = "sum((yhat - y)**2) / 2"\n[values]\nW = {matrix(m, n)}\nb = {[number() for _ in range(m)]}\n'
+            f"V = {matrix(2, m)}\nx = {[number() for _ in range(n)]}\ny = {[number(), number()]}\n"
+            "[training]\nlr = 0.1\n")
+    checked, bad = unreproduced(symprop.loads(text).solution().document("text"))
+    assert checked >= 3 and not bad, bad
+
+
 if __name__ == "__main__":  # symprop solve dlbook_rnn | python tests/test_working_reproduces.py
     import sys
 
