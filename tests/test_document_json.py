@@ -42,7 +42,7 @@ def test_json_holds_what_the_text_prints():
     forward = doc["parts"][0]["solution"]
     rows = [r for b in forward if "rows" in b for r in b["rows"]]
     first = " = ".join(x["text"] for x in rows[0])
-    assert first == "f₀ = β₀ + ω₀·x = 1 + 0.1·2.3 = 1.23" and first in text
+    assert first == "f₀ = β₀ + ω₀·x = 1 + 0.1·2.3 = 1.2300" and first in text  # a result with its decimals
     assert rows[0][0]["latex"] == "f_{0}" and r"\beta_{0}" in rows[0][1]["latex"]
     assert [p["letter"] for p in doc["parts"]] == ["1", "2", "3"]  # the notebook's steps
 

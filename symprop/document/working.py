@@ -86,6 +86,14 @@ class Numbers:
         number = np.asarray(array).reshape(-1)[0]
         return number if isinstance(number, sympy.Rational) else float(number)
 
+    def computed(self, symbol) -> bool:
+        """The symbol's number is one the pass computed (a node's value, an adjoint, a
+        gradient), not one the problem gives."""
+        if isinstance(symbol, AdjointSymbol):
+            return True
+        key, _ = self.where.get(Symbol(self._concrete(symbol.name), real=True), (None, ()))
+        return key in self.step.values or _split_at_step(self._concrete(symbol.name))[0] in self.step.values
+
     def known(self, expr) -> bool:
         """Every symbol of ``expr`` has a number."""
         return all(self.of(s) is not None for s in expr.free_symbols)
@@ -127,9 +135,10 @@ class _WithNumbers:
         super().__init__(index_base, sequences, notation)
         self.numbers, self.style, self.relu_at_zero = numbers, style, relu_at_zero
 
-    def _shown(self, value) -> str:
-        """A number inside a formula, in brackets when negative."""
-        n = self.style.number(value)
+    def _shown(self, value, computed: bool = False) -> str:
+        """A number inside a formula, in brackets when negative; a computed one with its
+        decimals, trailing zeros kept (0.0100), as the line that computed it ends."""
+        n = self.style.column(value) if computed else self.style.number(value)
         return paren(n.latex() if self.latex else n.text(), self.latex)
 
     def parenthesize(self, item, level, *args, **kwargs):
@@ -142,11 +151,13 @@ class _WithNumbers:
 
     def _print_Symbol(self, expr, *args, **kwargs):
         value = self.numbers.of(expr)
-        return super()._print_Symbol(expr, *args, **kwargs) if value is None else self._shown(value)
+        if value is None:
+            return super()._print_Symbol(expr, *args, **kwargs)
+        return self._shown(value, self.numbers.computed(expr))
 
     def _print_AdjointSymbol(self, expr, *args, **kwargs):
         value = self.numbers.of(expr)
-        return super()._print_AdjointSymbol(expr, *args, **kwargs) if value is None else self._shown(value)
+        return super()._print_AdjointSymbol(expr, *args, **kwargs) if value is None else self._shown(value, True)
 
     def _print_Function(self, expr, *args, **kwargs):
         if type(expr).__name__ == "relu_prime":

@@ -23,6 +23,7 @@ from ...derive.ops import number_of
 from ...derive.program import Op, leaves_of, walk
 from ...evaluate.arrays import Machine
 from ...model.functions import RULES
+from ...model.keys import Key
 from ...model.spec import LOSS
 from ..blocks import Para, Rows
 from ..formulas import latex_style, text, text_style
@@ -122,7 +123,7 @@ class Arrays:
                 rows.append(row)
                 self.arrays_shown = True
                 continue
-            rows.append([_sym(key), self.num(value)])
+            rows.append([_sym(key), self.result(value)])
             example = self.entry_row(step, line, key, t, value)
             if example is not None:
                 rows.append(example)
@@ -152,7 +153,7 @@ class Arrays:
             return None
         row = [lhs, formula]
         simpler = self.one_hot(step, line, lhs, t, value)
-        return row + (simpler if simpler is not None else [numbers, self.num(value)])
+        return row + (simpler if simpler is not None else [numbers, self.result(value)])
 
     def sum_style(self, terms: list, total):
         """The style of the terms of a printed sum (L = L₁ + L₂ + L₃ = …): this document's,
@@ -160,7 +161,7 @@ class Arrays:
         target = as_printed(total, self.style)
         if target is None:
             return self.style
-        number = self.num(total)
+        number = self.result(total)
         room = half_unit(number.write(number.value)) + 1e-9 * abs(float(target))
         for extra in range(MORE_DIGITS + 1):
             style = replace(self.style, digits=(self.style.digits or DIGITS) + extra)
@@ -177,7 +178,7 @@ class Arrays:
         """The style of the arrays put into ``expr``: this document's, or up to
         MORE_DIGITS more decimals, the fewest with which every printed entry of
         the value is recomputed to half a unit of its last decimal; None if none."""
-        printed = self.num(value)
+        printed = self.result(value)
         if not isinstance(printed, Number):
             return None
         target, room = _entries(printed).reshape(-1), _half_units(printed, self.style.digits or DIGITS)
@@ -218,7 +219,8 @@ class Arrays:
                 leaf = e if e.op != "T" else e.args[0]
                 v = values[machine.ref(leaf, t)]
                 token = f"#{len(shown)}"
-                shown[token] = style.number(v.T if e.op == "T" and isinstance(v, np.ndarray) else v)
+                given = Key.parse(machine.ref(leaf, t)).name in self.problem.values
+                shown[token] = (style.number if given else style.column)(v.T if e.op == "T" and isinstance(v, np.ndarray) else v)
                 return Op("leaf", (), e.shape, token)
             return e if not e.args else Op(e.op, tuple(swap(a) for a in e.args), e.shape, e.name, e.step, e.extra)
 
@@ -250,7 +252,7 @@ class Arrays:
         else:
             machine = self.machine()
             expr = _entry(line.expr, 0, 0, lambda e: machine.ref(e, t)) if _by_hand(line.expr) else None
-            numbers = _Given(self.all_values(step, machine))
+            numbers = _Given(self.all_values(step, machine), set(self.problem.values))
         if (expr is None or not expr.free_symbols or expr.is_Symbol or sympy.count_ops(expr) > MAX_ENTRY_OPS
                 or any(type(f).__name__ not in _HAND_FUNCTIONS for f in expr.atoms(sympy.Function))):
             return None  # nothing to work out, or no formula a student writes by hand
@@ -376,8 +378,12 @@ class _Given:
     """The number of each entry's name (W[0][1], h[0][1]) among a pass's values,
     for the worked line of an entry (as ``working.Numbers``, without the entry-by-entry engine)."""
 
-    def __init__(self, values: dict):
-        self.values = values
+    def __init__(self, values: dict, given: set):
+        self.values, self.given = values, given
+
+    def computed(self, symbol) -> bool:
+        """Not a number the problem gives (W[0][1]) but one the pass computed (h[0][1])."""
+        return symbol.name.split("[")[0] not in self.given
 
     def of(self, symbol):
         head, *indices = symbol.name.split("[")

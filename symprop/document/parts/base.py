@@ -203,8 +203,13 @@ class Base:
                 if middle is not None:
                     row.append(middle)
         if value is not None:
-            row.append(self.num(value))
+            row.append(self.result(value))
         return row
+
+    def result(self, value):
+        """A computed value as a worked line ends in it: a float with this document's decimals,
+        trailing zeros kept (0.0100, (0.4840, 0.4875)ᵀ), as books print a column of results."""
+        return self.style.column(value)
 
     def reproducing(self, expr, numbers, value) -> Style:
         """The style of the numbers put into ``expr``: this document's, or up to
@@ -212,7 +217,7 @@ class Base:
         printed = as_printed(value, self.style)
         if printed is None:
             return self.style
-        number = self.style.number(value)
+        number = self.result(value)
         room = half_unit(number.write(number.value)) + 1e-9 * abs(float(printed))
         at_zero = self.problem.conventions.relu_grad_at_zero
         for extra in range(MORE_DIGITS + 1):

@@ -40,11 +40,11 @@ class Numeric:
             if total is not None:
                 terms = [step.values[f"L[{t}]"] for t in range(1, problem.steps + 1)]
                 style = self.sum_style(terms, step.loss)
-                sums = [style.number(x) for x in terms]
+                sums = [style.column(x) for x in terms]
                 row += [total, _join([_bracketed(x) for x in sums])]
                 if problem.reduce == "mean":
                     row = [_sym(LOSS)]
-            row.append(self.num(step.loss))
+            row.append(self.result(step.loss))
             if total is None:
                 row = self.loss_row(step, row)
             return out + [self.p("loss_value"), Rows([row])]
@@ -58,12 +58,12 @@ class Numeric:
             elif self.matrix is not None and key in lines:
                 rows += self.array_rows(step, [lines[key]], None, lambda line: line.key)
             else:
-                rows.append([_sym(key), self.num(value)])
+                rows.append([_sym(key), self.result(value)])
         if getattr(self, "arrays_shown", False):
             out += self.limit_said()
         out.append(Rows(rows))
         loss = self.graph.nodes[-1] if self.scalar else None
-        row = self.worked(_sym(LOSS), loss.expr, numbers, step.loss) if loss is not None else [_sym(LOSS), self.num(step.loss)]
+        row = self.worked(_sym(LOSS), loss.expr, numbers, step.loss) if loss is not None else [_sym(LOSS), self.result(step.loss)]
         if loss is None:
             row = self.loss_row(step, row)
         return out + [self.p("loss_value"), Rows([row])]
@@ -110,7 +110,7 @@ class Numeric:
                 q = self.graph.quantities[key]
                 rows.append(self.worked(_adj(key), self.derivation.adjoints[q.value], numbers, value))
             else:
-                rows.append([_adj(key), self.num(value)])
+                rows.append([_adj(key), self.result(value)])
         out.append(Rows(rows))
         return out
 
@@ -124,7 +124,7 @@ class Numeric:
             if q is not None and not isinstance(value, np.ndarray):
                 rows.append(self.worked(_adj(name), self.derivation.gradients[q.value], numbers, value))
             else:
-                rows.append([_adj(name), self.num(value)])
+                rows.append([_adj(name), self.result(value)])
         out = [self.p("gradients_intro")] if worked else []
         out.append(Rows(rows))
         if step.kinks:
@@ -139,16 +139,16 @@ class Numeric:
         out = [self.p("step_intro", eta=self.name_of("text")(self.lr_name), lr=self.num(lr))]
         for i, st in enumerate(solution.steps, start=1):
             if len(solution.steps) > 1:
-                out.append(self.p("batch_step", i=sympy.Integer(i), loss=self.num(st.loss)))
+                out.append(self.p("batch_step", i=sympy.Integer(i), loss=self.result(st.loss)))
             rows = []
             for name, new in st.updated.items():
                 grad, old = st.gradients[name], st.leaves[name]
                 rule = self.before_step(name, i) - Product(_sym(self.lr_name), _adj(name))
                 row = [_sym(f"{name}@{i}"), rule]
                 if not isinstance(new, np.ndarray):
-                    o, r, gr = self.num(old), self.num(lr), self.num(grad)
+                    o, r, gr = self.num(old) if i == 1 else self.result(old), self.num(lr), self.result(grad)
                     row.append(_update(o, r, gr))
-                row.append(self.num(new))
+                row.append(self.result(new))
                 rows.append(row)
             out.append(Rows(rows))
         out.append(self.p("step_order"))
