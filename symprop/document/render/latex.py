@@ -55,6 +55,7 @@ PREAMBLE_ZH = r"""\documentclass[11pt,a4paper,UTF8,fontset=fandol]{ctexart}
 
 COMMON = r"""\usepackage{amsmath,amssymb}
 \usepackage{booktabs}
+\usepackage{longtable}
 \usepackage{tikz}
 \usepackage{graphicx}
 \usepackage[a4paper,margin=2.2cm]{geometry}
@@ -68,9 +69,20 @@ COMMON = r"""\usepackage{amsmath,amssymb}
   \advance\dimen@ii-\pagetotal\ifdim\dimen@>\dimen@ii\ifdim\dimen@ii>\z@\vfil\fi\penalty-\@M\fi\endgroup}
 % centred, and on the page of the sentence before it (\nopagebreak): no break at its top
 \newenvironment{keep}{\@beginparpenalty\@M\begin{center}}{\end{center}}
-\makeatother
 % wider than the line: shrunk to it
 \newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
+% a tall table {columns}{header}{rows}, each row ending in \rowend: a longtable, which breaks between
+% its rows and repeats its header on every page, its columns set by its rows first (\kill: measured,
+% not shown); measured whole, and when wider than the line every cell (\tcell) shrunk alike
+\newcommand{\tcell}{\@firstofone}
+\newcommand{\rowend}{\\}
+\newcommand{\breaktable}[3]{\begingroup\renewcommand{\arraystretch}{1.45}%
+  \sbox\z@{\begin{tabular}{#1}#2#3\end{tabular}}%
+  \ifdim\wd\z@>\linewidth\dimen@\dimexpr\linewidth*65536/\wd\z@\relax\edef\tscale{\strip@pt\dimen@}%
+    \tabcolsep\tscale\tabcolsep\renewcommand{\tcell}[1]{\scalebox{\tscale}{##1}}\fi
+  \gdef\rowend{\kill}\begin{longtable}{#1}#2#3\noalign{\gdef\rowend{\\}}%
+  \toprule#2\midrule\endhead\bottomrule\endfoot#3\end{longtable}\endgroup}
+\makeatother
 \begin{document}
 """
 
@@ -95,6 +107,11 @@ def display_lines(body: str) -> int:
     of the tallest matrix in it (a column of five entries is five lines)."""
     return sum(max([1] + [m.group(1).count("\\\\") + 1 for m in MATRIX.finditer(line)])
                for line in re.split(r"\\\\(?:\[[^\]]*\])?\n", body))
+
+
+def table_lines(rows: list[list[str]]) -> int:
+    """How many lines of text a table is tall: each row as tall as its tallest matrix."""
+    return sum(display_lines(" & ".join(row)) for row in rows)
 
 
 CYRILLIC = re.compile(r"[\u0400-\u04FF]+(?:[\s,.:;!?«»()-]+[\u0400-\u04FF]+)*")
@@ -195,26 +212,39 @@ class LatexRenderer(LatexMath):
         return ("\\begin{keep}\n" + to_pgfplots(p, self.math) + "\\par\\nopagebreak\\smallskip\n{\\small "
                 + self.para(p.caption) + "\\par}\n\\end{keep}")
 
+    def cells(self, t: Table) -> list[list[str]]:
+        return [[self.cell(c) for c in row] for row in [t.header] + t.rows]
+
     def table(self, t: Table) -> str:
-        """booktabs, rows spaced so that fractions do not touch, shrunk to the
-        line width when wider."""
-        columns = "l" * len(t.header)
-        head = " & ".join(self.cell(c) for c in t.header) + r" \\"
-        body = "\n".join(" & ".join(self.cell(c) for c in row) + r" \\" for row in t.rows)
-        return (
-            "\\begin{keep}\n\\renewcommand{\\arraystretch}{1.45}\n\\fitwidth{%\n\\begin{tabular}{" + columns
-            + "}\n\\toprule\n" + head + "\n\\midrule\n" + body + "\n\\bottomrule\n\\end{tabular}}\n\\end{keep}"
-        )
+        """booktabs, rows spaced so that fractions do not touch, shrunk to the line width
+        when wider; a tall one (\\breaktable) breaks between its rows, each cell a \\tcell."""
+        head, *rows = self.cells(t)
+        columns = "l" * len(head)
+        if table_lines([head] + rows) > LONG_DISPLAY:
+            lines = [" & ".join(f"\\tcell{{{c}}}" for c in row) + r" \rowend" for row in [head] + rows]
+            return f"\\breaktable{{{columns}}}{{%\n{lines[0]}\n}}{{%\n" + "\n".join(lines[1:]) + "\n}"
+        lines = [" & ".join(row) + r" \\" for row in [head] + rows]
+        return ("\\begin{keep}\n\\renewcommand{\\arraystretch}{1.45}\n\\fitwidth{%\n\\begin{tabular}{" + columns
+                + "}\n\\toprule\n" + lines[0] + "\n\\midrule\n" + "\n".join(lines[1:])
+                + "\n\\bottomrule\n\\end{tabular}}\n\\end{keep}")
+
+    def lines_with(self, following) -> int:
+        """Lines a sentence needs left on its page, with the start of the block it introduces:
+        a plot whole; a tall table's header and first row (the table then breaks); else none."""
+        if isinstance(following, Plot):
+            return PLOT_LINES
+        rows = self.cells(following) if isinstance(following, Table) else []
+        return table_lines(rows[:2]) + 3 if table_lines(rows) > LONG_DISPLAY else 0
 
     def blocks(self, items: list) -> list[str]:
         """The blocks a paragraph apart; a sentence that introduces a display,
         a table or a picture stays on its page."""
         out = []
-        for i, item in enumerate(items):
-            if isinstance(item, Para) and i + 1 < len(items) and isinstance(items[i + 1], Plot):
-                out += [f"\\needlines{{{PLOT_LINES}}}"]  # the sentence and its plot on one page
+        for item, following in zip(items, items[1:] + [None]):
+            if isinstance(item, Para) and self.lines_with(following):
+                out += [f"\\needlines{{{self.lines_with(following)}}}"]
             out += [self.block(item), ""]
-            if isinstance(item, Para) and i + 1 < len(items) and not isinstance(items[i + 1], Para):
+            if isinstance(item, Para) and following is not None and not isinstance(following, Para):
                 out += ["\\nopagebreak", ""]
         return out
 
