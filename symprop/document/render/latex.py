@@ -71,6 +71,11 @@ COMMON = r"""\usepackage{amsmath,amssymb}
 \newenvironment{keep}{\@beginparpenalty\@M\begin{center}}{\end{center}}
 % wider than the line: shrunk to it
 \newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
+% a picture shrunk to the line width, and to the rest of the page when that takes it down by no more than
+% a fifth (a line and a half left for the space above it): so the page before it is not left part-empty
+\newcommand{\fitpage}[1]{\sbox\z@{\fitwidth{#1}}\dimen@\pagegoal\advance\dimen@-\pagetotal
+  \advance\dimen@-1.5\baselineskip\ifdim\dimen@<\ht\z@\ifdim5\dimen@>4\ht\z@\ifdim\pagegoal<\maxdimen
+  \sbox\z@{\resizebox{!}{\dimen@}{\usebox\z@}}\fi\fi\fi\usebox\z@}
 % a tall table {columns}{header}{rows}, each row ending in \rowend: a longtable, which breaks between
 % its rows and repeats its header on every page, its columns set by its rows first (\kill: measured,
 % not shown); measured whole, and when wider than the line every cell (\tcell) shrunk alike
@@ -103,9 +108,9 @@ MATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}")
 
 
 def display_lines(body: str) -> int:
-    """How many lines of text a display is tall: each of its lines, or the rows
-    of the tallest matrix in it (a column of five entries is five lines)."""
-    return sum(max([1] + [m.group(1).count("\\\\") + 1 for m in MATRIX.finditer(line)])
+    """How many lines of text a display is tall: each of its lines, two with a fraction,
+    or the rows of the tallest matrix in it (a column of five entries is five lines)."""
+    return sum(max([1 + ("\\frac" in line)] + [m.group(1).count("\\\\") + 1 for m in MATRIX.finditer(line)])
                for line in re.split(r"\\\\(?:\[[^\]]*\])?\n", body))
 
 
@@ -204,8 +209,9 @@ class LatexRenderer(LatexMath):
         return display
 
     def figure(self, f) -> str:
-        """The TikZ picture, shrunk to the line width when it is wider (graphicx)."""
-        return "\\begin{keep}\n\\fitwidth{%\n" + to_tikz(f.picture) + "}\n\\end{keep}"
+        """The TikZ picture, shrunk to the line width when it is wider (graphicx), or a little
+        to the rest of the page."""
+        return "\\begin{keep}\n\\fitpage{%\n" + to_tikz(f.picture) + "}\n\\end{keep}"
 
     def plot(self, p: Plot) -> str:
         """PGFPlots (in the preamble when a document has a plot), its caption below it."""
@@ -236,12 +242,18 @@ class LatexRenderer(LatexMath):
         rows = self.cells(following) if isinstance(following, Table) else []
         return table_lines(rows[:2]) + 3 if table_lines(rows) > LONG_DISPLAY else 0
 
-    def blocks(self, items: list) -> list[str]:
+    def heading_lines(self, items: list) -> int:
+        """Lines a heading needs left below it: a few of its blocks', or, when they open with a
+        sentence that needs lines (``lines_with``), those: a \\needlines under a heading could leave it at a page's foot."""
+        opening = self.lines_with(items[1]) if len(items) > 1 and isinstance(items[0], Para) else 0
+        return max(HEADING_LINES, opening + 3)
+
+    def blocks(self, items: list, headed: bool = False) -> list[str]:
         """The blocks a paragraph apart; a sentence that introduces a display,
-        a table or a picture stays on its page."""
+        a table or a picture stays on its page (under a heading, by the heading's \\needlines)."""
         out = []
-        for item, following in zip(items, items[1:] + [None]):
-            if isinstance(item, Para) and self.lines_with(following):
+        for i, (item, following) in enumerate(zip(items, items[1:] + [None])):
+            if isinstance(item, Para) and self.lines_with(following) and not (headed and i == 0):
                 out += [f"\\needlines{{{self.lines_with(following)}}}"]
             out += [self.block(item), ""]
             if isinstance(item, Para) and following is not None and not isinstance(following, Para):
@@ -255,15 +267,16 @@ class LatexRenderer(LatexMath):
             out += [f"\\emph{{{self.source()}}}", ""]
         out += self.blocks(doc.statement)
         for letter, part in self.parts():
-            out += [f"\\needlines{{{HEADING_LINES}}}",
+            out += [f"\\needlines{{{self.heading_lines(part.solution)}}}",
                     f"\\paragraph{{{escape(letter, doc.lang)}}} {self.para(part.question)}", "",
                     "\\nopagebreak", f"\\textbf{{{escape(doc.word('solution') + doc.heading_stop, doc.lang)}}}", "", "\\nopagebreak"]
-            out += self.blocks(part.solution)
+            out += self.blocks(part.solution, headed=True)
         if doc.appendix:  # after the parts, set off by a rule
             out += [f"\\needlines{{{HEADING_LINES}}}", "\\bigskip", "\\noindent\\rule{\\linewidth}{0.4pt}", ""]
         for section in doc.appendix:
-            out += [f"\\needlines{{{HEADING_LINES}}}", f"\\section*{{{escape(section.title, doc.lang)}}}", ""]
-            out += self.blocks(section.blocks)
+            out += [f"\\needlines{{{self.heading_lines(section.blocks)}}}",
+                    f"\\section*{{{escape(section.title, doc.lang)}}}", ""]
+            out += self.blocks(section.blocks, headed=True)
         body = no_controls("\n".join(out).rstrip() + "\n", "?")  # pdflatex stops at one
         if not self.standalone:
             return body
