@@ -55,6 +55,7 @@ PREAMBLE_ZH = r"""\documentclass[11pt,a4paper,UTF8,fontset=fandol]{ctexart}
 
 COMMON = r"""\usepackage{amsmath,amssymb}
 \usepackage{booktabs}
+\usepackage{longtable}
 \usepackage{tikz}
 \usepackage{graphicx}
 \usepackage[a4paper,margin=2.2cm]{geometry}
@@ -68,9 +69,25 @@ COMMON = r"""\usepackage{amsmath,amssymb}
   \advance\dimen@ii-\pagetotal\ifdim\dimen@>\dimen@ii\ifdim\dimen@ii>\z@\vfil\fi\penalty-\@M\fi\endgroup}
 % centred, and on the page of the sentence before it (\nopagebreak): no break at its top
 \newenvironment{keep}{\@beginparpenalty\@M\begin{center}}{\end{center}}
-\makeatother
 % wider than the line: shrunk to it
 \newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
+% a picture shrunk to the line width, and to the rest of the page when that takes it down by no more than
+% a fifth (a line and a half left for the space above it): so the page before it is not left part-empty
+\newcommand{\fitpage}[1]{\sbox\z@{\fitwidth{#1}}\dimen@\pagegoal\advance\dimen@-\pagetotal
+  \advance\dimen@-1.5\baselineskip\ifdim\dimen@<\ht\z@\ifdim5\dimen@>4\ht\z@\ifdim\pagegoal<\maxdimen
+  \sbox\z@{\resizebox{!}{\dimen@}{\usebox\z@}}\fi\fi\fi\usebox\z@}
+% a tall table {columns}{header}{rows}, each row ending in \rowend: a longtable, which breaks between
+% its rows and repeats its header on every page, its columns set by its rows first (\kill: measured,
+% not shown); measured whole, and when wider than the line every cell (\tcell) shrunk alike
+\newcommand{\tcell}{\@firstofone}
+\newcommand{\rowend}{\\}
+\newcommand{\breaktable}[3]{\begingroup\renewcommand{\arraystretch}{1.45}%
+  \sbox\z@{\begin{tabular}{#1}#2#3\end{tabular}}%
+  \ifdim\wd\z@>\linewidth\dimen@\dimexpr\linewidth*65536/\wd\z@\relax\edef\tscale{\strip@pt\dimen@}%
+    \tabcolsep\tscale\tabcolsep\renewcommand{\tcell}[1]{\scalebox{\tscale}{##1}}\fi
+  \gdef\rowend{\kill}\begin{longtable}{#1}#2#3\noalign{\gdef\rowend{\\}}%
+  \toprule#2\midrule\endhead\bottomrule\endfoot#3\end{longtable}\endgroup}
+\makeatother
 \begin{document}
 """
 
@@ -91,10 +108,15 @@ MATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}")
 
 
 def display_lines(body: str) -> int:
-    """How many lines of text a display is tall: each of its lines, or the rows
-    of the tallest matrix in it (a column of five entries is five lines)."""
-    return sum(max([1] + [m.group(1).count("\\\\") + 1 for m in MATRIX.finditer(line)])
+    """How many lines of text a display is tall: each of its lines, two with a fraction,
+    or the rows of the tallest matrix in it (a column of five entries is five lines)."""
+    return sum(max([1 + ("\\frac" in line)] + [m.group(1).count("\\\\") + 1 for m in MATRIX.finditer(line)])
                for line in re.split(r"\\\\(?:\[[^\]]*\])?\n", body))
+
+
+def table_lines(rows: list[list[str]]) -> int:
+    """How many lines of text a table is tall: each row as tall as its tallest matrix."""
+    return sum(display_lines(" & ".join(row)) for row in rows)
 
 
 CYRILLIC = re.compile(r"[\u0400-\u04FF]+(?:[\s,.:;!?«»()-]+[\u0400-\u04FF]+)*")
@@ -187,34 +209,54 @@ class LatexRenderer(LatexMath):
         return display
 
     def figure(self, f) -> str:
-        """The TikZ picture, shrunk to the line width when it is wider (graphicx)."""
-        return "\\begin{keep}\n\\fitwidth{%\n" + to_tikz(f.picture) + "}\n\\end{keep}"
+        """The TikZ picture, shrunk to the line width when it is wider (graphicx), or a little
+        to the rest of the page."""
+        return "\\begin{keep}\n\\fitpage{%\n" + to_tikz(f.picture) + "}\n\\end{keep}"
 
     def plot(self, p: Plot) -> str:
         """PGFPlots (in the preamble when a document has a plot), its caption below it."""
         return ("\\begin{keep}\n" + to_pgfplots(p, self.math) + "\\par\\nopagebreak\\smallskip\n{\\small "
                 + self.para(p.caption) + "\\par}\n\\end{keep}")
 
-    def table(self, t: Table) -> str:
-        """booktabs, rows spaced so that fractions do not touch, shrunk to the
-        line width when wider."""
-        columns = "l" * len(t.header)
-        head = " & ".join(self.cell(c) for c in t.header) + r" \\"
-        body = "\n".join(" & ".join(self.cell(c) for c in row) + r" \\" for row in t.rows)
-        return (
-            "\\begin{keep}\n\\renewcommand{\\arraystretch}{1.45}\n\\fitwidth{%\n\\begin{tabular}{" + columns
-            + "}\n\\toprule\n" + head + "\n\\midrule\n" + body + "\n\\bottomrule\n\\end{tabular}}\n\\end{keep}"
-        )
+    def cells(self, t: Table) -> list[list[str]]:
+        return [[self.cell(c) for c in row] for row in [t.header] + t.rows]
 
-    def blocks(self, items: list) -> list[str]:
+    def table(self, t: Table) -> str:
+        """booktabs, rows spaced so that fractions do not touch, shrunk to the line width
+        when wider; a tall one (\\breaktable) breaks between its rows, each cell a \\tcell."""
+        head, *rows = self.cells(t)
+        columns = "l" * len(head)
+        if table_lines([head] + rows) > LONG_DISPLAY:
+            lines = [" & ".join(f"\\tcell{{{c}}}" for c in row) + r" \rowend" for row in [head] + rows]
+            return f"\\breaktable{{{columns}}}{{%\n{lines[0]}\n}}{{%\n" + "\n".join(lines[1:]) + "\n}"
+        lines = [" & ".join(row) + r" \\" for row in [head] + rows]
+        return ("\\begin{keep}\n\\renewcommand{\\arraystretch}{1.45}\n\\fitwidth{%\n\\begin{tabular}{" + columns
+                + "}\n\\toprule\n" + lines[0] + "\n\\midrule\n" + "\n".join(lines[1:])
+                + "\n\\bottomrule\n\\end{tabular}}\n\\end{keep}")
+
+    def lines_with(self, following) -> int:
+        """Lines a sentence needs left on its page, with the start of the block it introduces:
+        a plot whole; a tall table's header and first row (the table then breaks); else none."""
+        if isinstance(following, Plot):
+            return PLOT_LINES
+        rows = self.cells(following) if isinstance(following, Table) else []
+        return table_lines(rows[:2]) + 3 if table_lines(rows) > LONG_DISPLAY else 0
+
+    def heading_lines(self, items: list) -> int:
+        """Lines a heading needs left below it: a few of its blocks', or, when they open with a
+        sentence that needs lines (``lines_with``), those: a \\needlines under a heading could leave it at a page's foot."""
+        opening = self.lines_with(items[1]) if len(items) > 1 and isinstance(items[0], Para) else 0
+        return max(HEADING_LINES, opening + 3)
+
+    def blocks(self, items: list, headed: bool = False) -> list[str]:
         """The blocks a paragraph apart; a sentence that introduces a display,
-        a table or a picture stays on its page."""
+        a table or a picture stays on its page (under a heading, by the heading's \\needlines)."""
         out = []
-        for i, item in enumerate(items):
-            if isinstance(item, Para) and i + 1 < len(items) and isinstance(items[i + 1], Plot):
-                out += [f"\\needlines{{{PLOT_LINES}}}"]  # the sentence and its plot on one page
+        for i, (item, following) in enumerate(zip(items, items[1:] + [None])):
+            if isinstance(item, Para) and self.lines_with(following) and not (headed and i == 0):
+                out += [f"\\needlines{{{self.lines_with(following)}}}"]
             out += [self.block(item), ""]
-            if isinstance(item, Para) and i + 1 < len(items) and not isinstance(items[i + 1], Para):
+            if isinstance(item, Para) and following is not None and not isinstance(following, Para):
                 out += ["\\nopagebreak", ""]
         return out
 
@@ -225,15 +267,16 @@ class LatexRenderer(LatexMath):
             out += [f"\\emph{{{self.source()}}}", ""]
         out += self.blocks(doc.statement)
         for letter, part in self.parts():
-            out += [f"\\needlines{{{HEADING_LINES}}}",
+            out += [f"\\needlines{{{self.heading_lines(part.solution)}}}",
                     f"\\paragraph{{{escape(letter, doc.lang)}}} {self.para(part.question)}", "",
                     "\\nopagebreak", f"\\textbf{{{escape(doc.word('solution') + doc.heading_stop, doc.lang)}}}", "", "\\nopagebreak"]
-            out += self.blocks(part.solution)
+            out += self.blocks(part.solution, headed=True)
         if doc.appendix:  # after the parts, set off by a rule
             out += [f"\\needlines{{{HEADING_LINES}}}", "\\bigskip", "\\noindent\\rule{\\linewidth}{0.4pt}", ""]
         for section in doc.appendix:
-            out += [f"\\needlines{{{HEADING_LINES}}}", f"\\section*{{{escape(section.title, doc.lang)}}}", ""]
-            out += self.blocks(section.blocks)
+            out += [f"\\needlines{{{self.heading_lines(section.blocks)}}}",
+                    f"\\section*{{{escape(section.title, doc.lang)}}}", ""]
+            out += self.blocks(section.blocks, headed=True)
         body = no_controls("\n".join(out).rstrip() + "\n", "?")  # pdflatex stops at one
         if not self.standalone:
             return body
