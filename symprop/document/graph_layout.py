@@ -10,8 +10,10 @@ its weights form one small group and the edges from the inputs come in from
 the other side.  The other leaves (xₜ, hₜ₋₁, a target y) stand in the column
 before their first reader, level with the readers (beside the reader when
 that column is full there: lstm's cₜ₋₁).  An edge that would run through a
-vertex it does not join bends round it.  A state fed back to the next step
-(hₜ → hₜ₋₁) runs under the picture, its label below the line.
+vertex it does not join bends round it, or, when no gentle curve clears it
+(a gated cell's hₜ₋₁ → hₜ past its gates), runs round in horizontal and
+vertical runs (edge_routes).  A state fed back to the next step (hₜ → hₜ₋₁)
+runs under the picture and those runs, its label below the line.
 """
 
 from dataclasses import dataclass, field
