@@ -219,3 +219,20 @@ def test_a_large_cell_reads_the_previous_state_with_dashed_edges(monkeypatch):
         tikz = to_tikz(pic)
         assert len(tikz_places(tikz)) == len(pic.vertices) and not layout(pic).loops
         assert tikz.count("dashed") == sum(e.delay for e in pic.edges) > 0
+
+
+def test_dot_and_mermaid_group_the_gates_of_one_depth():
+    """The gates that read the same inputs stand in one column, as in the TikZ layout: DOT ranks them
+    together, Mermaid boxes them (titled in the picture's language); a graph without gates has no group."""
+    assert '  {rank=same; "z[t]"; "r[t]";}\n' in graph("gru")
+    assert '  {rank=same; "f[t]"; "i[t]"; "g[t]"; "o[t]";}\n' in graph("lstm")
+    mermaid = graph("gru", "--format", "mermaid")
+    ids = dict(re.findall(r'^  (n\d+)\("(\w+)"\)$', mermaid, re.M))
+    block = re.search(r'^  subgraph g0 \["in parallel"\]\n((?:    n\d+\n)+)  end\n', mermaid, re.M)
+    assert block and sorted(ids[n] for n in block.group(1).split()) == ["rₜ", "zₜ"]
+    assert mermaid.count("subgraph") == 1 and mermaid.index("  end\n") < mermaid.index("-->")
+    assert 'subgraph g0 ["параллельно"]' in graph("lstm", "--format", "mermaid", "--lang", "ru")
+    unrolled = graph("gru", "--unrolled")
+    assert unrolled.count("rank=same") == 3 and '{rank=same; "z[3]"; "r[3]";}' in unrolled  # each step's gates
+    for name in ("udl_toy", "masha_rnn"):
+        assert "rank=same" not in graph(name) and "subgraph" not in graph(name, "--format", "mermaid")

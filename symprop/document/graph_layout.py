@@ -67,6 +67,19 @@ def depths(pic) -> dict[str, int]:
     return depth
 
 
+def groups(pic) -> list[list[str]]:
+    """The gates of one depth: computed values, two or more, of the same depth that each
+    read a parameter (gru's zₜ and rₜ, lstm's fₜ, iₜ, gₜ, oₜ); one column of the TikZ layout."""
+    depth = depths(pic)
+    gated = {e.target for e in pic.edges if pic.vertices[e.source].kind == Role.PARAM
+             and pic.vertices[e.target].kind == Role.NODE}
+    by_depth: dict[int, list[str]] = {}
+    for key in pic.vertices:
+        if key in gated:
+            by_depth.setdefault(depth[key], []).append(key)
+    return [keys for _, keys in sorted(by_depth.items()) if len(keys) > 1]
+
+
 def label_width(pic, key: str) -> float:
     """About how wide (cm) the vertex's box is: \\small names, \\scriptsize adjoints."""
     v = pic.vertices[key]

@@ -29,7 +29,7 @@ from ..evaluate.scalar import too_large
 from ..model.kinds import Role
 from ..model.notation import DEFAULT, Notation
 from ..model.spec import LOSS
-from .graph_layout import layout
+from .graph_layout import groups, layout
 from .printing import TextPrinter, adjoint_name, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
 from .strings import LANGUAGES, phrase
@@ -280,6 +280,8 @@ def to_dot(pic: Picture, title: str = "") -> str:
         parts = [label] + ([_adjoint_text(v.adjoint)] if v.adjoint else [])
         text = DOT_NEWLINE.join(_dot_text(x) for x in parts)
         lines.append(f'  {_dot_id(key)} [label="{text}", {SHAPES[v.kind]}];')
+    for keys in groups(pic):  # the gates of one depth in one column, as in the TikZ layout
+        lines.append("  {rank=same; " + " ".join(_dot_id(k) + ";" for k in keys) + "}")
     for e in pic.edges:
         attrs = []
         if e.label:
@@ -381,6 +383,8 @@ def to_mermaid(pic: Picture) -> str:
             label += "<br/>" + _adjoint_text(v.adjoint)
         left, right = shapes[v.kind]
         lines.append(f"  {ids[key]}{left}{label.replace(chr(34), chr(39))}{right}")
+    for n, keys in enumerate(groups(pic)):  # the gates of one depth in one box, as in the TikZ layout's column
+        lines += [f'  subgraph g{n} ["{pic.word("picture_group")}"]'] + [f"    {ids[k]}" for k in keys] + ["  end"]
     for e in pic.edges:
         arrow = "-.->" if e.delay else "-->"
         label = f'|"{e.label.replace(chr(34), chr(39))}"|' if e.label else ""
