@@ -348,7 +348,7 @@ def check_report(problem: spec.Problem, against: str = "all", lang: str = "en") 
 # only (an import-linter contract keeps them so).  The names above serve them too:
 # AUDIENCES, LANGUAGES, STRINGS, read_spec, reference, resolve, shipped, title_of;
 # and the names of the layers below that __getattr__ gives.
-BELOW = ("render", "no_controls", "Figure", "solution_document", "derivation_document", "run_checks")
+BELOW = ("render", "render_files", "no_controls", "Figure", "solution_document", "derivation_document", "run_checks")
 
 
 def __getattr__(name: str):
@@ -356,12 +356,12 @@ def __getattr__(name: str):
     importing this module loads neither SymPy nor NumPy."""
     if name not in BELOW:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from .document.render import render
+    from .document.render import render, render_files
     from .document.render.document import no_controls
     from .document.solution import Figure, derivation_document, solution_document
     from .evaluate.check import run_checks
 
-    return {"render": render, "no_controls": no_controls, "Figure": Figure, "run_checks": run_checks,
+    return {"render": render, "render_files": render_files, "no_controls": no_controls, "Figure": Figure, "run_checks": run_checks,
             "solution_document": solution_document, "derivation_document": derivation_document}[name]
 
 

@@ -211,8 +211,24 @@ STANDALONE = click.option("--standalone", is_flag=True,
                           help="With --format latex: a whole document for pdflatex, not a fragment.")
 
 
-def _document(doc, fmt: str, standalone: bool) -> str:
-    return api.render(doc, fmt, standalone=standalone)
+def _document(doc, fmt: str, standalone: bool, output: str | None = None) -> str:
+    """The document's text.  Markdown to a file (-o x.md, a regular file): each plot is written
+    first, as an SVG file beside it (x-norms.svg), which the text shows as an image; GitHub's view
+    strips inline SVG.  To standard output, a device or a pipe, the SVG stays inline."""
+    if fmt != "markdown" or output is None or output == "-" or not _regular(output):
+        return api.render(doc, fmt, standalone=standalone)
+    name = os.path.basename(output)
+    files = api.render_files(doc, fmt, name)
+    for other, text in files.items():
+        if other != name:
+            _emit(text, os.path.join(os.path.dirname(output), other))
+    return files[name]
+
+
+def _regular(output: str) -> bool:
+    """-o names a regular file, or one not there yet."""
+    _, st, _ = _destination(output)
+    return st is None or stat.S_ISREG(st.st_mode)
 
 
 @main.command()
@@ -243,7 +259,7 @@ def solve(spec, fmt, lang, audience, digits, fractions, floats, standalone, outp
         if fmt == "json":
             return strict_json(solution.to_json())
         return _document(api.solution_document(problem, solution, lang, audience, digits, fractions=fractions),
-                         fmt, standalone)
+                         fmt, standalone, output)
 
     _emit(_run(action, spec), output)
 
@@ -264,7 +280,7 @@ def derive(spec, fmt, lang, audience, digits, standalone, output):
         problem = _load(spec)
         if fmt == "json":
             return strict_json(api.derivation_json(problem))
-        return _document(api.derivation_document(problem, lang, audience, digits), fmt, standalone)
+        return _document(api.derivation_document(problem, lang, audience, digits), fmt, standalone, output)
 
     _emit(_run(action, spec), output)
 

@@ -216,3 +216,38 @@ def test_temp_file_removed_on_any_failure(tmp_path, monkeypatch, failure):
     with pytest.raises(failure):
         cli._write(str(tmp_path / "out.txt"), b"text")
     assert os.listdir(tmp_path) == []
+
+
+def test_markdown_to_a_file_writes_each_plot_as_an_svg_beside_it(tmp_path):
+    """GitHub's view of Markdown strips inline SVG: -o x.md writes the BPTT plot to x-norms.svg beside it,
+    shown as an image with its alt text and followed by its caption (an LSTM's h and c: one plot, one
+    file); the graph stays a Mermaid block, which GitHub draws.  To standard output the SVG stays inline,
+    and MyST keeps it inline (Jupyter Book shows inline SVG)."""
+    import xml.etree.ElementTree as ET
+
+    inline = symprop("solve", "lstm", "--format", "markdown").stdout.decode()
+    assert inline.count("<svg") == 1 and "norms.svg" not in inline
+    out = tmp_path / "out"
+    out.mkdir()
+    done = symprop("solve", "lstm", "--format", "markdown", "-o", str(out / "x.md"))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["x-norms.svg", "x.md"]
+    text = (out / "x.md").read_text(encoding="utf-8")
+    svg = (out / "x-norms.svg").read_text(encoding="utf-8")
+    alt = ET.fromstring(svg).get("aria-label")
+    assert "<svg" not in text and "```mermaid" in text and alt.startswith("A line plot on a log scale")
+    image = f"![{alt}](x-norms.svg)"
+    assert image in text.replace("\\", "")  # the alt text, its Markdown escapes aside
+    after = text.split("(x-norms.svg)\n\n", 1)[1].split("\n\n")[0]
+    assert "log scale" in after  # the caption
+    assert svg == inline[inline.index("<svg"):inline.index("</svg>") + 6] + "\n"  # the same picture
+    myst = symprop("solve", "lstm", "--format", "myst", "-o", str(out / "m.md"))
+    assert myst.returncode == 0 and "<svg" in (out / "m.md").read_text(encoding="utf-8")
+    assert not (out / "m-norms.svg").exists()
+
+
+def test_markdown_without_a_plot_or_to_a_device_writes_one_file(tmp_path):
+    assert symprop("solve", "udl_toy", "--format", "markdown", "-o", str(tmp_path / "u.md")).returncode == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["u.md"]
+    assert symprop("solve", "gru", "--format", "markdown", "-o", "/dev/null").returncode == 0
+    assert not os.path.exists("/dev/null-norms.svg")

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 import symprop
 from symprop.cli import main
-from symprop.document.graph_layout import ROW, ROW_TALL, _bezier, bend, layout
+from symprop.document.edge_routes import inside
+from symprop.document.graph_layout import ROW, ROW_TALL, box, drawn, layout
 from symprop.document.pictures import picture, to_tikz
 from tests.conftest import DERIVATIONS
 from tests.test_documents import compare, engine
@@ -131,10 +132,64 @@ def test_the_picture_is_compact_and_nothing_sits_on_anything(name, grad):
         if e.label:
             mid = ((x0 + x1) / 2, (y0 + y1) / 2)
             assert all(abs(mid[0] - x) > 0.3 or abs(mid[1] - y) > 0.3 for x, y in places.values()), (e, mid)
-        others = [xy for k, xy in where.place.items() if k not in (e.source, e.target)]
-        curve = bend(where.place, e.source, e.target)  # no edge through a vertex it does not join (xₜ → nₜ past rₜ)
-        assert abs(x1 - x0) + abs(y1 - y0) > 15 or all(abs(px - x) + abs(py - y) > 0.3 for px, py in _bezier((x0, y0), (x1, y1), curve or 0.001, 24)
-                   for x, y in others), e
+
+
+@pytest.mark.parametrize("name,variant", CASES)
+def test_no_drawn_edge_runs_through_a_vertex_it_does_not_join(name, variant):
+    """Each edge as TikZ draws it (a straight line, a curve, a path of runs, the loop under the picture),
+    sampled every few millimetres: no point inside the box of a vertex it does not join (gru's hₜ₋₁ → hₜ
+    bent past zₜ)."""
+    pic = picture(symprop.load(name), grad=variant != "plain", unrolled=variant == "unrolled")
+    where = layout(pic)
+    boxes = {k: box(pic, k, where.place) for k in pic.vertices}
+    for i, e in enumerate(pic.edges):
+        points = drawn(pic, where, i)
+        assert len(points) > 10
+        hits = {k for p in points for k, b in boxes.items() if k not in (e.source, e.target) and inside(p, b)}
+        assert not hits, (e.source, e.target, hits)
+
+
+BOX = re.compile(r"BOX (n\d+) (-?[\d.]+)pt (-?[\d.]+)pt (-?[\d.]+)pt (-?[\d.]+)pt")
+
+
+@pytest.mark.parametrize("name", ["gru", "lstm", "masha_rnn", "batchnorm"])
+def test_the_boxes_the_layout_keeps_clear_hold_the_boxes_tikz_draws(name, tmp_path):
+    """The test above is only as good as ``box``: TikZ's own corners of every node (with adjoints, the
+    taller boxes) lie within it, give or take half a millimetre."""
+    pdflatex = engine("pdflatex")
+    pic = picture(symprop.load(name), grad=True)
+    where = layout(pic)
+    tikz = to_tikz(pic)
+    report = "".join(rf"\pgfpointanchor{{n{i}}}{{north east}}\pgfgetlastxy{{\xa}}{{\ya}}"
+                     rf"\pgfpointanchor{{n{i}}}{{south west}}\pgfgetlastxy{{\xb}}{{\yb}}"
+                     rf"\typeout{{BOX n{i} \xa\space\ya\space\xb\space\yb}}" for i in range(len(pic.vertices)))
+    doc = ("\\documentclass{article}\n\\usepackage[T2A,T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
+           "\\usepackage{amsmath,amssymb,tikz}\n\\begin{document}\n"
+           + tikz.replace("\\end{tikzpicture}", report + "\n\\end{tikzpicture}") + "\\end{document}\n")
+    (tmp_path / "pic.tex").write_text(doc, encoding="utf-8")
+    run = subprocess.run([pdflatex, "-interaction=nonstopmode", "pic.tex"], cwd=tmp_path, capture_output=True,
+                         timeout=120)
+    found = {m.group(1): [float(m.group(k)) / 28.45274 for k in range(2, 6)]
+             for m in BOX.finditer(run.stdout.decode("utf-8", "replace"))}
+    assert len(found) == len(pic.vertices)
+    for i, key in enumerate(pic.vertices):
+        (east, north, west, south), (x, y, w, h) = found[f"n{i}"], box(pic, key, where.place)
+        assert east - west <= w + 0.05 and north - south <= h + 0.05, (key, east - west, w, north - south, h)
+        assert abs((east + west) / 2 - x) < 0.05 and abs((north + south) / 2 - y) < 0.05, key
+
+
+def test_a_gated_cells_skip_edges_run_round_its_gates():
+    """gru: hₜ₋₁ → hₜ, hₜ₋₁ → nₜ and xₜ → nₜ would cross the gates: each runs as horizontal and vertical
+    runs; the state fed back runs under them."""
+    pic = picture(symprop.load("gru"))
+    where = layout(pic)
+    routed = {(pic.edges[i].source, pic.edges[i].target) for i in where.routes}
+    assert {("h[t-1]", "h[t]"), ("h[t-1]", "n[t]"), ("x[t]", "n[t]")} <= routed
+    for path in where.routes.values():
+        assert all(a[0] == b[0] or a[1] == b[1] for a, b in zip(path, path[1:]))
+    loop = next(route for route in where.loops.values())
+    assert min(y for _, y in loop.points) < min(y for path in where.routes.values() for _, y in path) - 0.3
+    assert "rounded corners" in to_tikz(pic) and "bend" not in to_tikz(pic)
 
 
 def test_a_gate_and_its_weights_are_one_group():
@@ -164,3 +219,20 @@ def test_a_large_cell_reads_the_previous_state_with_dashed_edges(monkeypatch):
         tikz = to_tikz(pic)
         assert len(tikz_places(tikz)) == len(pic.vertices) and not layout(pic).loops
         assert tikz.count("dashed") == sum(e.delay for e in pic.edges) > 0
+
+
+def test_dot_and_mermaid_group_the_gates_of_one_depth():
+    """The gates that read the same inputs stand in one column, as in the TikZ layout: DOT ranks them
+    together, Mermaid boxes them (titled in the picture's language); a graph without gates has no group."""
+    assert '  {rank=same; "z[t]"; "r[t]";}\n' in graph("gru")
+    assert '  {rank=same; "f[t]"; "i[t]"; "g[t]"; "o[t]";}\n' in graph("lstm")
+    mermaid = graph("gru", "--format", "mermaid")
+    ids = dict(re.findall(r'^  (n\d+)\("(\w+)"\)$', mermaid, re.M))
+    block = re.search(r'^  subgraph g0 \["in parallel"\]\n((?:    n\d+\n)+)  end\n', mermaid, re.M)
+    assert block and sorted(ids[n] for n in block.group(1).split()) == ["rₜ", "zₜ"]
+    assert mermaid.count("subgraph") == 1 and mermaid.index("  end\n") < mermaid.index("-->")
+    assert 'subgraph g0 ["параллельно"]' in graph("lstm", "--format", "mermaid", "--lang", "ru")
+    unrolled = graph("gru", "--unrolled")
+    assert unrolled.count("rank=same") == 3 and '{rank=same; "z[3]"; "r[3]";}' in unrolled  # each step's gates
+    for name in ("udl_toy", "masha_rnn"):
+        assert "rank=same" not in graph(name) and "subgraph" not in graph(name, "--format", "mermaid")

@@ -277,3 +277,47 @@ def test_a_tall_table_breaks_between_its_rows_with_its_header_on_every_page(tmp_
     assert rows == list(range(1, 61))
     assert re.search(r"row 1\s+1\.0000 wide\s+2\.0000 wide", pages[0])  # the first row on the sentence's page
     assert re.search(r"row 60\s+60\.0000 wide\s+120\.0000 wide", pages[1])
+
+
+FRAGMENTS = [("masha_rnn", "en"), ("dlbook_rnn", "en"), ("gru", "en"), ("lstm", "en"), ("masha_rnn", "ru"),
+             ("gru", "zh")]
+
+
+def fragment_packages(fragment: str) -> list[str]:
+    """The preamble lines a fragment's comment at its top names."""
+    return [line[4:] for line in fragment.splitlines() if line.startswith("%   \\usepackage")]
+
+
+@pytest.mark.parametrize("name,lang", FRAGMENTS)
+def test_a_fragment_compiles_in_a_document_with_the_packages_it_names(name, lang, tmp_path):
+    """A LaTeX fragment (no --standalone) says at its top which packages it needs, the BPTT plot's
+    pgfplots among them; pasted (twice: its commands are defined once) into a minimal document
+    that loads exactly those, it compiles."""
+    reason = missing(ENGINE[lang])
+    if reason:
+        pytest.skip(reason)
+    fragment = render(document(name, "solve", lang), "latex")
+    assert fragment.startswith(f"% symprop: a LaTeX fragment for {ENGINE[lang]}")
+    packages = fragment_packages(fragment)
+    assert "\\usepackage{pgfplots}\\pgfplotsset{compat=1.16}" in packages and "\\begin{axis}" in fragment
+    assert ("\\usepackage[english,russian]{babel}" in packages) == (lang == "ru")
+    doc = "\\documentclass{article}\n" + "\n".join(packages) + "\n\\begin{document}\n" + fragment * 2 + "\\end{document}\n"
+    (tmp_path / "doc.tex").write_text(doc, encoding="utf-8")
+    run = subprocess.run([ENGINE[lang], "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                         capture_output=True, timeout=300)
+    log = (tmp_path / "doc.log").read_text("utf-8", "replace")
+    assert run.returncode == 0, [line for line in log.splitlines() if line.startswith("!")] or log[-2000:]
+    assert "Missing character" not in log and "Undefined control sequence" not in log
+
+
+def test_a_fragment_names_only_the_packages_it_uses():
+    """No plot, no pgfplots; no picture, no tikz; no table, no booktabs; no Russian, no babel; Chinese: ctex."""
+    assert fragment_packages(render(document("udl_toy", "derive", "en"), "latex")) == [
+        "\\usepackage[T1]{fontenc}", "\\usepackage[utf8]{inputenc}", "\\usepackage{amsmath,amssymb}",
+        "\\usepackage{graphicx}", "\\usepackage{tikz}"]
+    assert fragment_packages(render(document("attention", "solve", "en"), "latex")) == [
+        "\\usepackage[T1]{fontenc}", "\\usepackage[utf8]{inputenc}", "\\usepackage{amsmath,amssymb}"]
+    assert "\\usepackage[russian,english]{babel}" in fragment_packages(render(document("stepik_mlp", "derive", "en"),
+                                                                            "latex"))  # its Russian source
+    zh = fragment_packages(render(document("udl_toy", "solve", "zh"), "latex"))
+    assert zh[0] == "\\usepackage[UTF8,fontset=fandol]{ctex}" and not any("fontenc" in p for p in zh)

@@ -10,13 +10,16 @@ its weights form one small group and the edges from the inputs come in from
 the other side.  The other leaves (xₜ, hₜ₋₁, a target y) stand in the column
 before their first reader, level with the readers (beside the reader when
 that column is full there: lstm's cₜ₋₁).  An edge that would run through a
-vertex it does not join bends round it.  A state fed back to the next step
-(hₜ → hₜ₋₁) runs under the picture, its label below the line.
+vertex it does not join bends round it, or, when no gentle curve clears it
+(a gated cell's hₜ₋₁ → hₜ past its gates), runs round in horizontal and
+vertical runs (edge_routes).  A state fed back to the next step (hₜ → hₜ₋₁)
+runs under the picture and those runs, its label below the line.
 """
 
 from dataclasses import dataclass, field
 
 from ..model.kinds import Role
+from .edge_routes import Grid, inside, route
 
 COLUMN = 2.6  # cm between two columns, at least
 ROW = 0.95  # cm between two rows of one-line labels
@@ -37,6 +40,8 @@ class Loop:
 class Layout:
     place: dict[str, tuple[float, float]] = field(default_factory=dict)  # x, y in cm
     loops: dict[int, Loop] = field(default_factory=dict)  # edge's index → its route
+    bends: dict[int, int] = field(default_factory=dict)  # edge's index → its curve's angle (left positive)
+    routes: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # edge's index → its corners
 
 
 def fed_back(pic, e) -> bool:
@@ -60,6 +65,19 @@ def depths(pic) -> dict[str, int]:
         if not changed:
             break
     return depth
+
+
+def groups(pic) -> list[list[str]]:
+    """The gates of one depth: computed values, two or more, of the same depth that each
+    read a parameter (gru's zₜ and rₜ, lstm's fₜ, iₜ, gₜ, oₜ); one column of the TikZ layout."""
+    depth = depths(pic)
+    gated = {e.target for e in pic.edges if pic.vertices[e.source].kind == Role.PARAM
+             and pic.vertices[e.target].kind == Role.NODE}
+    by_depth: dict[int, list[str]] = {}
+    for key in pic.vertices:
+        if key in gated:
+            by_depth.setdefault(depth[key], []).append(key)
+    return [keys for _, keys in sorted(by_depth.items()) if len(keys) > 1]
 
 
 def label_width(pic, key: str) -> float:
@@ -202,6 +220,7 @@ def _coordinates(pic, rows, column, weights) -> Layout:
         for p, w in zip(ws, spans):
             out.place[p] = (round(left + min(w, label_width(pic, p)) / 2, 2), out.place[p][1])  # its label right of it
             left += w + GAP
+    _paths(pic, out)
     _loops(pic, out, column, x, pitch)
     return out
 
@@ -210,7 +229,8 @@ def _loops(pic, out: Layout, column, x, pitch) -> None:
     """Each delayed edge under the picture: down from the state, along below
     every vertex, up into the previous step's copy; beside a column that has
     vertices under the end, not through them."""
-    bottom = min((y for _, y in out.place.values()), default=0.0)
+    bottom = min([y for _, y in out.place.values()]  # and under the routed edges
+                 + [y + pitch * 0.5 for path in out.routes.values() for _, y in path], default=0.0)
     delayed = sorted((i for i, e in enumerate(pic.edges) if fed_back(pic, e)),  # the shortest nearest, inside the others
                      key=lambda i: abs(out.place[pic.edges[i].source][0] - out.place[pic.edges[i].target][0]))
     for n, i in enumerate(delayed):
@@ -222,12 +242,17 @@ def _loops(pic, out: Layout, column, x, pitch) -> None:
             out.loops[i] = Loop([(xs, ys), (side, ys), (side, yt), (xt, yt)], (side + 0.05, (ys + yt) / 2), "west")
             continue
         start, end = [(xs, ys)], [(xt, yt)]
-        if any(abs(px - xs) < 0.01 and py < ys for px, py in out.place.values()):
+        if any(abs(px - xs) < 0.01 and py < ys for px, py in out.place.values()) or _from_under(pic, out, e.source):
             start.append((xs + COLUMN / 2, ys))  # out to the right, then down
         if any(abs(px - xt) < 0.01 and py < yt for px, py in out.place.values()):
             end.insert(0, (xt - 0.9, yt))  # up on the left, then in
         points = start + [(start[-1][0], y), (end[0][0], y)] + end
         out.loops[i] = Loop(points, ((start[-1][0] + end[0][0]) / 2, y))
+
+
+def _from_under(pic, out: Layout, key: str) -> bool:
+    """A routed edge comes into ``key`` from under it."""
+    return any(pic.edges[i].target == key and path[-1][1] < out.place[key][1] - 0.3 for i, path in out.routes.items())
 
 
 def _between(out: Layout, x: float, y0: float, y1: float) -> bool:
@@ -275,3 +300,72 @@ def bend(place: dict, source: str, target: str) -> int:
         if clear >= CLEAR:
             break
     return best
+
+
+def box(pic, key: str, place: dict) -> tuple[float, float, float, float]:
+    """About where the vertex's box is: its middle, width and height (cm; two lines with an adjoint)."""
+    v, (x, y) = pic.vertices[key], place[key]
+    width, height = label_width(pic, key), (1.05 if v.adjoint_latex else 0.55)
+    if v.kind == Role.LOSS:  # a circle
+        width = height = max(width, height) + 0.1
+    return x, y, width, height
+
+
+def clear(points, boxes: dict, ends, margin: float = 0.0) -> bool:
+    """No point within ``margin`` of a box other than the ends'."""
+    return not any(inside(p, b, margin) for k, b in boxes.items() if k not in ends for p in points)
+
+
+def _paths(pic, out: Layout) -> None:
+    """Each edge straight when that is clear of the vertices it does not join, else a
+    gentle curve when that is, else a path of runs round them (hₜ₋₁ → hₜ past the
+    gates), coming into a side of its target no other edge comes in by; else the best curve."""
+    boxes = {k: box(pic, k, out.place) for k in pic.vertices}
+    closed = {k: set() for k in pic.vertices}
+    for e in pic.edges:  # the loop comes in from under (and leaves right when an edge comes in from under)
+        if fed_back(pic, e):
+            closed[e.target].add((0, -1))
+    rest = []
+    for i, e in enumerate(pic.edges):
+        a, b, ends = out.place[e.source], out.place[e.target], (e.source, e.target)
+        if not fed_back(pic, e) and not clear(_bezier(a, b, 0.001, 24), boxes, ends, 0.05):
+            curve = bend(out.place, e.source, e.target)
+            if not curve or not clear(_bezier(a, b, curve, 24), boxes, ends, 0.15):
+                rest.append(i)
+                continue
+            out.bends[i] = curve
+        if not fed_back(pic, e):
+            closed[e.target].add(_side(boxes[e.target], a))
+    grid = Grid(boxes) if rest else None
+    for i in rest:
+        e = pic.edges[i]
+        path = route(grid, e.source, e.target, closed)
+        if path is not None:
+            out.routes[i] = path
+        elif bend(out.place, e.source, e.target):
+            out.bends[i] = bend(out.place, e.source, e.target)
+
+
+def _side(b, point) -> tuple[int, int]:
+    """The side of box ``b`` a straight line from its middle to ``point`` leaves by."""
+    dx, dy = point[0] - b[0], point[1] - b[1]
+    if abs(dx) / b[2] >= abs(dy) / b[3]:
+        return (1 if dx > 0 else -1, 0)
+    return (0, 1 if dy > 0 else -1)
+
+
+def drawn(pic, out: Layout, i: int) -> list[tuple[float, float]]:
+    """Points along edge ``i`` as it is drawn (a curve sampled), from one end's middle to the other's."""
+    e = pic.edges[i]
+    a, b = out.place[e.source], out.place[e.target]
+    if i in out.loops:
+        corners = out.loops[i].points
+    elif i in out.routes:
+        corners = [a] + out.routes[i] + [b]
+    else:
+        return [a] + _bezier(a, b, out.bends.get(i, 0.001), 48) + [b]
+    points = []
+    for p, q in zip(corners, corners[1:]):
+        n = max(2, int(abs(q[0] - p[0]) / 0.05 + abs(q[1] - p[1]) / 0.05))
+        points += [(p[0] + (q[0] - p[0]) * k / n, p[1] + (q[1] - p[1]) * k / n) for k in range(n)]
+    return points + [b]

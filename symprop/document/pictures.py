@@ -29,7 +29,7 @@ from ..evaluate.scalar import too_large
 from ..model.kinds import Role
 from ..model.notation import DEFAULT, Notation
 from ..model.spec import LOSS
-from .graph_layout import bend, layout
+from .graph_layout import groups, layout
 from .printing import TextPrinter, adjoint_name, unicode_name
 from .render.latex_printer import SympropLatexPrinter, adjoint_latex, latex_name
 from .strings import LANGUAGES, phrase
@@ -280,6 +280,8 @@ def to_dot(pic: Picture, title: str = "") -> str:
         parts = [label] + ([_adjoint_text(v.adjoint)] if v.adjoint else [])
         text = DOT_NEWLINE.join(_dot_text(x) for x in parts)
         lines.append(f'  {_dot_id(key)} [label="{text}", {SHAPES[v.kind]}];')
+    for keys in groups(pic):  # the gates of one depth in one column, as in the TikZ layout
+        lines.append("  {rank=same; " + " ".join(_dot_id(k) + ";" for k in keys) + "}")
     for e in pic.edges:
         attrs = []
         if e.label:
@@ -338,16 +340,34 @@ def to_tikz(pic: Picture) -> str:
             if e.label_latex:
                 lines.append(rf"  \node[anchor={loop.anchor}, font=\scriptsize] at {_at(loop.label_at)} {{${e.label_latex}$}};")
             continue
+        style = "->, dashed" if e.delay else "->"  # dashed: a read of step t-1
+        if i in where.routes:
+            lines.append(_routed(e, ids, where.place, where.routes[i], style))
+            continue
         upright = abs(where.place[e.source][0] - where.place[e.target][0]) < 1  # from a parameter over it
         side = "right" if upright else "above, sloped"
         label = (rf" node[midway, {side}, font=\scriptsize, fill=white, inner sep=1pt] {{${e.label_latex}$}}"
                  if e.label_latex else "")
-        curve = bend(where.place, e.source, e.target)
-        style = ("->, dashed" if e.delay else "->") + (f", bend {'left' if curve > 0 else 'right'}={abs(curve)}"
-                                                       if curve else "")  # dashed: a read of step t-1
+        curve = where.bends.get(i, 0)
+        style += f", bend {'left' if curve > 0 else 'right'}={abs(curve)}" if curve else ""
         lines.append(rf"  \draw[{style}] ({ids[e.source]}) to{label} ({ids[e.target]});")
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines) + "\n"
+
+
+def _routed(e: Edge, ids: dict, place: dict, corners: list, style: str) -> str:
+    """An edge along its runs, the corners rounded, square into the side of its target it comes
+    in by (not to its middle: two edges come into one side apart); its label over its longest run."""
+    points = [place[e.source]] + corners + [place[e.target]]
+    longest = max(range(len(points) - 1), key=lambda k: abs(points[k + 1][0] - points[k][0])
+                  + abs(points[k + 1][1] - points[k][1]))
+    (x, y), (tx, ty) = corners[-1], place[e.target]
+    side = ("north" if y > ty else "south") if abs(y - ty) > abs(x - tx) else ("east" if x > tx else "west")
+    parts = [f"({ids[e.source]})"] + [_at(p) for p in corners] + [f"({ids[e.target]}.{side} {'-|' if side in ('north', 'south') else '|-'} {x:g},{y:g})"]
+    if e.label_latex:
+        side = "above" if points[longest][1] == points[longest + 1][1] else "right"
+        parts[longest + 1] += rf" node[midway, {side}, font=\scriptsize, fill=white, inner sep=1pt] {{${e.label_latex}$}}"
+    return rf"  \draw[{style}, rounded corners=4pt] " + " -- ".join(parts) + ";"
 
 
 # Mermaid ----------------------------------------------------------------------------
@@ -363,6 +383,8 @@ def to_mermaid(pic: Picture) -> str:
             label += "<br/>" + _adjoint_text(v.adjoint)
         left, right = shapes[v.kind]
         lines.append(f"  {ids[key]}{left}{label.replace(chr(34), chr(39))}{right}")
+    for n, keys in enumerate(groups(pic)):  # the gates of one depth in one box, as in the TikZ layout's column
+        lines += [f'  subgraph g{n} ["{pic.word("picture_group")}"]'] + [f"    {ids[k]}" for k in keys] + ["  end"]
     for e in pic.edges:
         arrow = "-.->" if e.delay else "-->"
         label = f'|"{e.label.replace(chr(34), chr(39))}"|' if e.label else ""

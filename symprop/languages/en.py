@@ -132,6 +132,7 @@ STRINGS = {
     "errata": "Where the source is wrong",
     # pictures
     "picture_shared": "{name} (shared)",
+    "picture_group": "in parallel",  # the gates of one depth, computed side by side (Mermaid)
     "list_separator": ", ",
     "sentence_separator": " ",  # between two sentences of one paragraph
     "clause_separator": "; ",  # between two clauses of one sentence

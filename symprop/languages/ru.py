@@ -134,6 +134,7 @@ STRINGS = {
     "errata": "Ошибки в источнике",
     # pictures
     "picture_shared": "{name} (общий)",
+    "picture_group": "параллельно",  # the gates of one depth, computed side by side (Mermaid)
     "list_separator": ", ",
     "sentence_separator": " ",  # between two sentences of one paragraph
     "clause_separator": "; ",  # between two clauses of one sentence

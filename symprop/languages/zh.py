@@ -140,6 +140,7 @@ STRINGS = {
     "claims": "原文答案",
     # pictures
     "picture_shared": "{name}（共享）",
+    "picture_group": "并行",  # the gates of one depth, computed side by side (Mermaid)
     "list_separator": "、",
     "sentence_separator": "",  # between two sentences of one paragraph
     "clause_separator": "；",  # between two clauses of one sentence

@@ -32,3 +32,18 @@ def render(doc, fmt: str, standalone: bool = False) -> str:
     entry = RENDERERS[fmt]
     renderer = getattr(importlib.import_module(f"{__name__}.{entry.module}"), entry.renderer)
     return (renderer(doc, standalone=standalone) if entry.standalone else renderer(doc)).render()
+
+
+def render_files(doc, fmt: str, name: str) -> dict[str, str]:
+    """A document to be written to the file ``name`` and the files it links to, beside it:
+    {file name: text}, the document first.  Markdown's plots are SVG files (x-norms.svg
+    beside x.md), shown as images, since GitHub's view strips inline SVG; MyST keeps them
+    inline (Jupyter Book shows inline SVG), and every other format is one file."""
+    if fmt != "markdown":
+        return {name: render(doc, fmt)}
+    from .markdown import MarkdownRenderer
+
+    files: dict[str, str] = {}
+    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "document"
+    text = MarkdownRenderer(doc, files=files, stem=stem).render()
+    return {name: text, **files}

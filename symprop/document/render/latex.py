@@ -63,32 +63,35 @@ COMMON = r"""\usepackage{amsmath,amssymb}
 \setlength{\parskip}{0.6em plus 0.2em minus 0.1em}
 \raggedbottom
 \setlength{\emergencystretch}{3em}
-% a heading starts a new page when fewer than #1 lines are left on this one, and only then
+%(commands)s\begin{document}
+"""
+
+# The commands a document uses, which a fragment carries itself (pasted twice, defined once).
+COMMANDS = r"""% a heading starts a new page when fewer than #1 lines are left on this one, and only then
 \makeatletter
-\newcommand{\needlines}[1]{\par\penalty\z@\begingroup\dimen@#1\baselineskip\dimen@ii\pagegoal
+\providecommand{\needlines}[1]{\par\penalty\z@\begingroup\dimen@#1\baselineskip\dimen@ii\pagegoal
   \advance\dimen@ii-\pagetotal\ifdim\dimen@>\dimen@ii\ifdim\dimen@ii>\z@\vfil\fi\penalty-\@M\fi\endgroup}
 % centred, and on the page of the sentence before it (\nopagebreak): no break at its top
-\newenvironment{keep}{\@beginparpenalty\@M\begin{center}}{\end{center}}
+\@ifundefined{keep}{\newenvironment{keep}{\@beginparpenalty\@M\begin{center}}{\end{center}}}{}
 % wider than the line: shrunk to it
-\newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
+\providecommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
 % a picture shrunk to the line width, and to the rest of the page when that takes it down by no more than
 % a fifth (a line and a half left for the space above it): so the page before it is not left part-empty
-\newcommand{\fitpage}[1]{\sbox\z@{\fitwidth{#1}}\dimen@\pagegoal\advance\dimen@-\pagetotal
+\providecommand{\fitpage}[1]{\sbox\z@{\fitwidth{#1}}\dimen@\pagegoal\advance\dimen@-\pagetotal
   \advance\dimen@-1.5\baselineskip\ifdim\dimen@<\ht\z@\ifdim5\dimen@>4\ht\z@\ifdim\pagegoal<\maxdimen
   \sbox\z@{\resizebox{!}{\dimen@}{\usebox\z@}}\fi\fi\fi\usebox\z@}
 % a tall table {columns}{header}{rows}, each row ending in \rowend: a longtable, which breaks between
 % its rows and repeats its header on every page, its columns set by its rows first (\kill: measured,
 % not shown); measured whole, and when wider than the line every cell (\tcell) shrunk alike
-\newcommand{\tcell}{\@firstofone}
-\newcommand{\rowend}{\\}
-\newcommand{\breaktable}[3]{\begingroup\renewcommand{\arraystretch}{1.45}%
+\providecommand{\tcell}{\@firstofone}
+\providecommand{\rowend}{\\}
+\providecommand{\breaktable}[3]{\begingroup\renewcommand{\arraystretch}{1.45}%
   \sbox\z@{\begin{tabular}{#1}#2#3\end{tabular}}%
   \ifdim\wd\z@>\linewidth\dimen@\dimexpr\linewidth*65536/\wd\z@\relax\edef\tscale{\strip@pt\dimen@}%
     \tabcolsep\tscale\tabcolsep\renewcommand{\tcell}[1]{\scalebox{\tscale}{##1}}\fi
   \gdef\rowend{\kill}\begin{longtable}{#1}#2#3\noalign{\gdef\rowend{\\}}%
   \toprule#2\midrule\endhead\bottomrule\endfoot#3\end{longtable}\endgroup}
 \makeatother
-\begin{document}
 """
 
 PGFPLOTS = "\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n"  # only in a document with a plot
@@ -167,6 +170,41 @@ def escape(text: str, lang: str = "ru") -> str:
     elif script != "cyrillic":
         out = CYRILLIC.sub(lambda m: r"\foreignlanguage{russian}{" + m.group(0) + "}", out)
     return out
+
+
+def _babel(lang: str) -> str:
+    """babel's languages: the other script's for quoted words, then the document's (the main one)."""
+    language = LANGUAGES[lang]
+    return ("english" if language.script == "cyrillic" else "russian") + "," + language.babel
+
+
+def packages(doc: Document, body: str) -> list[str]:
+    """The preamble lines a fragment needs: only the packages its text uses."""
+    if LANGUAGES[doc.lang].script == "han":  # xelatex
+        need = ["\\usepackage[UTF8,fontset=fandol]{ctex}"]
+    else:
+        cyrillic = CYRILLIC.search(body) is not None
+        need = ["\\usepackage[T2A,T1]{fontenc}" if cyrillic else "\\usepackage[T1]{fontenc}",
+                "\\usepackage[utf8]{inputenc}"]
+        if cyrillic or "\\foreignlanguage" in body:
+            need.append(f"\\usepackage[{_babel(doc.lang)}]{{babel}}")
+    need.append("\\usepackage{amsmath,amssymb}")
+    uses = [(("\\toprule", "\\breaktable{"), "\\usepackage{booktabs}"), (("\\breaktable{",), "\\usepackage{longtable}"),
+            (("\\fitwidth{", "\\fitpage{", "\\breaktable{"), "\\usepackage{graphicx}"),
+            (("\\begin{tikzpicture}",), "\\usepackage{tikz}"), (("\\begin{axis}",), PGFPLOTS.replace("\n", ""))]
+    return need + [line for commands, line in uses if any(c in body for c in commands)]
+
+
+def fragment_head(doc: Document, body: str) -> str:
+    """A fragment's first lines: in comments, the packages its preamble needs (--standalone
+    writes the whole document); then the commands it uses, which it defines itself."""
+    engine = "xelatex" if LANGUAGES[doc.lang].script == "han" else "pdflatex"
+    head = [f"% symprop: a LaTeX fragment for {engine}; its document's preamble needs", "%"]
+    head += ["%   " + line for line in packages(doc, body)] + ["%"]
+    commands = COMMANDS
+    if "\\cyrillic{" in body:  # Chinese text with Russian words in it: as the whole document sets them
+        commands += "\\providecommand{\\cyrillic}[1]{{\\fontspec{DejaVu Serif}[Scale=MatchLowercase]#1}}\n"
+    return "\n".join(head) + "\n" + commands + "\n"
 
 
 class LatexRenderer(LatexMath):
@@ -279,13 +317,13 @@ class LatexRenderer(LatexMath):
             out += self.blocks(section.blocks, headed=True)
         body = no_controls("\n".join(out).rstrip() + "\n", "?")  # pdflatex stops at one
         if not self.standalone:
-            return body
+            return fragment_head(doc, body) + body
         language = LANGUAGES[doc.lang]
+        common = COMMON % {"commands": COMMANDS}
         if language.script == "han":
-            preamble = PREAMBLE_ZH % {"common": COMMON}
+            preamble = PREAMBLE_ZH % {"common": common}
         else:  # the document's language last: babel's main one; the other script's for quoted words
-            other = "english" if language.script == "cyrillic" else "russian"
-            preamble = PREAMBLE % {"languages": f"{other},{language.babel}", "common": COMMON}
+            preamble = PREAMBLE % {"languages": _babel(doc.lang), "common": common}
         if _has_plot(doc):
             preamble = preamble.replace("\\begin{document}", PGFPLOTS + "\\begin{document}")
         return preamble + "\n" + body + "\n\\end{document}\n"

@@ -10,6 +10,7 @@ rule, a fence, a MyST comment or target.
 
 import re
 from html import escape
+from urllib.parse import quote
 
 from ..blocks import Plot, Rows, Table
 from ..pictures import to_dot, to_mermaid
@@ -33,6 +34,12 @@ def markdown_text(text: str) -> str:
 class MarkdownRenderer(LatexMath):
     myst = False
 
+    def __init__(self, doc, files: dict[str, str] | None = None, stem: str = ""):
+        """With ``files``, each plot goes there as an SVG file named after ``stem`` (x-norms.svg for
+        x.md), which the document shows as an image: GitHub's view of Markdown strips inline SVG."""
+        super().__init__(doc)
+        self.files, self.stem = files, stem
+
     def escape_text(self, text: str) -> str:
         return markdown_text(text)
 
@@ -49,7 +56,12 @@ class MarkdownRenderer(LatexMath):
         return "```mermaid\n" + to_mermaid(f.picture) + "```"
 
     def plot(self, p: Plot) -> str:
-        """The plot as SVG in an HTML figure (one block: no blank line in it), captioned."""
+        """The plot as SVG in an HTML figure (one block: no blank line in it), captioned; or,
+        writing files, an image of the SVG file beside the document, with its alt text, then its caption."""
+        if self.files is not None and not self.myst:
+            name = f"{self.stem}-norms" + (f"-{len(self.files) + 1}" if self.files else "") + ".svg"
+            self.files[name] = to_svg(p, self.plain) + "\n"
+            return f"![{markdown_text(self.plain(p.alt))}]({quote(name)})\n\n{self.para(p.caption)}"
         return (f"<figure>\n{to_svg(p, self.plain)}\n<figcaption>{escape(self.plain(p.caption))}</figcaption>\n"
                 "</figure>")
 
