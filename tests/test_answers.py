@@ -5,6 +5,8 @@ after the step; in every reader's version."""
 import re
 from fractions import Fraction
 
+import pytest
+
 import symprop
 from tests.test_variants import _masha_by_hand
 
@@ -39,6 +41,17 @@ def test_masha_rnns_answers_hold_a_prediction_for_every_step_and_the_claimed_h3(
         assert F(got["h₃"]) == values["h[3]"] == 0
     latex = solution.document("latex", lang="en").split(r"\section*{Answers}")[1]
     assert latex.index(r"\hat{y}_{3} &= 0") < latex.index(r"h_{3} &= 0") < latex.index("L &= 6.5625")
+
+
+def test_a_long_sequence_answers_with_its_last_prediction():
+    """Past 12 steps a document shows the cell only, and its answers ŷ at the last
+    step: with u = v = w = 0.5 and y = 1, 1, …, h₁ = 0.5, h₂ = 0.75 (hₜ = 1 − 2⁻ᵗ),
+    so h₂₀ = 1 − 2⁻²⁰ and ŷ₂₀ = h₂₀/2 = 0.5 − 2⁻²¹."""
+    spec = open("derivations/masha_rnn.toml", encoding="utf-8").read().split("[expected]")[0]
+    spec = spec.replace("steps = 3", "steps = 20").replace("y = [0, 1, -1, 2]", f"y = {[1] * 21}")
+    got = _answers(symprop.loads(spec).solution().document("text", lang="en"), "Answers")
+    assert [k for k in got if k.startswith("ŷ")] == ["ŷ₂₀"]
+    assert float(got["ŷ₂₀"]) == pytest.approx(0.5 - 2 ** -21, abs=1e-4)
 
 
 _VECTOR = """

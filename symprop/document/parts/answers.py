@@ -2,10 +2,11 @@
 ask for, in one table, as a teacher's handout ends."""
 
 from ...evaluate.expected import lookup
+from ...model.keys import Key
 from ...model.kinds import ClaimKind
 from ...model.spec import LOSS
 from ..blocks import Rows, Section
-from .base import _adj, _sym
+from .base import SHOW_STEPS, _adj, _sym
 
 
 class Answers:
@@ -28,9 +29,12 @@ class Answers:
 
     def answered_values(self, step) -> dict:
         """The outputs, the nodes the loss reads directly (at every step of a
-        recurrent model), in the order they are computed; then every value the
-        spec claims of the first step (``value.h[3]``, an entry ``value.z[1]``)."""
+        recurrent model; past SHOW_STEPS steps, shown by its cell, at the last),
+        in the order they are computed; then every value the spec claims of the
+        first step (``value.h[3]``, an entry ``value.z[1]``)."""
         reads = self.program.loss_reads()
+        if self.program.recurrent and self.problem.steps > SHOW_STEPS:
+            reads = {key for key in reads if Key.parse(key).indices in ((), (str(self.problem.steps),))}
         out = {key: value for key, value in step.values.items() if key in reads}
         table = {**step.values, LOSS: step.loss}
         for key, claim in self.problem.expected.items():
