@@ -38,7 +38,8 @@ def check(text: str):
 
 
 def table_row(report: str, key: str) -> list[str]:
-    """The cells of one row of the claims table (columns are two spaces apart or more)."""
+    """The cells of one row of the claims table (columns are two spaces apart or more),
+    by the claim's name as mathematics (∂L/∂W for grad.W)."""
     line = next(line for line in report.splitlines() if line.strip().startswith(key + " "))
     return re.split(r"\s{2,}", line.strip())
 
@@ -88,7 +89,7 @@ def test_one_wrong_entry_makes_the_matrix_wrong_and_is_named():
     assert row["verdict"] == "wrong" and row["ok"] is False and row["disagree"] == ["[1][0]"]
     result = check(text)
     assert result.exit_code == 1
-    cells = table_row(result.stdout, "grad.W")
+    cells = table_row(result.stdout, "∂L/∂W")
     assert cells[1:] == ["[2, -1; 6.4, -3.25; -2, 1]", "[2, -1; 6.5, -3.25; -2, 1]", "WRONG at [1][0]"]
     assert "0 of 1 claims agree" in result.stdout
 
@@ -163,7 +164,7 @@ tolerance = 1e-4
 """
     result = check(text)
     assert result.exit_code == 1
-    assert table_row(result.stdout, "grad.a")[1:] == ["138.834", "138.8345", "WRONG"]
+    assert table_row(result.stdout, "∂L/∂a")[1:] == ["138.834", "138.8345", "WRONG"]
     assert "Claims of the source (tolerance 0.0001)" in result.stdout
     doc = load(text).solution().document("text")
     assert re.search(r"∂L/∂a\s+138\.834\s+138\.8345\s+✗ wrong", doc)
@@ -276,7 +277,7 @@ def test_mazur_error_after_one_round_to_nine_decimals_is_wrong():
     assert row["verdict"] == "wrong" and row["digits"] == 9
     result = check(text)
     assert result.exit_code == 1
-    assert table_row(result.stdout, "final.loss")[1:] == ["0.291027924", "0.291027774", "WRONG"]
+    assert table_row(result.stdout, "L⁽¹⁾")[1:] == ["0.291027924", "0.291027774", "WRONG"]
 
 
 @pytest.mark.parametrize("printed, verdict", [("1.10", "truncated"), ("1.11", "ok"), ("1.12", "wrong"),
@@ -290,7 +291,7 @@ def test_digits_rounded_truncated_or_wrong(printed, verdict):
     result = check(text)
     assert result.exit_code == (1 if verdict == "wrong" else 0), result.output
     words = {"ok": "ok", "truncated": "truncated, not rounded", "wrong": "WRONG"}[verdict]
-    cells = table_row(result.stdout, "value.n1")
+    cells = table_row(result.stdout, "n₁")
     assert cells[1:] == [printed, "1.1059", words]
     assert "Claims of the source (printed to 2 decimals: the computed number must round to the printed one)" \
         in result.stdout
@@ -511,5 +512,5 @@ def test_the_computed_number_gets_the_digits_that_differ():
     for claimed, tol, shown in [(0.29837111, 1e-9, "0.298371109"), (0.2984, 1e-6, "0.29837"),
                                 (0.3, 1e-3, "0.2984"), (0.29837, 1e-3, "0.29837")]:
         result = check(MAZUR + f'loss = {{ value = {claimed}, tol = {tol} }}\n')
-        cells = table_row(result.stdout, "loss")
+        cells = table_row(result.stdout, "L")
         assert cells[1:] == [str(claimed), shown, "WRONG" if abs(HAND["loss"] - claimed) > tol else "ok"], cells

@@ -68,11 +68,11 @@ def test_check_shows_each_wrong_claim_and_exits_1():
     result = CliRunner().invoke(main, ["check", "masha_rnn"])
     assert result.exit_code == 1
     rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()
-            if line.strip().split(" ")[0] in {"value.h[3]", "loss", "grad.u", "updated.u"}}
-    assert rows["value.h[3]"] == ["0.375", "0", "WRONG"]
-    assert rows["loss"] == ["5.8475", "6.5625", "WRONG"]
-    assert rows["grad.u"] == ["-0.11", "1.25", "WRONG"]
-    assert rows["updated.u"] == ["0.511", "0.375", "WRONG"]
+            if line.strip().split(" ")[0] in {"h₃", "L", "∂L/∂u", "u₁"}}  # value.h[3], loss, grad.u, updated.u
+    assert rows["h₃"] == ["0.375", "0", "WRONG"]
+    assert rows["L"] == ["5.8475", "6.5625", "WRONG"]
+    assert rows["∂L/∂u"] == ["-0.11", "1.25", "WRONG"]
+    assert rows["u₁"] == ["0.511", "0.375", "WRONG"]
 
 
 def test_the_input_weight_needs_bptt_and_the_output_weight_does_not():

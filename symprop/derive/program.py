@@ -122,9 +122,27 @@ class Program:
     def cell_names(self) -> set[str]:
         return {line.name for line in self.cell}
 
+    def loss_reads(self) -> set[str]:
+        """The keys of every value the loss reads directly: ``yhat``, ``h[3]``,
+        and a per-step loss's ``yhat[t]`` at every step t (parameters and inputs too)."""
+        keys = set()
+        if self.loss is not None and self.loss.expr is not None:
+            keys |= {_read_key(e, None) for e in leaves_of(self.loss.expr)}
+        for line in self.cell:
+            if line.key == LOSS:
+                keys |= {_read_key(e, t) for e in leaves_of(line.expr) for t in range(1, (self.steps or 0) + 1)}
+        return keys
+
     @property
     def params(self) -> list[Leaf]:
         return [self.leaves[p] for p in self.problem.params]
+
+
+def _read_key(e: Op, t: int | None) -> str:
+    """A leaf's key at step ``t`` of a cell (``leaf(h, -1)`` at t = 3 is ``h[2]``), a fixed step's ``h[3]``."""
+    if e.op == "at":
+        return f"{e.name}[{e.step}]"
+    return e.name if e.step is None or t is None else f"{e.name}[{t + e.step}]"
 
 
 def has_arrays(program: Program) -> bool:

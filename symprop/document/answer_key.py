@@ -14,12 +14,12 @@ import numpy as np
 import sympy
 from sympy import Symbol
 
-from ..derive.backprop import AdjointSymbol
 from ..evaluate.numeric import to_json
 from ..evaluate.variants import Variant
 from ..model.kinds import ClaimKind
-from ..model.spec import LOSS, Problem
+from ..model.spec import Problem
 from .blocks import Document, Para, Section, Table, UserText, para
+from .claim_names import claim_symbol
 from .numbers import Number
 from .strings import phrase
 
@@ -98,13 +98,7 @@ def _quantity(key: str):
     """An answer's quantity as mathematics, from its claim key: L, h₁, ∂L/∂W₀₁,
     and u⁽¹⁾, the parameter after the step (the notation's way to write it)."""
     kind, _, name = key.partition(".")
-    if kind == ClaimKind.LOSS:
-        return Symbol(LOSS, real=True)
-    if kind in (ClaimKind.GRAD, ClaimKind.ADJOINT):
-        return AdjointSymbol(name)
-    if kind == ClaimKind.UPDATED:
-        return Symbol(f"{name}@1", real=True)
-    return Symbol(name, real=True)  # value.NAME
+    return claim_symbol(ClaimKind(kind), name)
 
 
 def _number(value, fractions: bool) -> Number:

@@ -166,6 +166,7 @@ STRINGS = {
     "check_claim": "claim",
     "check_claimed": "claimed",
     "check_computed": "computed",
+    "check_step": "step",
     "check_tolerance": "tolerance",
     "check_ok": "ok",
     "check_wrong": "WRONG",

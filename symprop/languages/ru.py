@@ -168,6 +168,7 @@ STRINGS = {
     "check_claim": "величина",
     "check_claimed": "в источнике",
     "check_computed": "вычислено",
+    "check_step": "шаг",
     "check_tolerance": "допуск",
     "check_ok": "верно",
     "check_wrong": "НЕВЕРНО",

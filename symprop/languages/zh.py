@@ -174,6 +174,7 @@ STRINGS = {
     "check_claim": "量",
     "check_claimed": "来源",
     "check_computed": "计算值",
+    "check_step": "步",
     "check_tolerance": "容差",
     "check_ok": "正确",
     "check_wrong": "错误",

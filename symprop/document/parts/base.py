@@ -10,7 +10,6 @@ from ...derive.graph import graph_of
 from ...derive.program import has_arrays, program_of
 from ...derive.sweep import matrix_form_of
 from ...evaluate.scalar import too_large
-from ...model.kinds import ClaimKind
 from ...model.spec import LOSS
 from ..blocks import Para, para
 from ..formulas import latex_style, text, text_style
@@ -101,19 +100,6 @@ def _letter_in(letter: str, lang: str) -> str:
         if letter in other["letters"]:
             return own[other["letters"].index(letter)]
     return letter
-
-
-def _claim_symbol(claim, step: int):
-    """L, a value, ∂L/∂w, or w⁽ᵏ⁾ after step k (the loss after the last update: L⁽ⁿ⁾)."""
-    if claim.kind == ClaimKind.LOSS:
-        return _sym(LOSS)
-    if claim.kind == ClaimKind.FINAL:
-        return _sym(f"L@{step}")
-    if claim.kind == ClaimKind.VALUE:
-        return _sym(claim.name)
-    if claim.kind == ClaimKind.UPDATED:
-        return _sym(f"{claim.name}@{step}")
-    return _adj(claim.name)
 
 
 MORE_DIGITS = 4  # decimals a worked line's numbers may carry beyond the document's, to reproduce

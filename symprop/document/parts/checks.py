@@ -18,6 +18,7 @@ from ..blocks import (
     claim_rule_key,
     fill,
 )
+from ..claim_names import claim_step, claim_symbol, step_column
 from ..maths import Typeset, Unicode
 from ..numbers import (
     _number,
@@ -26,7 +27,7 @@ from ..numbers import (
     disagreeing,
 )
 from ..quoted import quoted
-from .base import _adj, _claim_symbol, _sym
+from .base import _adj, _sym
 
 
 class Checks:
@@ -132,19 +133,19 @@ class Checks:
             return []
         problem, n = self.problem, len(solution.steps)
         mixed = len({claim_rule_key(r) for r in rows_in}) > 1
-        steps = n > 1 and any(c.step is not None or c.kind == ClaimKind.FINAL for c in problem.expected.values())
+        steps = step_column(problem.expected.values(), n)
         header = [self.word("claim")] + ([self.word("step")] if steps else []) + [
             self.word("claimed"), self.word("computed")] + ([self.word("tolerance")] if mixed else []) + [
             self.word("verdict")]
         rows = []
         for row in rows_in:
             claim = problem.expected[row["key"]]
-            step = claim.step or (n if claim.kind in (ClaimKind.UPDATED, ClaimKind.FINAL) else 1)
+            step = claim_step(claim, n)
             claimed, computed = claim_cells(row, self.style.digits)
             verdict = self.word({"ok": "right", "wrong": "wrong", "truncated": "truncated"}[row["verdict"]])
             entries = disagreeing(row, problem.conventions.index_base)
             verdict += f" ({entries})" if entries else ""
-            rows.append([_claim_symbol(claim, step), *([sympy.Integer(step)] if steps else []), claimed, computed,
+            rows.append([claim_symbol(claim.kind, claim.name, step), *([sympy.Integer(step)] if steps else []), claimed, computed,
                          *([claim_rule_cell(self.lang, row)] if mixed else []), verdict])
         ok = sum(r["ok"] for r in rows_in)
         truncated = sum(r["verdict"] == "truncated" for r in rows_in)

@@ -5,6 +5,7 @@ check in its own words (``evaluate.checks``), then the source's claims."""
 from ...evaluate.checks import Names, Said, strings_of
 from ...model.spec import LOSS
 from ..blocks import Para, claim_rule, claim_rule_cell, claim_rule_key
+from ..claim_names import claim_step, claim_symbol, step_column
 from ..maths import Maths
 from ..numbers import Number, claim_cells, disagreeing
 from ..printing import TextPrinter, unicode_name
@@ -64,24 +65,31 @@ def check_text(problem, checks: dict, expected: list | None = None, lang: str = 
         out += ["  " + line for line in lines[:1]] + ["    " + line for line in lines[1:]]
     numbers = [row for row in expected or [] if "computed" in row]
     formulas = [row for row in expected or [] if "computed" not in row]
-    out += _number_claims(numbers, say, problem.computed) + _formula_claims(formulas, say)
+    out += _number_claims(problem, numbers, say) + _formula_claims(formulas, say)
     return no_controls("\n".join(out))  # a claimed formula's comment is the spec's text
 
 
-def _number_claims(numbers: list[dict], say, computed: bool = False) -> list[str]:
-    """The source's numbers beside the computed ones, a row a claim."""
+def _number_claims(problem, numbers: list[dict], say) -> list[str]:
+    """The source's numbers beside the computed ones, a row a claim, each named
+    as the documents name it (∂L/∂w₅, w₅⁽¹⁾), with its step when there are several."""
     if not numbers:
         return []
     mixed = len({claim_rule_key(r) for r in numbers}) > 1
-    title = say("check_claims_computed" if computed else "check_claims")
+    title = say("check_claims_computed" if problem.computed else "check_claims")
     out = ["", title if mixed else say("check_with_rule", title=title, rule=_plain(claim_rule(say.lang, numbers[0])))]
-    rows = [[say("check_claim"), say("check_claimed"), say("check_computed")]
+    n = len(problem.training.batches) or 1
+    steps = step_column(problem.expected.values(), n)
+    rows = [[say("check_claim")] + ([say("check_step")] if steps else []) + [say("check_claimed"), say("check_computed")]
             + ([say("check_tolerance")] if mixed else []) + [""]]
+    printer = TextPrinter(problem.conventions.index_base, problem.sequences, problem.notation)
     for row in numbers:
+        claim = problem.expected[row["key"]]
+        step = claim_step(claim, n)
+        name = [printer.doprint(claim_symbol(claim.kind, claim.name, step))] + ([str(step)] if steps else [])
         verdict = say({"ok": "check_ok", "wrong": "check_wrong", "truncated": "check_truncated"}[row["verdict"]])
         verdict = say("check_at", verdict=verdict, entries=disagreeing(row)) if disagreeing(row) else verdict
         rule = [_plain(claim_rule_cell(say.lang, row))] if mixed else []
-        rows.append([row["key"], *(_plain(c) for c in claim_cells(row)), *rule, verdict])
+        rows.append([*name, *(_plain(c) for c in claim_cells(row)), *rule, verdict])
     out += _table(rows)
     wrong = sum(not r["ok"] for r in numbers)
     truncated = sum(r["verdict"] == "truncated" for r in numbers)
