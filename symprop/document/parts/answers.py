@@ -20,11 +20,11 @@ class Answers:
         if solution is None:
             return []
         first, last, n = solution.steps[0], solution.steps[-1], len(solution.steps)
-        rows = [[_sym(name), self.num(value)] for name, value in self.answered_values(first).items()]
-        rows += [[_sym(LOSS), self.num(first.loss)]]
-        rows += [[_adj(name), self.num(value)] for name, value in first.gradients.items()]
+        rows = [[_sym(name), self.result(value)] for name, value in self.answered_values(first).items()]
+        rows += [[_sym(LOSS), self.result(first.loss)]]
+        rows += [[_adj(name), self.result(value)] for name, value in first.gradients.items()]
         if last.updated is not None:
-            rows += [[_sym(f"{name}@{n}"), self.num(value)] for name, value in last.updated.items()]
+            rows += [[_sym(f"{name}@{n}"), self.result(value)] for name, value in last.updated.items()]
         return [Section(self.word("answers"), [Rows(rows)], teacher=False)]  # a display: it may break across pages
 
     def answered_values(self, step) -> dict:
