@@ -42,6 +42,11 @@ def _each(fn):
     return go
 
 
+def _diag(v):
+    """The diagonal matrix of a vector's entries."""
+    return np.diagflat(np.asarray(v, dtype=float)).view(_Array)
+
+
 def _sigmoid(z):
     return 1 / (1 + math.exp(-z))
 
@@ -49,7 +54,7 @@ def _sigmoid(z):
 FUNCTIONS = {"sin": _each(math.sin), "cos": _each(math.cos), "exp": _each(math.exp),
              "tanh": _each(math.tanh), "log": _each(math.log), "sqrt": _each(math.sqrt),
              "σ": _each(_sigmoid), "sigmoid": _each(_sigmoid), "relu": _each(lambda z: max(z, 0.0)),
-             "softmax": _softmax, "sum": _reduce(np.sum), "mean": _reduce(np.mean)}
+             "softmax": _softmax, "sum": _reduce(np.sum), "mean": _reduce(np.mean), "diag": _diag}
 NUMBER = r"-?\d+(?:\.\d+)?(?:e-?\d+)?"  # 1.2·10⁻⁷ is read as 1.2e-7 first (``plain``)
 PRINTED = re.compile(rf"^\(?{NUMBER}\)?$")
 ARITHMETIC = re.compile(r"^[\d\s.+\-*/()%,\[\]e]*$")
