@@ -114,12 +114,11 @@ class BackwardArrays:
         an array is larger than ARRAY_LIMIT, an operation is not done by hand, the numbers do
         not reproduce or the line is wider than a page."""
         machine = self.machine()
-        refs = {(e.op, machine.ref(e, t)): numbers.get(e, t) for expr, t in pairs for e in walk(expr)
-                if e.op in _NAMED}
+        refs = {(e.op, machine.ref(e, t)): numbers.get(e, t) for expr, t in pairs for e in _read(expr)}
         if not all(_hand_formula(expr) for expr, _ in pairs) or not _small(value) or not all(
                 _small(v) for v in refs.values()) or not any(isinstance(v, np.ndarray) for v in [value, *refs.values()]):
             return None
-        style = self.backward_style(pairs, refs, value)
+        style = self.backward_style(pairs, refs, value, numbers)
         if style is None:
             return None
         shown: dict[str, Number] = {}
@@ -132,7 +131,7 @@ class BackwardArrays:
         self.arrays_shown = True
         return [*printed, typeset, self.num(value)]
 
-    def backward_style(self, pairs: list, refs: dict, value):
+    def backward_style(self, pairs: list, refs: dict, value, numbers: FormulaValues):
         """This document's style, or up to MORE_DIGITS more decimals, the fewest with which
         the terms recomputed from their printed arrays give every printed entry of ``value``."""
         printed = self.num(value)
@@ -146,7 +145,9 @@ class BackwardArrays:
             if not all(isinstance(n, Number) for n in shown.values()):
                 return None
             kind = {"leaf": "values", "at": "values", "adj": "adjoints", "delta": "deltas"}
-            tables = {"values": {}, "adjoints": {}, "deltas": {}}
+            # what the formula reads and does not print (a gate's input, in σ′ = σ·(1 - σ)) as it is
+            tables = {"values": dict(numbers.run.values), "adjoints": dict(numbers.run.adjoints),
+                      "deltas": dict(numbers.deltas)}
             for (op, key), n in shown.items():
                 tables[kind[op]][key] = _entries(n)
             rounded = FormulaValues(machine, Pass(0.0, tables["values"], tables["adjoints"]))
@@ -170,8 +171,27 @@ class BackwardArrays:
             return Op("leaf", (), e.shape, token)
         if not e.args:
             return e
-        return Op(e.op, tuple(self.swap(a, t, style, shown, numbers) for a in e.args), e.shape, e.name, e.step,
-                  e.extra)
+        used = _used(e)
+        return Op(e.op, tuple(self.swap(a, t, style, shown, numbers) if u else Op("leaf", (), a.shape, "#") for a, u in zip(e.args, used)),
+                  e.shape, e.name, e.step, e.extra)
+
+
+def _used(e: Op) -> list[bool]:
+    """Which arguments of ``e`` its printed form shows: of an activation's derivative,
+    those its formula reads (σ′ reads the output alone)."""
+    if e.op not in ("diag", "deriv"):
+        return [True] * len(e.args)
+    d, symbols = e.extra
+    return [s in d.free_symbols for s in symbols]
+
+
+def _read(e: Op):
+    """The values, adjoints and δ a formula prints."""
+    if e.op in _NAMED:
+        yield e
+    for a, u in zip(e.args, _used(e)):
+        if u:
+            yield from _read(a)
 
 
 def _added(exprs: list[Op]) -> Op:
@@ -185,11 +205,15 @@ def _added(exprs: list[Op]) -> Op:
 def _tokens(swapped: Op, shown: dict, notation) -> Typeset:
     """An expression whose leaves are tokens, each printed as its number (in brackets when negative)."""
     def as_text(token):
-        n = shown[token]
+        n = shown.get(token)  # none for an argument a derivative does not read ("#")
+        if n is None:
+            return ""
         return n.text() if isinstance(n.value, np.ndarray) else paren(n.text())
 
     def as_latex(token):
-        n = shown[token]
+        n = shown.get(token)
+        if n is None:
+            return ""
         return n.latex() if isinstance(n.value, np.ndarray) else paren(n.latex(), True)
 
     return Typeset(lambda printer, latex: text(swapped, as_latex if latex else as_text, printer,
