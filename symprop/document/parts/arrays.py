@@ -219,19 +219,7 @@ class Arrays:
                 return Op("leaf", (), e.shape, token)
             return e if not e.args else Op(e.op, tuple(swap(a) for a in e.args), e.shape, e.name, e.step, e.extra)
 
-        swapped = swap(expr)
-
-        def as_text(token):
-            n = shown[token]
-            return n.text() if isinstance(n.value, np.ndarray) else paren(n.text())
-
-        def as_latex(token):
-            n = shown[token]
-            return n.latex() if isinstance(n.value, np.ndarray) else paren(n.latex(), True)
-
-        notation = self.problem.notation
-        return Typeset(lambda printer, latex: text(swapped, as_latex if latex else as_text, printer,
-                                                   latex_style(notation) if latex else text_style(notation)))
+        return tokens_typeset(swap(expr), shown, self.problem.notation)
 
     def entry_row(self, step, line, key: str, t, value) -> list | None:
         """The first entry of a larger array worked as an example, from the
@@ -318,6 +306,25 @@ class Arrays:
         self.limit_told = True
         n = ARRAY_LIMIT
         return [self.p("arrays_limit", size=Unicode(f"{n}×{n}"))]
+
+
+def tokens_typeset(swapped: Op, shown: dict, notation) -> Typeset:
+    """An expression whose leaves are tokens, each printed as its number (in brackets
+    when negative); a token not shown ("#": an argument a derivative does not read) as nothing."""
+    def as_text(token):
+        n = shown.get(token)
+        if n is None:
+            return ""
+        return n.text() if isinstance(n.value, np.ndarray) else paren(n.text())
+
+    def as_latex(token):
+        n = shown.get(token)
+        if n is None:
+            return ""
+        return n.latex() if isinstance(n.value, np.ndarray) else paren(n.latex(), True)
+
+    return Typeset(lambda printer, latex: text(swapped, as_latex if latex else as_text, printer,
+                                               latex_style(notation) if latex else text_style(notation)))
 
 
 def _breaks(latex: str) -> bool:

@@ -21,13 +21,19 @@ import sympy
 from ...derive.program import Op, walk
 from ...derive.sweep import FormulaKind
 from ...evaluate.arrays import FormulaValues, Pass
-from ..formulas import latex_style, text, text_style
-from ..maths import Typeset
-from ..numbers import DIGITS, Number, paren
-from ..render.latex_printer import width
+from ..numbers import DIGITS, Number
 from ..render.document import LINE_WIDTH
-from .arrays import _HAND_FUNCTIONS, _breaks, _by_hand, _entries, _half_units, _small
-from .base import MORE_DIGITS
+from ..render.latex_printer import width
+from .arrays import (
+    _HAND_FUNCTIONS,
+    _breaks,
+    _by_hand,
+    _entries,
+    _half_units,
+    _small,
+    tokens_typeset,
+)
+from .base import MORE_DIGITS, _adj
 
 MAX_SUM_TERMS = 4  # a gradient summed over more steps than this is not written term by term
 
@@ -74,8 +80,8 @@ class BackwardArrays:
         for f in self.matrix.formulas:
             if f.kind == FormulaKind.GRAD or (f.step is None) == (T is not None):
                 continue
-            terms = [term for term in f.terms if (term.at is None or term.at == T) and not term.each_t
-                     and (T is None or T + term.later <= T)]
+            # at t = T the terms from step T + 1 are absent; a term of one step only, at T, is there
+            terms = [term for term in f.terms if term.at in (None, T) and not term.each_t and term.later <= 0]
             if not terms:
                 continue
             target = Op(f.kind, name=f.name, step=f.step)
@@ -103,8 +109,8 @@ class BackwardArrays:
             pairs = [(term.expr, t) for term in f.terms for t in (range(1, steps + 1) if term.each_t else [None])]
             if any(term.each_t for term in f.terms) and steps > MAX_SUM_TERMS:
                 continue
-            printed = self.formula_rows(replace(self.matrix, formulas=[f])).rows[0]
-            row = self.worked_arrays(printed[:2], pairs, value, numbers)
+            formula = self.formula_rows(replace(self.matrix, formulas=[f])).rows[0][1]  # as the matrix form's
+            row = self.worked_arrays([_adj(f.name), formula], pairs, value, numbers)
             if row is not None:
                 rows[f.name] = row
         return rows
@@ -116,14 +122,14 @@ class BackwardArrays:
         machine = self.machine()
         refs = {(e.op, machine.ref(e, t)): numbers.get(e, t) for expr, t in pairs for e in _read(expr)}
         if not all(_hand_formula(expr) for expr, _ in pairs) or not _small(value) or not all(
-                _small(v) for v in refs.values()) or not any(isinstance(v, np.ndarray) for v in [value, *refs.values()]):
+                _small(v) for v in refs.values()):
             return None
         style = self.backward_style(pairs, refs, value, numbers)
         if style is None:
             return None
         shown: dict[str, Number] = {}
         swapped = _added([self.swap(expr, t, style, shown, numbers) for expr, t in pairs])
-        typeset = _tokens(swapped, shown, self.problem.notation)
+        typeset = tokens_typeset(swapped, shown, self.problem.notation)
         latex = self.printers()[1]
         numbers_latex, lhs_latex = latex.doprint(typeset), latex.doprint(printed[0])
         if width(numbers_latex) + width(lhs_latex) + 2 > LINE_WIDTH and not _breaks(numbers_latex):
@@ -171,9 +177,9 @@ class BackwardArrays:
             return Op("leaf", (), e.shape, token)
         if not e.args:
             return e
-        used = _used(e)
-        return Op(e.op, tuple(self.swap(a, t, style, shown, numbers) if u else Op("leaf", (), a.shape, "#") for a, u in zip(e.args, used)),
-                  e.shape, e.name, e.step, e.extra)
+        args = tuple(self.swap(a, t, style, shown, numbers) if used else Op("leaf", (), a.shape, "#")
+                     for a, used in zip(e.args, _used(e)))
+        return Op(e.op, args, e.shape, e.name, e.step, e.extra)
 
 
 def _used(e: Op) -> list[bool]:
@@ -200,21 +206,3 @@ def _added(exprs: list[Op]) -> Op:
     for e in exprs[1:]:
         total = Op("add", (total, e), total.shape or e.shape)
     return total
-
-
-def _tokens(swapped: Op, shown: dict, notation) -> Typeset:
-    """An expression whose leaves are tokens, each printed as its number (in brackets when negative)."""
-    def as_text(token):
-        n = shown.get(token)  # none for an argument a derivative does not read ("#")
-        if n is None:
-            return ""
-        return n.text() if isinstance(n.value, np.ndarray) else paren(n.text())
-
-    def as_latex(token):
-        n = shown.get(token)
-        if n is None:
-            return ""
-        return n.latex() if isinstance(n.value, np.ndarray) else paren(n.latex(), True)
-
-    return Typeset(lambda printer, latex: text(swapped, as_latex if latex else as_text, printer,
-                                               latex_style(notation) if latex else text_style(notation)))
