@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 import sympy
 
+from ...derive.backprop import AdjointSymbol
 from ...derive.ops import number_of
 from ...derive.program import Op, leaves_of, walk
 from ...evaluate.arrays import Machine
@@ -344,11 +345,12 @@ def _entry(e: Op, i: int, j: int, ref):
         return _entry(arg, r if rows > 1 else 0, c if columns > 1 else 0, ref)
 
     op, args = e.op, e.args
-    if op in ("leaf", "at"):
+    if op in ("leaf", "at", "adj", "delta"):  # a value's entry, or in a backward formula an adjoint's, a δ's
         key = ref(e)
-        if e.shape is None:
-            return sympy.Symbol(key, real=True)
-        return sympy.Symbol(f"{key}[{i}]" if e.shape[1] == 1 else f"{key}[{i}][{j}]", real=True)
+        if e.shape is not None:
+            key = f"{key}[{i}]" if e.shape[1] == 1 else f"{key}[{i}][{j}]"
+        return AdjointSymbol(key) if op == "adj" else sympy.Symbol(("delta_" if op == "delta" else "") + key,
+                                                                   real=True)
     if op == "num":
         return number_of(e.extra)
     parts = [of(a, j, i) if op == "T" else of(a, i, j) for a in args] if op != "matmul" else []
@@ -380,10 +382,13 @@ class _Given:
     """The number of each entry's name (W[0][1], h[0][1]) among a pass's values,
     for the worked line of an entry (as ``working.Numbers``, without the entry-by-entry engine)."""
 
-    def __init__(self, values: dict):
+    def __init__(self, values: dict, adjoints: dict | None = None):
         self.values = values
+        self.adjoints = adjoints
 
     def of(self, symbol):
+        if isinstance(symbol, AdjointSymbol):  # an adjoint's entry: ∂L/∂z[0] among the adjoints
+            return _Given(self.adjoints).of(sympy.Symbol(symbol.of)) if self.adjoints is not None else None
         head, *indices = symbol.name.split("[")
         indices = [i.rstrip("]") for i in indices]
         for cut in range(len(indices), -1, -1):  # h[0][1]: the value h[0], its entry 1

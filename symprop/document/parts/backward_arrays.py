@@ -26,9 +26,12 @@ from ..render.document import LINE_WIDTH
 from ..render.latex_printer import width
 from .arrays import (
     _HAND_FUNCTIONS,
+    MAX_ENTRY_OPS,
     _breaks,
     _by_hand,
     _entries,
+    _entry,
+    _Given,
     _half_units,
     _small,
     tokens_typeset,
@@ -70,8 +73,8 @@ class BackwardArrays:
         return numbers
 
     def backward_rows(self, step) -> dict[str, list]:
-        """A worked row for each adjoint and δ of the matrix form (a recurrent one's
-        at t = T), by key; what has no worked row is left out."""
+        """The worked rows of each adjoint and δ of the matrix form (a recurrent one's
+        at t = T), by key; what has none is left out."""
         if self.matrix is None:
             return {}
         numbers, machine = self.formula_numbers(step), self.machine()
@@ -90,13 +93,15 @@ class BackwardArrays:
             if value is None:
                 continue
             expr = _added([term.expr for term in terms])
-            row = self.worked_arrays([self.pre_at(target, T), self.pre_at(expr, T)], [(expr, T)], value, numbers)
-            if row is not None:
-                rows[("δ" if f.kind == FormulaKind.DELTA else "") + key] = row
+            adjoint = key if f.kind == FormulaKind.ADJ else None
+            worked = self.worked_arrays([self.pre_at(target, T), self.pre_at(expr, T)], [(expr, T)], value, numbers,
+                                        adjoint)
+            if worked is not None:
+                rows[("δ" if f.kind == FormulaKind.DELTA else "") + key] = worked
         return rows
 
     def gradient_rows(self, step) -> dict[str, list]:
-        """A worked row for each parameter's gradient, by name: Σₜ written term by term."""
+        """The worked rows of each parameter's gradient, by name: Σₜ written term by term."""
         if self.matrix is None:
             return {}
         numbers = self.formula_numbers(step)
@@ -110,19 +115,24 @@ class BackwardArrays:
             if any(term.each_t for term in f.terms) and steps > MAX_SUM_TERMS:
                 continue
             formula = self.formula_rows(replace(self.matrix, formulas=[f])).rows[0][1]  # as the matrix form's
-            row = self.worked_arrays([_adj(f.name), formula], pairs, value, numbers)
-            if row is not None:
-                rows[f.name] = row
+            worked = self.worked_arrays([_adj(f.name), formula], pairs, value, numbers, f.name)
+            if worked is not None:
+                rows[f.name] = worked
         return rows
 
-    def worked_arrays(self, printed: list, pairs: list, value, numbers: FormulaValues) -> list | None:
-        """printed + [the terms (expr at t) with their arrays written out, value]; None when
-        an array is larger than ARRAY_LIMIT, an operation is not done by hand, the numbers do
-        not reproduce or the line is wider than a page."""
+    def worked_arrays(self, printed: list, pairs: list, value, numbers: FormulaValues, key=None) -> list | None:
+        """[printed + [the terms (expr at t) with their arrays written out, value]]; with an
+        array larger than ARRAY_LIMIT, the line and its first entry worked (of the adjoint or
+        gradient ``key``); None when an operation is not done by hand, the numbers do not
+        reproduce or the line is wider than a page."""
         machine = self.machine()
         refs = {(e.op, machine.ref(e, t)): numbers.get(e, t) for expr, t in pairs for e in _read(expr)}
-        if not all(_hand_formula(expr) for expr, _ in pairs) or not _small(value) or not all(
-                _small(v) for v in refs.values()):
+        if not all(_hand_formula(expr) for expr, _ in pairs):
+            return None
+        if not _small(value) or not all(_small(v) for v in refs.values()):
+            entry = self.entry_back(key, pairs, value, numbers) if key is not None else None
+            return None if entry is None else [[*printed, self.num(value)], entry]
+        if len(pairs) == 1 and pairs[0][0].op in _NAMED:  # ∇_b L = δ_b: nothing to work out
             return None
         style = self.backward_style(pairs, refs, value, numbers)
         if style is None:
@@ -135,7 +145,25 @@ class BackwardArrays:
         if width(numbers_latex) + width(lhs_latex) + 2 > LINE_WIDTH and not _breaks(numbers_latex):
             return None
         self.arrays_shown = True
-        return [*printed, typeset, self.num(value)]
+        return [[*printed, typeset, self.num(value)]]
+
+    def entry_back(self, key: str, pairs: list, value, numbers: FormulaValues) -> list | None:
+        """The first entry of a larger adjoint or gradient worked from the formula's
+        entries: ∂L/∂W₀₀ = ∂L/∂z₀·x₀ + … = value; None for a formula it does not expand."""
+        if not isinstance(value, np.ndarray) or value.ndim != 2:
+            return None
+        machine = self.machine()
+        terms = [_entry(expr, 0, 0, lambda e, t=t: machine.ref(e, t)) for expr, t in pairs]
+        if any(x is None for x in terms):
+            return None
+        expr = sympy.Add(*terms, evaluate=False)
+        if not expr.free_symbols or sympy.count_ops(expr) > MAX_ENTRY_OPS or any(
+                type(f).__name__ not in _HAND_FUNCTIONS for f in expr.atoms(sympy.Function)):
+            return None
+        index = "[0]" if value.shape[1] == 1 else "[0][0]"
+        self.arrays_shown = True
+        values = {**numbers.run.values, **{f"delta_{k}": v for k, v in numbers.deltas.items()}}  # δ_z[0]: delta_z[0]
+        return self.worked(_adj(key + index), expr, _Given(values, numbers.run.adjoints), value.reshape(-1)[0])
 
     def backward_style(self, pairs: list, refs: dict, value, numbers: FormulaValues):
         """This document's style, or up to MORE_DIGITS more decimals, the fewest with which

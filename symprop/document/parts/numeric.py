@@ -102,7 +102,7 @@ class Numeric:
                 out.append(self.time_table(step.adjoints, adjoint=True))
             if self.small_cell():
                 out += [self.p("backward_steps"), Rows(self.cell_rows(step, None, adjoint=True))]
-            worked = list(self.backward_rows(step).values())
+            worked = [row for rows in self.backward_rows(step).values() for row in rows]
             if worked:
                 out += [*self.limit_said(), self.p("first_step_back", t=sympy.Eq(_sym("t"), problem.steps)),
                         Rows(worked)]
@@ -115,9 +115,8 @@ class Numeric:
                 q = self.graph.quantities[key]
                 rows.append(self.worked(_adj(key), self.derivation.adjoints[q.value], numbers, value))
             else:
-                rows.append(worked.get(key, [_adj(key), self.num(value)]))
-            if "δ" + key in worked:
-                rows.append(worked["δ" + key])
+                rows += worked.get(key, [[_adj(key), self.num(value)]])
+            rows += worked.get("δ" + key, [])
         if worked:
             out += self.limit_said()
         out.append(Rows(rows))
@@ -134,7 +133,7 @@ class Numeric:
             if q is not None and not isinstance(value, np.ndarray):
                 rows.append(self.worked(_adj(name), self.derivation.gradients[q.value], numbers, value))
             else:
-                rows.append(arrays.get(name, [_adj(name), self.num(value)]))
+                rows += arrays.get(name, [[_adj(name), self.num(value)]])
         out = [self.p("gradients_intro")] if worked else []
         out.append(Rows(rows))
         if step.kinks:
