@@ -10,12 +10,12 @@ import symprop
 from tests.test_working_reproduces import as_python, joined, printed_value, recompute
 
 
-def _worked(text: str) -> dict[str, list[str]]:
-    """Each worked line (formula = numbers = value) by its left side, split at ' = '."""
+def _worked(text: str, sides: int = 4) -> dict[str, list[str]]:
+    """Each worked line (formula = numbers = value: 4 sides) by its left side, split at ' = '."""
     out = {}
     for line in joined(text):
         parts = [p.strip() for p in line.split(" = ")]
-        if len(parts) >= 4 and printed_value(parts[-1]) is not None:
+        if len(parts) >= sides and printed_value(parts[-1]) is not None:
             out.setdefault(parts[0], parts)
     return out
 
@@ -88,3 +88,32 @@ def test_an_mlp_backward_pass_worked_with_its_arrays_is_numpys(lang):
         assert _agrees(rows[lhs][-1], value), (lhs, rows[lhs])
         assert _agrees(rows[lhs][-1], recompute(as_python(rows[lhs][2]))), rows[lhs]
     assert rows["∂L/∂z"][2].startswith("[2, -4; -0.5, 1]·")  # U written out, δ_q after it
+
+
+WIDE = """[model]
+params = ["W", "b"]
+equations = \"\"\"
+z = tanh(W @ x + b)
+\"\"\"
+loss = "sum((z - y)**2)"
+[values]
+W = [[0.1, -0.2, 0.3, 0.0, 0.5], [0.2, 0.1, -0.4, 0.3, -0.1]]
+b = [0.1, -0.2]
+x = [1, 2, -1, 0.5, 3]
+y = [0.5, -0.5]
+"""
+
+
+def test_a_gradient_larger_than_the_limit_shows_its_first_entry_worked():
+    """∇_W L is 2×5: its formula, its value, and its first entry worked (δ_z₀·x₀)."""
+    W = np.array([[0.1, -0.2, 0.3, 0.0, 0.5], [0.2, 0.1, -0.4, 0.3, -0.1]])
+    x, b, y = np.array([1, 2, -1, 0.5, 3]), np.array([0.1, -0.2]), np.array([0.5, -0.5])
+    z = np.tanh(W @ x + b)
+    delta = (1 - z ** 2) * 2 * (z - y)
+    text = symprop.loads(WIDE).solution().document("text")
+    rows = _worked(text, 3)
+    entry = rows["∂L/∂w₀₀"]
+    assert entry[1] == "δz,₀·x₀" and _agrees(entry[-1], delta[0] * x[0]), entry
+    assert _agrees(entry[-1], recompute(as_python(entry[2]))), entry
+    assert rows["∂L/∂W"][1] == "δ_z·xᵀ" and _agrees(rows["∂L/∂W"][-1], np.outer(delta, x)), rows["∂L/∂W"]
+    assert _agrees(rows["δ_z"][-1], delta) and rows["δ_z"][2].startswith("diag(1 - (")
