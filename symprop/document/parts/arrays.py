@@ -11,7 +11,8 @@ first, worked from the entry-by-entry engine's formula (a₁,₀ = …).  A loss
 term whose target is one-hot reads its one entry: L₁ = -sum(y₁ ⊙ log(ŷ₁)) =
 -log(ŷ₁,₀) = -log(0.37311) = 0.986.  As for a scalar line, the numbers put in
 carry up to MORE_DIGITS more decimals, the fewest with which recomputing the
-line from them gives every printed entry (``Base.reproducing``).
+line from them gives every printed entry (``Base.reproducing``).  The backward
+pass is worked the same way from the matrix form's formulas (``backward_arrays``).
 """
 
 from dataclasses import replace

@@ -161,9 +161,12 @@ class BackwardArrays:
                 type(f).__name__ not in _HAND_FUNCTIONS for f in expr.atoms(sympy.Function)):
             return None
         index = "[0]" if value.shape[1] == 1 else "[0][0]"
-        self.arrays_shown = True
         values = {**numbers.run.values, **{f"delta_{k}": v for k, v in numbers.deltas.items()}}  # δ_z[0]: delta_z[0]
-        return self.worked(_adj(key + index), expr, _Given(values, numbers.run.adjoints), value.reshape(-1)[0])
+        given, first = _Given(values, numbers.run.adjoints), value.reshape(-1)[0]
+        if not given.known(expr) or self.reproducing(expr, given, first, strict=True) is None:
+            return None  # a number too small to carry the decimals it takes (7.05·10⁻³ at any --digits)
+        self.arrays_shown = True
+        return self.worked(_adj(key + index), expr, given, first)
 
     def backward_style(self, pairs: list, refs: dict, value, numbers: FormulaValues):
         """This document's style, or up to MORE_DIGITS more decimals, the fewest with which
