@@ -5,7 +5,9 @@ fewer decimals, and random problems the tool has not seen.  The checker here
 reads the text output as a student would: it knows the functions books print
 and nothing of symprop.  Vectors and matrices are read as the text prints
 them, a column (0.2, -0.5)ᵀ and a matrix [0.5, -0.3; 0.2, 0.4] by rows; a
-product of two arrays, A·B, is a matrix product and A ⊙ B one entry by entry;
+product of two arrays, A·B, is a matrix product (of two columns, where there
+is none, entry by entry, as diag((1 - o)·o) writes σ′) and A ⊙ B one entry by
+entry; diag(v) is the diagonal matrix of v;
 every entry of an array value is compared at its own printed digits."""
 
 import math
@@ -42,6 +44,11 @@ def _each(fn):
     return go
 
 
+def _diag(v):
+    """The diagonal matrix of a vector's entries."""
+    return np.diagflat(np.asarray(v, dtype=float)).view(_Array)
+
+
 def _sigmoid(z):
     return 1 / (1 + math.exp(-z))
 
@@ -49,7 +56,7 @@ def _sigmoid(z):
 FUNCTIONS = {"sin": _each(math.sin), "cos": _each(math.cos), "exp": _each(math.exp),
              "tanh": _each(math.tanh), "log": _each(math.log), "sqrt": _each(math.sqrt),
              "σ": _each(_sigmoid), "sigmoid": _each(_sigmoid), "relu": _each(lambda z: max(z, 0.0)),
-             "softmax": _softmax, "sum": _reduce(np.sum), "mean": _reduce(np.mean)}
+             "softmax": _softmax, "sum": _reduce(np.sum), "mean": _reduce(np.mean), "diag": _diag}
 NUMBER = r"-?\d+(?:\.\d+)?(?:e-?\d+)?"  # 1.2·10⁻⁷ is read as 1.2e-7 first (``plain``)
 PRINTED = re.compile(rf"^\(?{NUMBER}\)?$")
 ARITHMETIC = re.compile(r"^[\d\s.+\-*/()%,\[\]e]*$")
@@ -72,6 +79,9 @@ class _Array(np.ndarray):
     arrays, a number times an array otherwise; A ⊙ B (written %) entry by entry."""
 
     def __mul__(self, other):
+        if isinstance(other, np.ndarray) and self.shape == other.shape and self.shape[1:] == (1,):
+            # two columns: no matrix product; entry by entry, as diag((1 - o)·o) writes σ′
+            return np.multiply(np.asarray(self), np.asarray(other)).view(_Array)
         if isinstance(other, np.ndarray) and other.ndim == 2 and self.ndim == 2:
             return np.matmul(np.asarray(self), np.asarray(other)).view(_Array)
         return np.multiply(np.asarray(self), other).view(_Array)
@@ -103,7 +113,7 @@ def as_python(segment: str) -> str | None:
     for name in sorted(FUNCTIONS, key=len, reverse=True):
         s = re.sub(rf"(?<![\w.]){re.escape(name)}\(", f"_f{list(FUNCTIONS).index(name)}(", s)
     bare = re.sub(r"_f\d+|_m|\.T\b", "", s)
-    if not ARITHMETIC.match(bare.replace("**", "")) or not re.search(r"[*/+%]|\d\s*-|_f", s):
+    if not ARITHMETIC.match(bare.replace("**", "")) or not re.search(r"[*/+%]|(?:\d|\)|\.T)\s*-|_f", s):
         return None
     return s
 

@@ -13,6 +13,7 @@ from .blocks import Document, Figure, Para, UserText  # noqa: F401  (Figure: the
 from .numbers import Style
 from .parts.answers import Answers
 from .parts.arrays import Arrays
+from .parts.backward_arrays import BackwardArrays
 from .parts.base import Base
 from .parts.checks import Checks
 from .parts.matrix import Matrix
@@ -23,7 +24,7 @@ from .parts.statement import Statement
 from .parts.symbolic import Symbolic
 
 
-class _Builder(Checks, Answers, Numeric, Arrays, Norms, Matrix, Symbolic, Questions, Statement, Base):
+class _Builder(Checks, Answers, Numeric, Arrays, BackwardArrays, Norms, Matrix, Symbolic, Questions, Statement, Base):
     """A document's builder: each piece's methods in a module of ``parts/``."""
 
 

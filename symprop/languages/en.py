@@ -80,6 +80,7 @@ STRINGS = {
     "index_base": "Entries of vectors and matrices are numbered from {base}, as in the source.",
     "forward_steps": "Step by step, each line with its numbers:",
     "first_step": "The first step, {t}, with its numbers:",
+    "first_step_back": "The first step back, {t}, with its numbers:",
     "arrays_limit": "A vector or a matrix of size up to {size} is written out in full; for a larger one, the first entry is worked as an example.",
     "backward_steps": "From the last step back, each line with its numbers:",
     "norms_intro": "How large the derivative with respect to the hidden state is at each step (the total over every path, from the backward pass above):",

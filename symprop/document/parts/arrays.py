@@ -11,7 +11,8 @@ first, worked from the entry-by-entry engine's formula (a₁,₀ = …).  A loss
 term whose target is one-hot reads its one entry: L₁ = -sum(y₁ ⊙ log(ŷ₁)) =
 -log(ŷ₁,₀) = -log(0.37311) = 0.986.  As for a scalar line, the numbers put in
 carry up to MORE_DIGITS more decimals, the fewest with which recomputing the
-line from them gives every printed entry (``Base.reproducing``).
+line from them gives every printed entry (``Base.reproducing``).  The backward
+pass is worked the same way from the matrix form's formulas (``backward_arrays``).
 """
 
 from dataclasses import replace
@@ -19,6 +20,7 @@ from dataclasses import replace
 import numpy as np
 import sympy
 
+from ...derive.backprop import AdjointSymbol
 from ...derive.ops import number_of
 from ...derive.program import Op, leaves_of, walk
 from ...evaluate.arrays import Machine
@@ -224,19 +226,7 @@ class Arrays:
                 return Op("leaf", (), e.shape, token)
             return e if not e.args else Op(e.op, tuple(swap(a) for a in e.args), e.shape, e.name, e.step, e.extra)
 
-        swapped = swap(expr)
-
-        def as_text(token):
-            n = shown[token]
-            return n.text() if isinstance(n.value, np.ndarray) else paren(n.text())
-
-        def as_latex(token):
-            n = shown[token]
-            return n.latex() if isinstance(n.value, np.ndarray) else paren(n.latex(), True)
-
-        notation = self.problem.notation
-        return Typeset(lambda printer, latex: text(swapped, as_latex if latex else as_text, printer,
-                                                   latex_style(notation) if latex else text_style(notation)))
+        return tokens_typeset(swap(expr), shown, self.problem.notation)
 
     def entry_row(self, step, line, key: str, t, value) -> list | None:
         """The first entry of a larger array worked as an example, from the
@@ -325,6 +315,25 @@ class Arrays:
         return [self.p("arrays_limit", size=Unicode(f"{n}×{n}"))]
 
 
+def tokens_typeset(swapped: Op, shown: dict, notation) -> Typeset:
+    """An expression whose leaves are tokens, each printed as its number (in brackets
+    when negative); a token not shown ("#": an argument a derivative does not read) as nothing."""
+    def as_text(token):
+        n = shown.get(token)
+        if n is None:
+            return ""
+        return n.text() if isinstance(n.value, np.ndarray) else paren(n.text())
+
+    def as_latex(token):
+        n = shown.get(token)
+        if n is None:
+            return ""
+        return n.latex() if isinstance(n.value, np.ndarray) else paren(n.latex(), True)
+
+    return Typeset(lambda printer, latex: text(swapped, as_latex if latex else as_text, printer,
+                                               latex_style(notation) if latex else text_style(notation)))
+
+
 def _breaks(latex: str) -> bool:
     """Whether a formula too wide for a line has a top-level + or - to break it at."""
     lines = break_formula(latex, LINE_WIDTH - 6, LINE_WIDTH - 7)
@@ -342,11 +351,12 @@ def _entry(e: Op, i: int, j: int, ref):
         return _entry(arg, r if rows > 1 else 0, c if columns > 1 else 0, ref)
 
     op, args = e.op, e.args
-    if op in ("leaf", "at"):
+    if op in ("leaf", "at", "adj", "delta"):  # a value's entry, or in a backward formula an adjoint's, a δ's
         key = ref(e)
-        if e.shape is None:
-            return sympy.Symbol(key, real=True)
-        return sympy.Symbol(f"{key}[{i}]" if e.shape[1] == 1 else f"{key}[{i}][{j}]", real=True)
+        if e.shape is not None:
+            key = f"{key}[{i}]" if e.shape[1] == 1 else f"{key}[{i}][{j}]"
+        return AdjointSymbol(key) if op == "adj" else sympy.Symbol(("delta_" if op == "delta" else "") + key,
+                                                                   real=True)
     if op == "num":
         return number_of(e.extra)
     parts = [of(a, j, i) if op == "T" else of(a, i, j) for a in args] if op != "matmul" else []
@@ -378,14 +388,16 @@ class _Given:
     """The number of each entry's name (W[0][1], h[0][1]) among a pass's values,
     for the worked line of an entry (as ``working.Numbers``, without the entry-by-entry engine)."""
 
-    def __init__(self, values: dict, given: set):
-        self.values, self.given = values, given
+    def __init__(self, values: dict, given: set, adjoints: dict | None = None):
+        self.values, self.given, self.adjoints = values, given, adjoints
 
     def computed(self, symbol) -> bool:
-        """Not a number the problem gives (W[0][1]) but one the pass computed (h[0][1])."""
-        return symbol.name.split("[")[0] not in self.given
+        """Not a number the problem gives (W[0][1]) but one the pass computed (h[0][1], an adjoint's)."""
+        return isinstance(symbol, AdjointSymbol) or symbol.name.split("[")[0] not in self.given
 
     def of(self, symbol):
+        if isinstance(symbol, AdjointSymbol):  # an adjoint's entry: ∂L/∂z[0] among the adjoints
+            return _Given(self.adjoints, self.given).of(sympy.Symbol(symbol.of)) if self.adjoints is not None else None
         head, *indices = symbol.name.split("[")
         indices = [i.rstrip("]") for i in indices]
         for cut in range(len(indices), -1, -1):  # h[0][1]: the value h[0], its entry 1

@@ -197,12 +197,14 @@ class Base:
         trailing zeros kept (0.0100, (0.4840, 0.4875)ᵀ), as books print a column of results."""
         return self.style.column(value)
 
-    def reproducing(self, expr, numbers, value) -> Style:
+    def reproducing(self, expr, numbers, value, strict: bool = False) -> Style | None:
         """The style of the numbers put into ``expr``: this document's, or up to
-        MORE_DIGITS more decimals, the fewest with which the line reproduces."""
+        MORE_DIGITS more decimals, the fewest with which the line reproduces; when
+        none does, this document's (None if ``strict``)."""
+        fallback = None if strict else self.style
         printed = as_printed(value, self.style)
         if printed is None:
-            return self.style
+            return fallback
         number = self.result(value)
         room = half_unit(number.write(number.value)) + 1e-9 * abs(float(printed))
         at_zero = self.problem.conventions.relu_grad_at_zero
@@ -210,9 +212,9 @@ class Base:
             style = replace(self.style, digits=(self.style.digits or DIGITS) + extra)
             got = recomputed(expr, numbers, style, at_zero)
             if got is None:
-                return self.style
+                return fallback
             if abs(got - float(printed)) <= room:
                 if extra and not self.carried:
                     self.carried = "now"
                 return style
-        return self.style
+        return fallback

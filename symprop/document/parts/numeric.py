@@ -102,15 +102,23 @@ class Numeric:
                 out.append(self.time_table(step.adjoints, adjoint=True))
             if self.small_cell():
                 out += [self.p("backward_steps"), Rows(self.cell_rows(step, None, adjoint=True))]
+            worked = [row for rows in self.backward_rows(step).values() for row in rows]
+            if worked:
+                out += [*self.limit_said(), self.p("first_step_back", t=sympy.Eq(_sym("t"), problem.steps)),
+                        Rows(worked)]
             return out + self.norms_blocks(step)
         numbers = self.numbers(step) if self.matrix is None else None
+        worked = self.backward_rows(step)
         rows = []
         for key, value in reversed(step.adjoints.items()):
             if not isinstance(value, np.ndarray) and self.matrix is None:
                 q = self.graph.quantities[key]
                 rows.append(self.worked(_adj(key), self.derivation.adjoints[q.value], numbers, value))
             else:
-                rows.append([_adj(key), self.result(value)])
+                rows += worked.get(key, [[_adj(key), self.result(value)]])
+            rows += worked.get("δ" + key, [])
+        if worked:
+            out += self.limit_said()
         out.append(Rows(rows))
         return out
 
@@ -118,13 +126,14 @@ class Numeric:
         problem = self.problem
         worked = self.scalar and (not self.program.recurrent or self.small_cell())
         numbers = self.numbers(step) if worked else None
+        arrays = self.gradient_rows(step)
         rows = []
         for name, value in step.gradients.items():
             q = self.graph.quantities[name] if worked else None
             if q is not None and not isinstance(value, np.ndarray):
                 rows.append(self.worked(_adj(name), self.derivation.gradients[q.value], numbers, value))
             else:
-                rows.append([_adj(name), self.result(value)])
+                rows += arrays.get(name, [[_adj(name), self.result(value)]])
         out = [self.p("gradients_intro")] if worked else []
         out.append(Rows(rows))
         if step.kinks:
