@@ -134,7 +134,7 @@ class Numeric:
                 rows.append(self.worked(_adj(name), self.derivation.gradients[q.value], numbers, value))
             else:
                 rows += arrays.get(name, [[_adj(name), self.result(value)]])
-        out = [self.p("gradients_intro")] if worked else []
+        out = [self.p("gradients_intro")] if worked or arrays else []
         out.append(Rows(rows))
         if step.kinks:
             value = problem.conventions.relu_grad_at_zero
