@@ -20,6 +20,7 @@ from ..printing import (
     PrimeNotation,
     has_digits,
     is_update,
+    chain_order,
     nabla_in_brackets,
     name_parts,
     positive_first,
@@ -161,6 +162,7 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
         return r" \cdot ".join(product_parts(self, expr, lambda s: rf"\left({s}\right)"))
 
     def _print_Mul(self, expr):
+        expr = chain_order(expr)
         if self.notation.written:
             expr = written_order(expr, self.notation.written)
         if self.notation.nabla:
