@@ -18,9 +18,9 @@ from ..maths import printed
 from ..numbers import _sci_latex
 from ..printing import (
     PrimeNotation,
+    chain_order,
     has_digits,
     is_update,
-    chain_order,
     nabla_in_brackets,
     name_parts,
     positive_first,
