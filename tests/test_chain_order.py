@@ -103,3 +103,9 @@ def test_a_path_s_segment_keeps_the_path_s_order():
     out = symprop.load("masha_backprop").document(fmt="text", lang="en")
     assert "(ŷ - y)·w₃·f'(w₂·f(w₁·x))·w₂·f'(w₁·x)·x" in out
     assert re.search(r"\[ŷ - y\]·\[w₃·f'\(w₂·f\(w₁·x\)\)\]", out)
+
+
+def test_a_product_of_matrices_keeps_its_order():
+    A, B = sympy.symbols("A B", commutative=False)
+    expr = A * AdjointSymbol("z") * B
+    assert chain_order(expr) is expr

@@ -161,9 +161,10 @@ def chain_order(expr):
     number in front, then the upstream ∂L/∂ŷ, then the local derivative (an indicator [z > 0],
     f′(z), or a factor of the node's own value, 1 - h²), then the rest (a weight, an input):
     ∂L/∂ŷₜ·[u·hₜ > 0]·hₜ where SymPy sorts hₜ·∂L/∂ŷₜ·[u·hₜ > 0]; a local derivative alone
-    likewise, [u·hₜ > 0]·u.  A product not in SymPy's order, or with neither, is left as it is; so is the order within each kind."""
+    likewise, [u·hₜ > 0]·u.  Each kind keeps its order; a product with neither kind, one of
+    matrices, or one not in SymPy's order (its maker's, a path of the graph) is left as it is."""
     args = list(Mul.make_args(expr))
-    if args != sorted(args, key=_args_sortkey):  # ordered by its maker (a path of the graph): kept
+    if not expr.is_commutative or args != sorted(args, key=_args_sortkey):
         return expr
     own = {a.of for a in args if isinstance(a, AdjointSymbol)}
     ranks = [_chain_rank(a, own) for a in args]
