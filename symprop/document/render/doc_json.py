@@ -12,7 +12,7 @@ from .document import LatexMath, Renderer
 
 
 class JsonRenderer(Renderer):
-    """Each block as a JSON object: {"para": [...]}, {"rows": ...}, {"table": ...}, {"figure": ...}."""
+    """Each block as a JSON object: {"para": [...]}, {"rows": ...}, {"beside": ...}, {"table": ...}, {"figure": ...}."""
 
     def __init__(self, doc: Document):
         super().__init__(doc)
