@@ -16,6 +16,8 @@ def _maths(blocks):
                 yield from (x for x in body if isinstance(x, dict))
             elif kind == "rows":
                 yield from (x for row in body for x in row)
+            elif kind == "beside":
+                yield from (x for row in body["rows"] for x in row)
             elif kind == "table":
                 yield from (x for row in [body["header"], *body["rows"]] for x in row if isinstance(x, dict))
 

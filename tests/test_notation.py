@@ -105,7 +105,7 @@ def test_superscript_tau_nabla_in_text_and_latex():
     assert r"\frac{\partial L}" not in latex
     # ∇ₓL before another factor is bracketed: (∇ₓL)·x, as seed 004 writes it; its number once
     assert not re.search(r"∇_\S+ L·", text) and "(∇_ŷ⁽³⁾ L)·" in text
-    assert "= 0.5·(-4)·0 = 0" in text and "((-4))" not in text
+    assert "= (-4)·0·0.5 = 0" in text and "((-4))" not in text
 
 
 def test_learning_rate_and_update_in_text_and_latex():
@@ -185,9 +185,9 @@ def test_the_appendix_quotes_maths_not_code():
     text, latex, md = out.document("text"), out.document("latex"), out.document("myst")
     for doc in (text, latex, md):
         assert "adjoint(" not in doc and "W.T @" not in doc and "**2" not in doc and r"\texttt" not in doc
-    assert "The source writes ∇_h⁽ᵗ⁾ L = Wᵀ·(∇_h⁽ᵗ⁺¹⁾ L)·diag(1 - (h⁽ᵗ⁺¹⁾)²) + Vᵀ·(∇_o⁽ᵗ⁾ L)" in text
-    assert (r"$W^{\top} \cdot (\nabla_{h^{(t+1)}} L) \cdot \operatorname{diag}\bigl(1 - (h^{(t+1)})^{2}\bigr)"
-            r" + V^{\top} \cdot (\nabla_{o^{(t)}} L)$") in latex
+    assert "The source's formula:  ∇_h⁽ᵗ⁾ L = Wᵀ·(∇_h⁽ᵗ⁺¹⁾ L)·diag(1 - (h⁽ᵗ⁺¹⁾)²) + Vᵀ·(∇_o⁽ᵗ⁾ L)" in text
+    assert (r"W^{\top} \cdot (\nabla_{h^{(t+1)}} L) \cdot \operatorname{diag}\bigl(1 - (h^{(t+1)})^{2}\bigr)"
+            r" + V^{\top} \cdot (\nabla_{o^{(t)}} L)") in latex
 
 
 def test_masha_backprop_quotes_the_source_in_its_order():

@@ -62,8 +62,8 @@ def test_numbers(spec_file):
 def test_derivation_follows_the_parameters_outside_the_cell(spec_file):
     text = re.sub(" +", " ", CliRunner().invoke(main, ["derive", str(spec_file(SPEC)), "--lang", "en"]).stdout)
     assert "∂L/∂w = 2·∂L/∂s" in text
-    assert "∂L/∂s = Σ_(t=1..T) hₜ₋₁·(1 - hₜ²)·∂L/∂hₜ" in text
-    assert "∂L/∂v = h₄·∂L/∂out" in text
-    assert "At the last step the lines after the loop add to it: ∂L/∂h₄ also gets v·∂L/∂out." in text
+    assert "∂L/∂s = Σ_(t=1..T) ∂L/∂hₜ·(1 - hₜ²)·hₜ₋₁" in text
+    assert "∂L/∂v = ∂L/∂out·h₄" in text
+    assert "At the last step the lines after the loop add to it: ∂L/∂h₄ also gets ∂L/∂out·v." in text
     assert "w, u enter hₜ, and hₜ₋₁ depends on them too" in text
     assert "v enters no hidden state" in text

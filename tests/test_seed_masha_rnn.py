@@ -89,8 +89,9 @@ def test_the_input_weight_needs_bptt_and_the_output_weight_does_not():
 
 def test_recursion_is_the_textbook_one():
     text = re.sub(" +", " ", CliRunner().invoke(main, ["derive", "masha_rnn"]).stdout)
-    # u·hₜ and w·hₜ as the cell writes them ([notation] factors = "as_written")
-    assert "∂L/∂hₜ = u·∂L/∂ŷₜ·[u·hₜ > 0] + w·∂L/∂hₜ₊₁·[w·hₜ + v·yₜ > 0]" in text
+    # u·hₜ and w·hₜ as the cell writes them ([notation] factors = "as_written"); each term in the
+    # chain's order, as seed 000 writes ∂Lₜ/∂ŷₜ · f′(…) · u
+    assert "∂L/∂hₜ = ∂L/∂ŷₜ·[u·hₜ > 0]·u + ∂L/∂hₜ₊₁·[w·hₜ + v·yₜ > 0]·w" in text
     assert "Σ_(k=1..t) ∂Lₜ/∂hₜ · (Π_(i=k+1..t) ∂hᵢ/∂hᵢ₋₁) · ∂⁺hₖ/∂p" in text
 
 

@@ -56,7 +56,8 @@ def test_seed_001_appendix_quotes_the_wrong_sign():
     text = derive("masha_backprop")
     appendix = text.split("Ответ в источнике")[1]
     # quoted as mathematics, the factors in the source's order
-    assert flat("∂L/∂w₃ = (y - ŷ)·f(f(x·w₁)·w₂): ✗ неверно (неверный знак)") in flat(appendix)
+    assert flat("Формула источника для ∂L/∂w₃: ✗ неверно (неверный знак)") in flat(appendix)
+    assert flat("Формула источника:  ∂L/∂w₃ = (y - ŷ)·f(f(x·w₁)·w₂)") in flat(appendix)
     assert "yhat" not in appendix and "*" not in appendix
     assert flat("∂L/∂w₃ = (ŷ - y)·f(w₂·f(w₁·x))") in flat(appendix)
     assert "Ответ в источнике" not in derive("masha_backprop", audience="student")
@@ -78,11 +79,11 @@ def test_seed_000_every_part_with_its_letter():
     assert flat("h₃ = relu(w·h₂ + v·y₂) = relu(0.5·0.5 + 0.5·(-1)) = 0") in flat(parts["а"])
     assert flat("L = L₁ + L₂ + L₃ = 1 + 1.5625 + 4 = 6.5625") in flat(parts["а"])
     # б) BPTT for u, v, w
-    assert flat("∂L/∂hₜ = u·∂L/∂ŷₜ·[u·hₜ > 0] + w·∂L/∂hₜ₊₁·[w·hₜ + v·yₜ > 0]") in flat(parts["б"])
+    assert flat("∂L/∂hₜ = ∂L/∂ŷₜ·[u·hₜ > 0]·u + ∂L/∂hₜ₊₁·[w·hₜ + v·yₜ > 0]·w") in flat(parts["б"])
     assert flat("v, w входят в hₜ") in flat(parts["б"])
     assert flat("∂L₃/∂w = ∂L₃/∂h₃·∂⁺h₃/∂w + ∂L₃/∂h₃·∂h₃/∂h₂·∂⁺h₂/∂w + ∂L₃/∂h₃·∂h₃/∂h₂·∂h₂/∂h₁·∂⁺h₁/∂w") in flat(parts["б"])
-    # в) term by term, as the source: the t = 2 term is -2·(-1 - 0.25)·1·0.5 = 1.25
-    assert flat("= 0·(-2)·0 + 0.5·2.5·1 + 0·(-4)·0 = 1.25") in flat(parts["в"])
+    # в) term by term, as the source: the t = 2 term is -2·(-1 - 0.25)·1·0.5 = 1.25, ∂L/∂ŷ₂·f′·h₂
+    assert flat("= (-2)·0·0 + 2.5·1·0.5 + (-4)·0·0 = 1.25") in flat(parts["в"])  # in its order
     assert flat("u₁ = u₀ - γ·∂L/∂u = 0.5 - 0.1·1.25 = 0.375") in flat(parts["в"])  # the seed's u₁, γ
     # г) several sequences
     assert flat("матриц") in flat(parts["г"])
@@ -99,16 +100,16 @@ def test_seed_002_entries_and_the_old_weights():
     text = solve("stepik_mlp")
     # the notebook's cells: L'_ŷ = -6.5207…, L'_V11 = -5.0350…, L'_U21 = -2.6198…, V11 updated = 1.5035…
     # the entries as the notebook types them, V₁₁ ([notation] entries = "as_typed")
-    assert flat("∂L/∂V₁₁ = q₁·∂L/∂ŷ = 0.7721622·(-6.5207162) = -5.0351") in flat(text)  # -5.03505…: on the edge
-    assert flat("∂L/∂U₂₁ = z₂·(1 - q₁²)·∂L/∂q₁ = 0.99505·(1 - 0.77216²)·(-6.52072) = -2.6198") in flat(text)
+    assert flat("∂L/∂V₁₁ = ∂L/∂ŷ·q₁ = (-6.5207162)·0.7721622 = -5.0351") in flat(text)  # -5.03505…: on the edge
+    assert flat("∂L/∂U₂₁ = ∂L/∂q₁·(1 - q₁²)·z₂ = (-6.52072)·(1 - 0.77216²)·0.99505 = -2.6198") in flat(text)
     assert flat("V⁽¹⁾ = V - η·∂L/∂V = (1.5035, -1.6309)ᵀ") in flat(text)
     assert flat("берёт V₂₁, а не V₂₁⁽¹⁾") in flat(text)
 
 
 def test_seed_003_every_gradient_with_its_working():
     text = solve("udl_toy")
-    assert flat("∂L/∂ω₀ = x·∂L/∂f₀ = 2.3·2.2809 = 5.2461") in flat(text)  # the notebook: 5.246
-    assert flat("∂L/∂f₁ = h₂·∂L/∂h₂ = 5.06830·(-3.36612) = -17.0605") in flat(text)  # -17.060
+    assert flat("∂L/∂ω₀ = ∂L/∂f₀·x = 2.2809·2.3 = 5.2461") in flat(text)  # the notebook: 5.246
+    assert flat("∂L/∂f₁ = ∂L/∂h₂·h₂ = (-3.36612)·5.06830 = -17.0605") in flat(text)  # -17.060
     assert flat("f₂ = β₂ + h₂·ω₂ = (-3) + 5.0683·2 = 7.1366") in flat(text)  # 7.137
 
 
@@ -123,5 +124,5 @@ def test_seed_004_expansion_boundary_and_the_order_of_10_21():
     appendix = text.split("The answers given by the source")[1]
     assert flat("the product is not defined: (2×1)·(2×2)") in flat(appendix)
     # the source's formula quoted as mathematics, beside the right one
-    assert flat("The source writes ∇_h⁽ᵗ⁾ L = Wᵀ·(∇_h⁽ᵗ⁺¹⁾ L)·diag(1 - (h⁽ᵗ⁺¹⁾)²) + Vᵀ·(∇_o⁽ᵗ⁾ L)") in flat(appendix)
+    assert flat("The source's formula: ∇_h⁽ᵗ⁾ L = Wᵀ·(∇_h⁽ᵗ⁺¹⁾ L)·diag(1 - (h⁽ᵗ⁺¹⁾)²) + Vᵀ·(∇_o⁽ᵗ⁾ L)") in flat(appendix)
     assert flat("∇_h⁽ᵗ⁾ L = Vᵀ·∇_o⁽ᵗ⁾ L + Wᵀ·diag(1 - (h⁽ᵗ⁺¹⁾)²)·∇_h⁽ᵗ⁺¹⁾ L") in flat(appendix)

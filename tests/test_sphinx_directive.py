@@ -146,7 +146,7 @@ def test_the_spec_inline(good):
     text = main_text(good / "inline.html")
     assert "One weight" not in text  # :show: statement, solution: no title
     assert "w \\cdot x = 0.5 \\cdot 2 = 1" in text
-    assert "= 2 \\cdot (-2) = -4" in text  # ∂L/∂w, as the claim says
+    assert "= (-2) \\cdot 2 = -4" in text  # ∂L/∂w, as the claim says
 
 
 def test_show_derivation(good):
@@ -320,13 +320,13 @@ def test_editing_the_spec_rebuilds_the_page_and_a_wrong_claim_keeps_failing(tmp_
     out, spec = tmp_path / "out", src / "specs" / "toy.toml"
     first = build(src, out, "-W")
     assert first.returncode == 0, first.stderr
-    assert "= 2 \\cdot (-2) = -4" in main_text(out / "toy.html")
+    assert "= (-2) \\cdot 2 = -4" in main_text(out / "toy.html")
 
     spec.write_text(TOY.replace("w = 0.5", "w = 1.0").replace("-4.0", "-2.0"), encoding="utf-8")
     edited = build(src, out, "-W")
     assert edited.returncode == 0, edited.stderr
     assert "1 changed" in edited.stdout
-    assert "= 2 \\cdot (-1) = -2" in main_text(out / "toy.html")
+    assert "= (-1) \\cdot 2 = -2" in main_text(out / "toy.html")
 
     spec.write_text(TOY.replace("w = 0.5", "w = 1.0").replace("-4.0", "-2.5"), encoding="utf-8")
     wrong = build(src, out, "-W", "-q")
@@ -339,7 +339,7 @@ def test_editing_the_spec_rebuilds_the_page_and_a_wrong_claim_keeps_failing(tmp_
     spec.write_text(TOY.replace("w = 0.5", "w = 1.0").replace("-4.0", "-2.0"), encoding="utf-8")
     fixed = build(src, out, "-W", "-q")
     assert fixed.returncode == 0, fixed.stderr
-    assert "= 2 \\cdot (-1) = -2" in main_text(out / "toy.html")
+    assert "= (-1) \\cdot 2 = -2" in main_text(out / "toy.html")
 
 
 # The extension itself ------------------------------------------------------------------------------

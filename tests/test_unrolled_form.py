@@ -244,6 +244,6 @@ def test_the_initial_state_s_gradient_is_printed_and_evaluated():
     from tests.test_initial_param import SCALAR
 
     problem = symprop.loads(SCALAR)
-    assert "∂L/∂h₀ = w·(1 - h₁²)·∂L/∂h₁" in problem.document(fmt="text", lang="en")
+    assert "∂L/∂h₀ = ∂L/∂h₁·(1 - h₁²)·w" in problem.document(fmt="text", lang="en")
     result = solve(problem.spec, exact=False).checks["unrolled_form"]
     assert result.passed and result.compared == 6 and result.unrolled == ("w",) and result.last_step_only

@@ -65,7 +65,7 @@ class Symbolic:
     @staticmethod
     def activation(e: Op, xs: tuple, y: Op, g: Op) -> list[Op]:
         """g through the function e, for each input: diag(f′(z))·g for one
-        column vector, f′(z) ⊙ g (∂max/∂a ⊙ g …) otherwise."""
+        column vector, g ⊙ f′(z) (g ⊙ ∂max/∂a …) otherwise, upstream first as the chain rule reads."""
         name, ys = e.name, sympy.Symbol("y", real=True)
         rule = RULES.get(name)
         names = ("x",) if rule is None or rule.inputs == 1 else ("a", "b")
@@ -81,7 +81,7 @@ class Symbolic:
             if len(xs) == 1 and x.shape is not None and x.shape[1] == 1 and x.shape[0] > 1:  # the Jacobian diag(f′)
                 out.append(P.matmul(Op("diag", (x, y), x.shape, name=name, extra=extra), g))
             else:
-                out.append(P.mul(Op("deriv", (*xs, y), e.shape, name=name, extra=extra), g))
+                out.append(P.mul(g, Op("deriv", (*xs, y), e.shape, name=name, extra=extra)))  # the chain's order
         return out
 
     @staticmethod

@@ -34,6 +34,16 @@ class Rows:
 
 
 @dataclass
+class Beside:
+    """Formulas to compare, each under its words: the source's and the right one.  A row
+    [lhs, rhs] each; LaTeX sets them in two columns (one above the other when too wide),
+    the other formats as labelled lines."""
+
+    labels: list[str]
+    rows: list[list]
+
+
+@dataclass
 class Table:
     header: list
     rows: list[list]

@@ -8,10 +8,12 @@ printer (``render/latex.py``) uses the same split.
 import re
 import unicodedata
 
-from sympy import Mul, Symbol
+from sympy import Derivative, Heaviside, Mul, Subs, Symbol
+from sympy.core.basic import _args_sortkey
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
+from ..derive.backprop import AdjointSymbol
 from ..derive.mathobj import Verbatim
 from ..model.functions import as_prime
 from ..model.notation import DEFAULT, Notation
@@ -154,6 +156,37 @@ def written_order(expr, written: frozenset):
     return Mul(*args, evaluate=False)
 
 
+def chain_order(expr):
+    """A product of the backward pass in the chain rule's order, as a book writes it: the
+    number in front, then the upstream ∂L/∂ŷ, then the local derivative (an indicator [z > 0],
+    f′(z), or a factor of the node's own value, 1 - h²), then the rest (a weight, an input):
+    ∂L/∂ŷₜ·[u·hₜ > 0]·hₜ where SymPy sorts hₜ·∂L/∂ŷₜ·[u·hₜ > 0]; a local derivative alone
+    likewise, [u·hₜ > 0]·u.  Each kind keeps its order; a product with neither kind, one of
+    matrices, or one not in SymPy's order (its maker's, a path of the graph) is left as it is."""
+    args = list(Mul.make_args(expr))
+    if not expr.is_commutative or args != sorted(args, key=_args_sortkey):
+        return expr
+    own = {a.of for a in args if isinstance(a, AdjointSymbol)}
+    ranks = [_chain_rank(a, own) for a in args]
+    order = sorted(range(len(args)), key=ranks.__getitem__)  # stable: each kind keeps its order
+    if order == sorted(order) or not {1, 2} & set(ranks):
+        return expr
+    return Mul(*[args[k] for k in order], evaluate=False)
+
+
+def _chain_rank(factor, own: set) -> int:
+    """0 a number, 1 an adjoint, 2 a local derivative, 3 anything else."""
+    if factor.is_Number:
+        return 0
+    if isinstance(factor, AdjointSymbol):
+        return 1
+    name = type(factor).__name__
+    if isinstance(factor, Heaviside | Derivative | Subs) or name.endswith("_prime") or any(
+            s.name in own for s in factor.free_symbols):
+        return 2
+    return 3
+
+
 def nabla_in_brackets(printer, expr, wrap):
     """A product with each ∇ₓL that has factors after it in brackets, (∇ₓL)·x, as seed 004 writes it."""
     args = list(Mul.make_args(expr))
@@ -236,6 +269,7 @@ class TextPrinter(PrimeNotation, StrPrinter):
         return "*".join(product_parts(self, expr, lambda s: f"({s})"))
 
     def _print_Mul(self, expr):
+        expr = chain_order(expr)
         if self.notation.written:
             expr = written_order(expr, self.notation.written)
         if self.notation.nabla:

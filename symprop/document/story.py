@@ -23,7 +23,7 @@ MAX_WRITTEN_OUT = 24  # nodes of an expression written out in place of its name
 @dataclass
 class Segment:
     edges: list[tuple[Symbol, Symbol]]  # (node, its parent) from the loss down
-    value: sympy.Expr  # the product of the edges' local derivatives
+    value: sympy.Expr  # the product of the edges' local derivatives, in the path's order
     uses: int = 0  # how many gradients contain it
 
 
@@ -115,7 +115,8 @@ def story(d: Derivation) -> Story | None:
         above = segments_to(current) if current != graph.loss else []
         key = (edges[0][0], node)
         if key not in segment_of:
-            product = sympy.Mul(*[value(n, p) for n, p in edges])
+            locals_ = [value(n, p) for n, p in edges]  # in the path's order, each edge's own kept together
+            product = locals_[0] if len(locals_) == 1 else Product(*locals_)
             segment_of[key] = len(segments)
             segments.append(Segment(edges, product))
         path_cache[node] = above + [segment_of[key]]

@@ -119,6 +119,8 @@ STRINGS = {
     "claim_bptt_no": "needs no sum back through time",
     "erratum_statement": "The source says that {p} {said}: {verdict}.",
     "erratum_formula": "The source writes {lhs} = {claimed}: {verdict} ({reason}).",
+    "erratum_formula_for": "The source's formula for {lhs}: {verdict} ({reason}).",
+    "erratum_source": "The source's formula:",
     "erratum_right": "The right formula:",
     "erratum_formula_ok": "The source writes {lhs} = {claimed}: {verdict}.",
     "reason_sign": "the sign is wrong",

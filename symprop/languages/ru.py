@@ -121,6 +121,8 @@ STRINGS = {
     "claim_bptt_no": "назад во времени идти не нужно",
     "erratum_statement": "В источнике сказано, что для {p} {said}: {verdict}.",
     "erratum_formula": "В источнике написано {lhs} = {claimed}: {verdict} ({reason}).",
+    "erratum_formula_for": "Формула источника для {lhs}: {verdict} ({reason}).",
+    "erratum_source": "Формула источника:",
     "erratum_right": "Правильная формула:",
     "erratum_formula_ok": "В источнике написано {lhs} = {claimed}: {verdict}.",
     "reason_sign": "неверный знак",

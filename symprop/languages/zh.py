@@ -126,6 +126,8 @@ STRINGS = {
     "claim_bptt_no": "不需要沿时间反向求和",
     "erratum_statement": "原文称 {p} 的梯度{said}：{verdict}。",
     "erratum_formula": "原文写的是 {lhs} = {claimed}：{verdict}（{reason}）。",
+    "erratum_formula_for": "原文中 {lhs} 的公式：{verdict}（{reason}）。",
+    "erratum_source": "原文的公式：",
     "erratum_right": "正确的公式：",
     "erratum_formula_ok": "原文写的是 {lhs} = {claimed}：{verdict}。",
     "reason_sign": "符号错误",

@@ -9,8 +9,8 @@ from ...evaluate.claims import formula_claims
 from ...model.keys import Key
 from ...model.kinds import ClaimKind
 from ..blocks import (
+    Beside,
     Para,
-    Rows,
     Section,
     Table,
     claim_rule,
@@ -59,15 +59,15 @@ class Checks:
             step = "[t]" if self.program.recurrent and c.step is None and name in self.program.cell_names() else (
                 f"[{c.step}]" if c.step is not None else "")
             lhs = _adj(name + step)
+            right = None if c.ok else self.right_formula(c)
             if c.ok:
                 out.append(self.p("erratum_formula_ok", lhs=lhs, claimed=quoted, verdict=verdict))
-            else:
-                reason = self.reason(c)
-                out.append(self.p("erratum_formula", lhs=lhs, claimed=quoted, verdict=verdict,
-                                  reason=reason))
-            right = self.right_formula(c)
-            if right is not None and not c.ok:
-                out += [self.p("erratum_right"), Rows([[lhs, right]])]
+            elif right is None:
+                out.append(self.p("erratum_formula", lhs=lhs, claimed=quoted, verdict=verdict, reason=self.reason(c)))
+            else:  # the source's formula beside the right one
+                out += [self.p("erratum_formula_for", lhs=lhs, verdict=verdict, reason=self.reason(c)),
+                        Beside([self.word("erratum_source"), self.word("erratum_right")],
+                               [[lhs, quoted], [lhs, right]])]
         return out
 
     def quoted(self, formula: str) -> Typeset:

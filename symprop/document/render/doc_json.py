@@ -5,14 +5,14 @@ page or a grader that lays the document out itself."""
 
 import json
 
-from ..blocks import Document, Figure, Para, Plot, Rows, Table
+from ..blocks import Beside, Document, Figure, Para, Plot, Rows, Table
 from ..pictures import to_dot
 from .doc_text import TextRenderer
 from .document import LatexMath, Renderer
 
 
 class JsonRenderer(Renderer):
-    """Each block as a JSON object: {"para": [...]}, {"rows": ...}, {"table": ...}, {"figure": ...}."""
+    """Each block as a JSON object: {"para": [...]}, {"rows": ...}, {"beside": ...}, {"table": ...}, {"figure": ...}."""
 
     def __init__(self, doc: Document):
         super().__init__(doc)
@@ -41,6 +41,9 @@ class JsonRenderer(Renderer):
 
     def rows(self, r: Rows) -> dict:
         return {"rows": [[self.inline(x) for x in row] for row in r.rows], "notes": list(r.notes)}
+
+    def beside(self, b: Beside) -> dict:
+        return {"beside": {"labels": list(b.labels), "rows": [[self.inline(x) for x in row] for row in b.rows]}}
 
     def table(self, t: Table) -> dict:
         return {"table": {"header": [self.cell(x) for x in t.header],

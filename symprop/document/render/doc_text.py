@@ -11,7 +11,7 @@ import shutil
 import sys
 import textwrap
 
-from ..blocks import Document, Plot, Rows, Table
+from ..blocks import Beside, Document, Plot, Rows, Table
 from ..numbers import Number
 from ..printing import TextPrinter
 from .document import Renderer, no_controls, pad, shown
@@ -139,6 +139,16 @@ class TextRenderer(Renderer):
                 lines.append(self.wrap(f"({note})", " " * hang, room))
         return "\n".join(lines)
 
+    def beside(self, b: Beside, room: int | None = None) -> str:
+        """Each formula on a line after its words, the words padded so that the formulas align."""
+        room = room or self.width
+        width = max(shown(label) for label in b.labels) + 2
+        lines = []
+        for label, row in zip(b.labels, b.rows):
+            line = "  " + pad(label, width) + " = ".join(self.inline(x) for x in row)
+            lines += break_line(line, room, min(width + 4, room // 3))
+        return "\n".join(lines)
+
     def table(self, t: Table, room: int | None = None) -> str:
         """Columns as wide as their widest cell; a table wider than the room
         is split into several, each repeating the first column."""
@@ -168,11 +178,13 @@ class TextRenderer(Renderer):
         room = self.width - len(indent)
         if isinstance(item, Rows):
             text = self.rows(item, room)
+        elif isinstance(item, Beside):
+            text = self.beside(item, room)
         elif isinstance(item, Table | Plot):
             text = self.table(item.table if isinstance(item, Plot) else item, room)
         else:
             text = self.block(item)
-            if text and not isinstance(item, Rows | Table):
+            if text and not isinstance(item, Rows | Table | Beside):
                 text = "\n".join(self.wrap(line, "", room) for line in text.split("\n"))
         return [indent + line if line else line for line in text.split("\n")] if text else []
 

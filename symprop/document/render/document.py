@@ -6,7 +6,7 @@ import unicodedata
 import sympy
 
 from ...languages import LANGUAGES
-from ..blocks import Document, Figure, Para, Part, Plot, Rows, Table, UserText
+from ..blocks import Beside, Document, Figure, Para, Part, Plot, Rows, Table, UserText
 from ..maths import Maths, printed
 from ..numbers import Number
 from ..printing import TextPrinter
@@ -68,6 +68,8 @@ class Renderer:
             return self.para(item)
         if isinstance(item, Rows):
             return self.rows(item)
+        if isinstance(item, Beside):
+            return self.beside(item)
         if isinstance(item, Table):
             return self.table(item)
         if isinstance(item, Figure):

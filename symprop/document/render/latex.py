@@ -3,10 +3,11 @@
 import re
 
 from ...languages import LANGUAGES
-from ..blocks import Document, Para, Plot, Rows, Table, UserText
+from ..blocks import Beside, Document, Para, Plot, Rows, Table, UserText
 from ..pictures import to_tikz
 from ..plots import to_pgfplots
 from .document import LatexMath, no_controls
+from .latex_printer import width
 
 # Characters of the prose that pdflatex does not take as they are.
 TEXT_CHARACTERS = {
@@ -105,6 +106,7 @@ def _has_plot(doc: Document) -> bool:
 
 PLOT_LINES = 18  # a plot, its caption and the sentence before it
 HEADING_LINES = 10  # a part's heading, its question, "Solution." and a few lines of it stay together
+BESIDE_GAP = 2.0  # em a column of two formulas side by side takes besides its formula (\tabcolsep, the rule)
 LONG_DISPLAY = 12  # lines of a display that may break across pages (a third of a page: whole, it would leave a gap)
 
 MATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}")
@@ -245,6 +247,17 @@ class LatexRenderer(LatexMath):
         if display_lines(body) > LONG_DISPLAY:  # longer than a page, nearly: it may break
             return "{\\allowdisplaybreaks\n" + display + "}"
         return display
+
+    def beside(self, b: Beside) -> str:
+        """Two columns, each formula under its words, a rule between them; when the two do not fit
+        the line side by side, one above the other, each display broken as a row is."""
+        labels = [rf"\emph{{{escape(label.rstrip(':：'), self.doc.lang)}}}" for label in b.labels]  # a heading
+        formulas = [" = ".join(self.math(x) for x in row) for row in b.rows]
+        if sum(width(f) for f in formulas) + BESIDE_GAP * len(formulas) <= self.line_width:
+            cells = " & ".join(rf"$\displaystyle {f}$" for f in formulas)
+            return ("\\begin{center}\n\\begin{tabular}{" + "|".join("c" for _ in formulas) + "}\n"
+                    + " & ".join(labels) + " \\\\[0.5ex]\n" + cells + "\n\\end{tabular}\n\\end{center}")
+        return "\n\n".join(f"{label}\n\\nopagebreak\n{self.rows(Rows([row]))}" for label, row in zip(labels, b.rows))
 
     def figure(self, f) -> str:
         """The TikZ picture, shrunk to the line width when it is wider (graphicx), or a little

@@ -18,6 +18,7 @@ from ..maths import printed
 from ..numbers import _sci_latex
 from ..printing import (
     PrimeNotation,
+    chain_order,
     has_digits,
     is_update,
     nabla_in_brackets,
@@ -161,6 +162,7 @@ class SympropLatexPrinter(PrimeNotation, LatexPrinter):
         return r" \cdot ".join(product_parts(self, expr, lambda s: rf"\left({s}\right)"))
 
     def _print_Mul(self, expr):
+        expr = chain_order(expr)
         if self.notation.written:
             expr = written_order(expr, self.notation.written)
         if self.notation.nabla:

@@ -12,7 +12,7 @@ import re
 from html import escape
 from urllib.parse import quote
 
-from ..blocks import Plot, Rows, Table
+from ..blocks import Beside, Plot, Rows, Table
 from ..pictures import to_dot, to_mermaid
 from ..plots import to_svg
 from .document import LatexMath, no_controls
@@ -49,6 +49,11 @@ class MarkdownRenderer(LatexMath):
 
     def rows(self, r: Rows) -> str:
         return "$$\n\\begin{aligned}\n" + self.aligned(r) + "\n\\end{aligned}\n$$"
+
+    def beside(self, b: Beside) -> str:
+        """One display, a line each: the words, then the formula, the formulas aligned."""
+        lines = [rf"\text{{{label}}} &\quad " + " = ".join(self.math(x) for x in row) for label, row in zip(b.labels, b.rows)]
+        return "$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$"
 
     def figure(self, f) -> str:
         if self.myst:  # sphinx.ext.graphviz renders it with Graphviz
