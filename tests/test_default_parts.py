@@ -73,7 +73,7 @@ def test_a_recurrent_cell_is_solved_with_its_recursion_not_term_by_term():
     assert asked[0] == "Make the forward pass and find the value of the loss."
     assert asked[1] == "Write the derivatives of the loss with respect to the weights, back through time."
     assert "term by term" not in text and "∂L₃/∂h₃·∂h₃/∂h₂" not in text
-    assert "∂L/∂hₜ = w·(1 - hₜ₊₁²)·∂L/∂hₜ₊₁" in text  # the recursion the numbers follow
+    assert "∂L/∂hₜ = ∂L/∂hₜ₊₁·(1 - hₜ₊₁²)·w" in text  # the recursion the numbers follow, in chain order
     assert len(asked) == 4  # forward, the recursion, the backward pass, the gradients: no lr, no step
     assert "term by term" in problem.document("text")  # derive unrolls it
 

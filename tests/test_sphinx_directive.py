@@ -180,7 +180,7 @@ def test_fractions_and_floats(good):
     # seed 000 in fractions: L = 1 + 25/16 + 4 = 105/16, u⁽¹⁾ = 1/2 - 1/10 · 5/4 = 3/8
     assert "1 + \\frac{25}{16} + 4 = \\frac{105}{16}" in text
     assert "= \\frac{3}{8}" in text and "0.375" not in text
-    assert "\\sin(1.23) = 0.9425" in main_text(good / "floats.html")  # a model with sin is floats anyway
+    assert "\\sin(1.2300) = 0.9425" in main_text(good / "floats.html")  # floats (sin), f₀ with its decimals
 
 
 def test_claims_report_shows_a_copied_sources_errors_in_the_appendix(good):
