@@ -25,21 +25,25 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 DIGITS = 4  # decimals a worked solution prints by default (--digits)
 
 
-def _fmt(x: float, digits: int | None = None) -> str:
+def _fmt(x: float, digits: int | None = None, keep_zeros: bool = False) -> str:
     """A fixed number of decimals, trailing zeros dropped: 0.0171041 is
     0.0171 and -2.91233 is -2.9123 (digits=4); 2.0 is 2, never "-0".  A
-    nonzero value too small to show two significant figures in those decimals
-    (with 4 or more; with fewer, one that would round to 0) is written with
-    three, in scientific form: 0.000123 is 1.23e-04 (not 0.0001), 7.9e-07
-    stays; the renderers print 1.23·10⁻⁴."""
+    nonzero value below 10⁻³ (with 4 decimals or more; with fewer, one that
+    would round to 0) is written in scientific form with three significant
+    figures, or as many as keep ``digits`` decimals' precision (a number
+    carried with 8 decimals: 0.00017966 is 1.7966e-4): 0.000123 is 1.23e-4
+    (not 0.0001), 7.9e-07 stays; the renderers print 1.23·10⁻⁴.  With
+    ``keep_zeros`` the mantissa keeps its trailing zeros (4.30e-4)."""
     digits = DIGITS if digits is None else digits
     x = float(x)
     if not math.isfinite(x):
         return str(x)
-    small = 10.0 ** (1 - digits) if digits >= DIGITS else 0.5 * 10.0**-digits  # fewer decimals: what rounds to 0
+    small = 10.0 ** (1 - DIGITS) if digits >= DIGITS else 0.5 * 10.0**-digits  # fewer decimals: what rounds to 0
     if x != 0 and (abs(x) < small or abs(x) >= 1e15):
-        mantissa, exponent = f"{x:.2e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
+        places = max(2, digits + math.floor(math.log10(abs(x)))) if abs(x) < 1 else 2
+        mantissa, exponent = f"{x:.{places}e}".split("e")
+        if not keep_zeros:
+            mantissa = mantissa.rstrip("0").rstrip(".")
         return f"{mantissa}e{int(exponent)}"
     text = f"{x:.{digits}f}"
     if "." in text:
@@ -48,9 +52,9 @@ def _fmt(x: float, digits: int | None = None) -> str:
 
 
 def _fixed(x: float, digits: int) -> str:
-    """``digits`` decimals, trailing zeros kept (0.7340); a whole number, 0 and a tiny
-    number as ``_fmt`` writes them (2, 0, 1.2e-07)."""
-    text = _fmt(x, digits)
+    """``digits`` decimals, trailing zeros kept (0.7340); a whole number and 0 as ``_fmt``
+    writes them (2, 0), a tiny number with its significant figures' zeros (1.20e-7)."""
+    text = _fmt(x, digits, keep_zeros=True)
     if "e" in text or float(x) == int(float(x)) or text == "0":
         return text
     whole, _, tail = text.partition(".")
