@@ -80,7 +80,7 @@ class Norms:
             if zeros is not None:
                 caption = _then(caption, sentence, zeros)
         lines = [self.p("norms_alt_series", norm=names[s],
-                        values=Joined(tuple(self.num(v[t - 1]) for t in rows), sep, sep))
+                        values=Joined(tuple(self.result(v[t - 1]) for t in rows), sep, sep))
                  for s, v in norms.items()]
         told = lines[0]
         for line in lines[1:]:
@@ -98,7 +98,7 @@ class Norms:
             return [self.p("norms_all_zero", norm=name)] if not any(values) else []
         a, b, r = found
         return [self.p("norms_ratio", norm=name, a=_at(a), b=_at(b),
-                       na=self.num(values[a - 1]), nb=self.num(values[b - 1]), r=self.num(r))]
+                       na=self.result(values[a - 1]), nb=self.result(values[b - 1]), r=self.num(r))]
 
     def norms_zeros(self, name, values: list[float]) -> Para | None:
         """The steps where the size is 0, which a log scale leaves out."""
