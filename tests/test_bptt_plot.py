@@ -28,6 +28,17 @@ LANGS = ("en", "ru", "zh")
 FORMATS = ("text", "latex", "myst", "markdown")
 
 
+
+def assert_compiles(pdflatex: str, tikz: str, tmp_path) -> None:
+    """The plot in a minimal document with PGFPlots compiles."""
+    doc = ("\\documentclass{article}\n\\usepackage{amsmath,pgfplots}\n\\pgfplotsset{compat=1.16}\n"
+           "\\begin{document}\n" + tikz + "\\end{document}\n")
+    (tmp_path / "plot.tex").write_text(doc, encoding="utf-8")
+    run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "plot.tex"], cwd=tmp_path,
+                         capture_output=True, timeout=120)
+    assert run.returncode == 0, run.stdout.decode("utf-8", "replace")[-2000:]
+
+
 def values(name: str) -> dict:
     return tomllib.loads((DERIVATIONS / f"{name}.toml").read_text("utf-8"))["values"]
 
@@ -175,12 +186,7 @@ def test_graph_norms_tikz_compiles_with_pdflatex(tmp_path):
     pdflatex = engine("pdflatex")
     tikz = graph("dlbook_rnn", "--norms", "--format", "tikz").stdout
     assert tikz.startswith("% \\usepackage{pgfplots}")
-    doc = ("\\documentclass{article}\n\\usepackage{amsmath,pgfplots}\n\\pgfplotsset{compat=1.16}\n"
-           "\\begin{document}\n" + tikz + "\\end{document}\n")
-    (tmp_path / "plot.tex").write_text(doc, encoding="utf-8")
-    run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "plot.tex"], cwd=tmp_path,
-                         capture_output=True, timeout=120)
-    assert run.returncode == 0, run.stdout.decode("utf-8", "replace")[-2000:]
+    assert_compiles(pdflatex, tikz, tmp_path)
 
 
 def test_graph_norms_of_a_model_with_no_state_is_one_line_and_exit_1():
@@ -257,12 +263,7 @@ def test_a_long_sequence_is_drawn_at_400_steps_with_its_numbers(tmp_path):
     assert len(line) == 400 and line[0][0] == 1 and line[-1][0] == 450
     assert "yticklabels={$10^{-21}$" in tikz  # nine decades and more: powers of ten
     pdflatex = engine("pdflatex")
-    doc = ("\\documentclass{article}\n\\usepackage{amsmath,pgfplots}\n\\pgfplotsset{compat=1.16}\n"
-           "\\begin{document}\n" + tikz + "\\end{document}\n")
-    (tmp_path / "plot.tex").write_text(doc, encoding="utf-8")
-    run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "plot.tex"], cwd=tmp_path,
-                         capture_output=True, timeout=120)
-    assert run.returncode == 0, run.stdout.decode("utf-8", "replace")[-2000:]
+    assert_compiles(pdflatex, tikz, tmp_path)
 
 
 def _write(path, text):

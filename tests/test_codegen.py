@@ -188,17 +188,18 @@ def test_hostile_title_and_names_stay_data(tmp_path):
 @SETTINGS
 @given(mlps())
 def test_random_mlps(tmp_path, case):
-    problem = from_dict(mlp_spec(*case))
-    out = load_module(problem.codegen(), tmp_path / "mlp.py").backward(problem.values)
-    run = problem.compiled().run(problem.values)
-    assert_gradients(out, run.loss, {p: run.adjoints[p] for p in problem.params}, rtol=1e-9)
+    assert_agrees_with_the_interpreter(from_dict(mlp_spec(*case)), tmp_path / "mlp.py")
 
 
 @SETTINGS
 @given(rnns())
 def test_random_rnns(tmp_path, case):
-    problem = from_dict(rnn_spec(*case))
-    out = load_module(problem.codegen(), tmp_path / "rnn.py").backward(problem.values)
+    assert_agrees_with_the_interpreter(from_dict(rnn_spec(*case)), tmp_path / "rnn.py")
+
+
+def assert_agrees_with_the_interpreter(problem, path) -> None:
+    """The generated NumPy backward pass gives the interpreter's loss and gradients."""
+    out = load_module(problem.codegen(), path).backward(problem.values)
     run = problem.compiled().run(problem.values)
     assert_gradients(out, run.loss, {p: run.adjoints[p] for p in problem.params}, rtol=1e-9)
 

@@ -89,14 +89,18 @@ class Numbers:
     def computed(self, symbol) -> bool:
         """The symbol's number is one the pass computed (a node's value, an adjoint, a
         gradient), not one the problem gives."""
-        if isinstance(symbol, AdjointSymbol):
-            return True
-        key, _ = self.where.get(Symbol(self._concrete(symbol.name), real=True), (None, ()))
-        return key in self.step.values or _split_at_step(self._concrete(symbol.name))[0] in self.step.values
+        return isinstance(symbol, AdjointSymbol) or not given(self._concrete(symbol.name), self.problem.values)
 
     def known(self, expr) -> bool:
         """Every symbol of ``expr`` has a number."""
         return all(self.of(s) is not None for s in expr.free_symbols)
+
+
+def given(name: str, values) -> bool:
+    """``name`` (W, an entry W[0][1], a step's x[2]) is a number the problem gives in ``values``,
+    not one a pass computes (h[1], h[0][1]); a worked line prints the first as written and the
+    second with its decimals."""
+    return Key.parse(name).name in values
 
 
 def _split(name: str) -> tuple[str, tuple[int, ...]]:

@@ -15,7 +15,6 @@ line from them gives every printed entry (``Base.reproducing``).  The backward
 pass is worked the same way from the matrix form's formulas (``backward_arrays``).
 """
 
-from dataclasses import replace
 
 import numpy as np
 import sympy
@@ -25,7 +24,6 @@ from ...derive.ops import number_of
 from ...derive.program import Op, leaves_of, walk
 from ...evaluate.arrays import Machine
 from ...model.functions import RULES
-from ...model.keys import Key
 from ...model.spec import LOSS
 from ..blocks import Para, Rows
 from ..formulas import latex_style, text, text_style
@@ -33,8 +31,8 @@ from ..maths import Typeset, Unicode
 from ..numbers import DIGITS, Number, paren
 from ..render.document import LINE_WIDTH, break_formula
 from ..render.latex_printer import width
-from ..working import _STEP, _split, as_printed, half_unit
-from .base import MORE_DIGITS, SHOW_STEPS, _at_step, _sym
+from ..working import _STEP, _split, as_printed, given, half_unit
+from .base import SHOW_STEPS, _at_step, _sym
 
 ARRAY_LIMIT = 4  # an array of at most this many rows and columns is written out; of a larger one, an entry
 
@@ -165,27 +163,34 @@ class Arrays:
             return self.style
         number = self.result(total)
         room = half_unit(number.write(number.value)) + 1e-9 * abs(float(target))
-        for extra in range(MORE_DIGITS + 1):
-            style = replace(self.style, digits=(self.style.digits or DIGITS) + extra)
-            shown = [as_printed(x, style) for x in terms]
-            if any(x is None for x in shown):
-                return self.style
-            if abs(float(sum(shown)) - float(target)) <= room:
-                if extra and not self.carried:
-                    self.carried = "now"
-                return style
-        return self.style
 
-    def array_style(self, expr: Op, t, value, values: dict, machine: Machine):
-        """The style of the arrays put into ``expr``: this document's, or up to
-        MORE_DIGITS more decimals, the fewest with which every printed entry of
-        the value is recomputed to half a unit of its last decimal; None if none."""
+        def reproduces(style):
+            shown = [as_printed(x, style) for x in terms]
+            return None if any(x is None for x in shown) else abs(float(sum(shown)) - float(target)) <= room
+
+        return self.fewest_digits(reproduces) or self.style
+
+    def entries_style(self, value, recompute):
+        """The fewest decimals (``fewest_digits``) with which ``recompute(style)``, the value
+        computed from numbers printed in that style (None: not printable so), gives every
+        printed entry of ``value`` to half a unit of its last decimal; None if none."""
         printed = self.result(value)
         if not isinstance(printed, Number):
             return None
         target, room = _entries(printed).reshape(-1), _half_units(printed, self.style.digits or DIGITS)
-        for extra in range(MORE_DIGITS + 1):
-            style = replace(self.style, digits=(self.style.digits or DIGITS) + extra)
+
+        def reproduces(style):
+            got = recompute(style)
+            if got is None:
+                return None
+            got = np.asarray(got, dtype=float).reshape(-1)
+            return got.shape == target.shape and bool(np.all(np.abs(got - target) <= room + 1e-9 * np.abs(target)))
+
+        return self.fewest_digits(reproduces)
+
+    def array_style(self, expr: Op, t, value, values: dict, machine: Machine):
+        """The style of the arrays put into ``expr`` (``entries_style``)."""
+        def recompute(style):
             shown = {}
             for e in leaves_of(expr):
                 key = machine.ref(e, t)
@@ -194,12 +199,9 @@ class Arrays:
                     return None
                 shown[key] = _entries(number)
             with np.errstate(all="ignore"):
-                got = np.asarray(machine._eval(expr, t, shown, {}), dtype=float).reshape(-1)
-            if got.shape == target.shape and np.all(np.abs(got - target) <= room + 1e-9 * np.abs(target)):
-                if extra and not self.carried:
-                    self.carried = "now"
-                return style
-        return None
+                return machine._eval(expr, t, shown, {})
+
+        return self.entries_style(value, recompute)
 
     def pre_at(self, expr: Op, t) -> Typeset:
         """A line's formula at step ``t`` (h[t-1] as h₀ at t = 1)."""
@@ -221,8 +223,8 @@ class Arrays:
                 leaf = e if e.op != "T" else e.args[0]
                 v = values[machine.ref(leaf, t)]
                 token = f"#{len(shown)}"
-                given = Key.parse(machine.ref(leaf, t)).name in self.problem.values
-                shown[token] = (style.number if given else style.column)(v.T if e.op == "T" and isinstance(v, np.ndarray) else v)
+                as_given = given(machine.ref(leaf, t), self.problem.values)
+                shown[token] = (style.number if as_given else style.column)(v.T if e.op == "T" and isinstance(v, np.ndarray) else v)
                 return Op("leaf", (), e.shape, token)
             return e if not e.args else Op(e.op, tuple(swap(a) for a in e.args), e.shape, e.name, e.step, e.extra)
 
@@ -242,7 +244,7 @@ class Arrays:
         else:
             machine = self.machine()
             expr = _entry(line.expr, 0, 0, lambda e: machine.ref(e, t)) if _by_hand(line.expr) else None
-            numbers = _Given(self.all_values(step, machine), set(self.problem.values))
+            numbers = _Given(self.all_values(step, machine), self.problem.values)
         if (expr is None or not expr.free_symbols or expr.is_Symbol or sympy.count_ops(expr) > MAX_ENTRY_OPS
                 or any(type(f).__name__ not in _HAND_FUNCTIONS for f in expr.atoms(sympy.Function))):
             return None  # nothing to work out, or no formula a student writes by hand
@@ -388,16 +390,16 @@ class _Given:
     """The number of each entry's name (W[0][1], h[0][1]) among a pass's values,
     for the worked line of an entry (as ``working.Numbers``, without the entry-by-entry engine)."""
 
-    def __init__(self, values: dict, given: set, adjoints: dict | None = None):
-        self.values, self.given, self.adjoints = values, given, adjoints
+    def __init__(self, values: dict, given_values: dict, adjoints: dict | None = None):
+        self.values, self.given_values, self.adjoints = values, given_values, adjoints
 
     def computed(self, symbol) -> bool:
         """Not a number the problem gives (W[0][1]) but one the pass computed (h[0][1], an adjoint's)."""
-        return isinstance(symbol, AdjointSymbol) or symbol.name.split("[")[0] not in self.given
+        return isinstance(symbol, AdjointSymbol) or not given(symbol.name, self.given_values)
 
     def of(self, symbol):
         if isinstance(symbol, AdjointSymbol):  # an adjoint's entry: ∂L/∂z[0] among the adjoints
-            return _Given(self.adjoints, self.given).of(sympy.Symbol(symbol.of)) if self.adjoints is not None else None
+            return _Given(self.adjoints, self.given_values).of(sympy.Symbol(symbol.of)) if self.adjoints is not None else None
         head, *indices = symbol.name.split("[")
         indices = [i.rstrip("]") for i in indices]
         for cut in range(len(indices), -1, -1):  # h[0][1]: the value h[0], its entry 1

@@ -21,10 +21,10 @@ import sympy
 from ...derive.program import Op, walk
 from ...derive.sweep import FormulaKind
 from ...evaluate.arrays import FormulaValues, Pass
-from ...model.keys import Key
-from ..numbers import DIGITS, Number
+from ..numbers import Number
 from ..render.document import LINE_WIDTH
 from ..render.latex_printer import width
+from ..working import given
 from .arrays import (
     _HAND_FUNCTIONS,
     MAX_ENTRY_OPS,
@@ -33,11 +33,10 @@ from .arrays import (
     _entries,
     _entry,
     _Given,
-    _half_units,
     _small,
     tokens_typeset,
 )
-from .base import MORE_DIGITS, _adj
+from .base import _adj
 
 MAX_SUM_TERMS = 4  # a gradient summed over more steps than this is not written term by term
 
@@ -163,26 +162,21 @@ class BackwardArrays:
             return None
         index = "[0]" if value.shape[1] == 1 else "[0][0]"
         values = {**numbers.run.values, **{f"delta_{k}": v for k, v in numbers.deltas.items()}}  # δ_z[0]: delta_z[0]
-        given, first = _Given(values, set(self.problem.values), numbers.run.adjoints), value.reshape(-1)[0]
+        given, first = _Given(values, self.problem.values, numbers.run.adjoints), value.reshape(-1)[0]
         if not given.known(expr) or self.reproducing(expr, given, first, strict=True) is None:
             return None  # a number too small to carry the decimals it takes (7.05·10⁻³ at any --digits)
         self.arrays_shown = True
         return self.worked(_adj(key + index), expr, given, first)
 
     def backward_style(self, pairs: list, refs: dict, value, numbers: FormulaValues):
-        """This document's style, or up to MORE_DIGITS more decimals, the fewest with which
-        the terms recomputed from their printed arrays give every printed entry of ``value``."""
-        printed = self.result(value)
-        if not isinstance(printed, Number):
-            return None
-        target, room = _entries(printed).reshape(-1), _half_units(printed, self.style.digits or DIGITS)
+        """The style of the arrays put into the terms (``entries_style``)."""
         machine = self.machine()
-        for extra in range(MORE_DIGITS + 1):
-            style = replace(self.style, digits=(self.style.digits or DIGITS) + extra)
+        kind = {"leaf": "values", "at": "values", "adj": "adjoints", "delta": "deltas"}
+
+        def recompute(style):
             shown = {k: style.number(v) for k, v in refs.items()}
             if not all(isinstance(n, Number) for n in shown.values()):
                 return None
-            kind = {"leaf": "values", "at": "values", "adj": "adjoints", "delta": "deltas"}
             # what the formula reads and does not print (a gate's input, in σ′ = σ·(1 - σ)) as it is
             tables = {"values": dict(numbers.run.values), "adjoints": dict(numbers.run.adjoints),
                       "deltas": dict(numbers.deltas)}
@@ -191,13 +185,9 @@ class BackwardArrays:
             rounded = FormulaValues(machine, Pass(0.0, tables["values"], tables["adjoints"]))
             rounded.deltas = tables["deltas"]
             with np.errstate(all="ignore"):
-                got = sum(np.asarray(rounded.get(expr, t), dtype=float) for expr, t in pairs)
-            got = np.asarray(got, dtype=float).reshape(-1)
-            if got.shape == target.shape and np.all(np.abs(got - target) <= room + 1e-9 * np.abs(target)):
-                if extra and not self.carried:
-                    self.carried = "now"
-                return style
-        return None
+                return sum(np.asarray(rounded.get(expr, t), dtype=float) for expr, t in pairs)
+
+        return self.entries_style(value, recompute)
 
     def swap(self, e: Op, t, style, shown: dict, numbers: FormulaValues) -> Op:
         """``e`` at step t with each value, adjoint or δ (or its transpose) as a token for its number."""
@@ -205,8 +195,8 @@ class BackwardArrays:
             inner = e if e.op != "T" else e.args[0]
             v = numbers.get(inner, t)
             token = f"#{len(shown)}"
-            given = inner.op in ("leaf", "at") and Key.parse(self.machine().ref(inner, t)).name in self.problem.values
-            shown[token] = (style.number if given else style.column)(
+            as_given = inner.op in ("leaf", "at") and given(self.machine().ref(inner, t), self.problem.values)
+            shown[token] = (style.number if as_given else style.column)(
                 v.T if e.op == "T" and isinstance(v, np.ndarray) else v)
             return Op("leaf", (), e.shape, token)
         if not e.args:

@@ -208,13 +208,24 @@ class Base:
         number = self.result(value)
         room = half_unit(number.write(number.value)) + 1e-9 * abs(float(printed))
         at_zero = self.problem.conventions.relu_grad_at_zero
+
+        def reproduces(style):
+            got = recomputed(expr, numbers, style, at_zero)
+            return None if got is None else abs(got - float(printed)) <= room
+
+        return self.fewest_digits(reproduces) or fallback
+
+    def fewest_digits(self, reproduces) -> Style | None:
+        """This document's style, or up to MORE_DIGITS more decimals: the fewest with which
+        ``reproduces(style)`` is true (None from it: the line cannot be recomputed, none is
+        tried further); None if none.  Carrying more is said once in the document."""
         for extra in range(MORE_DIGITS + 1):
             style = replace(self.style, digits=(self.style.digits or DIGITS) + extra)
-            got = recomputed(expr, numbers, style, at_zero)
-            if got is None:
-                return fallback
-            if abs(got - float(printed)) <= room:
+            found = reproduces(style)
+            if found is None:
+                return None
+            if found:
                 if extra and not self.carried:
                     self.carried = "now"
                 return style
-        return fallback
+        return None
