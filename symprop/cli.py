@@ -215,10 +215,10 @@ def _document(doc, fmt: str, standalone: bool, output: str | None = None) -> str
     """The document's text.  Markdown to a file (-o x.md, a regular file): each plot is written
     first, as an SVG file beside it (x-norms.svg), which the text shows as an image; GitHub's view
     strips inline SVG.  To standard output, a device or a pipe, the SVG stays inline."""
-    if fmt != "markdown" or output is None or output == "-" or not _regular(output):
+    if output is None or output == "-" or not _regular(output):
         return api.render(doc, fmt, standalone=standalone)
     name = os.path.basename(output)
-    files = api.render_files(doc, fmt, name)
+    files = api.render_files(doc, fmt, name, standalone)
     for other, text in files.items():
         if other != name:
             _emit(text, os.path.join(os.path.dirname(output), other))

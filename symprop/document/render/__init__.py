@@ -34,13 +34,13 @@ def render(doc, fmt: str, standalone: bool = False) -> str:
     return (renderer(doc, standalone=standalone) if entry.standalone else renderer(doc)).render()
 
 
-def render_files(doc, fmt: str, name: str) -> dict[str, str]:
+def render_files(doc, fmt: str, name: str, standalone: bool = False) -> dict[str, str]:
     """A document to be written to the file ``name`` and the files it links to, beside it:
     {file name: text}, the document first.  Markdown's plots are SVG files (x-norms.svg
     beside x.md), shown as images, since GitHub's view strips inline SVG; MyST keeps them
     inline (Jupyter Book shows inline SVG), and every other format is one file."""
     if fmt != "markdown":
-        return {name: render(doc, fmt)}
+        return {name: render(doc, fmt, standalone)}
     from .markdown import MarkdownRenderer
 
     files: dict[str, str] = {}
