@@ -6,7 +6,8 @@ from ...model.keys import Key
 from ...model.kinds import ClaimKind
 from ...model.spec import LOSS
 from ..blocks import Rows, Section
-from .base import SHOW_STEPS, _adj, _sym
+from ..claim_names import claim_symbol
+from .base import SHOW_STEPS
 
 
 class Answers:
@@ -20,11 +21,11 @@ class Answers:
         if solution is None:
             return []
         first, last, n = solution.steps[0], solution.steps[-1], len(solution.steps)
-        rows = [[_sym(name), self.result(value)] for name, value in self.answered_values(first).items()]
-        rows += [[_sym(LOSS), self.result(first.loss)]]
-        rows += [[_adj(name), self.result(value)] for name, value in first.gradients.items()]
-        if last.updated is not None:
-            rows += [[_sym(f"{name}@{n}"), self.result(value)] for name, value in last.updated.items()]
+        answers = [(ClaimKind.VALUE, name, value) for name, value in self.answered_values(first).items()]
+        answers += [(ClaimKind.LOSS, LOSS, first.loss)]
+        answers += [(ClaimKind.GRAD, name, value) for name, value in first.gradients.items()]
+        answers += [(ClaimKind.UPDATED, name, value) for name, value in (last.updated or {}).items()]
+        rows = [[claim_symbol(kind, name, n), self.result(value)] for kind, name, value in answers]  # named as claims are
         return [Section(self.word("answers"), [Rows(rows)], teacher=False)]  # a display: it may break across pages
 
     def answered_values(self, step) -> dict:
