@@ -49,7 +49,7 @@ class Questions:
     def parts(self, solution) -> list[Part]:
         specs = self.problem.parts or tuple(PartSpec((piece,)) for piece in self.default_pieces(solution is not None))
         letters = self.word("letters")
-        parts, used, asked = [], 0, []
+        parts, used = [], 0
         for spec in specs:
             blocks = []
             for piece in spec.show:
@@ -59,26 +59,21 @@ class Questions:
             if not blocks:
                 continue
             question = in_language(spec.question, self.lang) if spec.question else None
-            if question is None:
-                words = []
-                for piece in spec.show:
-                    words += self.question(piece, asked).parts + [" "]
-                    asked.append(piece)
-                question = Para(words[:-1])
-            else:
-                asked += spec.show
-                question = Para([UserText(question)])
-            parts.append(Part(question, blocks, letter))
-            self.shown |= {piece.partition(":")[0] for piece in spec.show}
+            words = [UserText(question)] if question is not None else []
+            for piece in spec.show:  # each question knows the pieces shown before it
+                if question is None:
+                    words += self.question(piece, self.shown).parts + [" "]
+                self.shown |= {piece.partition(":")[0]}
+            parts.append(Part(Para(words if question is not None else words[:-1]), blocks, letter))
         return parts
 
-    def question(self, piece: str, asked=()) -> Para:
-        """The question a piece answers; ``asked``, the pieces asked before it (the matrix form
+    def question(self, piece: str, shown=frozenset()) -> Para:
+        """The question a piece answers; ``shown``, the pieces shown before it (the matrix form
         is "the same derivatives" only after a part that derived them)."""
         name, _, arg = piece.partition(":")
         if name == "step":
             return self.p("q_step", lr=self.num(self.problem.training.lr or 0))
-        if name == "matrix" and not DERIVING.intersection(p.partition(":")[0] for p in asked):
+        if name == "matrix" and not DERIVING & shown:
             return self.p("q_matrix_rnn_first" if self.program.recurrent else "q_matrix_first")
         if name == "activation":
             f, _, g = arg.partition("=")
