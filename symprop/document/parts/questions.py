@@ -62,18 +62,18 @@ class Questions:
             words = [UserText(question)] if question is not None else []
             for piece in spec.show:  # each question knows the pieces shown before it
                 if question is None:
-                    words += self.question(piece, self.shown).parts + [" "]
+                    words += self.question(piece).parts + [" "]
                 self.shown |= {piece.partition(":")[0]}
             parts.append(Part(Para(words if question is not None else words[:-1]), blocks, letter))
         return parts
 
-    def question(self, piece: str, shown=frozenset()) -> Para:
-        """The question a piece answers; ``shown``, the pieces shown before it (the matrix form
-        is "the same derivatives" only after a part that derived them)."""
+    def question(self, piece: str) -> Para:
+        """The question a piece answers (the matrix form is "the same derivatives" only after
+        a piece shown before it derived them)."""
         name, _, arg = piece.partition(":")
         if name == "step":
             return self.p("q_step", lr=self.num(self.problem.training.lr or 0))
-        if name == "matrix" and not DERIVING & shown:
+        if name == "matrix" and not DERIVING & self.shown:
             return self.p("q_matrix_rnn_first" if self.program.recurrent else "q_matrix_first")
         if name == "activation":
             f, _, g = arg.partition("=")
